@@ -1,0 +1,10 @@
+// The eaq subcommands: each file cli/<name>_command.cpp defines one register_<name>_command.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace eaq::cli {
+
+void register_version_command(CLI::App& app);
+
+}  // namespace eaq::cli
