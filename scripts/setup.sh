@@ -48,8 +48,7 @@ fi
 if [ "$WANT_REFERENCES" -eq 1 ]; then
   HEAVY_PY=(torch transformers llama-cpp-python lm-eval bitsandbytes safetensors sentencepiece)
   echo "setup: installing heavy references ${HEAVY_PY[*]} (several GB)"
-  "${PIP[@]}" --extra-index-url https://download.pytorch.org/whl/cpu "${HEAVY_PY[@]}" ||
-    "${PIP[@]}" "${HEAVY_PY[@]}"
+  "${PIP[@]}" "${HEAVY_PY[@]}" || "${PIP[@]}" --break-system-packages "${HEAVY_PY[@]}"
 fi
 
 "$ROOT/scripts/fetch_models.sh"

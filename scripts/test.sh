@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs eaq's test suite the way CI does: set up (idempotent), build, run every test that needs no
+# GPU, then rebuild with AddressSanitizer + UBSan and run the unit and e2e tests again.
+#   scripts/test.sh            # everything
+#   scripts/test.sh --quick    # Release build only, no sanitizer pass
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+QUICK=0
+for arg in "$@"; do
+  case "$arg" in
+    --quick) QUICK=1 ;;
+    *) echo "test.sh: unknown option '$arg'" >&2; exit 2 ;;
+  esac
+done
+JOBS="$(nproc)"
+
+"$ROOT/scripts/setup.sh" --no-build
+
+echo "== Release build (CUDA backend compiled when nvcc is present)"
+cmake -S "$ROOT" -B "$ROOT/build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$ROOT/build" -j "$JOBS"
+echo "== tests (Release): unit, reference, e2e; label cuda excluded (no GPU here)"
+ctest --test-dir "$ROOT/build" -LE cuda --output-on-failure -j "$JOBS" --timeout 900
+
+if [ "$QUICK" -eq 0 ]; then
+  echo "== AddressSanitizer + UBSan build"
+  cmake -S "$ROOT" -B "$ROOT/build-asan" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DEAQ_SANITIZE=ON -DEAQ_CUDA=OFF -DEAQ_BENCHMARKS=OFF >/dev/null
+  cmake --build "$ROOT/build-asan" -j "$JOBS"
+  echo "== tests (ASan+UBSan): unit and e2e"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir "$ROOT/build-asan" -L "unit|e2e" -LE cuda --output-on-failure -j "$JOBS" --timeout 1800
+fi
