@@ -1,0 +1,50 @@
+// CausalLm: the interface every architecture implements (llama family, qwen2, gemma3): run a
+// batch of token chunks through the model, writing keys/values into a KvStore and logits out.
+// Architectures are written against kernels/ops.h only.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "kernels/ops.h"
+
+namespace eaq::model {
+
+// Where an architecture keeps keys and values: implemented by runtime::KvCache.
+class KvStore {
+ public:
+  virtual ~KvStore() = default;
+  virtual kernels::KvRef layer(std::int64_t layer_index, std::int64_t slot) = 0;
+  virtual std::int64_t max_positions() const = 0;
+};
+
+// A contiguous run of tokens of one sequence: tokens[i] sits at position first_position + i of
+// KV slot `slot`. Positions before first_position must already be in the cache.
+struct TokenChunk {
+  std::span<const std::int32_t> tokens;
+  std::int64_t first_position = 0;
+  std::int64_t slot = 0;
+};
+
+enum class LogitsRows { kAll, kLastOfEachChunk };
+
+class CausalLm {
+ public:
+  virtual ~CausalLm() = default;
+  virtual std::string architecture() const = 0;
+  virtual std::int64_t vocab_size() const = 0;
+  virtual std::int64_t n_layers() const = 0;
+  virtual std::int64_t n_kv_heads() const = 0;
+  virtual std::int64_t head_dim() const = 0;
+  virtual std::int64_t context_length() const = 0;
+
+  // Runs all chunks in one forward pass. logits receives [rows][vocab_size] f32 where rows is
+  // the total token count (kAll) or the number of chunks (kLastOfEachChunk).
+  virtual void forward(std::span<const TokenChunk> chunks, KvStore& kv, LogitsRows rows,
+                       float* logits) = 0;
+};
+
+}  // namespace eaq::model

@@ -1,0 +1,130 @@
+// Session: slot 0 holds the running sequence; scoring copies the context into the other slots.
+#include "runtime/session.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.h"
+
+namespace eaq::runtime {
+
+class Session::CacheStore : public model::KvStore {
+ public:
+  explicit CacheStore(KvCache& cache) : cache_(cache) {}
+  kernels::KvRef layer(std::int64_t layer_index, std::int64_t slot) override {
+    return cache_.layer(layer_index, slot);
+  }
+  std::int64_t max_positions() const override { return cache_.shape().max_positions; }
+
+ private:
+  KvCache& cache_;
+};
+
+namespace {
+std::int64_t choose_context(const model::CausalLm& m, const SessionOptions& o) {
+  if (o.context_size < 0) fail("the context size must be positive (got {})", o.context_size);
+  if (o.context_size > 0) {
+    if (m.context_length() > 0 && o.context_size > m.context_length()) {
+      fail("context size {} exceeds the model's trained context length {}; use --ctx {} or less",
+           o.context_size, m.context_length(), m.context_length());
+    }
+    return o.context_size;
+  }
+  return m.context_length() > 0 ? std::min<std::int64_t>(m.context_length(), 4096) : 4096;
+}
+}  // namespace
+
+Session::Session(model::CausalLm& model, const SessionOptions& options)
+    : model_(model),
+      context_size_(choose_context(model, options)),
+      n_slots_(std::max<std::int64_t>(1, options.n_slots)),
+      cache_(KvCacheShape{model.n_layers(), model.n_kv_heads(), model.head_dim(), context_size_,
+                          n_slots_, options.kv_dtype}),
+      store_(std::make_unique<CacheStore>(cache_)) {}
+
+Session::~Session() = default;
+
+void Session::check_fits(std::int64_t first_position, std::int64_t n_tokens) const {
+  if (first_position + n_tokens > context_size_) {
+    fail("{} tokens after {} already in the context do not fit in the context size {}: shorten "
+         "the prompt, raise --ctx (up to the model's {}), or pass --truncate to keep the last "
+         "tokens",
+         n_tokens, first_position, context_size_, model_.context_length());
+  }
+}
+
+std::span<const float> Session::prefill(std::span<const std::int32_t> tokens) {
+  if (tokens.empty()) fail("nothing to run: the token sequence is empty");
+  check_fits(n_past_, static_cast<std::int64_t>(tokens.size()));
+  model::TokenChunk chunk{tokens, n_past_, 0};
+  logits_.resize(model_.vocab_size());
+  model_.forward(std::span(&chunk, 1), *store_, model::LogitsRows::kLastOfEachChunk, logits_.data());
+  n_past_ += static_cast<std::int64_t>(tokens.size());
+  return logits_;
+}
+
+const std::vector<float>& Session::prefill_all_logits(std::span<const std::int32_t> tokens) {
+  if (tokens.empty()) fail("nothing to run: the token sequence is empty");
+  check_fits(n_past_, static_cast<std::int64_t>(tokens.size()));
+  model::TokenChunk chunk{tokens, n_past_, 0};
+  logits_.resize(tokens.size() * model_.vocab_size());
+  model_.forward(std::span(&chunk, 1), *store_, model::LogitsRows::kAll, logits_.data());
+  n_past_ += static_cast<std::int64_t>(tokens.size());
+  return logits_;
+}
+
+double log_softmax_at(std::span<const float> logits, std::int32_t token) {
+  EAQ_CHECK(token >= 0 && static_cast<std::size_t>(token) < logits.size(), "token {} out of range", token);
+  double max_logit = *std::max_element(logits.begin(), logits.end());
+  double sum = 0;
+  for (float l : logits) sum += std::exp(static_cast<double>(l) - max_logit);
+  return static_cast<double>(logits[token]) - max_logit - std::log(sum);
+}
+
+std::vector<ContinuationScore> Session::score(
+    std::span<const std::int32_t> context, const std::vector<std::vector<std::int32_t>>& continuations) {
+  if (context.empty()) fail("scoring needs a non-empty context (at least a BOS token)");
+  const std::int64_t vocab = model_.vocab_size();
+  const auto n_context = static_cast<std::int64_t>(context.size());
+  reset();
+  auto last = prefill(context);
+  const std::vector<float> context_last(last.begin(), last.end());
+
+  std::vector<ContinuationScore> scores(continuations.size());
+  std::vector<float> batch_logits;
+  for (std::size_t begin = 0; begin < continuations.size(); begin += n_slots_) {
+    const std::size_t end = std::min(continuations.size(), begin + static_cast<std::size_t>(n_slots_));
+    std::vector<model::TokenChunk> chunks;
+    std::int64_t total_tokens = 0;
+    for (std::size_t i = begin; i < end; ++i) {
+      const auto& tokens = continuations[i];
+      if (tokens.empty()) fail("continuation {} is empty: every choice needs at least one token", i);
+      check_fits(n_context, static_cast<std::int64_t>(tokens.size()));
+      const auto slot = static_cast<std::int64_t>(i - begin);
+      if (slot != 0) cache_.copy_prefix(0, slot, n_context);
+      chunks.push_back(model::TokenChunk{tokens, n_context, slot});
+      total_tokens += static_cast<std::int64_t>(tokens.size());
+    }
+    batch_logits.resize(static_cast<std::size_t>(total_tokens * vocab));
+    model_.forward(chunks, *store_, model::LogitsRows::kAll, batch_logits.data());
+
+    std::int64_t row = 0;
+    for (std::size_t i = begin; i < end; ++i) {
+      const auto& tokens = continuations[i];
+      ContinuationScore& s = scores[i];
+      s.n_tokens = static_cast<std::int64_t>(tokens.size());
+      for (std::size_t j = 0; j < tokens.size(); ++j) {
+        std::span<const float> predicting =
+            j == 0 ? std::span<const float>(context_last)
+                   : std::span<const float>(batch_logits.data() + (row + j - 1) * vocab, vocab);
+        s.log_likelihood += log_softmax_at(predicting, tokens[j]);
+        if (argmax(predicting) != tokens[j]) s.is_greedy = false;
+      }
+      row += s.n_tokens;
+    }
+  }
+  n_past_ = n_context;  // slot 0 holds the context; continuation entries past it are stale
+  return scores;
+}
+
+}  // namespace eaq::runtime

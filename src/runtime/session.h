@@ -1,0 +1,75 @@
+// Session: a model plus its KV cache — prefill (the whole prompt in one batched pass), decode
+// steps, generation with a sampler and stop conditions, and log-likelihood scoring of
+// continuations that share the context's keys and values (what accuracy tasks need).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "model/causal_lm.h"
+#include "runtime/kv_cache.h"
+#include "runtime/sampler.h"
+
+namespace eaq::runtime {
+
+struct SessionOptions {
+  std::int64_t context_size = 0;  // 0 = the model's context length (capped at 4096)
+  std::int64_t n_slots = 1;       // parallel sequences (continuations scored in one batch)
+  DType kv_dtype = DType::F32;
+};
+
+struct ContinuationScore {
+  double log_likelihood = 0;  // sum of log p(token | preceding) over the continuation
+  bool is_greedy = true;      // every continuation token is the argmax at its position
+  std::int64_t n_tokens = 0;
+};
+
+class Session {
+ public:
+  // The KvStore adapter over this session's cache.
+  class CacheStore;
+
+  Session(model::CausalLm& model, const SessionOptions& options);
+  ~Session();
+
+  model::CausalLm& model() { return model_; }
+  std::int64_t context_size() const { return context_size_; }
+  std::int64_t n_past() const { return n_past_; }
+  const KvCache& kv_cache() const { return cache_; }
+
+  // Forgets everything in slot 0.
+  void reset() { n_past_ = 0; }
+
+  // Runs `tokens` after what slot 0 already holds; returns the logits of the last token.
+  // Throws eaq::Error if they would not fit in the context.
+  std::span<const float> prefill(std::span<const std::int32_t> tokens);
+  std::span<const float> decode(std::int32_t token) { return prefill(std::span(&token, 1)); }
+
+  // Logits at every position of `tokens` (run after what slot 0 holds): [n][vocab].
+  const std::vector<float>& prefill_all_logits(std::span<const std::int32_t> tokens);
+
+  // Scores each continuation given the context: the context is run once, its keys and values
+  // are shared by every continuation, and continuations run in batches of n_slots.
+  std::vector<ContinuationScore> score(std::span<const std::int32_t> context,
+                                       const std::vector<std::vector<std::int32_t>>& continuations);
+
+ private:
+  void check_fits(std::int64_t first_position, std::int64_t n_tokens) const;
+
+  model::CausalLm& model_;
+  std::int64_t context_size_;
+  std::int64_t n_slots_;
+  KvCache cache_;
+  std::unique_ptr<CacheStore> store_;
+  std::int64_t n_past_ = 0;
+  std::vector<float> logits_;
+};
+
+// log softmax(logits)[token], computed in double.
+double log_softmax_at(std::span<const float> logits, std::int32_t token);
+
+}  // namespace eaq::runtime
