@@ -118,7 +118,7 @@ void DecoderLm::run_layer(std::int64_t l, std::span<const TokenChunk> chunks, Kv
                        attn_.data() + row * q_width);
     row += n;
   }
-  kernels::matmul(ctx_, attn_.data(), T, w.wo, nullptr, tmp_.data());
+  kernels::matmul(ctx_, attn_.data(), T, w.wo, w.bo, tmp_.data());
   if (spec_.sandwich_norms) kernels::rms_norm(ctx_, tmp_.data(), w.post_attn_norm, off, eps, T, H, tmp_.data());
   kernels::add(ctx_, x_.data(), tmp_.data(), x_.data(), T * H);
 

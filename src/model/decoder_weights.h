@@ -8,10 +8,9 @@
 #include <vector>
 
 #include "kernels/ops.h"
+#include "model/model_config.h"
 
 namespace eaq::model {
-
-enum class Activation { kSilu, kGeluTanh };
 
 struct DecoderSpec {
   std::string architecture;
@@ -47,6 +46,7 @@ struct DecoderLayerWeights {
   const float* bq = nullptr;  // qwen2 q/k/v biases (nullptr if none)
   const float* bk = nullptr;
   const float* bv = nullptr;
+  const float* bo = nullptr;  // output-projection bias (HF llama attention_bias)
   const float* q_norm = nullptr;  // [head_dim] (gemma3)
   const float* k_norm = nullptr;
   const float* post_attn_norm = nullptr;  // gemma3

@@ -10,7 +10,8 @@
 
 namespace eaq::model {
 
-RopeFrequencies compute_rope_frequencies(double theta, std::int64_t dim, const RopeScalingParams& s) {
+RopeFrequencies compute_rope_frequencies(double theta, std::int64_t dim, const RopeScaling& s,
+                                         const float* freq_factors) {
   if (dim <= 0 || dim % 2 != 0) fail("rotary dimension {} must be a positive even number", dim);
   if (!(theta > 0)) fail("rope theta {} must be positive", theta);
   RopeFrequencies out;
@@ -23,6 +24,13 @@ RopeFrequencies compute_rope_frequencies(double theta, std::int64_t dim, const R
   }
   switch (s.type) {
     case RopeScalingType::kNone:
+      break;
+    case RopeScalingType::kFreqFactors:
+      if (freq_factors == nullptr) fail("rope scaling by frequency factors needs the rope_freqs tensor");
+      for (std::int64_t i = 0; i < half; ++i) {
+        if (!(freq_factors[i] > 0)) fail("rope_freqs[{}] = {} is not positive", i, freq_factors[i]);
+        out.inv_freq[i] /= freq_factors[i];
+      }
       break;
     case RopeScalingType::kLinear:
       if (!(s.factor > 0)) fail("linear rope scaling factor {} must be positive", s.factor);
@@ -65,7 +73,7 @@ RopeFrequencies compute_rope_frequencies(double theta, std::int64_t dim, const R
                                              extrapolation * extrapolation_factor);
       }
       out.attention_factor = static_cast<float>(
-          s.attention_factor > 0 ? s.attention_factor : (s.factor <= 1 ? 1.0 : 0.1 * std::log(s.factor) + 1.0));
+          s.attention_factor ? *s.attention_factor : (s.factor <= 1 ? 1.0 : 0.1 * std::log(s.factor) + 1.0));
       break;
     }
   }
