@@ -6,5 +6,8 @@
 namespace eaq::cli {
 
 void register_version_command(CLI::App& app);
+void register_generate_command(CLI::App& app);
+void register_score_command(CLI::App& app);
+void register_tensor_command(CLI::App& app);
 
 }  // namespace eaq::cli

@@ -21,6 +21,9 @@ int main(int argc, char** argv) {
       ->trigger_on_parse();
 
   eaq::cli::register_version_command(app);
+  eaq::cli::register_generate_command(app);
+  eaq::cli::register_score_command(app);
+  eaq::cli::register_tensor_command(app);
 
   try {
     eaq::init_logging();

@@ -1,0 +1,53 @@
+// Engine flags → runtime::EngineConfig, with errors that name the flag.
+#include "cli/engine_flags.h"
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "core/thread_pool.h"
+
+namespace eaq::cli {
+
+void add_engine_flags(CLI::App& cmd, EngineFlags& flags) {
+  cmd.add_option("MODEL,-m,--model", flags.model_path, "A .gguf file, an HF model directory or a llama2.c .bin")
+      ->required();
+  cmd.add_option("--tokenizer", flags.tokenizer_path, "Tokenizer file to use instead of the model's own");
+  cmd.add_option("-t,--threads", flags.n_threads, "CPU threads (default: all cores, or EAQ_THREADS)");
+  cmd.add_option("-c,--ctx", flags.context_size, "Context size in tokens (default: the model's, capped at 4096)");
+  cmd.add_option("--weights", flags.weight_dtype,
+                 "Compute precision of the weights: auto (f32/f16/bf16 as stored, others → f32), f32, f16 or bf16")
+      ->capture_default_str();
+  cmd.add_option("--kv", flags.kv_dtype, "KV cache precision: f32 or f16")->capture_default_str();
+}
+
+runtime::Engine load_engine(const EngineFlags& flags, std::int64_t n_slots) {
+  runtime::EngineConfig config;
+  config.model_path = flags.model_path;
+  config.tokenizer_path = flags.tokenizer_path;
+  if (flags.n_threads < 0) fail("--threads {} is invalid: use a positive count", flags.n_threads);
+  config.n_threads = flags.n_threads > 0 ? flags.n_threads : ThreadPool::default_threads();
+  if (flags.context_size < 0) fail("--ctx {} is invalid: use a positive size", flags.context_size);
+  config.context_size = flags.context_size;
+  config.n_slots = n_slots;
+  if (flags.weight_dtype != "auto") {
+    auto d = dtype_from_name(flags.weight_dtype);
+    if (!d || (*d != DType::F32 && *d != DType::F16 && *d != DType::BF16)) {
+      fail("--weights {} is not a CPU engine precision: use auto, f32, f16 or bf16", flags.weight_dtype);
+    }
+    config.weight_dtype = *d;
+  }
+  if (flags.kv_dtype == "f32") {
+    config.kv_dtype = DType::F32;
+  } else if (flags.kv_dtype == "f16") {
+    config.kv_dtype = DType::F16;
+  } else {
+    fail("--kv {} is invalid: use f32 or f16", flags.kv_dtype);
+  }
+  return runtime::load_engine(config);
+}
+
+std::string json_quote(std::string_view text) {
+  return nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace eaq::cli

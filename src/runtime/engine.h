@@ -1,0 +1,52 @@
+// Engine: everything needed to run a model file — the loaded file, its tokenizer, the model
+// (DecoderLm on the CPU) and a Session — built from one EngineConfig.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/decoder_lm.h"
+#include "model/model_config.h"
+#include "runtime/session.h"
+#include "tokenizer/chat_template.h"
+#include "tokenizer/tokenizer.h"
+
+namespace eaq::runtime {
+
+struct EngineConfig {
+  std::string model_path;
+  std::string tokenizer_path;  // empty = the model's own (GGUF vocabulary, tokenizer.json, tokenizer.bin)
+  int n_threads = 0;           // 0 = ThreadPool::default_threads()
+  std::int64_t context_size = 0;
+  std::int64_t n_slots = 1;
+  std::optional<DType> weight_dtype;  // nullopt = f32/f16/bf16 as stored, others converted to f32
+  DType kv_dtype = DType::F32;
+};
+
+struct Engine {
+  std::shared_ptr<const void> model_file;  // keeps the mapping alive
+  model::ModelConfig config;
+  std::unique_ptr<tokenizer::Tokenizer> tokenizer;
+  tokenizer::ChatTemplate chat_template;
+  std::unique_ptr<model::DecoderLm> lm;
+  std::unique_ptr<Session> session;
+  std::string weights_description;  // e.g. "q4_1 → f32"
+  std::uint64_t file_bytes = 0;
+
+  // The ids that end a turn: EOS and the template's end-of-turn token.
+  std::vector<std::int32_t> stop_token_ids() const;
+  // One user turn (after an optional system prompt) with the generation prompt, tokenized.
+  std::vector<std::int32_t> chat_prompt_ids(const std::string& system_prompt, const std::string& user) const;
+};
+
+Engine load_engine(const EngineConfig& config);
+
+// Checks that prompt + n_predict fit the context: with truncate, keeps the prompt's last tokens
+// (after the first, BOS, token); without, throws eaq::Error saying by how much it is too long.
+std::vector<std::int32_t> fit_prompt(std::vector<std::int32_t> prompt, std::int64_t context_size,
+                                     std::int64_t n_predict, bool truncate);
+
+}  // namespace eaq::runtime
