@@ -2,6 +2,7 @@
 // before anything is allocated, so a corrupt header cannot cause an unbounded allocation.
 #include "io/gguf_file.h"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
@@ -216,17 +217,27 @@ std::int64_t TensorInfo::n_elements() const {
   return n;
 }
 
-GgufFile::GgufFile(std::string path, MappedFile file) : path_(std::move(path)), file_(std::move(file)) {}
-
 std::unique_ptr<GgufFile> GgufFile::open(const std::string& path) {
-  std::unique_ptr<GgufFile> f(new GgufFile(path, MappedFile(path)));
+  std::unique_ptr<GgufFile> f(new GgufFile(path));
+  f->file_.emplace(path);
+  f->bytes_ = f->file_->data();
+  f->size_bytes_ = f->file_->size_bytes();
+  f->parse();
+  return f;
+}
+
+std::unique_ptr<GgufFile> GgufFile::from_bytes(std::string name, std::vector<std::uint8_t> bytes) {
+  std::unique_ptr<GgufFile> f(new GgufFile(std::move(name)));
+  f->owned_bytes_ = std::move(bytes);
+  f->bytes_ = f->owned_bytes_.data();
+  f->size_bytes_ = f->owned_bytes_.size();
   f->parse();
   return f;
 }
 
 void GgufFile::parse() {
-  Cursor c(path_, file_.data(), file_.size_bytes());
-  if (file_.size_bytes() < 4 || std::memcmp(file_.data(), "GGUF", 4) != 0) {
+  Cursor c(path_, bytes_, size_bytes_);
+  if (size_bytes_ < 4 || std::memcmp(bytes_, "GGUF", 4) != 0) {
     fail("'{}' is not a GGUF file: it does not start with the magic 'GGUF'. Pass a .gguf model, "
          "a safetensors model directory or a llama2.c .bin checkpoint.",
          path_);
@@ -235,8 +246,11 @@ void GgufFile::parse() {
   std::size_t version_at = c.offset();
   version_ = c.read<std::uint32_t>("version");
   if (version_ != 2 && version_ != 3) {
+    std::string hint;
+    if (version_ == 1) hint = "; GGUF v1 is obsolete, re-convert the model";
+    if ((version_ & 0xffffu) == 0 && version_ != 0) hint = "; this looks like a big-endian GGUF, which eaq does not read";
     c.error(version_at, "unsupported GGUF version " + std::to_string(version_) +
-                            " (eaq reads versions 2 and 3)");
+                            " (eaq reads versions 2 and 3)" + hint);
   }
   std::size_t counts_at = c.offset();
   auto n_tensors = c.read<std::uint64_t>("tensor count");
@@ -263,10 +277,21 @@ void GgufFile::parse() {
   }
 
   if (const Value* a = find("general.alignment")) {
-    alignment_ = a->as_uint("general.alignment");
-    if (alignment_ == 0 || (alignment_ & (alignment_ - 1)) != 0 || alignment_ > (1u << 20)) {
-      fail("'{}': general.alignment = {} is not a power of two up to 1 MiB", path_, alignment_);
+    if (!std::holds_alternative<std::uint64_t>(a->data) && !std::holds_alternative<std::int64_t>(a->data)) {
+      fail("'{}': metadata general.alignment is a {}, expected an unsigned integer; the file is "
+           "corrupt, re-convert it",
+           path_, value_type_name(a->type));
     }
+    const std::int64_t raw_alignment = std::holds_alternative<std::int64_t>(a->data)
+                                           ? std::get<std::int64_t>(a->data)
+                                           : static_cast<std::int64_t>(std::min<std::uint64_t>(
+                                                 std::get<std::uint64_t>(a->data), 1u << 31));
+    if (raw_alignment <= 0 || (raw_alignment & (raw_alignment - 1)) != 0 || raw_alignment > (1 << 20)) {
+      fail("'{}': general.alignment = {} is not a power of two up to 1 MiB; the file is corrupt, "
+           "re-convert it",
+           path_, raw_alignment);
+    }
+    alignment_ = static_cast<std::uint64_t>(raw_alignment);
   }
 
   struct RawTensor {
@@ -300,10 +325,11 @@ void GgufFile::parse() {
     raw.push_back(std::move(t));
   }
   data_offset_ = (c.offset() + alignment_ - 1) / alignment_ * alignment_;
-  if (data_offset_ > file_.size_bytes()) {
+  // A file with no tensors (vocabulary only) may end right after its metadata, unpadded.
+  if (data_offset_ > size_bytes_ && !raw.empty()) {
     c.error(c.offset(), "the tensor data section would start past the end of the file");
   }
-  const std::uint64_t data_bytes = file_.size_bytes() - data_offset_;
+  const std::uint64_t data_bytes = data_offset_ > size_bytes_ ? 0 : size_bytes_ - data_offset_;
 
   tensors_.reserve(raw.size());
   for (auto& t : raw) {
@@ -338,7 +364,7 @@ void GgufFile::parse() {
     if (tensor_index_.count(t.name)) c.error(t.info_at, "tensor name '" + t.name + "' appears twice");
     tensor_index_.emplace(t.name, tensors_.size());
     tensors_.push_back(TensorInfo{t.name, *dtype, t.shape, t.offset, n_bytes,
-                                  file_.data() + data_offset_ + t.offset});
+                                  bytes_ + data_offset_ + t.offset});
   }
 }
 

@@ -74,10 +74,13 @@ class GgufFile {
   // Maps and parses `path`. Every size, count and offset is bounds-checked against the file:
   // a truncated or corrupt file raises eaq::Error with the path, the byte offset and the field.
   static std::unique_ptr<GgufFile> open(const std::string& path);
+  // Parses a GGUF image held in memory (tests, fuzzing, files built on the fly); `name` stands in
+  // for the path in error messages. The GgufFile keeps the bytes.
+  static std::unique_ptr<GgufFile> from_bytes(std::string name, std::vector<std::uint8_t> bytes);
 
   const std::string& path() const { return path_; }
   std::uint32_t version() const { return version_; }
-  std::uint64_t file_bytes() const { return file_.size_bytes(); }
+  std::uint64_t file_bytes() const { return size_bytes_; }
   std::uint64_t alignment() const { return alignment_; }
   std::uint64_t data_offset() const { return data_offset_; }
 
@@ -95,11 +98,14 @@ class GgufFile {
   const TensorInfo* find_tensor(std::string_view name) const;
 
  private:
-  GgufFile(std::string path, MappedFile file);
+  explicit GgufFile(std::string path) : path_(std::move(path)) {}
   void parse();
 
   std::string path_;
-  MappedFile file_;
+  std::optional<MappedFile> file_;         // set when opened from a path
+  std::vector<std::uint8_t> owned_bytes_;  // set when built from bytes
+  const std::uint8_t* bytes_ = nullptr;
+  std::size_t size_bytes_ = 0;
   std::uint32_t version_ = 0;
   std::uint64_t alignment_ = 32;
   std::uint64_t data_offset_ = 0;
