@@ -16,7 +16,6 @@ import argparse
 import copy
 import json
 import math
-import os
 import platform
 import sys
 from pathlib import Path
