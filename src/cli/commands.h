@@ -6,6 +6,10 @@
 namespace eaq::cli {
 
 void register_version_command(CLI::App& app);
+void register_hw_command(CLI::App& app);     // energy: hardware and meters
+void register_meter_command(CLI::App& app);  // energy: meter a command
+void register_info_command(CLI::App& app);
+void register_tokenize_command(CLI::App& app);  // tokenize + detokenize
 void register_generate_command(CLI::App& app);
 void register_score_command(CLI::App& app);
 void register_tensor_command(CLI::App& app);

@@ -21,6 +21,10 @@ int main(int argc, char** argv) {
       ->trigger_on_parse();
 
   eaq::cli::register_version_command(app);
+  eaq::cli::register_hw_command(app);
+  eaq::cli::register_meter_command(app);
+  eaq::cli::register_info_command(app);
+  eaq::cli::register_tokenize_command(app);
   eaq::cli::register_generate_command(app);
   eaq::cli::register_score_command(app);
   eaq::cli::register_tensor_command(app);
