@@ -32,6 +32,9 @@ enum class Op { kMatmul, kEmbedding };
 // Whether the CPU kernels handle weights of `dtype` for `op` natively (a fast path) — dtypes that
 // can be dequantized but have no fast path still run, through a per-row reference decoder.
 bool cpu_has_fast_path(Op op, DType dtype);
+// The SIMD instruction set the CPU kernels dispatch to on this machine ("AVX3" = AVX-512, "AVX2",
+// "EMU128" = portable fallback), for benchmark and result provenance.
+const char* cpu_simd_target();
 
 // y[m][n] = sum_k x[m][k] * W[n][k] (+ bias[n] if bias != nullptr). f32 accumulation.
 void matmul(const KernelContext& ctx, const float* x, std::int64_t m, const WeightRef& w,
@@ -71,6 +74,9 @@ struct KvRef {
   void* v = nullptr;
   std::int64_t n_kv_heads = 0;
   std::int64_t head_dim = 0;
+  // Positions the storage holds; when > 0, kv_store and attention reject positions outside
+  // [0, max_positions) with an eaq::Error instead of touching memory past the cache.
+  std::int64_t max_positions = 0;
 };
 // Writes n_tokens rows of k and v (f32, [n_tokens][n_kv_heads][head_dim]) at positions
 // [first_position, first_position + n_tokens) of the cache.

@@ -1,0 +1,9 @@
+// Which Highway targets the CPU kernels are compiled for. Included first by every kernels/cpu
+// file that uses foreach_target. Runtime dispatch picks the best one the CPU supports: AVX-512
+// (AVX3), AVX2+FMA+F16C, or the portable EMU128 fallback; SSSE3/SSE4 builds are dropped to keep
+// compile times down on our 2-core machines (a CPU without AVX2 still runs, on EMU128).
+#pragma once
+
+#ifndef HWY_DISABLED_TARGETS
+#define HWY_DISABLED_TARGETS (HWY_SSSE3 | HWY_SSE4)
+#endif
