@@ -1,0 +1,158 @@
+// CPU kernel benchmarks: decode matvec (m = 1) GB/s for a 2048 × 8192 weight in f32 / f16 / bf16
+// (and q4_1 through the reference decoder) against the STREAM triad bandwidth measured in the
+// same process with the same thread count, and prefill matmul (m = 64) GFLOP/s.
+// Weights rotate through copies totalling ≥ 256 MiB so every pass streams from DRAM, not cache.
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "core/dtype.h"
+#include "core/half.h"
+#include "core/quantize_legacy_blocks.h"
+#include "core/thread_pool.h"
+#include "kernels/cpu/memory_bandwidth.h"
+#include "kernels/ops.h"
+
+namespace {
+
+using eaq::DType;
+namespace kernels = eaq::kernels;
+
+constexpr std::int64_t kRows = 2048;  // output features
+constexpr std::int64_t kCols = 8192;  // input features
+constexpr std::size_t kWorkingSetBytes = std::size_t{256} << 20;
+
+std::map<int, double> g_triad_bytes_per_s;  // by thread count
+
+struct Figure {
+  std::string name;
+  int threads;
+  double value;
+  std::string unit;
+  double triad_ratio;  // 0 when not a bandwidth figure
+};
+std::vector<Figure> g_figures;
+
+// Copies of a kRows × kCols weight in `dtype`, enough of them to exceed the caches.
+struct WeightCopies {
+  std::vector<std::vector<std::uint8_t>> storage;
+  std::vector<kernels::WeightRef> refs;
+  std::size_t bytes_each = 0;
+};
+
+WeightCopies make_weights(DType dtype, std::size_t min_total_bytes) {
+  std::mt19937 rng(42);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> row(kCols);
+  WeightCopies w;
+  w.bytes_each = eaq::row_bytes(dtype, kCols) * kRows;
+  const std::size_t copies = std::max<std::size_t>(1, (min_total_bytes + w.bytes_each - 1) / w.bytes_each);
+  const std::size_t row_bytes = eaq::row_bytes(dtype, kCols);
+  for (std::size_t c = 0; c < copies; ++c) {
+    std::vector<std::uint8_t> bytes(w.bytes_each);
+    for (std::int64_t r = 0; r < kRows; ++r) {
+      for (auto& v : row) v = dist(rng);
+      std::uint8_t* dst = bytes.data() + r * row_bytes;
+      for (std::int64_t i = 0; i < kCols; ++i) {
+        switch (dtype) {
+          case DType::F32: std::memcpy(dst + 4 * i, &row[i], 4); break;
+          case DType::F16: { const std::uint16_t h = eaq::f32_to_f16(row[i]); std::memcpy(dst + 2 * i, &h, 2); break; }
+          case DType::BF16: { const std::uint16_t h = eaq::f32_to_bf16(row[i]); std::memcpy(dst + 2 * i, &h, 2); break; }
+          default: break;
+        }
+      }
+      if (dtype == DType::Q4_1) eaq::quantize_row_q4_1(row.data(), dst, kCols);
+    }
+    w.storage.push_back(std::move(bytes));
+    w.refs.push_back(kernels::make_weight_ref(dtype, kRows, kCols, w.storage.back().data()));
+  }
+  return w;
+}
+
+void BM_Matvec(benchmark::State& state, DType dtype) {
+  const int threads = static_cast<int>(state.range(0));
+  eaq::ThreadPool pool(threads);
+  kernels::KernelContext ctx{&pool};
+  const WeightCopies w = make_weights(dtype, kWorkingSetBytes);
+  std::vector<float> x(kCols, 0.5f), y(kRows);
+  std::size_t next = 0, bytes = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (auto _ : state) {
+    kernels::matmul(ctx, x.data(), 1, w.refs[next], nullptr, y.data());
+    benchmark::DoNotOptimize(y.data());
+    next = (next + 1) % w.refs.size();
+    bytes += w.bytes_each;
+  }
+  const double elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double bytes_per_s = static_cast<double>(bytes) / elapsed_s;
+  const double ratio = bytes_per_s / g_triad_bytes_per_s.at(threads);
+  state.counters["GB/s"] = bytes_per_s / 1e9;
+  state.counters["triad_ratio"] = ratio;
+  g_figures.push_back({fmt::format("matvec {} {}x{}", eaq::dtype_name(dtype), kRows, kCols), threads,
+                       bytes_per_s / 1e9, "GB/s", ratio});
+}
+
+void BM_PrefillMatmul(benchmark::State& state, DType dtype) {
+  const int threads = static_cast<int>(state.range(0));
+  constexpr std::int64_t m = 64;
+  eaq::ThreadPool pool(threads);
+  kernels::KernelContext ctx{&pool};
+  const WeightCopies w = make_weights(dtype, 0);
+  std::vector<float> x(m * kCols, 0.25f), y(m * kRows);
+  std::size_t calls = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (auto _ : state) {
+    kernels::matmul(ctx, x.data(), m, w.refs[0], nullptr, y.data());
+    benchmark::DoNotOptimize(y.data());
+    ++calls;
+  }
+  const double elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double gflop_per_s = 2.0 * m * kRows * kCols * static_cast<double>(calls) / elapsed_s / 1e9;
+  state.counters["GFLOP/s"] = gflop_per_s;
+  g_figures.push_back({fmt::format("prefill matmul m={} {} {}x{}", m, eaq::dtype_name(dtype), kRows, kCols),
+                       threads, gflop_per_s, "GFLOP/s", 0.0});
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  fmt::print("SIMD target: {}\n", kernels::cpu_simd_target());
+  for (int threads : {1, 2}) {
+    eaq::ThreadPool pool(threads);
+    g_triad_bytes_per_s[threads] = kernels::measure_triad_bandwidth_bytes_per_s(pool);
+    fmt::print("STREAM triad, {} thread(s), 3 x {} MiB arrays: {:.2f} GB/s\n", threads,
+               kernels::kDefaultTriadArrayBytes >> 20, g_triad_bytes_per_s[threads] / 1e9);
+  }
+  for (DType dtype : {DType::F32, DType::F16, DType::BF16, DType::Q4_1}) {
+    const std::string name = fmt::format("matvec/{}", eaq::dtype_name(dtype));
+    benchmark::RegisterBenchmark(name.c_str(), BM_Matvec, dtype)->Arg(1)->Arg(2)->UseRealTime()->MinTime(1.0);
+  }
+  for (DType dtype : {DType::F32, DType::F16, DType::BF16}) {
+    const std::string name = fmt::format("prefill_matmul_m64/{}", eaq::dtype_name(dtype));
+    benchmark::RegisterBenchmark(name.c_str(), BM_PrefillMatmul, dtype)->Arg(1)->Arg(2)->UseRealTime()->MinTime(1.0);
+  }
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+
+  // Google Benchmark may run a function several times (warm-up, repetitions): keep the last.
+  fmt::print("\n{:<36} {:>7} {:>12} {:>14}\n", "kernel", "threads", "figure", "vs triad");
+  std::map<std::pair<std::string, int>, Figure> last;
+  for (const Figure& f : g_figures) last[{f.name, f.threads}] = f;
+  for (const auto& [key, f] : last) {
+    const std::string ratio = f.triad_ratio > 0 ? fmt::format("{:.0f}% of {:.2f}", 100 * f.triad_ratio,
+                                                              g_triad_bytes_per_s.at(f.threads) / 1e9)
+                                                : "";
+    fmt::print("{:<36} {:>7} {:>8.2f} {:<7} {}\n", f.name, f.threads, f.value, f.unit, ratio);
+  }
+  return 0;
+}
