@@ -3,6 +3,7 @@
 // array of ids per output line.
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -54,6 +55,7 @@ void register_tokenize_command(CLI::App& app) {
   auto ids_only = std::make_shared<bool>(false);
   auto no_special = std::make_shared<bool>(false);
   auto jsonl = std::make_shared<bool>(false);
+  auto report_time = std::make_shared<bool>(false);
 
   auto* tokenize = app.add_subcommand("tokenize", "Text → tokens (pieces, or ids with --ids)");
   tokenize->add_option("--model", source->model, "Model: .gguf, llama2.c .bin, or HF folder");
@@ -64,6 +66,8 @@ void register_tokenize_command(CLI::App& app) {
   tokenize->add_option("--file", *file, "Read the text from a file ('-' = stdin)");
   tokenize->add_flag("--jsonl", *jsonl,
                      "Batch: each input line is a JSON string; print one JSON id array per line");
+  tokenize->add_flag("--report-time", *report_time,
+                     "With --jsonl: print the bytes encoded and the seconds spent in encode to stderr");
   tokenize->add_option("text", *text, "The text to tokenize");
   tokenize->callback([=] {
     auto tok = open_tokenizer(*source);
@@ -73,6 +77,8 @@ void register_tokenize_command(CLI::App& app) {
       std::string line;
       std::size_t line_number = 0;
       std::string out;
+      std::size_t encoded_bytes = 0;
+      double encode_s = 0;
       while (std::getline(lines, line)) {
         ++line_number;
         if (line.empty()) continue;
@@ -80,7 +86,11 @@ void register_tokenize_command(CLI::App& app) {
         if (value.is_discarded() || !value.is_string()) {
           fail("--jsonl input line {} is not a JSON string", line_number);
         }
-        auto ids = tok->encode(value.get<std::string>(), add_special);
+        const auto& doc = value.get_ref<const std::string&>();
+        auto start = std::chrono::steady_clock::now();
+        auto ids = tok->encode(doc, add_special);
+        encode_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        encoded_bytes += doc.size();
         out += '[';
         for (std::size_t i = 0; i < ids.size(); ++i) {
           if (i) out += ',';
@@ -89,6 +99,7 @@ void register_tokenize_command(CLI::App& app) {
         out += "]\n";
       }
       std::fwrite(out.data(), 1, out.size(), stdout);
+      if (*report_time) fmt::print(stderr, "encoded_bytes={} encode_s={:.6f}\n", encoded_bytes, encode_s);
       return;
     }
     std::string input = file->empty() ? *text : read_all(*file);
