@@ -45,7 +45,7 @@ void run_generate(const GenerateFlags& f) {
   if (f.n_predict < 0) fail("-n {} is invalid: use 0 or more tokens to generate", f.n_predict);
   f.sampling.validate();
 
-  Engine engine = load_engine(f.engine);
+  runtime::Engine engine = load_engine(f.engine);
   const auto& tok = *engine.tokenizer;
   std::vector<std::int32_t> prompt_ids;
   if (f.chat) {
@@ -54,7 +54,7 @@ void run_generate(const GenerateFlags& f) {
     prompt_ids = tok.encode(text, true);
   }
   if (prompt_ids.empty()) fail("the prompt encodes to no tokens");
-  prompt_ids = fit_prompt(prompt_ids, engine.session->context_size(), f.n_predict, f.truncate);
+  prompt_ids = runtime::fit_prompt(prompt_ids, engine.session->context_size(), f.n_predict, f.truncate);
 
   runtime::GenerationOptions options;
   options.max_new_tokens = f.n_predict;

@@ -1,0 +1,150 @@
+// The CPU engine against HF transformers (PyTorch fp32, eager): logits at every position of a
+// 64-token prompt and 32 greedy tokens, for tiny random-init models of each architecture that
+// keep the real quirks. Fixtures: tests/golden/engine (tools/make_engine_fixtures.py).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "model/decoder_builder.h"
+#include "model/model_loader.h"
+#include "runtime/session.h"
+#include "runtime/sampler.h"
+
+namespace eaq {
+namespace {
+
+const std::string kFixtures = std::string(EAQ_SOURCE_DIR) + "/tests/golden/engine/";
+
+nlohmann::json read_json(const std::string& path) {
+  std::ifstream in(path);
+  EXPECT_TRUE(in) << path;
+  return nlohmann::json::parse(in);
+}
+
+std::vector<float> read_f32(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  EXPECT_TRUE(in) << path;
+  auto bytes = static_cast<std::size_t>(in.tellg());
+  std::vector<float> v(bytes / 4);
+  in.seekg(0);
+  in.read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(bytes));
+  return v;
+}
+
+struct LoadedLm {
+  std::shared_ptr<model::LoadedModel> file;
+  std::unique_ptr<model::DecoderLm> lm;
+};
+
+LoadedLm load(const std::string& dir, int threads, std::optional<DType> weights = std::nullopt) {
+  LoadedLm out;
+  out.file = model::load_model(dir);
+  auto file = out.file;
+  auto views = std::make_shared<std::map<std::string, model::TensorView, std::less<>>>();
+  for (const auto& t : file->tensors()) views->emplace(t.name, model::TensorView{t.dtype, t.shape, t.data});
+  model::EngineOptions options;
+  options.n_threads = threads;
+  options.weight_dtype = weights;
+  out.lm = model::build_decoder_lm(
+      file->config(),
+      [views](std::string_view name) -> const model::TensorView* {
+        auto it = views->find(name);
+        return it == views->end() ? nullptr : &it->second;
+      },
+      file, options);
+  return out;
+}
+
+class EngineGolden : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(EngineGolden, PromptLogitsAndGreedyTokensMatchTransformers) {
+  const std::string dir = kFixtures + GetParam();
+  auto prompt = read_json(dir + "/prompt_ids.json").get<std::vector<std::int32_t>>();
+  auto greedy = read_json(dir + "/greedy_ids.json");
+  auto expected_ids = greedy["ids"].get<std::vector<std::int32_t>>();
+  auto gaps = greedy["top2_logit_gap"].get<std::vector<double>>();
+  auto expected_prompt_logits = read_f32(dir + "/prompt_logits.bin");
+  auto expected_greedy_logits = read_f32(dir + "/greedy_logits.bin");
+
+  for (int threads : {1, 2}) {
+    SCOPED_TRACE("threads " + std::to_string(threads));
+    auto loaded = load(dir, threads);
+    const std::int64_t vocab = loaded.lm->vocab_size();
+    ASSERT_EQ(expected_prompt_logits.size(), prompt.size() * vocab);
+
+    runtime::Session session(*loaded.lm, runtime::SessionOptions{128, 1, DType::F32});
+    const auto& logits = session.prefill_all_logits(prompt);
+    double max_diff = 0;
+    for (std::size_t i = 0; i < logits.size(); ++i) {
+      max_diff = std::max(max_diff, static_cast<double>(std::fabs(logits[i] - expected_prompt_logits[i])));
+    }
+    EXPECT_LT(max_diff, 1e-3) << "max |Δlogit| over " << prompt.size() << " positions";
+    RecordProperty("prompt_max_abs_logit_diff", std::to_string(max_diff));
+
+    // Greedy decoding, one token at a time after the prompt.
+    std::vector<float> last(logits.end() - vocab, logits.end());
+    double greedy_max_diff = 0;
+    for (std::size_t step = 0; step < expected_ids.size(); ++step) {
+      for (std::int64_t j = 0; j < vocab; ++j) {
+        greedy_max_diff = std::max(greedy_max_diff,
+                                   static_cast<double>(std::fabs(last[j] - expected_greedy_logits[step * vocab + j])));
+      }
+      std::int32_t next = runtime::argmax(last);
+      ASSERT_EQ(next, expected_ids[step]) << "greedy token " << step << " (reference top-2 gap " << gaps[step] << ")";
+      auto l = session.decode(next);
+      last.assign(l.begin(), l.end());
+    }
+    EXPECT_LT(greedy_max_diff, 1e-3) << "max |Δlogit| over the greedy steps";
+  }
+}
+
+TEST_P(EngineGolden, F16KvCacheAndBf16WeightsStayClose) {
+  const std::string dir = kFixtures + GetParam();
+  auto prompt = read_json(dir + "/prompt_ids.json").get<std::vector<std::int32_t>>();
+  auto expected = read_f32(dir + "/prompt_logits.bin");
+  auto loaded = load(dir, 2, DType::BF16);
+  runtime::Session session(*loaded.lm, runtime::SessionOptions{128, 1, DType::F16});
+  const auto& logits = session.prefill_all_logits(prompt);
+  // Reduced precision: not exact, but the argmax must mostly agree with the fp32 reference.
+  const std::int64_t vocab = loaded.lm->vocab_size();
+  int agree = 0;
+  for (std::size_t p = 0; p < prompt.size(); ++p) {
+    std::span<const float> row(logits.data() + p * vocab, vocab), ref(expected.data() + p * vocab, vocab);
+    agree += runtime::argmax(row) == runtime::argmax(ref);
+  }
+  EXPECT_GE(agree, static_cast<int>(prompt.size() * 0.9)) << agree << " of " << prompt.size();
+}
+
+TEST_P(EngineGolden, BatchedScoringEqualsSequentialScoring) {
+  const std::string dir = kFixtures + GetParam();
+  auto prompt = read_json(dir + "/prompt_ids.json").get<std::vector<std::int32_t>>();
+  std::vector<std::int32_t> context(prompt.begin(), prompt.begin() + 40);
+  std::vector<std::vector<std::int32_t>> continuations = {
+      {prompt.begin() + 40, prompt.begin() + 48}, {prompt.begin() + 50, prompt.begin() + 53}, {prompt[60]}};
+  auto loaded = load(dir, 2);
+  runtime::Session batched(*loaded.lm, runtime::SessionOptions{128, 3, DType::F32});
+  auto scores = batched.score(context, continuations);
+  for (std::size_t i = 0; i < continuations.size(); ++i) {
+    // The same continuation run alone after the context, one sequence.
+    runtime::Session alone(*loaded.lm, runtime::SessionOptions{128, 1, DType::F32});
+    std::vector<std::int32_t> whole = context;
+    whole.insert(whole.end(), continuations[i].begin(), continuations[i].end());
+    const auto& logits = alone.prefill_all_logits(whole);
+    const std::int64_t vocab = loaded.lm->vocab_size();
+    double ll = 0;
+    for (std::size_t j = 0; j < continuations[i].size(); ++j) {
+      std::span<const float> row(logits.data() + (context.size() - 1 + j) * vocab, vocab);
+      ll += runtime::log_softmax_at(row, continuations[i][j]);
+    }
+    EXPECT_NEAR(scores[i].log_likelihood, ll, 1e-3) << "continuation " << i;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Architectures, EngineGolden,
+                         ::testing::Values("llama_gqa", "llama_linear_rope", "llama3_rope", "qwen2_bias",
+                                           "gemma3_sliding"));
+
+}  // namespace
+}  // namespace eaq
