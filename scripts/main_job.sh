@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The main job on the embedded default model (SmolLM2-135M-Instruct Q4_1): what it is, and a chat
+# answer with its speed. (eaq bench will replace this once it lands.)
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+EAQ="$ROOT/build/eaq"
+MODEL="$ROOT/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+[ -x "$EAQ" ] || { echo "main_job: $EAQ is missing: run scripts/setup.sh first" >&2; exit 1; }
+[ -f "$MODEL" ] || { echo "main_job: $MODEL is missing: run scripts/fetch_models.sh" >&2; exit 1; }
+"$EAQ" info "$MODEL"
+echo
+"$EAQ" generate "$MODEL" --chat -p "What is the capital of France? Answer in one sentence." -n 64
