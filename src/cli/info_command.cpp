@@ -83,6 +83,17 @@ std::string human_count(std::int64_t n) {
   return std::to_string(n);
 }
 
+// FNV-1a (64-bit) of a tensor's stored bytes: lets a reference reader check that eaq found each
+// tensor's data where the file says it is (tests/reference/test_safetensors_reader.py).
+std::string fnv1a64_hex(const std::uint8_t* data, std::uint64_t n_bytes) {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (std::uint64_t i = 0; i < n_bytes; ++i) {
+    h ^= data[i];
+    h *= 0x100000001b3ull;
+  }
+  return fmt::format("{:016x}", h);
+}
+
 nlohmann::ordered_json rope_json(const model::ModelConfig& c) {
   nlohmann::ordered_json r;
   r["layout"] = model::rope_layout_name(c.rope_layout);
@@ -208,7 +219,8 @@ void run_info(const std::string& path, bool as_json, bool list_tensors) {
                       {"source_name", t.source_name},
                       {"dtype", dtype_name(t.dtype)},
                       {"shape", t.shape},
-                      {"bytes", t.n_bytes}});
+                      {"bytes", t.n_bytes},
+                      {"fnv1a64", fnv1a64_hex(t.data, t.n_bytes)}});
       }
       j["tensors"] = tj;
     }
@@ -270,7 +282,7 @@ void register_info_command(CLI::App& app) {
   cmd->add_option("model", *path, "A .gguf file, a Hugging Face safetensors directory or a llama2.c .bin")
       ->required();
   cmd->add_flag("--json", *as_json, "Print one JSON object instead of text");
-  cmd->add_flag("--tensors", *list_tensors, "Also list every tensor (canonical name, dtype, shape, bytes, source name)");
+  cmd->add_flag("--tensors", *list_tensors, "Also list every tensor (canonical name, dtype, shape, bytes, source name; with --json also an FNV-1a 64 checksum of its bytes)");
   cmd->callback([path, as_json, list_tensors] { run_info(*path, *as_json, *list_tensors); });
 }
 

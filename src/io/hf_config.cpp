@@ -11,6 +11,19 @@ namespace eaq::io {
 
 namespace {
 constexpr std::uintmax_t kMaxConfigBytes = 16u << 20;
+
+// nlohmann's messages quote the bytes they choked on; keep messages printable ASCII.
+std::string printable(std::string_view text) {
+  std::string out;
+  for (unsigned char ch : text) {
+    if (ch >= 0x20 && ch < 0x7f) {
+      out.push_back(static_cast<char>(ch));
+    } else {
+      out += fmt::format("\\x{:02x}", ch);
+    }
+  }
+  return out;
+}
 }
 
 HfConfig HfConfig::open(const std::string& path) {
@@ -30,7 +43,7 @@ HfConfig HfConfig::parse(const std::string& path, std::string_view text) {
   try {
     j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
-    fail("'{}' is not valid JSON ({}). Re-download the model's config.json.", path, e.what());
+    fail("'{}' is not valid JSON ({}). Re-download the model's config.json.", path, printable(e.what()));
   }
   if (!j.is_object()) fail("'{}' is a JSON {}, expected an object of model settings", path, j.type_name());
   return HfConfig(path, "", std::move(j));

@@ -41,6 +41,19 @@ constexpr DTypeName kDTypeNames[] = {
     {"I64", DType::I64}, {"F64", DType::F64},
 };
 
+// nlohmann's messages quote the bytes they choked on; keep messages printable ASCII.
+std::string printable(std::string_view text) {
+  std::string out;
+  for (unsigned char ch : text) {
+    if (ch >= 0x20 && ch < 0x7f) {
+      out.push_back(static_cast<char>(ch));
+    } else {
+      out += fmt::format("\\x{:02x}", ch);
+    }
+  }
+  return out;
+}
+
 std::string supported_dtype_list() {
   std::string s;
   for (const auto& e : kDTypeNames) {
@@ -72,7 +85,7 @@ Json parse_json_strict(std::string_view path, std::string_view what, std::string
     return Json::parse(text.begin(), text.end(), callback);
   } catch (const Json::exception& e) {
     fail("'{}': the {} is not valid JSON ({}). The file is truncated or corrupt; re-download it.",
-         path, what, e.what());
+         path, what, printable(e.what()));
   }
 }
 
