@@ -26,6 +26,8 @@
 #include <cstring>
 #include <vector>
 
+#include "hwy/cache_control.h"
+
 #include "core/dtype.h"
 #include "core/half.h"
 #include "kernels/cpu/cpu_ops.h"
@@ -47,6 +49,7 @@ constexpr std::size_t kMR = 4;
 constexpr std::size_t kMR = 2;
 #endif
 constexpr std::size_t kMaxLanes = HWY_MAX_BYTES / sizeof(float);
+constexpr std::size_t kDecodePrefetchBytes = 1024;
 
 HWY_INLINE VF LoadAsF32(DF df, const float* p) { return hn::LoadU(df, p); }
 HWY_INLINE VF LoadAsF32(DF df, const hwy::float16_t* p) {
@@ -73,7 +76,10 @@ HWY_INLINE float ScalarAsF32(const hwy::bfloat16_t* p, std::size_t i) {
 
 // out[r][c] = sum_k x_rows[r][k] * w_rows[c][k]. Rows may repeat (a partial tile repeats its
 // last row; the caller discards the duplicates).
-template <std::size_t MR, std::size_t NR, typename WeightT>
+// kPrefetchBytes > 0 prefetches each weight row that far ahead: measured on the H100 host's
+// Xeon (2 threads, 512 MiB of weights), it lifts f16/bf16 decode from ~90% to ~100% of the
+// triad bandwidth; prefetching never changes the arithmetic.
+template <std::size_t MR, std::size_t NR, typename WeightT, std::size_t kPrefetchBytes = 0>
 HWY_INLINE void DotTile(const float* const* x_rows, const WeightT* const* w_rows, std::size_t k,
                         float out[MR][NR]) {
   const DF df;
@@ -85,6 +91,11 @@ HWY_INLINE void DotTile(const float* const* x_rows, const WeightT* const* w_rows
   std::size_t i = 0;
   for (; i + lanes <= k; i += lanes) {
     VF w[NR];
+    if constexpr (kPrefetchBytes != 0) {
+      for (std::size_t c = 0; c < NR; ++c) {
+        hwy::Prefetch(reinterpret_cast<const std::uint8_t*>(w_rows[c] + i) + kPrefetchBytes);
+      }
+    }
     for (std::size_t c = 0; c < NR; ++c) w[c] = LoadAsF32(df, w_rows[c] + i);
     for (std::size_t r = 0; r < MR; ++r) {
       const VF xv = hn::LoadU(df, x_rows[r] + i);
@@ -120,14 +131,14 @@ struct MatmulShape {
 
 // Rows [i0, i0 + MR) of x (clamped to m) against the NR weight rows at w_rows (valid_cols of
 // them distinct); writes the valid outputs.
-template <std::size_t MR, typename WeightT>
+template <std::size_t MR, typename WeightT, std::size_t kPrefetchBytes = 0>
 HWY_INLINE void RunTile(const MatmulShape& s, std::size_t i0, const WeightT* const* w_rows,
                         std::size_t n0, std::size_t valid_cols) {
   const float* x_rows[MR];
   const std::size_t valid_rows = std::min(MR, s.m - i0);
   for (std::size_t r = 0; r < MR; ++r) x_rows[r] = s.x + (i0 + std::min(r, valid_rows - 1)) * s.k;
   float out[MR][kNR];
-  DotTile<MR, kNR>(x_rows, w_rows, s.k, out);
+  DotTile<MR, kNR, WeightT, kPrefetchBytes>(x_rows, w_rows, s.k, out);
   for (std::size_t r = 0; r < valid_rows; ++r) {
     float* y_row = s.y + (i0 + r) * s.n + n0;
     for (std::size_t c = 0; c < valid_cols; ++c) {
@@ -161,8 +172,8 @@ void MatmulDirect(const MatmulShape& s, const WeightRef& w, std::size_t block_be
         const std::size_t row = n0 + std::min(c, valid_cols - 1);
         w_rows[c] = reinterpret_cast<const WeightT*>(base + row * w.row_stride_bytes);
       }
-      if (m1 - m0 == 1) {
-        RunTile<1>(s, m0, w_rows, n0, valid_cols);
+      if (m1 - m0 == 1) {  // decode: stream the weight
+        RunTile<1, WeightT, kDecodePrefetchBytes>(s, m0, w_rows, n0, valid_cols);
       } else {
         for (std::size_t i = m0; i < m1; i += kMR) RunTile<kMR>(s, i, w_rows, n0, valid_cols);
       }
