@@ -1,6 +1,7 @@
 // CPU kernel benchmarks: decode matvec (m = 1) GB/s for a 2048 × 8192 weight in f32 / f16 / bf16
 // (and q4_1 through the reference decoder) against the STREAM triad bandwidth measured in the
-// same process with the same thread count, and prefill matmul (m = 64) GFLOP/s.
+// same process with the same thread count, prefill matmul (m = 64) GFLOP/s, and one decode step
+// of attention over 1K / 4K cached positions.
 // Weights rotate through copies totalling ≥ 512 MiB so every pass streams from DRAM, not cache.
 #include <benchmark/benchmark.h>
 
@@ -124,6 +125,37 @@ void BM_PrefillMatmul(benchmark::State& state, DType dtype) {
                        threads, gflop_per_s, "GFLOP/s", 0.0});
 }
 
+// One decode step of attention (SmolLM2-135M's shape: 9 query heads sharing 3 kv heads of 64)
+// over a cache of `context` positions: microseconds per call, and the K+V bytes it must read.
+void BM_AttentionDecode(benchmark::State& state, DType cache_dtype) {
+  const int threads = static_cast<int>(state.range(0));
+  const std::int64_t context = state.range(1);
+  constexpr std::int64_t n_heads = 9, n_kv_heads = 3, head_dim = 64;
+  eaq::ThreadPool pool(threads);
+  kernels::KernelContext ctx{&pool};
+  const std::size_t elem = cache_dtype == DType::F16 ? 2 : 4;
+  const std::size_t plane_bytes = context * n_kv_heads * head_dim * elem;
+  std::vector<std::uint8_t> k(plane_bytes), v(plane_bytes);
+  kernels::KvRef cache{cache_dtype, k.data(), v.data(), n_kv_heads, head_dim, context};
+  std::vector<float> row(n_kv_heads * head_dim, 0.01f);
+  for (std::int64_t p = 0; p < context; ++p) kernels::kv_store(ctx, cache, p, 1, row.data(), row.data());
+  std::vector<float> q(n_heads * head_dim, 0.1f), out(n_heads * head_dim);
+  const std::int32_t position = static_cast<std::int32_t>(context - 1);
+  kernels::AttentionParams params{n_heads, n_kv_heads, head_dim, 0.125f, 0, 0.0f};
+  std::size_t calls = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (auto _ : state) {
+    kernels::attention(ctx, params, q.data(), 1, &position, cache, out.data());
+    benchmark::DoNotOptimize(out.data());
+    ++calls;
+  }
+  const double elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double us_per_call = elapsed_s / static_cast<double>(calls) * 1e6;
+  state.counters["us/call"] = us_per_call;
+  g_figures.push_back({fmt::format("attention decode {} ctx={}", eaq::dtype_name(cache_dtype), context),
+                       threads, us_per_call, "us/call", 0.0});
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -143,6 +175,11 @@ int main(int argc, char** argv) {
   for (DType dtype : {DType::F32, DType::F16, DType::BF16}) {
     const std::string name = fmt::format("prefill_matmul_m64/{}", eaq::dtype_name(dtype));
     benchmark::RegisterBenchmark(name.c_str(), BM_PrefillMatmul, dtype)->Arg(1)->Arg(2)->UseRealTime()->MinTime(1.0);
+  }
+  for (DType dtype : {DType::F32, DType::F16}) {
+    const std::string name = fmt::format("attention_decode/{}", eaq::dtype_name(dtype));
+    benchmark::RegisterBenchmark(name.c_str(), BM_AttentionDecode, dtype)
+        ->Args({1, 1024})->Args({2, 1024})->Args({2, 4096})->UseRealTime()->MinTime(0.5);
   }
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
