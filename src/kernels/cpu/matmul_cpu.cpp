@@ -61,8 +61,13 @@ HWY_INLINE VF LoadAsF32(DF df, const hwy::bfloat16_t* p) {
   return hn::PromoteTo(df, hn::LoadU(db, p));
 }
 
-// Exact scalar conversions for the k tail (the same values PromoteTo gives).
-HWY_INLINE float ScalarAsF32(const float* p, std::size_t i) { return p[i]; }
+// Exact scalar conversions for the k tail (the same values PromoteTo gives). memcpy: a row
+// stride need not keep rows aligned to the element size.
+HWY_INLINE float ScalarAsF32(const float* p, std::size_t i) {
+  float value;
+  std::memcpy(&value, p + i, sizeof(float));
+  return value;
+}
 HWY_INLINE float ScalarAsF32(const hwy::float16_t* p, std::size_t i) {
   std::uint16_t bits;
   std::memcpy(&bits, p + i, 2);

@@ -94,28 +94,36 @@ AttentionRun run_case(const Case& c, std::int64_t n_cached, std::int64_t n_query
   return run;
 }
 
-TEST(Attention, MatchesReferenceAcrossShapesAndCaches) {
-  test::for_each_simd_target([] {
-    std::uint32_t seed = 100;
-    for (DType dtype : {DType::F32, DType::F16}) {
-      for (std::int64_t group : {1, 3, 4}) {
-        for (std::int64_t head_dim : {64, 20}) {
-          for (std::int64_t window : {0, 5, 70}) {
-            for (float softcap : {0.0f, 5.0f}) {
-              const Case c{2 * group, 2, head_dim, window, softcap, dtype};
-              SCOPED_TRACE(testing::Message() << dtype_name(dtype) << " heads " << c.n_heads << "/"
-                                              << c.n_kv_heads << " dim " << head_dim << " window "
-                                              << window << " softcap " << softcap);
-              // A 150-token prompt (three key blocks), then one decode token on a 151-token cache.
-              const AttentionRun prefill = run_case(c, 150, 150, 2, 4.0f, seed++);
-              EXPECT_LT(prefill.max_error, 2e-5);
-              const AttentionRun decode = run_case(c, 151, 1, 2, 4.0f, seed++);
-              EXPECT_LT(decode.max_error, 2e-5);
-            }
+void check_attention_cases(bool all_cases) {
+  std::uint32_t seed = 100;
+  for (DType dtype : {DType::F32, DType::F16}) {
+    for (std::int64_t group : {1, 3, 4}) {
+      for (std::int64_t head_dim : {64, 20}) {
+        for (std::int64_t window : {0, 5, 70}) {
+          for (float softcap : {0.0f, 5.0f}) {
+            // The other SIMD targets get every feature once, not every combination.
+            if (!all_cases && (group == 4 || window == 70 || (softcap != 0 && window != 0))) continue;
+            const Case c{2 * group, 2, head_dim, window, softcap, dtype};
+            SCOPED_TRACE(testing::Message() << dtype_name(dtype) << " heads " << c.n_heads << "/"
+                                            << c.n_kv_heads << " dim " << head_dim << " window "
+                                            << window << " softcap " << softcap);
+            // A 150-token prompt (three key blocks), then one decode token on a 151-token cache.
+            const AttentionRun prefill = run_case(c, 150, 150, 2, 4.0f, seed++);
+            EXPECT_LT(prefill.max_error, 2e-5);
+            const AttentionRun decode = run_case(c, 151, 1, 2, 4.0f, seed++);
+            EXPECT_LT(decode.max_error, 2e-5);
           }
         }
       }
     }
+  }
+}
+
+TEST(Attention, MatchesReferenceAcrossShapesAndCaches) {
+  bool first_target = true;
+  test::for_each_simd_target([&] {
+    check_attention_cases(first_target);
+    first_target = false;
   });
 }
 
