@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/engine_flags.h"
 #include "core/error.h"
+#include "eval/request_encoding.h"
 
 namespace eaq::cli {
 
@@ -21,28 +22,9 @@ struct ScoreFlags {
 void run_score(const ScoreFlags& f) {
   if (f.continuations.empty()) fail("give at least one --continuation to score");
   auto engine = load_engine(f.engine, static_cast<std::int64_t>(f.continuations.size()));
-  const auto& tok = *engine.tokenizer;
-  // As lm-eval (HFLM._encode_pair): trailing spaces of the context move to the continuation,
-  // then context + continuation is encoded whole and the continuation is what follows the
-  // context's own token count.
-  std::string context = f.context;
-  std::string moved;
-  while (!context.empty() && context.back() == ' ') {
-    moved += ' ';
-    context.pop_back();
-  }
-  std::vector<std::int32_t> context_ids = tok.encode(context, true);
-  if (context_ids.empty()) {
-    if (tok.bos_id() < 0) fail("the context is empty and the tokenizer has no BOS token to stand for it");
-    context_ids.push_back(tok.bos_id());
-  }
-  std::vector<std::vector<std::int32_t>> continuation_ids;
-  for (const auto& c : f.continuations) {
-    std::vector<std::int32_t> whole = tok.encode(context + moved + c, true);
-    if (whole.size() <= context_ids.size()) fail("continuation '{}' adds no tokens to the context", c);
-    continuation_ids.emplace_back(whole.begin() + static_cast<std::ptrdiff_t>(context_ids.size()), whole.end());
-  }
-  auto scores = engine.session->score(context_ids, continuation_ids);
+  // lm-eval's request encoding (HFLM._encode_pair): see eval/request_encoding.h.
+  const auto request = eval::encode_loglikelihood_request(*engine.tokenizer, f.context, f.continuations);
+  auto scores = engine.session->score(request.context_ids, request.continuation_ids);
   if (f.json) {
     fmt::print("[");
     for (std::size_t i = 0; i < scores.size(); ++i) {

@@ -6,6 +6,11 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "eval/tasks/arc_task.h"
+#include "eval/tasks/hellaswag_task.h"
+#include "eval/tasks/mmlu_task.h"
+#include "eval/tasks/sst2_task.h"
+#include "eval/tasks/truthfulqa_task.h"
 
 namespace eaq::eval {
 
@@ -18,10 +23,14 @@ std::vector<TaskEntry> build_task_table() {
   auto append = [&table](std::vector<TaskEntry> entries) {
     for (auto& e : entries) table.push_back(std::move(e));
   };
-  (void)append;
-  // Log-likelihood tasks (tasks/mmlu_task.h, arc_task.h, hellaswag_task.h, truthfulqa_task.h,
-  // sst2_task.h) and generation tasks (tasks/gsm8k_task.h, math500_task.h, mbpp_task.h) are
-  // appended here, one line each: append(<name>_task_entries());
+  // Log-likelihood tasks.
+  append(mmlu_task_entries());
+  append(arc_task_entries());
+  append(hellaswag_task_entries());
+  append(truthfulqa_task_entries());
+  append(sst2_task_entries());
+  // Generation tasks (tasks/gsm8k_task.h, math500_task.h, mbpp_task.h): one line each,
+  // append(<name>_task_entries());
   return table;
 }
 
