@@ -109,7 +109,9 @@ ModelConfig config_from_gguf(const gguf::GgufFile& f) {
   c.attn_output_bias = f.find_tensor("blk.0.attn_output.bias") != nullptr;
   c.tied_embeddings = f.find_tensor("output.weight") == nullptr;
 
-  if (auto window = f.get_int(key("attention.sliding_window")); window && *window > 0) {
+  // llama.cpp reads the sliding window only for families that use it (of ours, gemma3); a llama or
+  // qwen2 GGUF that carries the key runs with full attention there, so it does here.
+  if (auto window = gemma ? f.get_int(key("attention.sliding_window")) : std::nullopt; window && *window > 0) {
     c.sliding_window = *window;
     c.sliding_layers.assign(static_cast<std::size_t>(c.n_layers), false);
     const gguf::Value* pattern = f.find(key("attention.sliding_window_pattern"));
@@ -124,7 +126,7 @@ ModelConfig config_from_gguf(const gguf::GgufFile& f) {
       }
     } else {
       std::int64_t n = pattern != nullptr ? pattern->as_int(key("attention.sliding_window_pattern"))
-                                          : (gemma ? kGemma3SlidingPattern : 0);
+                                          : kGemma3SlidingPattern;
       if (n < 0) fail("'{}': {} = {} is negative", f.path(), key("attention.sliding_window_pattern"), n);
       // llama.cpp set_swa_pattern: layer il slides unless il % n == n - 1; n == 0 → all slide.
       for (std::size_t i = 0; i < c.sliding_layers.size(); ++i) {

@@ -325,6 +325,33 @@ TEST(ModelConfigGguf, MissingAndUnsupportedKeys) {
   EXPECT_THAT(error_of([&] { config_from_gguf(*open_gguf(w4)); }), HasSubstr("llama.block_count"));
 }
 
+TEST(ModelConfigGguf, SlidingWindowOnlyForGemma3) {
+  auto w = llama_gguf_metadata();
+  w.set_uint32("llama.attention.sliding_window", 64);  // llama.cpp ignores it for llama
+  EXPECT_EQ(config_from_gguf(*open_gguf(w)).sliding_window, 0);
+
+  gguf::GgufWriter g;
+  g.set_string("general.architecture", "gemma3");
+  g.set_uint32("gemma3.block_count", 4);
+  g.set_uint32("gemma3.context_length", 512);
+  g.set_uint32("gemma3.embedding_length", 32);
+  g.set_uint32("gemma3.feed_forward_length", 64);
+  g.set_uint32("gemma3.attention.head_count", 2);
+  g.set_uint32("gemma3.attention.head_count_kv", 1);
+  g.set_uint32("gemma3.attention.key_length", 16);
+  g.set_uint32("gemma3.attention.value_length", 16);
+  g.set_float32("gemma3.attention.layer_norm_rms_epsilon", 1e-6f);
+  g.set_uint32("gemma3.attention.sliding_window", 8);
+  g.set_uint32("gemma3.vocab_size", 64);
+  g.set_uint32("gemma3.attention.sliding_window_pattern", 2);
+  auto c = config_from_gguf(*open_gguf(g));
+  EXPECT_EQ(c.sliding_window, 8);
+  EXPECT_EQ(c.sliding_layers, (std::vector<bool>{true, false, true, false}));
+  EXPECT_DOUBLE_EQ(c.rope_theta_local, 10000.0);
+  g.set_uint32("gemma3.attention.value_length", 32);
+  EXPECT_THAT(error_of([&] { config_from_gguf(*open_gguf(g)); }), HasSubstr("value_length"));
+}
+
 const std::string kSmolGguf = std::string(EAQ_SOURCE_DIR) + "/models/SmolLM2-135M-Instruct.Q4_1.gguf";
 const std::string kGemmaGguf = std::string(EAQ_SOURCE_DIR) + "/models/gemma-3-270m-q4_k_m.gguf";
 
