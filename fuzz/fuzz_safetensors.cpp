@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <span>
 
 #include "core/dtype.h"
@@ -21,8 +22,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         checksum += t.data[0] + t.data[t.n_bytes - 1];
         const auto& tr = eaq::traits(t.dtype);
         if (t.n_bytes >= tr.block_bytes && tr.dequantize_row != nullptr) {
+          // Tensor data in safetensors need not be aligned to its element size; the decoders
+          // expect aligned input (model_loader copies misaligned tensors), so decode a copy.
+          std::uint64_t aligned[1] = {0};
+          std::memcpy(aligned, t.data, tr.block_bytes);
           float first[1];
-          tr.dequantize_row(t.data, first, 1);
+          tr.dequantize_row(aligned, first, 1);
         }
       }
       if (t.n_elements() < 0) std::abort();

@@ -4,6 +4,7 @@
 
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -157,6 +158,23 @@ std::uint64_t LoadedModel::weight_bytes() const {
 }
 
 std::uint64_t LoadedModel::file_bytes() const { return file_bytes_; }
+
+std::uint64_t LoadedModel::copied_bytes() const {
+  std::uint64_t n = 0;
+  for (const auto& c : aligned_copies_) n += c.size() * sizeof(std::uint64_t);
+  return n;
+}
+
+// safetensors only aligns the data section (the header is padded to 8 bytes); a tensor after one
+// with an odd byte count sits misaligned, and typed loads from it are undefined behaviour.
+void align_tensor_data(LoadedModel& model, ModelTensor& tensor) {
+  const std::size_t element_bytes = traits(tensor.dtype).block_bytes;
+  const std::size_t alignment = std::min<std::size_t>(element_bytes, alignof(std::uint64_t));
+  if (alignment <= 1 || reinterpret_cast<std::uintptr_t>(tensor.data) % alignment == 0) return;
+  auto& copy = model.aligned_copies_.emplace_back((tensor.n_bytes + 7) / 8);
+  std::memcpy(copy.data(), tensor.data, tensor.n_bytes);
+  tensor.data = reinterpret_cast<const std::uint8_t*>(copy.data());
+}
 
 ModelFormat detect_model_format(const std::string& path) {
   std::error_code ec;
@@ -334,7 +352,10 @@ std::unique_ptr<LoadedModel> load_model(const std::string& path) {
       break;
     }
   }
-  for (auto& t : tensors) m->add_tensor(std::move(t));
+  for (auto& t : tensors) {
+    align_tensor_data(*m, t);
+    m->add_tensor(std::move(t));
+  }
   return m;
 }
 

@@ -33,7 +33,9 @@ struct ModelTensor {
   std::string source_name;          // as stored: GGUF/HF name, or "wq[3]" for llama2.c
   DType dtype;                      // as stored (GGUF block formats included)
   std::vector<std::int64_t> shape;  // outermost first: {out_features, in_features}
-  const std::uint8_t* data;         // into the mapped file; safetensors data may be unaligned
+  // Into the mapped file, aligned to the element size: safetensors tensors that the file leaves
+  // misaligned are copied into memory the LoadedModel owns (see LoadedModel::copied_bytes()).
+  const std::uint8_t* data;
   std::uint64_t n_bytes;
   std::int64_t n_elements() const;
 };
@@ -72,6 +74,8 @@ class LoadedModel {
   std::uint64_t weight_bytes() const;      // stored bytes of all weights
   std::uint64_t file_bytes() const;        // all model files together (headers included)
   const std::vector<std::string>& files() const { return files_; }
+  // Bytes of tensors copied because the file stored them misaligned (0 for GGUF and llama2.c).
+  std::uint64_t copied_bytes() const;
 
   const TokenizerSource& tokenizer_source() const { return tokenizer_; }
   // The Jinja chat template: GGUF tokenizer.chat_template, or tokenizer_config.json's
@@ -84,6 +88,7 @@ class LoadedModel {
   LoadedModel() = default;
   friend std::unique_ptr<LoadedModel> load_model(const std::string& path);
   void add_tensor(ModelTensor tensor);
+  friend void align_tensor_data(LoadedModel& model, ModelTensor& tensor);
 
   std::string path_;
   ModelConfig config_;
@@ -96,6 +101,7 @@ class LoadedModel {
   std::unique_ptr<gguf::GgufFile> gguf_;
   std::unique_ptr<safetensors::SafetensorsShards> safetensors_;
   std::unique_ptr<llama2c::Llama2cCheckpoint> llama2c_;
+  std::vector<std::vector<std::uint64_t>> aligned_copies_;  // 8-byte aligned: fits every element type
 };
 
 // Which format `path` holds, decided by content: the GGUF magic; a directory with config.json;

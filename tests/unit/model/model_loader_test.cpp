@@ -146,6 +146,24 @@ TEST_F(TinyHfModel, UnknownTensorAndIntegerDtypeAreErrors) {
   EXPECT_THAT(error_of([&] { load_model(dir()); }), HasSubstr("i32"));
 }
 
+TEST_F(TinyHfModel, MisalignedTensorsAreCopiedAligned) {
+  // A 6-byte buffer first leaves every later tensor 2 bytes off a 4-byte boundary.
+  auto tensors = tiny_llama_tensors();
+  tensors.insert(tensors.begin(), patterned_entry("model.layers.0.self_attn.rotary_emb.inv_freq", "F16", {3}));
+  write(kTinyLlamaConfig, tensors);
+  auto m = load_model(dir());
+  EXPECT_GT(m->copied_bytes(), 0u);
+  for (const auto& t : m->tensors()) {
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(t.data) % 4, 0u) << t.name;
+  }
+  auto expected = patterned_entry("model.layers.1.mlp.down_proj.weight", "F32", {16, 24}).bytes;
+  const auto& down = m->tensor("blk.1.ffn_down.weight");
+  ASSERT_EQ(down.n_bytes, expected.size());
+  EXPECT_EQ(std::memcmp(down.data, expected.data(), expected.size()), 0);
+  write(kTinyLlamaConfig, tiny_llama_tensors());
+  EXPECT_EQ(load_model(dir())->copied_bytes(), 0u);  // aligned files are never copied
+}
+
 TEST_F(TinyHfModel, Qwen2NeedsQkvBiases) {
   std::string qwen = kTinyLlamaConfig;
   qwen.replace(qwen.find("\"llama\""), 7, "\"qwen2\"");
