@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
     for (const auto& threads_text : split(threads_list)) {
       const int threads = std::stoi(threads_text);
       eaq::ThreadPool pool(threads);
-      const double triad = eaq::kernels::measure_triad_bandwidth_bytes_per_s(pool);
+      const double triad = eaq::kernels::measure_triad_bandwidth_bytes_per_s(pool, std::size_t{512} << 20);
       for (const auto& weights : split(weights_list)) {
         eaq::runtime::EngineConfig config;
         config.model_path = model_path;

@@ -36,7 +36,8 @@ kernels::KvRef KvCache::layer(std::int64_t layer_index, std::int64_t slot) {
   EAQ_CHECK(layer_index >= 0 && layer_index < shape_.n_layers && slot >= 0 && slot < shape_.n_slots,
             "KV cache layer {} slot {} out of range", layer_index, slot);
   std::uint8_t* base = storage_.data() + 2 * plane_bytes() * (layer_index * shape_.n_slots + slot);
-  return kernels::KvRef{shape_.dtype, base, base + plane_bytes(), shape_.n_kv_heads, shape_.head_dim};
+  return kernels::KvRef{shape_.dtype, base, base + plane_bytes(), shape_.n_kv_heads, shape_.head_dim,
+                        shape_.max_positions};
 }
 
 void KvCache::copy_prefix(std::int64_t from, std::int64_t to, std::int64_t n_positions) {
