@@ -12,6 +12,7 @@ void register_info_command(CLI::App& app);
 void register_tokenize_command(CLI::App& app);  // tokenize + detokenize
 void register_generate_command(CLI::App& app);
 void register_score_command(CLI::App& app);
+void register_eval_command(CLI::App& app);  // eval: accuracy tasks
 void register_logits_command(CLI::App& app);
 void register_tensor_command(CLI::App& app);
 

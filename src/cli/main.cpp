@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   eaq::cli::register_tokenize_command(app);
   eaq::cli::register_generate_command(app);
   eaq::cli::register_score_command(app);
+  eaq::cli::register_eval_command(app);
   eaq::cli::register_logits_command(app);
   eaq::cli::register_tensor_command(app);
 
