@@ -1,6 +1,7 @@
 // CpuEstimateMeter: /proc/stat utilisation x TDP model, integrated on a sampling thread.
 #include "energy/cpu_estimate_meter.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -108,9 +109,10 @@ PendingEnergies CpuEstimateMeter::energy_at(double time_s) {
   std::lock_guard lock(mutex_);
   sample_locked();
   std::vector<DomainEnergy> energies(2);
-  energies[0].energy_j = cpu_energy_j_;
+  // The sample was taken a few microseconds after time_s: take that sliver off.
+  energies[0].energy_j = cpu_energy_j_ - cpu_power_w_ * std::max(0.0, last_time_s_ - time_s);
   // DRAM is modelled as constant power: its energy is a function of time only.
-  energies[1].energy_j = model_.dram_w * last_time_s_;
+  energies[1].energy_j = model_.dram_w * time_s;
   return ready_energies(std::move(energies));
 }
 

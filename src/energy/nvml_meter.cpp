@@ -136,6 +136,16 @@ class NvmlMeter::GpuSampler {
     }
     auto due = take_due(now_s());
     if (due.empty()) return;
+    try {
+      resolve_from_next_update(due);
+    } catch (...) {
+      // Taken requests must not be dropped unresolved: they carry the failure to their windows.
+      for (auto& request : due) request.promise.set_exception(std::current_exception());
+      throw;
+    }
+  }
+
+  void resolve_from_next_update(std::vector<Request>& due) {
 
     // Read the counter back to back until it changes. The change happened between the moments
     // the two reads sampled it; each read samples somewhere inside its call, so the midpoint of

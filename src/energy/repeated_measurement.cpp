@@ -21,11 +21,18 @@ RepeatedMeasurement measure_repeated(EnergyWindows& windows, const std::string& 
 
   const double period_s = windows.meters().update_period_s();
   const double target_s = period_s > 0 ? options.min_counter_updates * period_s : options.min_duration_s;
-  const long repetitions =
-      std::clamp(static_cast<long>(std::ceil(target_s / once_s)), 1L, std::max(1L, options.max_repetitions));
+  const long max_repetitions = std::max(1L, options.max_repetitions);
+  const long planned = std::clamp(static_cast<long>(std::ceil(target_s / once_s)), 1L, max_repetitions);
 
   windows.begin(name);
-  for (long i = 0; i < repetitions; ++i) workload();
+  const double window_start_s = now_s();
+  long repetitions = 0;
+  // The planned count, then more while short of the target (runs can get slower than the
+  // sizing run, e.g. on a shared CPU).
+  while (repetitions < planned || (now_s() - window_start_s < target_s && repetitions < max_repetitions)) {
+    workload();
+    ++repetitions;
+  }
   RepeatedMeasurement result;
   result.window = windows.end(name);
   result.window.repetitions = static_cast<int>(repetitions);

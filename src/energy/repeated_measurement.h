@@ -27,8 +27,8 @@ struct RepeatedMeasurement {
   double seconds_per_repetition = 0;
 };
 
-// Runs `workload` once untimed (to size the window), then N times inside one window of `windows`
-// named `name`.
+// Runs `workload` once untimed (to size the window), then inside one window of `windows` named
+// `name` as many times as the sizing says, and more while the window is still short of the target.
 RepeatedMeasurement measure_repeated(EnergyWindows& windows, const std::string& name,
                                      const std::function<void()>& workload, const RepeatOptions& options = {});
 
