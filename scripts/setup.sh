@@ -40,8 +40,8 @@ fi
 
 PY=python3
 PIP=("$PY" -m pip install -q --disable-pip-version-check)
-LIGHT_PY=(tokenizers gguf numpy)
-if ! "$PY" -c "import tokenizers, gguf, numpy" >/dev/null 2>&1; then
+LIGHT_PY=(tokenizers gguf numpy safetensors)
+if ! "$PY" -c "import tokenizers, gguf, numpy, safetensors" >/dev/null 2>&1; then
   echo "setup: installing Python references ${LIGHT_PY[*]}"
   "${PIP[@]}" "${LIGHT_PY[@]}" || "${PIP[@]}" --break-system-packages "${LIGHT_PY[@]}"
 fi
