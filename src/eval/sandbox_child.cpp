@@ -3,7 +3,6 @@
 #include "eval/sandbox_child.h"
 
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/seccomp.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -123,8 +122,11 @@ void run_sandbox_child(const SandboxChildPlan& plan) {
   if (plan.drop_privileges) {
     // setgroups first (it needs the privilege the later calls drop). A failure is fatal: as root
     // RLIMIT_NPROC would not apply and the file permissions would not protect the host.
-    if (setgroups(0, nullptr) != 0 || setresgid(plan.gid, plan.gid, plan.gid) != 0 ||
-        setresuid(plan.uid, plan.uid, plan.uid) != 0) {
+    // Raw syscalls: glibc's wrappers broadcast the change to every thread of the process and wait
+    // for them, and the threads of eaq that this clone() copied the bookkeeping of do not exist
+    // here (the child would hang).
+    if (syscall(SYS_setgroups, 0, nullptr) != 0 || syscall(SYS_setresgid, plan.gid, plan.gid, plan.gid) != 0 ||
+        syscall(SYS_setresuid, plan.uid, plan.uid, plan.uid) != 0) {
       give_up(kStatusFd, st::kUnprivilegedUser, errno);
     }
     write_record(kStatusFd, st::kActive, st::kUnprivilegedUser);
