@@ -7,7 +7,10 @@
 
 #include "core/error.h"
 #include "eval/tasks/arc_task.h"
+#include "eval/tasks/gsm8k_task.h"
 #include "eval/tasks/hellaswag_task.h"
+#include "eval/tasks/math500_task.h"
+#include "eval/tasks/mbpp_task.h"
 #include "eval/tasks/mmlu_task.h"
 #include "eval/tasks/sst2_task.h"
 #include "eval/tasks/truthfulqa_task.h"
@@ -31,6 +34,9 @@ std::vector<TaskEntry> build_task_table() {
   append(sst2_task_entries());
   // Generation tasks (tasks/gsm8k_task.h, math500_task.h, mbpp_task.h): one line each,
   // append(<name>_task_entries());
+  append(gsm8k_task_entries());
+  append(math500_task_entries());
+  append(mbpp_task_entries());
   return table;
 }
 
