@@ -27,6 +27,7 @@ APT_PACKAGES=(
   nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libfmt-dev libspdlog-dev
   libsqlite3-dev libpcre2-dev libutf8proc-dev libhwy-dev
   libgtest-dev libgmock-dev libbenchmark-dev libseccomp-dev
+  curl
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
