@@ -15,5 +15,6 @@ void register_score_command(CLI::App& app);
 void register_eval_command(CLI::App& app);  // eval: accuracy tasks
 void register_logits_command(CLI::App& app);
 void register_tensor_command(CLI::App& app);
+void register_data_command(CLI::App& app);  // eval: dataset pull/list
 
 }  // namespace eaq::cli

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   eaq::cli::register_eval_command(app);
   eaq::cli::register_logits_command(app);
   eaq::cli::register_tensor_command(app);
+  eaq::cli::register_data_command(app);
 
   try {
     eaq::init_logging();

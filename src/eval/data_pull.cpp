@@ -30,7 +30,7 @@ std::vector<DatasetSource> build_dataset_sources() {
       "sha256 of ../shared/datasets/gsm8k (taken from openai/grade-school-math @3101c7d5)";
   return {
       {"gsm8k",
-       "GSM8K (openai/grade-school-math): test 1319, train 7473 (few-shot pool)",
+       "GSM8K (openai/grade-school-math): test 1319, train 7473 (gsm8k_cot uses fixed exemplars, not train)",
        {{"gsm8k/test.jsonl", std::string(kGsm8kBase) + "test.jsonl",
          "3730d312f6e3440559ace48831e51066acaca737f6eabec99bccb9e4b3c39d14", kGsm8kNote},
         {"gsm8k/train.jsonl", std::string(kGsm8kBase) + "train.jsonl",
