@@ -71,7 +71,12 @@ int main(int argc, char** argv) {
         config.model_path = model_path;
         config.n_threads = threads;
         config.context_size = n_prompt + n_decode + 8;
-        if (weights != "auto") config.weight_dtype = eaq::dtype_from_name(weights);
+        // f32/f16/bf16 convert as before; other names are precision schemes or "native".
+        if (auto d = eaq::dtype_from_name(weights); d && (*d == eaq::DType::F32 || *d == eaq::DType::F16 || *d == eaq::DType::BF16)) {
+          config.weight_dtype = d;
+        } else if (weights != "auto") {
+          config.precision = weights;
+        }
         auto engine = eaq::runtime::load_engine(config);
         // Prompt: token ids cycling through the vocabulary (speed does not depend on the ids).
         std::vector<std::int32_t> prompt(n_prompt);

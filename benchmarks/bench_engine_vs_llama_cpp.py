@@ -1,60 +1,93 @@
 #!/usr/bin/env python3
-"""Engine benchmark beside llama.cpp, in one run (issue 4): eaq's prefill/decode tok/s per weight
-precision and thread count against the STREAM-triad bound measured in the same run
-(build/bench_engine_cpu), and llama-cpp-python on the same GGUF with the same threads.
+"""Engine benchmark beside llama.cpp, in one run (issues 4 and 5): eaq's prefill/decode tok/s per
+weight precision / scheme and thread count against the STREAM-triad bound measured in the same run
+(build/bench_engine_cpu), and llama-cpp-python on GGUF files with the same threads.
 
-  python3 benchmarks/bench_engine_vs_llama_cpp.py [--model M] [--threads 1,2] [--weights f32,bf16] [-p 128] [-n 64]
+  python3 benchmarks/bench_engine_vs_llama_cpp.py [--model M] [--threads 1,2] [--weights f32,bf16]
+      [-p 128] [-n 64] [--llama-schemes native,q8_0,q4_0]
+
+--llama-schemes: llama.cpp runs the model as stored (native) and as eaq re-quantizes it (`eaq quantize
+--scheme S`, byte-identical to the gguf package's quantizer for q8_0/q4_0/q4_1). llama.cpp runs in a
+child process (some builds crash on VMs; that becomes a printed note, not a failed benchmark).
 """
 import argparse
 import json
 import os
 import subprocess
 import sys
-import time
+import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-
-def llama_cpp_row(model, threads, n_prompt, n_decode):
-    import llama_cpp
-    llm = llama_cpp.Llama(model_path=model, n_ctx=n_prompt + n_decode + 8, n_batch=n_prompt, n_threads=threads,
-                          n_threads_batch=threads, verbose=False)
-    vocab = llm.n_vocab()
-    prompt = [(i * 7919 + 1) % vocab for i in range(n_prompt)]
-    llm.eval(prompt[:8])
-    llm.reset()
-    t0 = time.perf_counter()
-    llm.eval(prompt)
-    prefill_s = time.perf_counter() - t0
+LLAMA_SCRIPT = r"""
+import json, sys, time, llama_cpp
+model, threads, n_prompt, n_decode = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+llm = llama_cpp.Llama(model_path=model, n_ctx=n_prompt + n_decode + 8, n_batch=n_prompt, n_threads=threads,
+                      n_threads_batch=threads, verbose=False)
+vocab = llm.n_vocab()
+prompt = [(i * 7919 + 1) % vocab for i in range(n_prompt)]
+llm.eval(prompt[:8])
+llm.reset()
+t0 = time.perf_counter()
+llm.eval(prompt)
+prefill_s = time.perf_counter() - t0
+token = int(llm.scores[llm.n_tokens - 1].argmax())
+t0 = time.perf_counter()
+for _ in range(n_decode):
+    llm.eval([token])
     token = int(llm.scores[llm.n_tokens - 1].argmax())
-    t0 = time.perf_counter()
-    for _ in range(n_decode):
-        llm.eval([token])
-        token = int(llm.scores[llm.n_tokens - 1].argmax())
-    decode_s = time.perf_counter() - t0
-    return {"engine": f"llama-cpp-python {llama_cpp.__version__}", "weights": "native (gguf)", "threads": threads,
-            "prefill_tokens_per_s": n_prompt / prefill_s, "decode_tokens_per_s": n_decode / decode_s}
+decode_s = time.perf_counter() - t0
+print(json.dumps({"engine": f"llama-cpp-python {llama_cpp.__version__}", "threads": threads,
+                  "prefill_tokens_per_s": n_prompt / prefill_s, "decode_tokens_per_s": n_decode / decode_s}))
+"""
+
+
+def llama_cpp_row(model, label, threads, n_prompt, n_decode):
+    r = subprocess.run([sys.executable, "-c", LLAMA_SCRIPT, model, str(threads), str(n_prompt), str(n_decode)],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        print(f"(llama-cpp-python failed on {label}: exit {r.returncode} {r.stderr[-200:]})", file=sys.stderr)
+        return None
+    row = json.loads(r.stdout.strip().splitlines()[-1])
+    row["weights"] = label
+    return row
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default=os.path.join(ROOT, "models", "SmolLM2-135M-Instruct.Q4_1.gguf"))
     ap.add_argument("--bench-bin", default=os.path.join(ROOT, "build", "bench_engine_cpu"))
+    ap.add_argument("--eaq-bin", default=None, help="the eaq binary (default: beside --bench-bin)")
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--weights", default="f32,bf16")
+    ap.add_argument("--llama-schemes", default="native")
     ap.add_argument("-p", type=int, default=128)
     ap.add_argument("-n", type=int, default=64)
     a = ap.parse_args()
+    eaq_bin = a.eaq_bin or os.path.join(os.path.dirname(a.bench_bin), "eaq")
     r = subprocess.run([a.bench_bin, a.model, "--threads", a.threads, "--weights", a.weights, "-p", str(a.p),
                         "-n", str(a.n)], capture_output=True, text=True)
     if r.returncode != 0:
         sys.exit(r.stderr)
     rows = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
     try:
-        for t in a.threads.split(","):
-            rows.append(llama_cpp_row(a.model, int(t), a.p, a.n))
+        import llama_cpp  # noqa: F401
+        have_llama = True
     except ImportError:
+        have_llama = False
         print("(llama-cpp-python not installed: scripts/setup.sh --references)", file=sys.stderr)
+    if have_llama:
+        with tempfile.TemporaryDirectory() as tmp:
+            for scheme in [s for s in a.llama_schemes.split(",") if s]:
+                path = a.model
+                if scheme != "native":
+                    path = os.path.join(tmp, f"{scheme}.gguf")
+                    subprocess.run([eaq_bin, "quantize", a.model, "--scheme", scheme, "-o", path], check=True,
+                                   capture_output=True)
+                for t in a.threads.split(","):
+                    row = llama_cpp_row(path, f"{scheme} (gguf)", int(t), a.p, a.n)
+                    if row:
+                        rows.append(row)
     print(f"model {os.path.basename(a.model)}, prompt {a.p} tokens, decode {a.n} tokens, one run\n")
     print("| engine | weights | threads | prefill tok/s | decode tok/s | decode GB/s | triad GB/s | decode / triad |")
     print("|---|---|---|---|---|---|---|---|")

@@ -14,6 +14,8 @@ void register_generate_command(CLI::App& app);
 void register_score_command(CLI::App& app);
 void register_eval_command(CLI::App& app);  // eval: accuracy tasks
 void register_logits_command(CLI::App& app);
+void register_quality_command(CLI::App& app);
+void register_quantize_command(CLI::App& app);
 void register_tensor_command(CLI::App& app);
 void register_data_command(CLI::App& app);  // eval: dataset pull/list
 

@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "core/thread_pool.h"
+#include "quant/scheme_registry.h"
 
 namespace eaq::cli {
 
@@ -14,9 +15,11 @@ void add_engine_flags(CLI::App& cmd, EngineFlags& flags) {
   cmd.add_option("--tokenizer", flags.tokenizer_path, "Tokenizer file to use instead of the model's own");
   cmd.add_option("-t,--threads", flags.n_threads, "CPU threads (default: all cores, or EAQ_THREADS)");
   cmd.add_option("-c,--ctx", flags.context_size, "Context size in tokens (default: the model's, capped at 4096)");
-  cmd.add_option("--weights", flags.weight_dtype,
-                 "Compute precision of the weights: auto (f32/f16/bf16 as stored, others → f32), f32, f16 or bf16")
+  cmd.add_option("--weights,--precision", flags.weight_dtype,
+                 "Weight precision: auto (f32/f16/bf16 as stored, others → f32), native (the file's own formats "
+                 "computed directly), f32, f16, bf16, or a scheme: " + quant::scheme_names())
       ->capture_default_str();
+  cmd.add_option("--plan", flags.plan_path, "A YAML precision plan (tensor-name pattern → scheme); overrides --weights");
   cmd.add_option("--kv", flags.kv_dtype, "KV cache precision: f32 or f16")->capture_default_str();
 }
 
@@ -29,12 +32,17 @@ runtime::Engine load_engine(const EngineFlags& flags, std::int64_t n_slots) {
   if (flags.context_size < 0) fail("--ctx {} is invalid: use a positive size", flags.context_size);
   config.context_size = flags.context_size;
   config.n_slots = n_slots;
+  config.plan_path = flags.plan_path;
   if (flags.weight_dtype != "auto") {
     auto d = dtype_from_name(flags.weight_dtype);
-    if (!d || (*d != DType::F32 && *d != DType::F16 && *d != DType::BF16)) {
-      fail("--weights {} is not a CPU engine precision: use auto, f32, f16 or bf16", flags.weight_dtype);
+    if (d && (*d == DType::F32 || *d == DType::F16 || *d == DType::BF16)) {
+      config.weight_dtype = *d;
+    } else if (flags.weight_dtype == "native" || quant::find_scheme(flags.weight_dtype) != nullptr) {
+      config.precision = flags.weight_dtype;
+    } else {
+      fail("--weights {} is not a precision: use auto, native, f32, f16, bf16 or a scheme ({})", flags.weight_dtype,
+           quant::scheme_names());
     }
-    config.weight_dtype = *d;
   }
   if (flags.kv_dtype == "f32") {
     config.kv_dtype = DType::F32;

@@ -16,6 +16,7 @@ struct EngineFlags {
   int n_threads = 0;
   std::int64_t context_size = 0;
   std::string weight_dtype = "auto";
+  std::string plan_path;
   std::string kv_dtype = "f32";
 };
 

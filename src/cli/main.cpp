@@ -29,6 +29,8 @@ int main(int argc, char** argv) {
   eaq::cli::register_score_command(app);
   eaq::cli::register_eval_command(app);
   eaq::cli::register_logits_command(app);
+  eaq::cli::register_quality_command(app);
+  eaq::cli::register_quantize_command(app);
   eaq::cli::register_tensor_command(app);
   eaq::cli::register_data_command(app);
 

@@ -4,8 +4,10 @@
 #include <array>
 #include <cstring>
 
+#include "core/eaq_quant_blocks.h"
 #include "core/error.h"
 #include "core/half.h"
+#include "core/dequantize_eaq_formats.h"
 #include "core/quant_dequantize.h"
 
 namespace eaq {
@@ -57,6 +59,16 @@ constexpr std::array<DTypeTraits, static_cast<std::size_t>(DType::kCount)> kTrai
     {DType::Q5_K, "q5_k", 256, 176, true, dequantize_row_q5_k},
     {DType::Q6_K, "q6_k", 256, 210, true, dequantize_row_q6_k},
     {DType::Q8_K, "q8_k", 256, 292, true, dequantize_row_q8_k},
+    {DType::I4S_G32, "i4s_g32", 32, 18, true, dequantize_row_i4s_g32},
+    {DType::I4S_G64, "i4s_g64", 64, 34, true, dequantize_row_i4s_g64},
+    {DType::I4S_G128, "i4s_g128", 128, 66, true, dequantize_row_i4s_g128},
+    {DType::I4Z_G32, "i4z_g32", 32, 19, true, dequantize_row_i4z_g32},
+    {DType::I4Z_G64, "i4z_g64", 64, 35, true, dequantize_row_i4z_g64},
+    {DType::I4Z_G128, "i4z_g128", 128, 67, true, dequantize_row_i4z_g128},
+    {DType::NF4, "nf4", 64, 36, true, dequantize_row_nf4},
+    {DType::I8_CH, "i8_ch", 1, 1, true, dequantize_row_i8_channel, kChannelRowHeaderBytes},
+    {DType::I8_CH_DYN, "i8_ch_dyn", 1, 1, true, dequantize_row_i8_channel, kChannelRowHeaderBytes},
+    {DType::F8_E4M3_CH, "f8_e4m3_ch", 1, 1, true, dequantize_row_f8_e4m3_channel, kChannelRowHeaderBytes},
 }};
 
 constexpr bool traits_are_in_enum_order() {
@@ -90,7 +102,7 @@ std::size_t row_bytes(DType dtype, std::size_t n_elements) {
     fail("a row of {} elements is not a multiple of the {} block size {}", n_elements, t.name,
          t.block_size);
   }
-  return n_elements / t.block_size * t.block_bytes;
+  return t.row_header_bytes + n_elements / t.block_size * t.block_bytes;
 }
 
 void dequantize(DType dtype, const void* src, float* dst, std::size_t n_elements) {

@@ -32,6 +32,17 @@ enum class DType : std::uint8_t {
   Q5_K,
   Q6_K,
   Q8_K,
+  // eaq's own formats (core/eaq_quant_blocks.h); not readable by llama.cpp.
+  I4S_G32,
+  I4S_G64,
+  I4S_G128,
+  I4Z_G32,
+  I4Z_G64,
+  I4Z_G128,
+  NF4,
+  I8_CH,      // int8 per output channel, weight-only (W8A16)
+  I8_CH_DYN,  // the same bytes; the kernel quantizes activations per token (W8A8)
+  F8_E4M3_CH,
   kCount
 };
 
@@ -45,14 +56,18 @@ struct DTypeTraits {
   std::size_t block_bytes;  // bytes per block
   bool is_quantized;
   DequantizeRowFn dequantize_row;  // scalar reference decoder; nullptr if not convertible to float
+  // Bytes before a row's first block (the per-channel formats keep their row scale there). For
+  // such formats dequantize_row decodes exactly one row: n_elements must be the row length.
+  std::size_t row_header_bytes = 0;
 };
 
 const DTypeTraits& traits(DType dtype);
 std::string_view dtype_name(DType dtype);
 std::optional<DType> dtype_from_name(std::string_view name);
 
-// Bytes of a row of n_elements. Throws eaq::Error if n_elements is not a multiple of the block size.
+// Bytes of a row of n_elements (row header included). Throws eaq::Error if n_elements is not a multiple of the block size.
 std::size_t row_bytes(DType dtype, std::size_t n_elements);
+// Bits per weight of the blocks (a row header adds 8 * row_header_bytes / row length more).
 inline double bits_per_weight(DType dtype) {
   const auto& t = traits(dtype);
   return 8.0 * static_cast<double>(t.block_bytes) / static_cast<double>(t.block_size);

@@ -132,6 +132,12 @@ constexpr GgmlTypeEntry kGgmlTypes[] = {
     {11, DType::Q3_K}, {12, DType::Q4_K}, {13, DType::Q5_K}, {14, DType::Q6_K},
     {15, DType::Q8_K}, {24, DType::I8},   {25, DType::I16},  {26, DType::I32},
     {27, DType::I64},  {28, DType::F64},  {30, DType::BF16},
+    // eaq's own formats (core/eaq_quant_blocks.h), written by `eaq quantize`: ids far above
+    // ggml's, so llama.cpp and the gguf package refuse such files instead of misreading them.
+    {1024, DType::I4S_G32}, {1025, DType::I4S_G64}, {1026, DType::I4S_G128},
+    {1027, DType::I4Z_G32}, {1028, DType::I4Z_G64}, {1029, DType::I4Z_G128},
+    {1030, DType::NF4},     {1031, DType::I8_CH},   {1032, DType::I8_CH_DYN},
+    {1033, DType::F8_E4M3_CH},
 };
 
 }  // namespace
@@ -351,7 +357,9 @@ void GgufFile::parse() {
                              " is not a multiple of the " + std::string(tr.name) + " block size " +
                              std::to_string(tr.block_size));
     }
-    std::uint64_t n_bytes = n_elements / tr.block_size * tr.block_bytes;
+    // Per row (a format may carry a per-row header, e.g. a channel scale).
+    std::uint64_t n_bytes = n_elements / static_cast<std::uint64_t>(t.shape.back()) *
+                            (tr.row_header_bytes + static_cast<std::uint64_t>(t.shape.back()) / tr.block_size * tr.block_bytes);
     if (t.offset % alignment_ != 0) {
       c.error(t.info_at, "tensor '" + t.name + "' offset " + std::to_string(t.offset) +
                              " is not aligned to " + std::to_string(alignment_));

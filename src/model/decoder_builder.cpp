@@ -16,8 +16,9 @@ namespace {
 class Resolver {
  public:
   Resolver(const TensorLookup& lookup, WeightArena& arena, DType matrix_target_for_quantized,
-           std::optional<DType> forced)
-      : lookup_(lookup), arena_(arena), quantized_target_(matrix_target_for_quantized), forced_(forced) {}
+           const EngineOptions& options)
+      : lookup_(lookup), arena_(arena), quantized_target_(matrix_target_for_quantized),
+        forced_(options.weight_dtype), plan_(options.matrix_dtype), quantize_row_(options.quantize_row) {}
 
   const TensorView& require(const std::string& name) const {
     const TensorView* t = lookup_(name);
@@ -36,10 +37,11 @@ class Resolver {
   kernels::WeightRef matrix(const std::string& name, std::int64_t rows, std::int64_t cols) {
     const TensorView& t = require(name);
     check_shape(name, t, {rows, cols});
-    DType target = forced_ ? *forced_
+    DType target = plan_    ? plan_(name, t.dtype, cols)
+                   : forced_ ? *forced_
                    : (t.dtype == DType::F32 || t.dtype == DType::F16 || t.dtype == DType::BF16) ? t.dtype
                                                                                                  : quantized_target_;
-    return arena_.matrix(t.dtype, rows, cols, t.data, target);
+    return arena_.matrix(t.dtype, rows, cols, t.data, target, quantize_row_);
   }
   const float* vector(const std::string& name, std::int64_t n, float add = 0.0f) {
     const TensorView& t = require(name);
@@ -55,6 +57,8 @@ class Resolver {
   WeightArena& arena_;
   DType quantized_target_;
   std::optional<DType> forced_;
+  std::function<DType(std::string_view, DType, std::int64_t)> plan_;
+  QuantizeRowFn quantize_row_;
 };
 
 }  // namespace
@@ -68,7 +72,7 @@ std::unique_ptr<DecoderLm> build_decoder_lm(const ModelConfig& c, const TensorLo
     fail("the CPU engine runs weights as f32, f16 or bf16, not {}", dtype_name(*options.weight_dtype));
   }
   auto arena = std::make_shared<WeightArena>();
-  Resolver r(tensors, *arena, DType::F32, options.weight_dtype);
+  Resolver r(tensors, *arena, DType::F32, options);
 
   DecoderSpec spec;
   spec.architecture = std::string(architecture_name(c.architecture));

@@ -12,6 +12,7 @@
 #include "core/dtype.h"
 #include "model/decoder_lm.h"
 #include "model/model_config.h"
+#include "model/weight_arena.h"
 
 namespace eaq::model {
 
@@ -32,6 +33,11 @@ struct EngineOptions {
   // Weights whose stored dtype is not this are converted at load. nullopt = keep f32/f16/bf16
   // matrices as stored and convert other (quantized) ones to f32.
   std::optional<DType> weight_dtype;
+  // Per-matrix choice (a precision plan), used instead of weight_dtype when set: canonical name,
+  // stored dtype and row length → the dtype to compute with. Targets other than f32/f16/bf16 are
+  // produced by quantize_row (quant::quantize_row; model sits below quant).
+  std::function<DType(std::string_view name, DType stored, std::int64_t cols)> matrix_dtype;
+  QuantizeRowFn quantize_row = nullptr;
 };
 
 std::unique_ptr<DecoderLm> build_decoder_lm(const ModelConfig& config, const TensorLookup& tensors,

@@ -29,15 +29,23 @@ void convert_f32_row(const float* src, DType dtype, void* dst, std::size_t n) {
 }
 
 kernels::WeightRef WeightArena::matrix(DType dtype, std::int64_t rows, std::int64_t cols, const void* data,
-                                       DType target) {
+                                       DType target, QuantizeRowFn quantize_row) {
   if (dtype == target) return kernels::make_weight_ref(dtype, rows, cols, data);
+  const bool plain_target = target == DType::F32 || target == DType::F16 || target == DType::BF16;
+  if (!plain_target && quantize_row == nullptr) {
+    fail("cannot convert weights to {} without a quantizer (EngineOptions::quantize_row)", dtype_name(target));
+  }
   const std::size_t src_row = row_bytes(dtype, cols), dst_row = row_bytes(target, cols);
   auto buffer = std::make_unique<std::uint8_t[]>(dst_row * rows);
   std::vector<float> scratch(cols);
   const auto* src = static_cast<const std::uint8_t*>(data);
   for (std::int64_t r = 0; r < rows; ++r) {
     dequantize(dtype, src + r * src_row, scratch.data(), cols);
-    convert_f32_row(scratch.data(), target, buffer.get() + r * dst_row, cols);
+    if (plain_target) {
+      convert_f32_row(scratch.data(), target, buffer.get() + r * dst_row, cols);
+    } else {
+      quantize_row(target, scratch.data(), buffer.get() + r * dst_row, static_cast<std::size_t>(cols));
+    }
   }
   kernels::WeightRef ref = kernels::make_weight_ref(target, rows, cols, buffer.get());
   owned_bytes_ += dst_row * rows;

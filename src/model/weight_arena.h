@@ -12,11 +12,17 @@
 
 namespace eaq::model {
 
+// Quantizes one row of n floats into `dtype` at dst (quant::quantize_row has this signature).
+using QuantizeRowFn = void (*)(DType dtype, const float* src, void* dst, std::size_t n);
+
 class WeightArena {
  public:
   // A [rows][cols] matrix stored as `dtype` at `data`, as a WeightRef of `target`: used in place
   // when dtype == target, else converted (through f32) into memory the arena owns.
-  kernels::WeightRef matrix(DType dtype, std::int64_t rows, std::int64_t cols, const void* data, DType target);
+  // Targets other than f32/f16/bf16 need `quantize_row` (quant::quantize_row: the model module
+  // sits below quant); each row is dequantized to f32 and quantized, one row at a time.
+  kernels::WeightRef matrix(DType dtype, std::int64_t rows, std::int64_t cols, const void* data, DType target,
+                            QuantizeRowFn quantize_row = nullptr);
   // A vector of n values as f32 (converted unless already f32), plus `add` to every element.
   const float* vector_f32(DType dtype, std::int64_t n, const void* data, float add = 0.0f);
 

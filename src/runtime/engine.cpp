@@ -11,6 +11,8 @@
 #include "core/thread_pool.h"
 #include "model/decoder_builder.h"
 #include "model/model_loader.h"
+#include "quant/precision_plan.h"
+#include "quant/scheme_registry.h"
 #include "tokenizer/tokenizer_factory.h"
 
 namespace eaq::runtime {
@@ -98,6 +100,21 @@ Engine load_engine(const EngineConfig& config) {
   options.n_threads = config.n_threads > 0 ? config.n_threads : ThreadPool::default_threads();
   options.weight_dtype = config.weight_dtype;
   engine.weights_description = describe_weights(*loaded, config.weight_dtype);
+  if (config.plan || !config.plan_path.empty() || (!config.precision.empty() && config.precision != "auto")) {
+    std::shared_ptr<const quant::PrecisionPlan> plan = config.plan;
+    if (!plan) {
+      plan = std::make_shared<quant::PrecisionPlan>(config.plan_path.empty()
+                                                        ? quant::PrecisionPlan::for_scheme(config.precision)
+                                                        : quant::PrecisionPlan::from_yaml_file(config.plan_path));
+    }
+    options.matrix_dtype = [plan](std::string_view name, DType stored, std::int64_t cols) {
+      return plan->dtype_for(name, stored, cols);
+    };
+    options.quantize_row = quant::quantize_row;
+    engine.weights_description = describe_weights(*loaded, std::nullopt);
+    engine.weights_description = engine.weights_description.substr(0, engine.weights_description.find(" → ")) +
+                                 " → " + plan->describe();
+  }
   engine.lm = model::build_decoder_lm(engine.config, lookup, loaded, options);
   engine.model_file = loaded;
 

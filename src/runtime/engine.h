@@ -10,6 +10,7 @@
 
 #include "model/decoder_lm.h"
 #include "model/model_config.h"
+#include "quant/precision_plan.h"
 #include "runtime/session.h"
 #include "tokenizer/chat_template.h"
 #include "tokenizer/tokenizer.h"
@@ -23,6 +24,12 @@ struct EngineConfig {
   std::int64_t context_size = 0;
   std::int64_t n_slots = 1;
   std::optional<DType> weight_dtype;  // nullopt = f32/f16/bf16 as stored, others converted to f32
+  // A precision scheme (quant/scheme_registry.h: "int8", "int4-g32", "nf4", "q8_0", ...) or
+  // "native" (the file's own formats computed directly); used instead of weight_dtype when set.
+  // "" or "auto" = weight_dtype.
+  std::string precision;
+  std::string plan_path;  // a YAML precision plan (quant/precision_plan.h); overrides precision
+  std::shared_ptr<const quant::PrecisionPlan> plan;  // a plan in memory; overrides both
   DType kv_dtype = DType::F32;
 };
 

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "core/error.h"
+#include "quant/scheme_registry.h"
 #include "runtime/engine.h"
 
 namespace eaq::runtime {
@@ -16,11 +17,15 @@ EngineConfig config_for(const QualityRunOptions& o, const std::string& precision
   c.model_path = o.model_path;
   c.n_threads = o.n_threads;
   c.context_size = o.chunk_tokens;
+  // f32/f16/bf16 as before; every other name is a scheme (quant/scheme_registry.h) or "native".
   auto dtype = dtype_from_name(precision);
-  if (!dtype || (*dtype != DType::F32 && *dtype != DType::F16 && *dtype != DType::BF16)) {
-    fail("precision '{}' is not available in the CPU engine yet: use f32, f16 or bf16", precision);
+  if (dtype && (*dtype == DType::F32 || *dtype == DType::F16 || *dtype == DType::BF16)) {
+    c.weight_dtype = *dtype;
+  } else if (precision == "native" || quant::find_scheme(precision) != nullptr) {
+    c.precision = precision;
+  } else {
+    fail("precision '{}' is unknown: use f32, f16, bf16, native or a scheme ({})", precision, quant::scheme_names());
   }
-  c.weight_dtype = *dtype;
   return c;
 }
 

@@ -11,8 +11,10 @@
 //  - Prefill (m > 1) tiles over m: for each tile of MB activation rows (sized to stay in L2) each
 //    block of NR weight rows is loaded (and for f16/bf16/quantized dtypes converted once into an
 //    f32 panel) and reused against all MB rows, so the weight is streamed once per tile.
-//  - Dtypes without a fast path (GGUF blocks etc.) decode NR rows at a time with the scalar
-//    reference decoder (core/dtype.h) into the panel: correct, not fast.
+//  - Packed formats (GGUF q8_0/q4_0/q4_1/q4_K/q6_K, eaq's int4/nf4/int8/fp8) go to
+//    kernels/cpu/matmul_packed_cpu.cpp, which computes on their bytes. Other dtypes (q5_x, q2_K,
+//    ...) decode NR rows at a time with the scalar reference decoder (core/dtype.h) into the
+//    panel: correct, not fast.
 #include "kernels/cpu/highway_targets.h"
 
 #undef HWY_TARGET_INCLUDE
@@ -31,6 +33,7 @@
 #include "core/dtype.h"
 #include "core/half.h"
 #include "kernels/cpu/cpu_ops.h"
+#include "kernels/cpu/matmul_packed_cpu.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace eaq::kernels::cpu {
@@ -276,11 +279,13 @@ const char* simd_target_name() { return hwy::TargetName(HWY_DYNAMIC_DISPATCH(Dis
 
 void matmul(ThreadPool& pool, const float* x, std::int64_t m, const WeightRef& w, const float* bias,
             float* y) {
+  // Packed formats (GGUF blocks, eaq's int4/nf4/int8/fp8) compute on their bytes.
+  if (has_packed_kernel(w.dtype)) return matmul_packed(pool, x, m, w, bias, y);
   HWY_DYNAMIC_DISPATCH(MatmulImpl)(pool, x, m, w, bias, y);
 }
 
 bool has_fast_path(Op op, DType dtype) {
-  (void)op;  // matmul and embedding have fast paths for the same dtypes
+  if (op == Op::kMatmul && has_packed_kernel(dtype)) return true;
   return dtype == DType::F32 || dtype == DType::F16 || dtype == DType::BF16;
 }
 

@@ -122,12 +122,15 @@ TEST(Matmul, RowInBatchEqualsRowAlone) {
   });
 }
 
-TEST(Matmul, FastPathIsReportedForFloatDtypesOnly) {
+TEST(Matmul, FastPathIsReportedForFloatAndPackedDtypes) {
   EXPECT_TRUE(cpu_has_fast_path(Op::kMatmul, DType::F32));
   EXPECT_TRUE(cpu_has_fast_path(Op::kMatmul, DType::F16));
   EXPECT_TRUE(cpu_has_fast_path(Op::kMatmul, DType::BF16));
-  EXPECT_FALSE(cpu_has_fast_path(Op::kMatmul, DType::Q4_1));
-  EXPECT_FALSE(cpu_has_fast_path(Op::kMatmul, DType::Q8_0));
+  // q4_1 / q8_0 have packed kernels since issue 5 (kernels/cpu/matmul_packed_cpu.cpp).
+  EXPECT_TRUE(cpu_has_fast_path(Op::kMatmul, DType::Q4_1));
+  EXPECT_TRUE(cpu_has_fast_path(Op::kMatmul, DType::Q8_0));
+  EXPECT_FALSE(cpu_has_fast_path(Op::kMatmul, DType::Q5_0));
+  EXPECT_FALSE(cpu_has_fast_path(Op::kMatmul, DType::Q2_K));
 }
 
 TEST(Matmul, RejectsBadWeights) {
