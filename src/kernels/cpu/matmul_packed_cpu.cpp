@@ -60,10 +60,15 @@ struct PackedArgs {
   const float* xsum32;  // [m][k/32] sums of 32 activations (q4_1, q4_K), else null
 };
 
+// A block scale: one per 32 weights, so the hardware conversion (F16C) matters for decode.
 HWY_INLINE float F16At(const void* p) {
   std::uint16_t bits;
   std::memcpy(&bits, p, 2);
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
+  return _cvtsh_ss(bits);
+#else
   return f16_to_f32(bits);
+#endif
 }
 
 // t[r] += Σ_j codes(j) · x[r][base + j] over one 32-weight chunk in q4_0 nibble order.
@@ -129,11 +134,20 @@ void RowDot(DType dtype, const std::uint8_t* row, const float* const* x, const f
   const DF df;
   const DI di;
   const std::size_t lanes = hn::Lanes(df);
-  VF acc[MR], t[MR];
+  // Two accumulator sets, for even and odd blocks: one FMA chain would make decode wait on
+  // the FMA latency once per block.
+  VF acc[MR], acc_odd[MR], t[MR];
   float offset[MR] = {};
   ZeroAll<MR>(acc);
+  ZeroAll<MR>(acc_odd);
+  auto add_block = [&](std::size_t b, VF scale) {
+    VF* a = (b & 1) != 0 ? acc_odd : acc;
+    for (std::size_t r = 0; r < MR; ++r) a[r] = hn::MulAdd(t[r], scale, a[r]);
+  };
   auto finish = [&](float scale) {
-    for (std::size_t r = 0; r < MR; ++r) out[r] = (hn::GetLane(hn::SumOfLanes(df, acc[r])) + offset[r]) * scale;
+    for (std::size_t r = 0; r < MR; ++r) {
+      out[r] = (hn::GetLane(hn::SumOfLanes(df, hn::Add(acc[r], acc_odd[r]))) + offset[r]) * scale;
+    }
   };
   auto to_f32 = [&](VI v) { return hn::ConvertTo(df, v); };
 
@@ -145,8 +159,7 @@ void RowDot(DType dtype, const std::uint8_t* row, const float* const* x, const f
       for (std::size_t b = 0; b < k / 32; ++b) {
         ZeroAll<MR>(t);
         NibbleChunk<MR>(blocks[b].qs, x, b * 32, decode, t);
-        const VF d = hn::Set(df, F16At(&blocks[b].d));
-        for (std::size_t r = 0; r < MR; ++r) acc[r] = hn::MulAdd(t[r], d, acc[r]);
+        add_block(b, hn::Set(df, F16At(&blocks[b].d)));
       }
       return finish(1.0f);
     }
@@ -155,12 +168,9 @@ void RowDot(DType dtype, const std::uint8_t* row, const float* const* x, const f
       for (std::size_t b = 0; b < k / 32; ++b) {
         ZeroAll<MR>(t);
         NibbleChunk<MR>(blocks[b].qs, x, b * 32, to_f32, t);
-        const VF d = hn::Set(df, F16At(&blocks[b].d));
+        add_block(b, hn::Set(df, F16At(&blocks[b].d)));
         const float m = F16At(&blocks[b].m);
-        for (std::size_t r = 0; r < MR; ++r) {
-          acc[r] = hn::MulAdd(t[r], d, acc[r]);
-          offset[r] += m * xsum[r][b];
-        }
+        for (std::size_t r = 0; r < MR; ++r) offset[r] += m * xsum[r][b];
       }
       return finish(1.0f);
     }
@@ -175,8 +185,7 @@ void RowDot(DType dtype, const std::uint8_t* row, const float* const* x, const f
         auto decode = [&](VI v) { return hn::ConvertTo(df, hn::Sub(v, offset_codes)); };
         ZeroAll<MR>(t);
         for (std::size_t c = 0; c < group / 32; ++c) NibbleChunk<MR>(block + header + c * 16, x, b * group + c * 32, decode, t);
-        const VF d = hn::Set(df, F16At(block));
-        for (std::size_t r = 0; r < MR; ++r) acc[r] = hn::MulAdd(t[r], d, acc[r]);
+        add_block(b, hn::Set(df, F16At(block)));
       }
       return finish(1.0f);
     }
@@ -195,8 +204,7 @@ void RowDot(DType dtype, const std::uint8_t* row, const float* const* x, const f
         NibbleChunk<MR>(blocks[b].qs + 16, x, b * kQKNf4 + 32, decode, t);
         float absmax;
         std::memcpy(&absmax, &blocks[b].absmax, 4);
-        const VF a = hn::Set(df, absmax);
-        for (std::size_t r = 0; r < MR; ++r) acc[r] = hn::MulAdd(t[r], a, acc[r]);
+        add_block(b, hn::Set(df, absmax));
       }
       return finish(1.0f);
     }
@@ -205,8 +213,7 @@ void RowDot(DType dtype, const std::uint8_t* row, const float* const* x, const f
       for (std::size_t b = 0; b < k / 32; ++b) {
         ZeroAll<MR>(t);
         Int8Run<MR>(blocks[b].qs, x, b * 32, 32, t);
-        const VF d = hn::Set(df, F16At(&blocks[b].d));
-        for (std::size_t r = 0; r < MR; ++r) acc[r] = hn::MulAdd(t[r], d, acc[r]);
+        add_block(b, hn::Set(df, F16At(&blocks[b].d)));
       }
       return finish(1.0f);
     }
@@ -216,7 +223,13 @@ void RowDot(DType dtype, const std::uint8_t* row, const float* const* x, const f
       const std::uint8_t* q = row + kChannelRowHeaderBytes;
       const std::size_t full = k / lanes * lanes;
       if (dtype == DType::I8_CH) {
-        Int8Run<MR>(reinterpret_cast<const std::int8_t*>(q), x, 0, full, acc);
+        // Alternate vectors between the two accumulator sets (see above).
+        const std::size_t pairs = full / (2 * lanes) * (2 * lanes);
+        for (std::size_t j = 0; j < pairs; j += 2 * lanes) {
+          Int8Run<MR>(reinterpret_cast<const std::int8_t*>(q) + j, x, j, lanes, acc);
+          Int8Run<MR>(reinterpret_cast<const std::int8_t*>(q) + j + lanes, x, j + lanes, lanes, acc_odd);
+        }
+        if (pairs < full) Int8Run<MR>(reinterpret_cast<const std::int8_t*>(q) + pairs, x, pairs, full - pairs, acc);
         for (std::size_t j = full; j < k; ++j) {
           for (std::size_t r = 0; r < MR; ++r) offset[r] += static_cast<float>(static_cast<std::int8_t>(q[j])) * x[r][j];
         }
@@ -229,7 +242,8 @@ void RowDot(DType dtype, const std::uint8_t* row, const float* const* x, const f
           const VI v = hn::PromoteTo(di, hn::LoadU(du8, q + j));
           const VI bits = hn::Or(hn::ShiftLeft<20>(hn::And(v, hn::Set(di, 0x7F))), hn::ShiftLeft<24>(hn::And(v, hn::Set(di, 0x80))));
           const VF w = hn::Mul(hn::BitCast(df, bits), two_120);
-          for (std::size_t r = 0; r < MR; ++r) acc[r] = hn::MulAdd(w, hn::LoadU(df, x[r] + j), acc[r]);
+          VF* a = ((j / lanes) & 1) != 0 ? acc_odd : acc;
+          for (std::size_t r = 0; r < MR; ++r) a[r] = hn::MulAdd(w, hn::LoadU(df, x[r] + j), a[r]);
         }
         for (std::size_t j = full; j < k; ++j) {
           for (std::size_t r = 0; r < MR; ++r) offset[r] += f8e4m3_to_f32(q[j]) * x[r][j];
@@ -263,7 +277,7 @@ void RowDot(DType dtype, const std::uint8_t* row, const float* const* x, const f
           const std::size_t chunk = base / 32;
           for (std::size_t r = 0; r < MR; ++r) {
             acc[r] = hn::MulAdd(t[r], d_lo, acc[r]);
-            acc[r] = hn::MulAdd(t_hi[r], d_hi, acc[r]);
+            acc_odd[r] = hn::MulAdd(t_hi[r], d_hi, acc_odd[r]);
             offset[r] -= dmin * mn[0] * xsum[r][chunk] + dmin * mn[1] * xsum[r][chunk + 1];
           }
         }
@@ -290,8 +304,7 @@ void RowDot(DType dtype, const std::uint8_t* row, const float* const* x, const f
         for (int s = 0; s < kQK_K / 16; ++s) {
           ZeroAll<MR>(t);
           Int8Run<MR>(q + 16 * s, x, b * kQK_K + 16 * s, 16, t);
-          const VF scale = hn::Set(df, d * static_cast<float>(blk.scales[s]));
-          for (std::size_t r = 0; r < MR; ++r) acc[r] = hn::MulAdd(t[r], scale, acc[r]);
+          add_block(static_cast<std::size_t>(s), hn::Set(df, d * static_cast<float>(blk.scales[s])));
         }
       }
       return finish(1.0f);
