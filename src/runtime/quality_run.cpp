@@ -23,8 +23,11 @@ EngineConfig config_for(const QualityRunOptions& o, const std::string& precision
     c.weight_dtype = *dtype;
   } else if (precision == "native" || quant::find_scheme(precision) != nullptr) {
     c.precision = precision;
+  } else if (precision.rfind("plan:", 0) == 0) {  // plan:FILE.yaml, a precision plan
+    c.plan_path = precision.substr(5);
   } else {
-    fail("precision '{}' is unknown: use f32, f16, bf16, native or a scheme ({})", precision, quant::scheme_names());
+    fail("precision '{}' is unknown: use f32, f16, bf16, native, plan:FILE.yaml or a scheme ({})", precision,
+         quant::scheme_names());
   }
   return c;
 }

@@ -15,7 +15,7 @@ namespace eaq::runtime {
 
 struct QualityRunOptions {
   std::string model_path;
-  std::vector<std::string> precisions;  // f32, f16, bf16, native, or schemes (quant/scheme_registry.h)
+  std::vector<std::string> precisions;  // f32, f16, bf16, native, plan:FILE.yaml, or schemes (quant/scheme_registry.h)
   std::string reference = "f32";
   std::string text;
   std::int64_t chunk_tokens = 512;
