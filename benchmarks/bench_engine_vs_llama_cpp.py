@@ -22,14 +22,20 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LLAMA_SCRIPT = r"""
 import json, sys, time, llama_cpp
 model, threads, n_prompt, n_decode = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-llm = llama_cpp.Llama(model_path=model, n_ctx=n_prompt + n_decode + 8, n_batch=n_prompt, n_threads=threads,
-                      n_threads_batch=threads, verbose=False)
+batch = sys.argv[5] == "batch"  # "single": prompt one token per eval (see --llama-single-token)
+llm = llama_cpp.Llama(model_path=model, n_ctx=n_prompt + n_decode + 8, n_batch=n_prompt if batch else 1,
+                      n_threads=threads, n_threads_batch=threads, verbose=False)
 vocab = llm.n_vocab()
 prompt = [(i * 7919 + 1) % vocab for i in range(n_prompt)]
-llm.eval(prompt[:8])
-llm.reset()
 t0 = time.perf_counter()
-llm.eval(prompt)
+if batch:
+    llm.eval(prompt[:8])
+    llm.reset()
+    t0 = time.perf_counter()
+    llm.eval(prompt)
+else:
+    for t in prompt:
+        llm.eval([t])
 prefill_s = time.perf_counter() - t0
 token = int(llm.scores[llm.n_tokens - 1].argmax())
 t0 = time.perf_counter()
@@ -38,13 +44,14 @@ for _ in range(n_decode):
     token = int(llm.scores[llm.n_tokens - 1].argmax())
 decode_s = time.perf_counter() - t0
 print(json.dumps({"engine": f"llama-cpp-python {llama_cpp.__version__}", "threads": threads,
-                  "prefill_tokens_per_s": n_prompt / prefill_s, "decode_tokens_per_s": n_decode / decode_s}))
+                  "prefill_tokens_per_s": n_prompt / prefill_s if batch else float("nan"),
+                  "decode_tokens_per_s": n_decode / decode_s}))
 """
 
 
-def llama_cpp_row(model, label, threads, n_prompt, n_decode):
-    r = subprocess.run([sys.executable, "-c", LLAMA_SCRIPT, model, str(threads), str(n_prompt), str(n_decode)],
-                       capture_output=True, text=True)
+def llama_cpp_row(model, label, threads, n_prompt, n_decode, single_token):
+    r = subprocess.run([sys.executable, "-c", LLAMA_SCRIPT, model, str(threads), str(n_prompt), str(n_decode),
+                        "single" if single_token else "batch"], capture_output=True, text=True)
     if r.returncode != 0:
         print(f"(llama-cpp-python failed on {label}: exit {r.returncode} {r.stderr[-200:]})", file=sys.stderr)
         return None
@@ -61,43 +68,64 @@ def main():
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--weights", default="f32,bf16")
     ap.add_argument("--llama-schemes", default="native")
+    ap.add_argument("--llama-single-token", action="store_true",
+                    help="llama.cpp evaluates the prompt one token per call (for builds whose batched eval crashes); "
+                         "its prefill rate is then not reported, decode is unaffected")
+    ap.add_argument("--repeat", type=int, default=1, help="run the whole eaq + llama.cpp set this many times")
     ap.add_argument("-p", type=int, default=128)
     ap.add_argument("-n", type=int, default=64)
     a = ap.parse_args()
     eaq_bin = a.eaq_bin or os.path.join(os.path.dirname(a.bench_bin), "eaq")
-    r = subprocess.run([a.bench_bin, a.model, "--threads", a.threads, "--weights", a.weights, "-p", str(a.p),
-                        "-n", str(a.n)], capture_output=True, text=True)
-    if r.returncode != 0:
-        sys.exit(r.stderr)
-    rows = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
     try:
         import llama_cpp  # noqa: F401
         have_llama = True
     except ImportError:
         have_llama = False
         print("(llama-cpp-python not installed: scripts/setup.sh --references)", file=sys.stderr)
-    if have_llama:
-        with tempfile.TemporaryDirectory() as tmp:
-            for scheme in [s for s in a.llama_schemes.split(",") if s]:
-                path = a.model
-                if scheme != "native":
-                    path = os.path.join(tmp, f"{scheme}.gguf")
-                    subprocess.run([eaq_bin, "quantize", a.model, "--scheme", scheme, "-o", path], check=True,
-                                   capture_output=True)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        llama_models = []
+        for scheme in [s for s in a.llama_schemes.split(",") if s] if have_llama else []:
+            path = a.model
+            if scheme != "native":
+                path = os.path.join(tmp, f"{scheme}.gguf")
+                subprocess.run([eaq_bin, "quantize", a.model, "--scheme", scheme, "-o", path], check=True,
+                               capture_output=True)
+            llama_models.append((scheme, path))
+        # Rounds alternate eaq and llama.cpp so that load from other processes hits both alike.
+        for round_index in range(a.repeat):
+            r = subprocess.run([a.bench_bin, a.model, "--threads", a.threads, "--weights", a.weights, "-p", str(a.p),
+                                "-n", str(a.n)], capture_output=True, text=True)
+            if r.returncode != 0:
+                sys.exit(r.stderr)
+            for line in r.stdout.splitlines():
+                if line.strip():
+                    rows.append(dict(json.loads(line), round=round_index))
+            for scheme, path in llama_models:
                 for t in a.threads.split(","):
-                    row = llama_cpp_row(path, f"{scheme} (gguf)", int(t), a.p, a.n)
+                    row = llama_cpp_row(path, f"{scheme} (gguf)", int(t), a.p, a.n, a.llama_single_token)
                     if row:
-                        rows.append(row)
+                        rows.append(dict(row, round=round_index))
     print(f"model {os.path.basename(a.model)}, prompt {a.p} tokens, decode {a.n} tokens, one run\n")
-    print("| engine | weights | threads | prefill tok/s | decode tok/s | decode GB/s | triad GB/s | decode / triad |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| round | engine | weights | threads | prefill tok/s | decode tok/s | decode GB/s | triad GB/s | decode / triad |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         bw = row.get("decode_bandwidth_bytes_per_s")
         triad = row.get("triad_bandwidth_bytes_per_s")
         frac = row.get("decode_fraction_of_triad")
-        print(f"| {row['engine']} | {row['weights']} | {row['threads']} | {row['prefill_tokens_per_s']:.1f} | "
+        print(f"| {row['round']} | {row['engine']} | {row['weights']} | {row['threads']} | {row['prefill_tokens_per_s']:.1f} | "
               f"{row['decode_tokens_per_s']:.1f} | {bw / 1e9 if bw else float('nan'):.2f} | "
               f"{triad / 1e9 if triad else float('nan'):.2f} | {frac if frac else float('nan'):.2f} |")
+
+    if a.repeat > 1:
+        best = {}
+        for row in rows:
+            key = (row["engine"], row["weights"], row["threads"])
+            best[key] = max(best.get(key, 0.0), row["decode_tokens_per_s"])
+        print(f"\nbest decode tok/s over {a.repeat} rounds:\n")
+        print("| engine | weights | threads | decode tok/s |\n|---|---|---|---|")
+        for (engine, weights, threads), tps in best.items():
+            print(f"| {engine} | {weights} | {threads} | {tps:.1f} |")
 
 
 if __name__ == "__main__":
