@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""eaq's CPU engine against llama.cpp (llama-cpp-python, PyPI) on the embedded SmolLM2 GGUF.
+"""(Not a ctest yet: issue 4 acceptance is not met — last run: mean KL 2.37e-3, top-1 97.83%.)
+eaq's CPU engine against llama.cpp (llama-cpp-python, PyPI) on the embedded SmolLM2 GGUF.
 
 Both run the same GGUF on the same token ids (eaq's tokenization of real text, >= 512 positions).
 For every position: KL(P_llama.cpp || P_eaq) (llama.cpp's --kl-divergence convention: the
@@ -45,7 +46,8 @@ def real_text():
 LLAMA_SCRIPT = """
 import sys, numpy as np, llama_cpp
 ids = [int(t) for t in open(sys.argv[1]).read().split()]
-llm = llama_cpp.Llama(model_path=sys.argv[2], n_ctx=len(ids) + 8, n_batch=len(ids), n_ubatch=len(ids),
+# One token per llama_decode: the batched path of the llama-cpp-python build here crashes on this VM.
+llm = llama_cpp.Llama(model_path=sys.argv[2], n_ctx=len(ids) + 8, n_batch=1, n_ubatch=1,
                       logits_all=True, n_threads=2, verbose=False)
 llm.eval(ids)
 np.save(sys.argv[3], np.array(llm.scores[: len(ids)], dtype=np.float64))
