@@ -23,8 +23,11 @@ LLAMA_SCRIPT = r"""
 import json, sys, time, llama_cpp
 model, threads, n_prompt, n_decode = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 batch = sys.argv[5] == "batch"  # "single": prompt one token per eval (see --llama-single-token)
-llm = llama_cpp.Llama(model_path=model, n_ctx=n_prompt + n_decode + 8, n_batch=n_prompt if batch else 1,
-                      n_threads=threads, n_threads_batch=threads, verbose=False)
+# llama-cpp-python sizes its scores buffer by n_batch unless logits_all: n_batch = n_ctx keeps
+# scores[n_tokens - 1] inside it while decoding (single-token mode uses logits_all instead).
+n_ctx = n_prompt + n_decode + 8
+llm = llama_cpp.Llama(model_path=model, n_ctx=n_ctx, n_batch=n_ctx if batch else 1, n_threads=threads,
+                      n_threads_batch=threads, logits_all=not batch, verbose=False)
 vocab = llm.n_vocab()
 prompt = [(i * 7919 + 1) % vocab for i in range(n_prompt)]
 t0 = time.perf_counter()

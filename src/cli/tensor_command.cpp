@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "core/dequantize_rows.h"
 #include "core/dtype.h"
 #include "core/error.h"
 #include "io/gguf_file.h"
@@ -69,7 +70,8 @@ void show_tensor(const gguf::GgufFile& file, const TensorOptions& options) {
   }
   const auto n = static_cast<std::size_t>(t->n_elements());
   std::vector<float> values(n);
-  dequantize(t->dtype, t->data, values.data(), n);
+  const auto row_length = static_cast<std::size_t>(t->shape.back());
+  dequantize_rows(t->dtype, t->data, values.data(), n / row_length, row_length);  // per-row scales
 
   double sum = 0, sum_squares = 0;
   float min = std::numeric_limits<float>::infinity(), max = -min;

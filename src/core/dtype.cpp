@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/half.h"
 #include "core/dequantize_eaq_formats.h"
+#include "core/dequantize_rows.h"
 #include "core/quant_dequantize.h"
 
 namespace eaq {
@@ -113,6 +114,13 @@ void dequantize(DType dtype, const void* src, float* dst, std::size_t n_elements
          t.name, t.block_size);
   }
   t.dequantize_row(src, dst, n_elements);
+}
+
+void dequantize_rows(DType dtype, const void* src, float* dst, std::size_t rows, std::size_t row_length) {
+  const std::size_t stride = row_bytes(dtype, row_length);  // throws for a partial block
+  const auto* bytes = static_cast<const std::uint8_t*>(src);
+  if (traits(dtype).row_header_bytes == 0) return dequantize(dtype, src, dst, rows * row_length);
+  for (std::size_t r = 0; r < rows; ++r) dequantize(dtype, bytes + r * stride, dst + r * row_length, row_length);
 }
 
 }  // namespace eaq

@@ -149,14 +149,28 @@ void RowDot(DType dtype, const std::uint8_t* row, const float* const* x, const f
       out[r] = (hn::GetLane(hn::SumOfLanes(df, hn::Add(acc[r], acc_odd[r]))) + offset[r]) * scale;
     }
   };
-  auto to_f32 = [&](VI v) { return hn::ConvertTo(df, v); };
+  // Nibble → f32 value (q - offset). With 16 lanes (AVX-512) all 16 values sit in one register
+  // and a lane permute converts 16 codes in one instruction (measured: nf4, which did this from
+  // the start, decoded ~1.5× faster than int4's subtract + convert); else subtract and convert.
+#if HWY_TARGET <= HWY_AVX3
+  const VF iota = hn::Iota(df, 0.0f);
+  auto nibble_table = [&](int offset) { return hn::Sub(iota, hn::Set(df, static_cast<float>(offset))); };
+  auto lookup = [&](VF table) { return [&df, table](VI v) { return hn::TableLookupLanes(table, hn::IndicesFromVec(df, v)); }; };
+#else
+  auto nibble_table = [&](int offset) { return hn::Set(di, offset); };
+  auto lookup = [&](VI offset_codes) {
+    return [&df, offset_codes](VI v) { return hn::ConvertTo(df, hn::Sub(v, offset_codes)); };
+  };
+#endif
+  const auto to_f32 = lookup(nibble_table(0));
 
   switch (dtype) {
     case DType::Q4_0: {
-      const VI eight = hn::Set(di, 8);
-      auto decode = [&](VI v) { return hn::ConvertTo(df, hn::Sub(v, eight)); };
+      const auto decode = lookup(nibble_table(8));
       const auto* blocks = reinterpret_cast<const block_q4_0*>(row);
       for (std::size_t b = 0; b < k / 32; ++b) {
+        // Per-block sums in t (short, independent FMA chains), then one FMA by the scale:
+        // measured faster than folding the scale into the table and FMA-ing into the row sums.
         ZeroAll<MR>(t);
         NibbleChunk<MR>(blocks[b].qs, x, b * 32, decode, t);
         add_block(b, hn::Set(df, F16At(&blocks[b].d)));
@@ -181,8 +195,7 @@ void RowDot(DType dtype, const std::uint8_t* row, const float* const* x, const f
       const std::size_t header = zero_point ? 3 : 2;
       for (std::size_t b = 0; b < k / group; ++b) {
         const std::uint8_t* block = row + b * block_bytes;
-        const VI offset_codes = hn::Set(di, zero_point ? block[2] : 8);
-        auto decode = [&](VI v) { return hn::ConvertTo(df, hn::Sub(v, offset_codes)); };
+        const auto decode = lookup(nibble_table(zero_point ? block[2] : 8));
         ZeroAll<MR>(t);
         for (std::size_t c = 0; c < group / 32; ++c) NibbleChunk<MR>(block + header + c * 16, x, b * group + c * 32, decode, t);
         add_block(b, hn::Set(df, F16At(block)));

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/dequantize_rows.h"
 #include "core/dtype.h"
 #include "core/error.h"
 #include "core/half.h"
@@ -133,6 +134,25 @@ TEST(SchemeRoundTrip, Fp8EncoderMatchesTheDecoderOnEveryCode) {
       EXPECT_EQ(back & 0x7F, 0);
     } else {
       EXPECT_EQ(back, code) << v;
+    }
+  }
+}
+
+TEST(SchemeRoundTrip, DequantizeRowsDecodesEachRowWithItsOwnHeader) {
+  // Per-channel formats keep each row's scale in front of it: three rows, three scales.
+  const std::size_t rows = 3, cols = 40;
+  std::vector<float> w(rows * cols);
+  for (std::size_t i = 0; i < w.size(); ++i) w[i] = static_cast<float>(i % cols) * static_cast<float>(1 + i / cols);
+  for (DType d : {DType::I8_CH, DType::F8_E4M3_CH, DType::Q8_0}) {
+    if (cols % traits(d).block_size != 0) continue;
+    const std::size_t stride = row_bytes(d, cols);
+    std::vector<std::uint8_t> packed(stride * rows);
+    for (std::size_t r = 0; r < rows; ++r) quantize_row(d, w.data() + r * cols, packed.data() + r * stride, cols);
+    std::vector<float> all(rows * cols), one(cols);
+    dequantize_rows(d, packed.data(), all.data(), rows, cols);
+    for (std::size_t r = 0; r < rows; ++r) {
+      dequantize(d, packed.data() + r * stride, one.data(), cols);
+      for (std::size_t c = 0; c < cols; ++c) ASSERT_EQ(all[r * cols + c], one[c]) << dtype_name(d) << " row " << r;
     }
   }
 }
