@@ -3,8 +3,11 @@
 (issue 5). For each scheme the embedded SmolLM2 model is re-quantized by eaq; llama-cpp-python (in a
 child process, as tests/reference/test_engine_vs_llama_cpp.py) and `eaq logits --weights native`
 (eaq's packed kernels on the same file) score the same 256 token ids of real text. Per position:
-KL(P_llama.cpp || P_eaq) and top-1 agreement. Acceptance: top-1 >= 98% and mean KL < 2e-3 (llama.cpp
-quantizes activations to 8 bits for these formats, eaq keeps them f32, so they differ slightly).
+KL(P_llama.cpp || P_eaq) and top-1 agreement. The two engines differ even on the original file
+(llama.cpp quantizes activations to 8 bits and keeps an f16 KV cache; eaq computes in f32: mean KL
+~2-3e-3, see tools/ and issue 4), so the bar is relative: each eaq-written file must agree with
+llama.cpp about as well as the original model file does — mean KL <= 1.5x and top-1 >= the
+original's minus 4 points.
 Exits 77 if llama_cpp / numpy / the model are missing or the llama.cpp build crashes.
 """
 import json
@@ -74,9 +77,12 @@ def main():
         ids_path = os.path.join(tmp, "ids.txt")
         with open(ids_path, "w") as f:
             f.write(" ".join(map(str, ids)))
-        for scheme in ("q8_0", "q4_0", "q4_1"):
-            model = os.path.join(tmp, f"{scheme}.gguf")
-            subprocess.run([EAQ, "quantize", MODEL, "--scheme", scheme, "-o", model], check=True, capture_output=True)
+        baseline = None
+        for scheme in ("original", "q8_0", "q4_0", "q4_1"):
+            model = MODEL if scheme == "original" else os.path.join(tmp, f"{scheme}.gguf")
+            if scheme != "original":
+                subprocess.run([EAQ, "quantize", MODEL, "--scheme", scheme, "-o", model], check=True,
+                               capture_output=True)
             out_path = os.path.join(tmp, f"{scheme}.f32")
             r = subprocess.run([EAQ, "logits", model, "-t", "2", "--weights", "native", "-c", str(len(ids) + 8),
                                 "--ids", *map(str, ids), "-o", out_path], capture_output=True, text=True)
@@ -102,7 +108,11 @@ def main():
             lp_ref, lp_eaq = log_softmax(ref), log_softmax(eaq_logits)
             kl = (np.exp(lp_ref) * (lp_ref - lp_eaq)).sum(axis=1)
             top1 = (ref.argmax(axis=1) == eaq_logits.argmax(axis=1)).mean()
-            ok = top1 >= 0.98 and kl.mean() < 2e-3
+            if baseline is None:
+                baseline = (kl.mean(), top1)
+                ok = True
+            else:
+                ok = kl.mean() <= 1.5 * baseline[0] and top1 >= baseline[1] - 0.04
             failures += 0 if ok else 1
             print(f"{scheme}: positions {len(ids)}  mean KL {kl.mean():.3e}  max KL {kl.max():.3e}  "
                   f"top-1 {100 * top1:.2f}%  max |dlogit| {np.abs(ref - eaq_logits).max():.3f}  llama.cpp eval: {mode}  "
