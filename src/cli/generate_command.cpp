@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/engine_flags.h"
+#include "cli/text_input.h"
 #include "core/error.h"
 #include "runtime/generation.h"
 #include "tokenizer/tokenizer.h"
@@ -30,17 +31,9 @@ struct GenerateFlags {
   bool json = false;
 };
 
-std::string read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("cannot read the prompt file '{}': check the path", path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 void run_generate(const GenerateFlags& f) {
   if (!f.prompt.empty() && !f.prompt_file.empty()) fail("give either -p TEXT or -f FILE, not both");
-  std::string text = f.prompt_file.empty() ? f.prompt : read_text_file(f.prompt_file);
+  std::string text = f.prompt_file.empty() ? f.prompt : read_text_file(f.prompt_file, "prompt");
   if (text.empty() && !f.chat) fail("nothing to continue: give a prompt with -p TEXT or -f FILE");
   if (f.n_predict < 0) fail("-n {} is invalid: use 0 or more tokens to generate", f.n_predict);
   f.sampling.validate();

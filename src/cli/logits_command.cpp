@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "cli/engine_flags.h"
+#include "cli/text_input.h"
 #include "core/error.h"
 
 namespace eaq::cli {
@@ -32,13 +33,7 @@ void run_logits(const LogitsFlags& f) {
   std::vector<std::int32_t> ids = f.ids;
   if (ids.empty()) {
     std::string text = f.prompt;
-    if (!f.prompt_file.empty()) {
-      std::ifstream in(f.prompt_file, std::ios::binary);
-      if (!in) fail("cannot read '{}': check the path", f.prompt_file);
-      std::stringstream ss;
-      ss << in.rdbuf();
-      text = ss.str();
-    }
+    if (!f.prompt_file.empty()) text = read_text_file(f.prompt_file, "prompt");
     ids = engine.tokenizer->encode(text, !f.no_bos);
   }
   if (ids.empty()) fail("the input encodes to no tokens");

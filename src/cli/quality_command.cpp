@@ -11,6 +11,7 @@
 
 #include "cli/commands.h"
 #include "cli/engine_flags.h"
+#include "cli/text_input.h"
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "runtime/quality_run.h"
@@ -30,32 +31,6 @@ struct QualityFlags {
   bool json = false;
 };
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("cannot read the text file '{}': check the path", path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// The project's own docs: the README and docs/*.md beside the binary's source tree.
-std::vector<std::string> default_text_files() {
-  namespace fs = std::filesystem;
-  std::vector<std::string> files;
-  fs::path root = EAQ_SOURCE_ROOT;
-  if (fs::exists(root / "README.md")) files.push_back((root / "README.md").string());
-  if (fs::is_directory(root / "docs")) {
-    std::vector<std::string> docs;
-    for (const auto& e : fs::directory_iterator(root / "docs")) {
-      if (e.path().extension() == ".md") docs.push_back(e.path().string());
-    }
-    std::sort(docs.begin(), docs.end());
-    files.insert(files.end(), docs.begin(), docs.end());
-  }
-  if (files.empty()) fail("no default text found under '{}': pass --text FILE", root.string());
-  return files;
-}
-
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
   std::stringstream ss(s);
@@ -74,8 +49,7 @@ void run_quality_command(const QualityFlags& f) {
   o.max_chunks = f.max_chunks;
   if (f.n_threads < 0) fail("--threads {} is invalid", f.n_threads);
   o.n_threads = f.n_threads > 0 ? f.n_threads : ThreadPool::default_threads();
-  auto files = f.text_files.empty() ? default_text_files() : f.text_files;
-  for (const auto& path : files) o.text += read_file(path) + "\n\n";
+  o.text = read_texts_or_project_docs(f.text_files, "text");
 
   auto report = runtime::run_quality(o, [&](std::int64_t done, std::int64_t total) {
     if (!f.json) fmt::print(stderr, "\r[eaq] quality: chunk {}/{}", done, total);

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "cli/commands.h"
+#include "cli/text_input.h"
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "quant/gguf_quantizer.h"
@@ -34,34 +35,6 @@ struct QuantizeFlags {
   bool verbose = false;
 };
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("cannot read the calibration file '{}': check the path", path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Default calibration text: what the project ships (README.md, docs/*.md), as `eaq quality`.
-std::string default_calibration_text() {
-  namespace fs = std::filesystem;
-  const fs::path root = EAQ_SOURCE_ROOT;
-  std::vector<std::string> files;
-  if (fs::exists(root / "README.md")) files.push_back((root / "README.md").string());
-  if (fs::is_directory(root / "docs")) {
-    std::vector<std::string> docs;
-    for (const auto& e : fs::directory_iterator(root / "docs")) {
-      if (e.path().extension() == ".md") docs.push_back(e.path().string());
-    }
-    std::sort(docs.begin(), docs.end());
-    files.insert(files.end(), docs.begin(), docs.end());
-  }
-  if (files.empty()) fail("no default calibration text under '{}': pass --calibration FILE", root.string());
-  std::string text;
-  for (const auto& f : files) text += read_text(f) + "\n\n";
-  return text;
-}
-
 quant::PrecisionPlan automatic_plan(const QuantizeFlags& f) {
   runtime::MixedPlanOptions o;
   o.model_path = f.in_path;
@@ -70,11 +43,7 @@ quant::PrecisionPlan automatic_plan(const QuantizeFlags& f) {
   o.budget_bits_per_weight = f.budget_bpw;
   o.calibration_tokens = f.calibration_tokens;
   o.n_threads = f.n_threads > 0 ? f.n_threads : ThreadPool::default_threads();
-  if (f.calibration_files.empty()) {
-    o.calibration_text = default_calibration_text();
-  } else {
-    for (const auto& file : f.calibration_files) o.calibration_text += read_text(file) + "\n\n";
-  }
+  o.calibration_text = read_texts_or_project_docs(f.calibration_files, "calibration");
   auto result = runtime::search_mixed_plan(o, [](std::int64_t done, std::int64_t total) {
     fmt::print(stderr, "\r[eaq] layer sensitivity: {}/{}", done, total);
   });
