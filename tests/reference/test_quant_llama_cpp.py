@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`eaq quantize` outputs (q8_0, q4_0, q4_1) load and run in llama.cpp with logits that match eaq's
 (issue 5). For each scheme the embedded SmolLM2 model is re-quantized by eaq; llama-cpp-python (in a
-child process, as tests/reference/test_engine_vs_llama_cpp.py) and `eaq logits --weights native`
+child process, as tools/compare_engine_vs_llama_cpp.py) and `eaq logits --weights native`
 (eaq's packed kernels on the same file) score the same 256 token ids of real text. Per position:
 KL(P_llama.cpp || P_eaq) and top-1 agreement. The two engines differ even on the original file
 (llama.cpp quantizes activations to 8 bits and keeps an f16 KV cache; eaq computes in f32: mean KL
