@@ -1,0 +1,57 @@
+// Decode GEMV on the GPU: y[b][n] = sum_k x[b][k] * W[n][k] for a small batch (1..8) of f32
+// activations against a weight matrix kept on the device in (a repack of) its packed eaq format.
+// This is the contract between the weight-reading kernels (src/kernels/cuda/gemv*.cu,
+// gpu_weight*.cu) and the CUDA model backend.
+//
+// Design: decode is memory-bound, so a kernel's only job is to stream the weight bytes once at HBM
+// bandwidth. upload_weight() splits each format's blocks into a code array (16-byte aligned rows,
+// one 16-byte load per lane per step) and a small scale array (per row or per group), without
+// changing a single value: the GPU result equals the CPU kernels::matmul on the same packed bytes up
+// to f32 summation order. Activations stay f32 and accumulation is f32.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "core/dtype.h"
+#include "kernels/ops.h"
+
+namespace eaq::kernels::cuda {
+
+// A weight matrix W[rows][cols] resident on the GPU. Fields are set by upload_weight; the layout of
+// `codes` and `scales` per dtype is described in gpu_weight.cu. Owns its device memory (free_weight).
+struct GpuWeight {
+  DType dtype = DType::F16;   // the host dtype the values came from
+  std::int64_t rows = 0;
+  std::int64_t cols = 0;
+  std::int64_t cols_padded = 0;        // cols rounded up to the kernel's step (padding holds zeros)
+  void* codes = nullptr;               // device: rows * code_row_bytes
+  std::size_t code_row_bytes = 0;      // multiple of 16
+  void* scales = nullptr;              // device: per-row or per-group scales (nullptr for F16/BF16)
+  std::size_t scale_row_bytes = 0;     // bytes of scales per row (0 when per-row or none)
+  std::size_t device_bytes = 0;        // codes + scales: the bytes one gemv call reads
+};
+
+// Whether gemv() handles weights of `dtype`: F16, BF16, I8_CH, F8_E4M3_CH, I4S_G32/G64/G128, Q8_0,
+// Q4_0, NF4, Q4_K.
+bool gemv_supports(DType dtype);
+
+// Copies a host weight (kernels::WeightRef, row_stride_bytes respected) to the device once, in the
+// GPU layout of its dtype. Synchronous on `stream` (host buffers may be freed on return). Throws
+// eaq::Error for an unsupported dtype, a shape the kernels cannot take (F16/BF16/I8_CH/F8_E4M3_CH
+// need cols % 8 == 0) or a failed allocation (names the bytes asked and the bytes free).
+GpuWeight upload_weight(const WeightRef& host, cudaStream_t stream);
+// Frees the device memory of w (no-op on an empty weight) and resets it.
+void free_weight(GpuWeight& w);
+
+// y[b][n] = sum_k x[b][k] * W[n][k] for b < batch (1..8). x is [batch][cols] and y [batch][rows],
+// f32, on the device, x 16-byte aligned. No allocation, no host sync: graph-capturable. Throws
+// eaq::Error for batch outside 1..8 (checked on the host before the launch).
+void gemv(const GpuWeight& w, const float* x, int batch, float* y, cudaStream_t stream);
+
+// The largest batch gemv() takes.
+inline constexpr int kMaxGemvBatch = 8;
+
+}  // namespace eaq::kernels::cuda
