@@ -28,7 +28,10 @@ if [ "$QUICK" -eq 0 ]; then
   cmake -S "$ROOT" -B "$ROOT/build-asan" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DEAQ_SANITIZE=ON -DEAQ_CUDA=OFF -DEAQ_BENCHMARKS=OFF >/dev/null
   cmake --build "$ROOT/build-asan" -j "$JOBS"
-  echo "== tests (ASan+UBSan): unit and e2e"
+  # The lm-eval agreement test scores 600+ items: it ran 460 s under ASan for nothing the Release
+  # pass does not already check, so the sanitizer pass leaves it out.
+  echo "== tests (ASan+UBSan): unit and e2e (without the long lm-eval agreement run)"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --test-dir "$ROOT/build-asan" -L "unit|e2e" -LE cuda --output-on-failure -j "$JOBS" --timeout 1800
+    ctest --test-dir "$ROOT/build-asan" -L "unit|e2e" -LE cuda -E "eval_vs_lm_eval" \
+    --output-on-failure -j "$JOBS" --timeout 1800
 fi

@@ -180,11 +180,17 @@ void dequantize_row_q6_k(const void* src, float* dst, std::size_t n_elements) {
 }
 
 void dequantize_row_q8_k(const void* src, float* dst, std::size_t n_elements) {
-  const auto* blocks = static_cast<const block_q8_K*>(src);
+  // Q8_K blocks are 292 bytes with a float scale; rows inside a padded buffer need not be 4-byte
+  // aligned, so the block is read through bytes (memcpy) rather than through a struct pointer.
+  const auto* bytes = static_cast<const std::uint8_t*>(src);
   const std::size_t n_blocks = n_elements / kQK_K;
   for (std::size_t b = 0; b < n_blocks; ++b) {
+    const std::uint8_t* block = bytes + b * sizeof(block_q8_K);
+    float d = 0.0f;
+    std::memcpy(&d, block + offsetof(block_q8_K, d), sizeof(d));
+    const auto* qs = reinterpret_cast<const std::int8_t*>(block + offsetof(block_q8_K, qs));
     float* y = dst + b * kQK_K;
-    for (int j = 0; j < kQK_K; ++j) y[j] = blocks[b].d * static_cast<float>(blocks[b].qs[j]);
+    for (int j = 0; j < kQK_K; ++j) y[j] = d * static_cast<float>(qs[j]);
   }
 }
 
