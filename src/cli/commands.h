@@ -18,5 +18,6 @@ void register_quality_command(CLI::App& app);
 void register_quantize_command(CLI::App& app);
 void register_tensor_command(CLI::App& app);
 void register_data_command(CLI::App& app);  // eval: dataset pull/list
+void register_bench_command(CLI::App& app);  // experiment: speed x energy x quality per precision
 
 }  // namespace eaq::cli
