@@ -1,0 +1,286 @@
+// Workbench of the decode GEMV (src/kernels/cuda/cuda_gemv.h), in the style of llm.c's dev/cuda: it
+// links the production kernels, checks each format against a CPU reference (eaq's scalar decoder of
+// the same packed bytes, double accumulation) for batch 1..8, then times batch 1 and 8 on the
+// Llama-2-7B and 1.3B decode shapes. Bandwidth is the bytes the kernel reads (codes + scales, as
+// uploaded) over the median time, beside a device-to-device copy measured in the same run and the
+// H100 SXM's nominal 3.35 TB/s. Weights rotate over enough copies to exceed 4x the L2 cache, so the
+// timing is of HBM, not L2.
+//
+//   bench_gemv [--formats f16,bf16,...] [--quick] [--reps N] [--out FILE.md]
+//
+// --quick: the 1.3B shapes only. Built by CMake with CUDA (target bench_gemv) or standalone by
+// benchmarks/cuda/bench_gemv_device.sh.
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/dtype.h"
+#include "kernels/cuda/cuda_gemv.h"
+#include "kernels/cuda/gemv_random_weights.h"
+
+namespace {
+
+using eaq::DType;
+namespace kc = eaq::kernels::cuda;
+
+constexpr double kNominalHbmBytesPerS = 3.35e12;  // H100 SXM5 80GB HBM3, datasheet
+
+void check(cudaError_t e, const char* what) {
+  if (e != cudaSuccess) {
+    std::fprintf(stderr, "bench_gemv: %s failed: %s\n", what, cudaGetErrorString(e));
+    std::exit(1);
+  }
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// Device-to-device copy of 1 GiB, bytes read + bytes written over the median of 20 copies.
+double measure_copy_bytes_per_s() {
+  const std::size_t bytes = std::size_t{1} << 30;
+  void *a = nullptr, *b = nullptr;
+  check(cudaMalloc(&a, bytes), "cudaMalloc copy source");
+  check(cudaMalloc(&b, bytes), "cudaMalloc copy destination");
+  check(cudaMemset(a, 1, bytes), "cudaMemset");
+  cudaEvent_t e0, e1;
+  cudaEventCreate(&e0);
+  cudaEventCreate(&e1);
+  std::vector<double> s;
+  for (int i = 0; i < 23; ++i) {
+    cudaEventRecord(e0);
+    check(cudaMemcpyAsync(b, a, bytes, cudaMemcpyDeviceToDevice), "cudaMemcpyAsync");
+    cudaEventRecord(e1);
+    cudaEventSynchronize(e1);
+    float ms = 0;
+    cudaEventElapsedTime(&ms, e0, e1);
+    if (i >= 3) s.push_back(ms * 1e-3);
+  }
+  cudaFree(a);
+  cudaFree(b);
+  cudaEventDestroy(e0);
+  cudaEventDestroy(e1);
+  return 2.0 * static_cast<double>(bytes) / median(s);
+}
+
+struct Shape {
+  const char* model;
+  std::int64_t rows, cols;
+};
+
+// A device copy of w's buffers (for rotating over more bytes than L2 holds).
+kc::GpuWeight clone(const kc::GpuWeight& w) {
+  kc::GpuWeight c = w;
+  const std::size_t code_bytes = w.code_row_bytes * static_cast<std::size_t>(w.rows);
+  check(cudaMalloc(&c.codes, code_bytes), "cudaMalloc clone");
+  check(cudaMemcpy(c.codes, w.codes, code_bytes, cudaMemcpyDeviceToDevice), "clone copy");
+  if (w.scales != nullptr) {
+    const std::size_t scale_bytes = w.device_bytes - code_bytes;
+    check(cudaMalloc(&c.scales, scale_bytes), "cudaMalloc clone scales");
+    check(cudaMemcpy(c.scales, w.scales, scale_bytes, cudaMemcpyDeviceToDevice), "clone scales copy");
+  }
+  return c;
+}
+
+struct CheckResult {
+  double max_rel = 0;  // max |gpu - ref| / max |ref|, over the sampled rows, batches 1..8
+  bool all_written = true;
+};
+
+CheckResult check_against_cpu(DType dtype, const std::vector<std::uint8_t>& host, std::size_t stride,
+                              const kc::GpuWeight& w, const float* d_x, const std::vector<float>& x, float* d_y) {
+  const std::int64_t rows = w.rows, cols = w.cols;
+  std::vector<std::int64_t> sample;
+  if (rows <= 256) {
+    for (std::int64_t r = 0; r < rows; ++r) sample.push_back(r);
+  } else {
+    for (std::int64_t r = 0; r < 32; ++r) sample.push_back(r);
+    for (std::int64_t i = 1; i <= 64; ++i) sample.push_back(i * (rows - 64) / 65 + 32);
+    for (std::int64_t r = rows - 32; r < rows; ++r) sample.push_back(r);
+  }
+  // Reference rows in double.
+  std::vector<float> row(static_cast<std::size_t>(cols));
+  std::vector<double> ref(sample.size() * kc::kMaxGemvBatch);
+  for (std::size_t i = 0; i < sample.size(); ++i) {
+    eaq::traits(dtype).dequantize_row(host.data() + static_cast<std::size_t>(sample[i]) * stride, row.data(),
+                                      static_cast<std::size_t>(cols));
+    for (int b = 0; b < kc::kMaxGemvBatch; ++b) {
+      double s = 0;
+      for (std::int64_t k = 0; k < cols; ++k) s += static_cast<double>(row[k]) * x[b * cols + k];
+      ref[i * kc::kMaxGemvBatch + b] = s;
+    }
+  }
+  CheckResult res;
+  std::vector<float> y(static_cast<std::size_t>(kc::kMaxGemvBatch * rows));
+  for (int batch = 1; batch <= kc::kMaxGemvBatch; ++batch) {
+    check(cudaMemset(d_y, 0xFF, y.size() * 4), "poison y");  // NaN: unwritten outputs show
+    kc::gemv(w, d_x, batch, d_y, nullptr);
+    check(cudaGetLastError(), "gemv launch");
+    check(cudaMemcpy(y.data(), d_y, static_cast<std::size_t>(batch * rows) * 4, cudaMemcpyDeviceToHost), "y copy");
+    for (std::int64_t i = 0; i < batch * rows; ++i) {
+      if (!std::isfinite(y[i])) res.all_written = false;
+    }
+    double max_ref = 0, max_err = 0;
+    for (std::size_t i = 0; i < sample.size(); ++i) {
+      for (int b = 0; b < batch; ++b) {
+        const double r = ref[i * kc::kMaxGemvBatch + b];
+        max_ref = std::max(max_ref, std::abs(r));
+        const double g = y[b * rows + sample[i]];
+        max_err = std::max(max_err, std::isfinite(g) ? std::abs(g - r) : INFINITY);
+      }
+    }
+    res.max_rel = std::max(res.max_rel, max_err / max_ref);
+  }
+  return res;
+}
+
+double time_gemv_s(const std::vector<kc::GpuWeight>& copies, const float* d_x, int batch, float* d_y, int reps) {
+  const int calls = std::max<int>(100, static_cast<int>(copies.size()));
+  cudaEvent_t e0, e1;
+  cudaEventCreate(&e0);
+  cudaEventCreate(&e1);
+  for (int i = 0; i < 20; ++i) kc::gemv(copies[i % copies.size()], d_x, batch, d_y, nullptr);
+  check(cudaDeviceSynchronize(), "warm-up");
+  std::vector<double> per_call;
+  for (int r = 0; r < reps; ++r) {
+    cudaEventRecord(e0);
+    for (int i = 0; i < calls; ++i) kc::gemv(copies[i % copies.size()], d_x, batch, d_y, nullptr);
+    cudaEventRecord(e1);
+    check(cudaEventSynchronize(e1), "timed gemv");
+    float ms = 0;
+    cudaEventElapsedTime(&ms, e0, e1);
+    per_call.push_back(ms * 1e-3 / calls);
+  }
+  check(cudaGetLastError(), "gemv launches");
+  cudaEventDestroy(e0);
+  cudaEventDestroy(e1);
+  return median(per_call);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> formats = {"f16", "bf16", "i8_ch", "f8_e4m3_ch", "i4s_g128", "i4s_g64",
+                                      "i4s_g32", "q8_0", "q4_0", "nf4", "q4_k"};
+  bool quick = false;
+  int reps = 15;
+  std::string out_path;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--quick") {
+      quick = true;
+    } else if (a == "--formats" && i + 1 < argc) {
+      formats.clear();
+      std::string list = argv[++i];
+      for (std::size_t p = 0; p <= list.size();) {
+        const std::size_t q = std::min(list.find(',', p), list.size());
+        formats.push_back(list.substr(p, q - p));
+        p = q + 1;
+      }
+    } else if (a == "--reps" && i + 1 < argc) {
+      reps = std::atoi(argv[++i]);
+    } else if (a == "--out" && i + 1 < argc) {
+      out_path = argv[++i];
+    } else {
+      std::fprintf(stderr, "usage: bench_gemv [--formats f16,bf16,...] [--quick] [--reps N] [--out FILE.md]\n");
+      return 2;
+    }
+  }
+  int device = 0;
+  cudaDeviceProp prop{};
+  check(cudaGetDevice(&device), "cudaGetDevice (is there a GPU?)");
+  check(cudaGetDeviceProperties(&prop, device), "cudaGetDeviceProperties");
+  const double copy_bps = measure_copy_bytes_per_s();
+  std::string header;
+  char line[512];
+  std::snprintf(line, sizeof line,
+                "GPU: %s (cuda:%d, %d SMs, L2 %d MB, sm_%d%d). Device-to-device copy (measured, 1 GiB, read+write "
+                "bytes / median of 20): %.0f GB/s; nominal HBM3 of the H100 SXM: %.0f GB/s.\n\n",
+                prop.name, device, prop.multiProcessorCount, prop.l2CacheSize >> 20, prop.major, prop.minor,
+                copy_bps / 1e9, kNominalHbmBytesPerS / 1e9);
+  header += line;
+  header +=
+      "| format | shape (model) | batch | us/call (median) | MB read | GB/s | % of copy | % of 3.35 TB/s | max rel err "
+      "b1..8 |\n|---|---|---|---|---|---|---|---|---|\n";
+  std::printf("%s", header.c_str());
+  std::fflush(stdout);
+  std::string table = header;
+
+  std::vector<Shape> shapes = {{"1.3B", 2048, 2048}, {"1.3B", 5504, 2048}};
+  if (!quick) {
+    const std::vector<Shape> big = {{"7B", 4096, 4096}, {"7B", 11008, 4096}, {"7B", 4096, 11008}, {"7B", 32000, 4096}};
+    shapes.insert(shapes.end(), big.begin(), big.end());
+  }
+  std::int64_t max_cols = 0, max_rows = 0;
+  for (const Shape& s : shapes) {
+    max_cols = std::max(max_cols, s.cols);
+    max_rows = std::max(max_rows, s.rows);
+  }
+  float *d_x = nullptr, *d_y = nullptr;
+  check(cudaMalloc(&d_x, static_cast<std::size_t>(kc::kMaxGemvBatch * max_cols) * 4), "cudaMalloc x");
+  check(cudaMalloc(&d_y, static_cast<std::size_t>(kc::kMaxGemvBatch * max_rows) * 4), "cudaMalloc y");
+  bool ok = true;
+  std::uint64_t seed = 1;
+  for (const std::string& name : formats) {
+    const auto dtype = eaq::dtype_from_name(name);
+    if (!dtype || !kc::gemv_supports(*dtype)) {
+      std::fprintf(stderr, "bench_gemv: unknown or unsupported format '%s'\n", name.c_str());
+      return 2;
+    }
+    for (const Shape& s : shapes) {
+      const std::size_t stride = eaq::row_bytes(*dtype, static_cast<std::size_t>(s.cols));
+      const auto host = kc::random_packed_weight(*dtype, s.rows, s.cols, stride, seed++);
+      kc::GpuWeight w;
+      try {
+        w = kc::upload_weight(eaq::kernels::WeightRef{*dtype, s.rows, s.cols, host.data(), stride}, nullptr);
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "bench_gemv: %s\n", e.what());
+        return 1;
+      }
+      kc::GemvRng rng(seed++);
+      std::vector<float> x(static_cast<std::size_t>(kc::kMaxGemvBatch * s.cols));
+      for (float& v : x) v = rng.uniform(-1.0f, 1.0f);
+      check(cudaMemcpy(d_x, x.data(), x.size() * 4, cudaMemcpyHostToDevice), "x copy");
+      const CheckResult cr = check_against_cpu(*dtype, host, stride, w, d_x, x, d_y);
+      const bool pass = cr.all_written && cr.max_rel < 1e-4;
+      ok = ok && pass;
+
+      std::vector<kc::GpuWeight> copies = {w};
+      const std::size_t target = 4 * static_cast<std::size_t>(prop.l2CacheSize);
+      while (copies.size() < 2 || copies.size() * w.device_bytes < target) copies.push_back(clone(w));
+      for (int batch : {1, 8}) {
+        const double t = time_gemv_s(copies, d_x, batch, d_y, reps);
+        const double bps = static_cast<double>(w.device_bytes) / t;
+        std::snprintf(line, sizeof line, "| %s | %lldx%lld (%s) | %d | %.2f | %.2f | %.0f | %.1f | %.1f | %.2e%s |\n",
+                      name.c_str(), static_cast<long long>(s.rows), static_cast<long long>(s.cols), s.model, batch,
+                      t * 1e6, static_cast<double>(w.device_bytes) / 1e6, bps / 1e9, 100.0 * bps / copy_bps,
+                      100.0 * bps / kNominalHbmBytesPerS, cr.max_rel,
+                      pass ? "" : (cr.all_written ? " FAIL" : " FAIL (unwritten outputs)"));
+        std::printf("%s", line);
+        std::fflush(stdout);
+        table += line;
+      }
+      for (auto& c : copies) kc::free_weight(c);
+    }
+  }
+  cudaFree(d_x);
+  cudaFree(d_y);
+  if (!out_path.empty()) {
+    FILE* f = std::fopen(out_path.c_str(), "w");
+    if (f != nullptr) {
+      std::fputs(table.c_str(), f);
+      std::fclose(f);
+    }
+  }
+  std::printf("\nreference check (max |gpu - cpu| / max |cpu| < 1e-4, every output written): %s\n",
+              ok ? "all pass" : "FAILURES above");
+  return ok ? 0 : 1;
+}

@@ -1,0 +1,205 @@
+// The GPU weight formats of the decode GEMV: how a lane's 16-byte code chunk maps to positions of
+// the row, where its scales are, and how four weights ("piece" p of the chunk) decode to floats.
+// The layouts are written by gpu_weight.cu (upload_weight); this file and that one must agree.
+//
+// Two position maps (S = 32 * kElems weights per super-chunk, one 16-byte chunk per lane):
+//  - permuted (formats with no group scale: f16, bf16, and the per-row int8 / fp8): piece p of lane
+//    l holds positions s*S + p*128 + 4l .. +3, so the warp's float4 activation loads are contiguous;
+//  - natural (group-scaled formats): lane l's chunk is positions s*S + l*kElems .. +kElems-1, one
+//    scale group per chunk. 4-bit chunks keep the q4_0 nibble order of the host formats: byte j holds
+//    element j (low nibble) and j + 16 (high), so piece p < 4 is the low nibbles of word p and piece
+//    p >= 4 the high nibbles of word p - 4.
+//
+// Nibbles and bytes become floats without conversion instructions: a byte placed under the exponent
+// of 2^23 (0x4B000000 | byte) is the float 2^23 + byte, and one subtraction gives the integer.
+#pragma once
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_fp8.h>
+#include <cuda_runtime.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "core/eaq_quant_blocks.h"
+
+namespace eaq::kernels::cuda::detail {
+
+// What one launch reads: codes [rows][code_row_bytes], scales [rows][scale_row_bytes] (or [rows]
+// f32 for per-row formats), activations x [batch][cols] and output y [batch][rows].
+struct GemvArgs {
+  const std::uint8_t* codes;
+  std::size_t code_row_bytes;
+  const std::uint8_t* scales;
+  std::size_t scale_row_bytes;
+  std::int64_t rows;
+  std::int64_t cols;
+  std::int64_t n_super;  // super-chunks per row (cols_padded / (32 * kElems))
+  const float* x;
+  float* y;
+  float lut[16];  // nf4's codebook (filled by the host from core/eaq_quant_blocks.h), else unused
+};
+
+struct NoMeta {};
+
+__device__ __forceinline__ uint4 load_stream16(const void* p) {
+  // Weights are read once per call: keep them out of L1 so the activations stay there.
+  uint4 v;
+  asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
+               : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+               : "l"(p));
+  return v;
+}
+
+__device__ __forceinline__ std::uint32_t word_of(const uint4& q, int i) {
+  return i == 0 ? q.x : i == 1 ? q.y : i == 2 ? q.z : q.w;
+}
+
+// Byte k of w as the float 2^23 + byte.
+__device__ __forceinline__ float magic_byte(std::uint32_t w, int k) {
+  return __int_as_float(static_cast<int>(__byte_perm(w, 0x4B000000u, 0x7540u + static_cast<unsigned>(k))));
+}
+__device__ __forceinline__ float4 bytes_minus(std::uint32_t w, float bias) {
+  return make_float4(magic_byte(w, 0) - bias, magic_byte(w, 1) - bias, magic_byte(w, 2) - bias,
+                     magic_byte(w, 3) - bias);
+}
+// The four nibbles of piece p (0..7) of a 4-bit chunk, one per byte.
+__device__ __forceinline__ std::uint32_t nibbles_of_piece(const uint4& q, int p) {
+  return (word_of(q, p & 3) >> (p >= 4 ? 4 : 0)) & 0x0F0F0F0Fu;
+}
+
+inline constexpr float kMagic = 8388608.0f;  // 2^23
+
+// --- per-row formats (no group scale) ------------------------------------------------------------
+
+struct FmtF16 {
+  static constexpr int kElems = 8;
+  static constexpr bool kPermuted = true;
+  static constexpr bool kChunkScale = false;
+  static constexpr bool kUsesLut = false;
+  using Meta = NoMeta;
+  __device__ static uint4 load_codes(const GemvArgs& a, std::int64_t row, std::int64_t chunk) {
+    return load_stream16(a.codes + row * a.code_row_bytes + chunk * 16);
+  }
+  __device__ static Meta load_meta(const GemvArgs&, std::int64_t, std::int64_t) { return {}; }
+  __device__ static float4 decode(const uint4& q, int p, const Meta&, const float*) {
+    const std::uint32_t w0 = word_of(q, 2 * p), w1 = word_of(q, 2 * p + 1);
+    const float2 lo = __half22float2(*reinterpret_cast<const __half2*>(&w0));
+    const float2 hi = __half22float2(*reinterpret_cast<const __half2*>(&w1));
+    return make_float4(lo.x, lo.y, hi.x, hi.y);
+  }
+  __device__ static float chunk_scale(const Meta&) { return 1.0f; }
+  __device__ static float row_scale(const GemvArgs&, std::int64_t) { return 1.0f; }
+};
+
+struct FmtBF16 : FmtF16 {
+  __device__ static float4 decode(const uint4& q, int p, const Meta&, const float*) {
+    const std::uint32_t w0 = word_of(q, 2 * p), w1 = word_of(q, 2 * p + 1);
+    return make_float4(__uint_as_float(w0 << 16), __uint_as_float(w0 & 0xFFFF0000u),
+                       __uint_as_float(w1 << 16), __uint_as_float(w1 & 0xFFFF0000u));
+  }
+};
+
+// int8 per output channel: value = code * scale[row] (scales: f32 [rows]).
+struct FmtI8Row : FmtF16 {
+  static constexpr int kElems = 16;
+  __device__ static float4 decode(const uint4& q, int p, const Meta&, const float*) {
+    return bytes_minus(word_of(q, p) ^ 0x80808080u, kMagic + 128.0f);
+  }
+  __device__ static float row_scale(const GemvArgs& a, std::int64_t row) {
+    return __ldg(reinterpret_cast<const float*>(a.scales) + row);
+  }
+};
+
+// fp8 e4m3 per output channel: value = e4m3(code) * scale[row]. e4m3 -> f16 is exact.
+struct FmtF8Row : FmtI8Row {
+  __device__ static float4 decode(const uint4& q, int p, const Meta&, const float*) {
+    const std::uint32_t w = word_of(q, p);
+    const __half2_raw lo_raw = __nv_cvt_fp8x2_to_halfraw2(static_cast<__nv_fp8x2_storage_t>(w & 0xFFFFu), __NV_E4M3);
+    const __half2_raw hi_raw = __nv_cvt_fp8x2_to_halfraw2(static_cast<__nv_fp8x2_storage_t>(w >> 16), __NV_E4M3);
+    const float2 lo = __half22float2(__half2(lo_raw));
+    const float2 hi = __half22float2(__half2(hi_raw));
+    return make_float4(lo.x, lo.y, hi.x, hi.y);
+  }
+};
+
+// --- group-scaled formats (natural order, one group scale per chunk) ------------------------------
+
+// q8_0: value = code * d, d f16 per 32 weights (scales: f16 [rows][cols_padded / 32]).
+struct FmtQ8_0 {
+  static constexpr int kElems = 16;
+  static constexpr bool kPermuted = false;
+  static constexpr bool kChunkScale = true;
+  static constexpr bool kUsesLut = false;
+  using Meta = float;
+  __device__ static uint4 load_codes(const GemvArgs& a, std::int64_t row, std::int64_t chunk) {
+    return load_stream16(a.codes + row * a.code_row_bytes + chunk * 16);
+  }
+  __device__ static Meta load_meta(const GemvArgs& a, std::int64_t row, std::int64_t chunk) {
+    const auto* s = reinterpret_cast<const __half*>(a.scales + row * a.scale_row_bytes);
+    return __half2float(__ldg(s + chunk / 2));
+  }
+  __device__ static float4 decode(const uint4& q, int p, const Meta&, const float*) {
+    return bytes_minus(word_of(q, p) ^ 0x80808080u, kMagic + 128.0f);
+  }
+  __device__ static float chunk_scale(const Meta& m) { return m; }
+  __device__ static float row_scale(const GemvArgs&, std::int64_t) { return 1.0f; }
+};
+
+// int4 symmetric, groups of G (also q4_0 = G 32): value = (q - 8) * d, d f16 per group
+// (scales: f16 [rows][cols_padded / G]).
+template <int G>
+struct FmtI4S : FmtQ8_0 {
+  static constexpr int kElems = 32;
+  __device__ static Meta load_meta(const GemvArgs& a, std::int64_t row, std::int64_t chunk) {
+    const auto* s = reinterpret_cast<const __half*>(a.scales + row * a.scale_row_bytes);
+    return __half2float(__ldg(s + chunk / (G / 32)));
+  }
+  __device__ static float4 decode(const uint4& q, int p, const Meta&, const float*) {
+    return bytes_minus(nibbles_of_piece(q, p), kMagic + 8.0f);
+  }
+};
+
+// nf4: value = codebook[q] * absmax, absmax f32 per 64 weights (scales: f32 [rows][cols_padded / 64]).
+struct FmtNf4 : FmtQ8_0 {
+  static constexpr int kElems = 32;
+  static constexpr bool kUsesLut = true;
+  __device__ static Meta load_meta(const GemvArgs& a, std::int64_t row, std::int64_t chunk) {
+    const auto* s = reinterpret_cast<const float*>(a.scales + row * a.scale_row_bytes);
+    return __ldg(s + chunk / 2);
+  }
+  __device__ static float4 decode(const uint4& q, int p, const Meta&, const float* lut) {
+    const std::uint32_t n = nibbles_of_piece(q, p);
+    return make_float4(lut[n & 0xF], lut[(n >> 8) & 0xF], lut[(n >> 16) & 0xF], lut[n >> 24]);
+  }
+};
+
+// q4_K repacked: codes in q4_0 nibble order per 32-weight chunk; scales row = [cols_padded / 256]
+// (d, dmin) f16 pairs, then [cols_padded / 32] uint16 (6-bit scale | 6-bit min << 8) per sub-block.
+// value = (d * scale) * q - dmin * min.
+struct FmtQ4K : FmtQ8_0 {
+  static constexpr int kElems = 32;
+  static constexpr bool kChunkScale = false;
+  struct Meta {
+    float scale;
+    float min;
+  };
+  __device__ static Meta load_meta(const GemvArgs& a, std::int64_t row, std::int64_t chunk) {
+    const std::uint8_t* base = a.scales + row * a.scale_row_bytes;
+    const __half2 dm = __ldg(reinterpret_cast<const __half2*>(base) + chunk / 8);
+    const std::uint16_t sm = __ldg(reinterpret_cast<const unsigned short*>(base + a.n_super * 16) + chunk);
+    const float2 d = __half22float2(dm);
+    return {d.x * static_cast<float>(sm & 0xFF), d.y * static_cast<float>(sm >> 8)};
+  }
+  __device__ static float4 decode(const uint4& q, int p, const Meta& m, const float*) {
+    const std::uint32_t n = nibbles_of_piece(q, p);
+    return make_float4(fmaf(magic_byte(n, 0) - kMagic, m.scale, -m.min),
+                       fmaf(magic_byte(n, 1) - kMagic, m.scale, -m.min),
+                       fmaf(magic_byte(n, 2) - kMagic, m.scale, -m.min),
+                       fmaf(magic_byte(n, 3) - kMagic, m.scale, -m.min));
+  }
+  __device__ static float chunk_scale(const Meta&) { return 1.0f; }
+};
+
+}  // namespace eaq::kernels::cuda::detail

@@ -1,0 +1,180 @@
+// The one decode GEMV kernel, a template over the weight format (gemv_formats.cuh), the batch and
+// the rows per warp. Included by the per-format translation units gemv_<format>.cu only.
+//
+// Work split: a block of kGemvWarps warps; each warp owns R consecutive output rows and walks the
+// whole row length; lane l reads the 16-byte code chunk l of each 32-chunk "super-chunk" of its R
+// rows (512 contiguous bytes per row per step: coalesced 16-byte loads), the next super-chunk's codes
+// already in flight while the current one is computed. Codes are decoded four weights at a time
+// ("pieces") against a float4 of each activation row; partial sums per chunk are scaled by the
+// chunk's group scale, kept in f32, and the warp's 32 partial sums are combined by shuffles. Rows
+// past the end reuse the last row's addresses (valid memory) and write nothing.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "kernels/cuda/gemv_launch.cuh"
+
+namespace eaq::kernels::cuda::detail {
+
+inline constexpr int kGemvWarps = 4;
+inline constexpr int kGemvThreads = 32 * kGemvWarps;
+
+// Rows per warp by batch: a larger batch re-reads each activation float4 for more rows (R) so the
+// L1 traffic of the activations stays under the weights' HBM stream; a batch of 1-2 keeps R small
+// so that even 2048-row matrices spread over every SM with several warps each.
+constexpr int gemv_rows_per_warp(int batch) { return batch <= 2 ? 2 : 4; }
+
+__device__ __forceinline__ float dot4_add(const float4& w, const float4& x, float t) {
+  t = fmaf(w.x, x.x, t);
+  t = fmaf(w.y, x.y, t);
+  t = fmaf(w.z, x.z, t);
+  return fmaf(w.w, x.w, t);
+}
+
+template <class F, int B, int R, bool kGuarded>
+__device__ __forceinline__ void gemv_step(const GemvArgs& a, std::int64_t s, int lane, const uint4 (&q)[R],
+                                          const typename F::Meta (&m)[R], const float* lut,
+                                          float (&acc)[R][B]) {
+  constexpr int kPieces = F::kElems / 4;
+  constexpr std::int64_t kSuper = 32 * F::kElems;
+  float part[R][B];
+  if constexpr (F::kChunkScale) {
+#pragma unroll
+    for (int r = 0; r < R; ++r)
+#pragma unroll
+      for (int b = 0; b < B; ++b) part[r][b] = 0.0f;
+  }
+#pragma unroll
+  for (int p = 0; p < kPieces; ++p) {
+    const std::int64_t pos = s * kSuper + (F::kPermuted ? p * 128 + lane * 4 : lane * F::kElems + p * 4);
+    float4 xv[B];
+#pragma unroll
+    for (int b = 0; b < B; ++b) {
+      if (!kGuarded || pos < a.cols) {
+        xv[b] = __ldg(reinterpret_cast<const float4*>(a.x + b * a.cols + pos));
+      } else {
+        xv[b] = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+      }
+    }
+#pragma unroll
+    for (int r = 0; r < R; ++r) {
+      const float4 w = F::decode(q[r], p, m[r], lut);
+#pragma unroll
+      for (int b = 0; b < B; ++b) {
+        if constexpr (F::kChunkScale) {
+          part[r][b] = dot4_add(w, xv[b], part[r][b]);
+        } else {
+          acc[r][b] = dot4_add(w, xv[b], acc[r][b]);
+        }
+      }
+    }
+  }
+  if constexpr (F::kChunkScale) {
+#pragma unroll
+    for (int r = 0; r < R; ++r) {
+      const float sc = F::chunk_scale(m[r]);
+#pragma unroll
+      for (int b = 0; b < B; ++b) acc[r][b] = fmaf(sc, part[r][b], acc[r][b]);
+    }
+  }
+}
+
+template <class F, int B, int R>
+__global__ void __launch_bounds__(kGemvThreads) gemv_kernel(GemvArgs a) {
+  __shared__ float lut[16];
+  if constexpr (F::kUsesLut) {
+    if (threadIdx.x < 16) lut[threadIdx.x] = a.lut[threadIdx.x];
+    __syncthreads();
+  }
+  const int lane = threadIdx.x & 31;
+  const std::int64_t warp = static_cast<std::int64_t>(blockIdx.x) * kGemvWarps + (threadIdx.x >> 5);
+  const std::int64_t row0 = warp * R;
+  if (row0 >= a.rows) return;
+
+  std::int64_t row[R];
+#pragma unroll
+  for (int r = 0; r < R; ++r) row[r] = row0 + r < a.rows ? row0 + r : a.rows - 1;
+
+  float acc[R][B];
+#pragma unroll
+  for (int r = 0; r < R; ++r)
+#pragma unroll
+    for (int b = 0; b < B; ++b) acc[r][b] = 0.0f;
+
+  // The last super-chunk may reach past cols (its codes are zero padding): only it checks bounds.
+  const std::int64_t n_super = a.n_super;
+  const std::int64_t n_full = (a.cols / (32 * F::kElems));
+  uint4 q[R];
+  typename F::Meta m[R];
+#pragma unroll
+  for (int r = 0; r < R; ++r) {
+    q[r] = F::load_codes(a, row[r], lane);
+    m[r] = F::load_meta(a, row[r], lane);
+  }
+  for (std::int64_t s = 0; s < n_super; ++s) {
+    uint4 qn[R];
+    typename F::Meta mn[R];
+    if (s + 1 < n_super) {
+#pragma unroll
+      for (int r = 0; r < R; ++r) {
+        qn[r] = F::load_codes(a, row[r], (s + 1) * 32 + lane);
+        mn[r] = F::load_meta(a, row[r], (s + 1) * 32 + lane);
+      }
+    }
+    if (s < n_full) {
+      gemv_step<F, B, R, false>(a, s, lane, q, m, lut, acc);
+    } else {
+      gemv_step<F, B, R, true>(a, s, lane, q, m, lut, acc);
+    }
+    if (s + 1 < n_super) {
+#pragma unroll
+      for (int r = 0; r < R; ++r) {
+        q[r] = qn[r];
+        m[r] = mn[r];
+      }
+    }
+  }
+
+#pragma unroll
+  for (int r = 0; r < R; ++r)
+#pragma unroll
+    for (int b = 0; b < B; ++b)
+#pragma unroll
+      for (int off = 16; off > 0; off >>= 1) acc[r][b] += __shfl_xor_sync(0xffffffffu, acc[r][b], off);
+
+  if (lane == 0) {
+#pragma unroll
+    for (int r = 0; r < R; ++r) {
+      if (row0 + r >= a.rows) break;
+      const float rs = F::row_scale(a, row0 + r);
+#pragma unroll
+      for (int b = 0; b < B; ++b) a.y[b * a.rows + row0 + r] = acc[r][b] * rs;
+    }
+  }
+}
+
+template <class F, int B>
+void launch_gemv_batch(const GemvArgs& a, cudaStream_t stream) {
+  constexpr int R = gemv_rows_per_warp(B);
+  const std::int64_t warps = (a.rows + R - 1) / R;
+  const unsigned blocks = static_cast<unsigned>((warps + kGemvWarps - 1) / kGemvWarps);
+  gemv_kernel<F, B, R><<<blocks, kGemvThreads, 0, stream>>>(a);
+}
+
+template <class F>
+void launch_gemv(const GemvArgs& a, int batch, cudaStream_t stream) {
+  switch (batch) {
+    case 1: launch_gemv_batch<F, 1>(a, stream); break;
+    case 2: launch_gemv_batch<F, 2>(a, stream); break;
+    case 3: launch_gemv_batch<F, 3>(a, stream); break;
+    case 4: launch_gemv_batch<F, 4>(a, stream); break;
+    case 5: launch_gemv_batch<F, 5>(a, stream); break;
+    case 6: launch_gemv_batch<F, 6>(a, stream); break;
+    case 7: launch_gemv_batch<F, 7>(a, stream); break;
+    default: launch_gemv_batch<F, 8>(a, stream); break;
+  }
+}
+
+}  // namespace eaq::kernels::cuda::detail

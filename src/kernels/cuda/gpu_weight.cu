@@ -1,0 +1,257 @@
+// upload_weight / free_weight: a host weight in its packed eaq format → the GPU layout that the decode
+// GEMV reads (gemv_formats.cuh describes each layout; the two files must agree). Values are never
+// changed: f16/bf16/int8/fp8/4-bit codes are copied bit for bit (reordered), scales are copied or
+// unpacked (q4_K's 6-bit scales to bytes), and the row is zero-padded to a whole super-chunk (zero
+// codes and zero scales decode to 0).
+#include <cuda_runtime.h>
+
+#include <cstring>
+#include <vector>
+
+#include "core/dtype.h"
+#include "core/eaq_quant_blocks.h"
+#include "core/quant_blocks.h"
+#include "kernels/cuda/cuda_gemv.h"
+#include "kernels/cuda/gpu_weight.h"
+
+namespace eaq::kernels::cuda {
+
+namespace {
+
+struct HostLayout {
+  std::vector<std::uint8_t> codes;   // rows * code_row_bytes
+  std::vector<std::uint8_t> scales;  // rows * scale_row_bytes, or rows * 4 for per-row scales
+  std::size_t code_row_bytes = 0;
+  std::size_t scale_row_bytes = 0;
+};
+
+void check_cuda(cudaError_t e, const char* what, const WeightRef& w) {
+  if (e != cudaSuccess) {
+    fail_streamed("uploading a ", dtype_name(w.dtype), " weight [", w.rows, "][", w.cols, "] to the GPU: ", what, " failed: ", cudaGetErrorName(e), " (", cudaGetErrorString(e), ")");
+  }
+}
+
+void* device_alloc(std::size_t bytes, const WeightRef& w, const char* part) {
+  void* p = nullptr;
+  const cudaError_t e = cudaMalloc(&p, bytes);
+  if (e != cudaSuccess) {
+    cudaGetLastError();  // reset the last-error state so later launches are not blamed
+    std::size_t free_bytes = 0, total_bytes = 0;
+    cudaMemGetInfo(&free_bytes, &total_bytes);
+    int device = -1;
+    cudaGetDevice(&device);
+    fail_streamed("uploading a ", dtype_name(w.dtype), " weight [", w.rows, "][", w.cols, "]: out of GPU memory allocating its ", part, " (", bytes, " bytes) on cuda:", device, ", which has ", free_bytes, " bytes free of ", total_bytes, " (", cudaGetErrorString(e), "). Use a smaller model or precision, or a GPU with more memory.");
+  }
+  return p;
+}
+
+// f16/bf16 (2-byte) and per-row int8/fp8 (1-byte, f32 row header) codes, permuted so that piece p of
+// lane l in super-chunk s holds positions s*S + p*128 + 4l .. +3 (S = 32 * elems).
+HostLayout repack_permuted(const WeightRef& w, int elem_bytes, bool row_header, std::int64_t cols_padded) {
+  HostLayout out;
+  const int elems = 16 / elem_bytes;
+  const std::int64_t super = 32 * elems;
+  out.code_row_bytes = static_cast<std::size_t>(cols_padded) * elem_bytes;
+  out.codes.assign(out.code_row_bytes * static_cast<std::size_t>(w.rows), 0);
+  if (row_header) out.scales.assign(static_cast<std::size_t>(w.rows) * 4, 0);
+  const auto* base = static_cast<const std::uint8_t*>(w.data);
+  for (std::int64_t r = 0; r < w.rows; ++r) {
+    const std::uint8_t* src = base + static_cast<std::size_t>(r) * w.row_stride_bytes;
+    if (row_header) {
+      std::memcpy(out.scales.data() + r * 4, src, 4);
+      src += kChannelRowHeaderBytes;
+    }
+    std::uint8_t* dst = out.codes.data() + static_cast<std::size_t>(r) * out.code_row_bytes;
+    for (std::int64_t pos = 0; pos < w.cols; pos += 4) {  // cols % 8 == 0 (checked)
+      const std::int64_t s = pos / super, in = pos % super;
+      const std::int64_t piece = in / 128, lane = (in % 128) / 4;
+      const std::size_t at = static_cast<std::size_t>(s * 512 + lane * 16 + piece * 4 * elem_bytes);
+      std::memcpy(dst + at, src + pos * elem_bytes, static_cast<std::size_t>(4 * elem_bytes));
+    }
+  }
+  return out;
+}
+
+// Blocks of `block` weights with one scale field and `block / per_code_byte` code bytes: codes are
+// concatenated (natural order), scales copied into [rows][cols_padded / block] of `scale_bytes` each.
+HostLayout repack_blocks(const WeightRef& w, std::int64_t cols_padded, int block, std::size_t block_bytes,
+                         std::size_t scale_offset, std::size_t scale_bytes, std::size_t codes_offset,
+                         std::size_t code_bytes) {
+  HostLayout out;
+  const std::size_t blocks_padded = static_cast<std::size_t>(cols_padded / block);
+  const std::size_t blocks = static_cast<std::size_t>(w.cols / block);
+  out.code_row_bytes = blocks_padded * code_bytes;
+  out.scale_row_bytes = blocks_padded * scale_bytes;
+  out.codes.assign(out.code_row_bytes * static_cast<std::size_t>(w.rows), 0);
+  out.scales.assign(out.scale_row_bytes * static_cast<std::size_t>(w.rows), 0);
+  const auto* base = static_cast<const std::uint8_t*>(w.data);
+  for (std::int64_t r = 0; r < w.rows; ++r) {
+    const std::uint8_t* src = base + static_cast<std::size_t>(r) * w.row_stride_bytes;
+    std::uint8_t* codes = out.codes.data() + static_cast<std::size_t>(r) * out.code_row_bytes;
+    std::uint8_t* scales = out.scales.data() + static_cast<std::size_t>(r) * out.scale_row_bytes;
+    for (std::size_t b = 0; b < blocks; ++b) {
+      const std::uint8_t* blk = src + b * block_bytes;
+      std::memcpy(scales + b * scale_bytes, blk + scale_offset, scale_bytes);
+      std::memcpy(codes + b * code_bytes, blk + codes_offset, code_bytes);
+    }
+  }
+  return out;
+}
+
+// q4_K: codes to q4_0 nibble order per 32-weight chunk; scales row = (d, dmin) per super-block, then
+// (scale | min << 8) per 32-weight sub-block (the 6-bit values unpacked as ggml's get_scale_min_k4).
+HostLayout repack_q4_k(const WeightRef& w, std::int64_t cols_padded) {
+  HostLayout out;
+  const std::size_t supers_padded = static_cast<std::size_t>(cols_padded / kQK_K);
+  const std::size_t supers = static_cast<std::size_t>(w.cols / kQK_K);
+  out.code_row_bytes = supers_padded * (kQK_K / 2);
+  out.scale_row_bytes = supers_padded * 4 + supers_padded * 8 * 2;
+  out.codes.assign(out.code_row_bytes * static_cast<std::size_t>(w.rows), 0);
+  out.scales.assign(out.scale_row_bytes * static_cast<std::size_t>(w.rows), 0);
+  const auto* base = static_cast<const std::uint8_t*>(w.data);
+  for (std::int64_t r = 0; r < w.rows; ++r) {
+    const auto* blocks = reinterpret_cast<const block_q4_K*>(base + static_cast<std::size_t>(r) * w.row_stride_bytes);
+    std::uint8_t* codes = out.codes.data() + static_cast<std::size_t>(r) * out.code_row_bytes;
+    std::uint8_t* dm = out.scales.data() + static_cast<std::size_t>(r) * out.scale_row_bytes;
+    std::uint8_t* sm = dm + supers_padded * 4;
+    for (std::size_t b = 0; b < supers; ++b) {
+      block_q4_K blk;
+      std::memcpy(&blk, blocks + b, sizeof blk);  // the row stride need not keep blocks aligned
+      std::memcpy(dm + b * 4, &blk.d, 2);
+      std::memcpy(dm + b * 4 + 2, &blk.dmin, 2);
+      for (int j = 0; j < 8; ++j) {
+        const std::uint8_t* q = blk.scales;
+        std::uint8_t sc, mn;
+        if (j < 4) {
+          sc = q[j] & 63;
+          mn = q[j + 4] & 63;
+        } else {
+          sc = static_cast<std::uint8_t>((q[j + 4] & 0x0f) | ((q[j - 4] >> 6) << 4));
+          mn = static_cast<std::uint8_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+        }
+        const std::uint16_t packed = static_cast<std::uint16_t>(sc | (mn << 8));
+        std::memcpy(sm + (b * 8 + j) * 2, &packed, 2);
+      }
+      // ggml: 64-weight piece i = qs[32i..32i+31]; its low nibbles are weights 64i + t, its high
+      // nibbles 64i + 32 + t. q4_0 order per 32-chunk: byte t = weight t (low) | weight t + 16 (high).
+      for (int i = 0; i < 4; ++i) {
+        const std::uint8_t* qs = blk.qs + 32 * i;
+        std::uint8_t* lo_chunk = codes + b * 128 + (2 * i) * 16;
+        std::uint8_t* hi_chunk = lo_chunk + 16;
+        for (int t = 0; t < 16; ++t) {
+          lo_chunk[t] = static_cast<std::uint8_t>((qs[t] & 0x0f) | ((qs[t + 16] & 0x0f) << 4));
+          hi_chunk[t] = static_cast<std::uint8_t>((qs[t] >> 4) | (qs[t + 16] & 0xf0));
+        }
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+int gemv_chunk_elems(DType dtype) {
+  switch (dtype) {
+    case DType::F16:
+    case DType::BF16: return 8;
+    case DType::I8_CH:
+    case DType::F8_E4M3_CH:
+    case DType::Q8_0: return 16;
+    case DType::I4S_G32:
+    case DType::I4S_G64:
+    case DType::I4S_G128:
+    case DType::Q4_0:
+    case DType::NF4:
+    case DType::Q4_K: return 32;
+    default: return 0;
+  }
+}
+
+bool gemv_supports(DType dtype) { return gemv_chunk_elems(dtype) != 0; }
+
+GpuWeight upload_weight(const WeightRef& host, cudaStream_t stream) {
+  const int elems = gemv_chunk_elems(host.dtype);
+  if (elems == 0) {
+    fail_streamed("the CUDA decode GEMV has no kernel for ", dtype_name(host.dtype), " weights ([", host.rows, "][", host.cols, "]); supported: f16, bf16, i8_ch, f8_e4m3_ch, i4s_g32/g64/g128, q8_0, q4_0, nf4, q4_k. Convert the weight (eaq quantize) or run it on the CPU.");
+  }
+  if (host.rows <= 0 || host.cols <= 0 || host.data == nullptr) {
+    fail_streamed("uploading a ", dtype_name(host.dtype), " weight of shape [", host.rows, "][", host.cols, "] (data ", host.data == nullptr ? "missing" : "present", "): the shape must be positive and the data present");
+  }
+  const auto& t = traits(host.dtype);
+  if (host.cols % 8 != 0 || host.cols % static_cast<std::int64_t>(t.block_size) != 0) {
+    fail_streamed("uploading a ", dtype_name(host.dtype), " weight [", host.rows, "][", host.cols, "] to the GPU: cols must be a multiple of 8 and of the ", t.block_size, "-weight block");
+  }
+  const std::size_t min_stride = row_bytes(host.dtype, static_cast<std::size_t>(host.cols));
+  if (host.row_stride_bytes < min_stride) {
+    fail_streamed("uploading a ", dtype_name(host.dtype), " weight [", host.rows, "][", host.cols, "]: row stride ", host.row_stride_bytes, " bytes is shorter than a row (", min_stride, " bytes)");
+  }
+  const std::int64_t super = 32 * elems;
+  const std::int64_t cols_padded = (host.cols + super - 1) / super * super;
+
+  HostLayout layout;
+  switch (host.dtype) {
+    case DType::F16:
+    case DType::BF16: layout = repack_permuted(host, 2, false, cols_padded); break;
+    case DType::I8_CH:
+    case DType::F8_E4M3_CH: layout = repack_permuted(host, 1, true, cols_padded); break;
+    case DType::Q8_0:
+      layout = repack_blocks(host, cols_padded, kQK8_0, sizeof(block_q8_0), offsetof(block_q8_0, d), 2,
+                             offsetof(block_q8_0, qs), kQK8_0);
+      break;
+    case DType::Q4_0:
+      layout = repack_blocks(host, cols_padded, kQK4_0, sizeof(block_q4_0), offsetof(block_q4_0, d), 2,
+                             offsetof(block_q4_0, qs), kQK4_0 / 2);
+      break;
+    case DType::I4S_G32:
+      layout = repack_blocks(host, cols_padded, 32, sizeof(block_i4s<32>), 0, 2, offsetof(block_i4s<32>, qs), 16);
+      break;
+    case DType::I4S_G64:
+      layout = repack_blocks(host, cols_padded, 64, sizeof(block_i4s<64>), 0, 2, offsetof(block_i4s<64>, qs), 32);
+      break;
+    case DType::I4S_G128:
+      layout = repack_blocks(host, cols_padded, 128, sizeof(block_i4s<128>), 0, 2, offsetof(block_i4s<128>, qs), 64);
+      break;
+    case DType::NF4:
+      layout = repack_blocks(host, cols_padded, kQKNf4, sizeof(block_nf4), offsetof(block_nf4, absmax), 4,
+                             offsetof(block_nf4, qs), kQKNf4 / 2);
+      break;
+    case DType::Q4_K: layout = repack_q4_k(host, cols_padded); break;
+    default: fail_streamed("internal error: gemv_chunk_elems and upload_weight disagree on ", dtype_name(host.dtype));
+  }
+
+  GpuWeight g;
+  g.dtype = host.dtype;
+  g.rows = host.rows;
+  g.cols = host.cols;
+  g.cols_padded = cols_padded;
+  g.code_row_bytes = layout.code_row_bytes;
+  g.scale_row_bytes = layout.scale_row_bytes;
+  g.codes = device_alloc(layout.codes.size(), host, "codes");
+  if (!layout.scales.empty()) {
+    try {
+      g.scales = device_alloc(layout.scales.size(), host, "scales");
+    } catch (...) {
+      cudaFree(g.codes);
+      throw;
+    }
+  }
+  g.device_bytes = layout.codes.size() + layout.scales.size();
+  cudaError_t e = cudaMemcpyAsync(g.codes, layout.codes.data(), layout.codes.size(), cudaMemcpyHostToDevice, stream);
+  if (e == cudaSuccess && g.scales != nullptr) {
+    e = cudaMemcpyAsync(g.scales, layout.scales.data(), layout.scales.size(), cudaMemcpyHostToDevice, stream);
+  }
+  if (e == cudaSuccess) e = cudaStreamSynchronize(stream);  // the host vectors die on return
+  if (e != cudaSuccess) {
+    free_weight(g);
+    check_cuda(e, "the host-to-device copy", host);
+  }
+  return g;
+}
+
+void free_weight(GpuWeight& w) {
+  if (w.codes != nullptr) cudaFree(w.codes);
+  if (w.scales != nullptr) cudaFree(w.scales);
+  w = GpuWeight{};
+}
+
+}  // namespace eaq::kernels::cuda

@@ -1,0 +1,28 @@
+// Facts about the GPU weight layouts that gpu_weight.cu writes and the GEMV dispatcher (gemv.cu)
+// reads (the layouts themselves are described in gemv_formats.cuh), and the error helper of both.
+#pragma once
+
+#include <sstream>
+
+#include "core/dtype.h"
+#include <string>
+
+namespace eaq::kernels::cuda {
+
+// Weights per 16-byte code chunk of dtype's GPU layout (8 for 16-bit, 16 for 8-bit, 32 for 4-bit
+// codes); 0 when the decode GEMV does not take the dtype. A row is padded to 32 chunks' worth.
+int gemv_chunk_elems(DType dtype);
+
+// Throws eaq::Error(message). Defined in gpu_weight_error.cpp: nvcc 13 (C++20) cannot compile
+// fmt's constexpr and consteval code, so no .cu file includes core/error.h (which includes fmt).
+[[noreturn]] void throw_error(const std::string& message);
+
+// Throws eaq::Error with the pieces streamed one after another.
+template <class... Args>
+[[noreturn]] void fail_streamed(const Args&... args) {
+  std::ostringstream s;
+  (s << ... << args);
+  throw_error(s.str());
+}
+
+}  // namespace eaq::kernels::cuda
