@@ -21,6 +21,10 @@ void add_engine_flags(CLI::App& cmd, EngineFlags& flags) {
       ->capture_default_str();
   cmd.add_option("--plan", flags.plan_path, "A YAML precision plan (tensor-name pattern → scheme); overrides --weights");
   cmd.add_option("--kv", flags.kv_dtype, "KV cache precision: f32 or f16")->capture_default_str();
+  cmd.add_option("--device", flags.device,
+                 "Where the model runs: cpu, or cuda[:N] (the CUDA backend; its KV cache is f16 and f32 weights "
+                 "go up as f16)")
+      ->capture_default_str();
 }
 
 runtime::Engine load_engine(const EngineFlags& flags, std::int64_t n_slots) {
@@ -51,6 +55,8 @@ runtime::Engine load_engine(const EngineFlags& flags, std::int64_t n_slots) {
   } else {
     fail("--kv {} is invalid: use f32 or f16", flags.kv_dtype);
   }
+  runtime::parse_device(flags.device);  // a bad value fails before the model is read
+  config.device = flags.device;
   return runtime::load_engine(config);
 }
 

@@ -18,6 +18,7 @@ struct EngineFlags {
   std::string weight_dtype = "auto";
   std::string plan_path;
   std::string kv_dtype = "f32";
+  std::string device = "cpu";
 };
 
 void add_engine_flags(CLI::App& cmd, EngineFlags& flags);

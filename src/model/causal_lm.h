@@ -41,6 +41,11 @@ class CausalLm {
   virtual std::int64_t head_dim() const = 0;
   virtual std::int64_t context_length() const = 0;
 
+  // Backends that keep keys and values themselves (the CUDA model) say so: a Session then gives
+  // them a KvStore that only bounds positions, and copies shared prefixes through copy_kv_prefix.
+  virtual bool owns_kv_cache() const { return false; }
+  virtual void copy_kv_prefix(std::int64_t from_slot, std::int64_t to_slot, std::int64_t n_positions) {}
+
   // Runs all chunks in one forward pass. logits receives [rows][vocab_size] f32 where rows is
   // the total token count (kAll) or the number of chunks (kLastOfEachChunk).
   virtual void forward(std::span<const TokenChunk> chunks, KvStore& kv, LogitsRows rows,

@@ -15,6 +15,12 @@
 #include "quant/scheme_registry.h"
 #include "tokenizer/tokenizer_factory.h"
 
+#if EAQ_HAVE_CUDA
+#include <cstdlib>
+
+#include "model/cuda_decoder_lm.h"
+#endif
+
 namespace eaq::runtime {
 
 namespace {
@@ -28,6 +34,18 @@ std::string describe_weights(const model::LoadedModel& m, const std::optional<DT
 }
 
 }  // namespace
+
+DeviceChoice parse_device(const std::string& device) {
+  if (device.empty() || device == "cpu") return {};
+  if (device == "cuda") return {true, 0};
+  if (device.rfind("cuda:", 0) == 0) {
+    const std::string index = device.substr(5);
+    if (!index.empty() && index.size() < 4 && index.find_first_not_of("0123456789") == std::string::npos) {
+      return {true, std::stoi(index)};
+    }
+  }
+  fail("--device {} is not a device: use cpu, cuda or cuda:N (N = the GPU's index in `eaq hw`)", device);
+}
 
 std::vector<std::int32_t> Engine::stop_token_ids() const {
   std::vector<std::int32_t> ids;
@@ -115,14 +133,37 @@ Engine load_engine(const EngineConfig& config) {
     engine.weights_description = engine.weights_description.substr(0, engine.weights_description.find(" → ")) +
                                  " → " + plan->describe();
   }
+  const DeviceChoice device = parse_device(config.device);
   engine.lm = model::build_decoder_lm(engine.config, lookup, loaded, options);
   engine.model_file = loaded;
+  engine.device_description = "cpu";
+  model::CausalLm* runner = engine.lm.get();
+  if (device.cuda) {
+#if EAQ_HAVE_CUDA
+    model::CudaModelOptions cuda;
+    cuda.device_index = device.index;
+    cuda.max_positions = config.context_size > 0 ? config.context_size
+                         : engine.lm->context_length() > 0 ? std::min<std::int64_t>(engine.lm->context_length(), 4096)
+                                                           : 4096;
+    cuda.n_slots = std::max<std::int64_t>(1, config.n_slots);
+    const char* half_gemv = std::getenv("EAQ_CUDA_HALF_GEMV");
+    cuda.half_gemv_from_kernels = half_gemv != nullptr && std::string(half_gemv) == "kernels";
+    auto gpu = std::make_unique<model::CudaDecoderLm>(engine.lm->spec(), engine.lm->weights(), cuda);
+    engine.device_description = gpu->description();
+    engine.device_lm = std::move(gpu);
+    runner = engine.device_lm.get();
+#else
+    fail("--device {} asks for the CUDA backend, but this eaq was built without it (no nvcc at build time): "
+         "rebuild where the CUDA toolkit is installed, or use --device cpu",
+         config.device);
+#endif
+  }
 
   SessionOptions session_options;
   session_options.context_size = config.context_size;
   session_options.n_slots = config.n_slots;
   session_options.kv_dtype = config.kv_dtype;
-  engine.session = std::make_unique<Session>(*engine.lm, session_options);
+  engine.session = std::make_unique<Session>(*runner, session_options);
   return engine;
 }
 

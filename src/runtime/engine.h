@@ -31,14 +31,27 @@ struct EngineConfig {
   std::string plan_path;  // a YAML precision plan (quant/precision_plan.h); overrides precision
   std::shared_ptr<const quant::PrecisionPlan> plan;  // a plan in memory; overrides both
   DType kv_dtype = DType::F32;
+  // Where the model runs: "cpu", or "cuda" / "cuda:N" (the CUDA backend on GPU N; weights that
+  // are f32 or in a format without a GPU kernel go up as f16, and the KV cache is f16 there).
+  std::string device = "cpu";
 };
+
+struct DeviceChoice {
+  bool cuda = false;
+  int index = 0;
+};
+// "cpu", "cuda", "cuda:N" → a DeviceChoice; eaq::Error naming the flag value otherwise.
+DeviceChoice parse_device(const std::string& device);
 
 struct Engine {
   std::shared_ptr<const void> model_file;  // keeps the mapping alive
   model::ModelConfig config;
   std::unique_ptr<tokenizer::Tokenizer> tokenizer;
   tokenizer::ChatTemplate chat_template;
-  std::unique_ptr<model::DecoderLm> lm;
+  std::unique_ptr<model::DecoderLm> lm;  // the CPU model (holds the host weights)
+  // The model on a GPU when EngineConfig::device names one (the session runs it); else null.
+  std::unique_ptr<model::CausalLm> device_lm;
+  std::string device_description;  // "cpu", or the GPU, its weight formats and GEMV paths
   std::unique_ptr<Session> session;
   std::string weights_description;  // e.g. "q4_1 → f32"
   std::uint64_t file_bytes = 0;

@@ -32,14 +32,20 @@ std::int64_t choose_context(const model::CausalLm& m, const SessionOptions& o) {
   }
   return m.context_length() > 0 ? std::min<std::int64_t>(m.context_length(), 4096) : 4096;
 }
+
+// A model that keeps its own keys and values (on a GPU) gets a token host cache that only carries
+// the context bound: one layer, one slot, one head of one value.
+KvCacheShape host_cache_shape(const model::CausalLm& m, std::int64_t context, std::int64_t n_slots, DType dtype) {
+  if (m.owns_kv_cache()) return KvCacheShape{1, 1, 1, context, 1, DType::F16};
+  return KvCacheShape{m.n_layers(), m.n_kv_heads(), m.head_dim(), context, n_slots, dtype};
+}
 }  // namespace
 
 Session::Session(model::CausalLm& model, const SessionOptions& options)
     : model_(model),
       context_size_(choose_context(model, options)),
       n_slots_(std::max<std::int64_t>(1, options.n_slots)),
-      cache_(KvCacheShape{model.n_layers(), model.n_kv_heads(), model.head_dim(), context_size_,
-                          n_slots_, options.kv_dtype}),
+      cache_(host_cache_shape(model, context_size_, n_slots_, options.kv_dtype)),
       store_(std::make_unique<CacheStore>(cache_)) {}
 
 Session::~Session() = default;
@@ -101,7 +107,11 @@ std::vector<ContinuationScore> Session::score(
       if (tokens.empty()) fail("continuation {} is empty: every choice needs at least one token", i);
       check_fits(n_context, static_cast<std::int64_t>(tokens.size()));
       const auto slot = static_cast<std::int64_t>(i - begin);
-      if (slot != 0) cache_.copy_prefix(0, slot, n_context);
+      if (slot != 0 && model_.owns_kv_cache()) {
+        model_.copy_kv_prefix(0, slot, n_context);
+      } else if (slot != 0) {
+        cache_.copy_prefix(0, slot, n_context);
+      }
       chunks.push_back(model::TokenChunk{tokens, n_context, slot});
       total_tokens += static_cast<std::int64_t>(tokens.size());
     }

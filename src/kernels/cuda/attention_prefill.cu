@@ -1,0 +1,68 @@
+// Causal attention for a chunk of query tokens (prefill): one warp per query, four queries of
+// one head per block so their key tiles are shared through L1; keys in tiles of 32 with an
+// online softmax — no n x n score matrix. Queries see the cache up to their own position (and
+// within the sliding window).
+#include "kernels/cuda/attention_tile.cuh"
+#include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/decoder_ops.h"
+
+namespace eaq::kernels::cuda {
+
+namespace {
+
+constexpr int kQueriesPerBlock = 4;
+constexpr int kMaxHeadDim = 256;
+
+template <int kDims>
+__global__ void attention_prefill_kernel(AttentionCudaParams p, const float* q, const std::int32_t* positions,
+                                         int n_tokens, float* out, void* out_half, bool is_bf16) {
+  __shared__ float q_shared[kQueriesPerBlock][kMaxHeadDim];
+  const int head = blockIdx.x;
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  const int t = blockIdx.y * kQueriesPerBlock + warp;
+  if (t >= n_tokens) return;  // whole warp leaves; no block-wide barrier follows
+  const int hd = p.head_dim;
+  float* qs = q_shared[warp];
+  const long long q_offset = (static_cast<long long>(t) * p.n_heads + head) * hd;
+  for (int i = lane; i < hd; i += 32) qs[i] = q[q_offset + i] * p.scale;
+  __syncwarp();
+  const int position = positions[t];
+  const int start = p.sliding_window > 0 ? max(0, position - p.sliding_window + 1) : 0;
+  const int kv_head = head / (p.n_heads / p.n_kv_heads);
+  const long long stride = static_cast<long long>(p.n_kv_heads) * hd;
+  const __half* k_rows = static_cast<const __half*>(p.k_cache) + static_cast<long long>(kv_head) * hd;
+  const __half* v_rows = static_cast<const __half*>(p.v_cache) + static_cast<long long>(kv_head) * hd;
+  OnlineSoftmaxState<kDims> st;
+  for (int first = start; first <= position; first += 32) {
+    attend_tile<kDims>(qs, k_rows, v_rows, stride, hd, first, min(first + 32, position + 1), p.logit_softcap, st);
+  }
+  const float inv_l = 1.0f / st.l;
+#pragma unroll
+  for (int i = 0; i < kDims; ++i) {
+    const int d = lane * kDims + i;
+    if (d < hd) {
+      const float v = st.acc[i] * inv_l;
+      out[q_offset + d] = v;
+      if (out_half) store_half(out_half, q_offset + d, v, is_bf16);
+    }
+  }
+}
+
+}  // namespace
+
+void attention_prefill(const AttentionCudaParams& params, const float* q, const std::int32_t* positions,
+                       int n_tokens, float* out, void* out_half, DType half_dtype, cudaStream_t stream) {
+  if (n_tokens <= 0) return;
+  const dim3 grid(params.n_heads, (n_tokens + kQueriesPerBlock - 1) / kQueriesPerBlock);
+  const int threads = 32 * kQueriesPerBlock;
+  const bool bf16 = half_dtype == DType::BF16;
+  switch (attention_lane_dims(params.head_dim)) {
+    case 1: attention_prefill_kernel<1><<<grid, threads, 0, stream>>>(params, q, positions, n_tokens, out, out_half, bf16); break;
+    case 2: attention_prefill_kernel<2><<<grid, threads, 0, stream>>>(params, q, positions, n_tokens, out, out_half, bf16); break;
+    case 4: attention_prefill_kernel<4><<<grid, threads, 0, stream>>>(params, q, positions, n_tokens, out, out_half, bf16); break;
+    default: attention_prefill_kernel<8><<<grid, threads, 0, stream>>>(params, q, positions, n_tokens, out, out_half, bf16); break;
+  }
+  EAQ_CUDA_CHECK(cudaGetLastError());
+}
+
+}  // namespace eaq::kernels::cuda

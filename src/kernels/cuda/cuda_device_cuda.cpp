@@ -1,0 +1,119 @@
+// Probing and selecting CUDA devices; the device-side errors users can act on.
+#include "kernels/cuda/cuda_device.h"
+
+#include <cuda_runtime_api.h>
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "kernels/cuda/cuda_check.h"
+
+namespace eaq::kernels::cuda {
+
+void throw_cuda_error(cudaError_t error, const char* call, const char* file, int line) {
+  throw Error(fmt::format("CUDA error {} ({}) in {} at {}:{}", cudaGetErrorName(error), cudaGetErrorString(error),
+                          call, file, line));
+}
+
+void throw_cublas_error(cublasStatus_t status, const char* call, const char* file, int line) {
+  throw Error(fmt::format("cuBLAS error {} ({}) in {} at {}:{}", cublasGetStatusName(status),
+                          cublasGetStatusString(status), call, file, line));
+}
+
+std::string cuda_version_string(int version) {
+  return fmt::format("{}.{}", version / 1000, (version % 1000) / 10);
+}
+
+CudaProbe probe_cuda() {
+  CudaProbe probe;
+  cudaRuntimeGetVersion(&probe.runtime_version);
+  if (cudaDriverGetVersion(&probe.driver_version) != cudaSuccess || probe.driver_version == 0) {
+    probe.driver_version = 0;
+    probe.reason = "no NVIDIA driver found (libcuda.so could not be loaded)";
+    return probe;
+  }
+  if (probe.driver_version < probe.runtime_version) {
+    probe.reason = fmt::format("the NVIDIA driver supports CUDA {} but eaq was built with CUDA {}: update the driver",
+                               cuda_version_string(probe.driver_version), cuda_version_string(probe.runtime_version));
+    return probe;
+  }
+  int count = 0;
+  cudaError_t status = cudaGetDeviceCount(&count);
+  if (status != cudaSuccess) {
+    probe.reason = fmt::format("the CUDA runtime found no usable GPU: {} ({})", cudaGetErrorName(status),
+                               cudaGetErrorString(status));
+    cudaGetLastError();  // clear the sticky-free error so later calls start clean
+    return probe;
+  }
+  if (count == 0) {
+    probe.reason = "the NVIDIA driver is loaded but sees no GPU";
+    return probe;
+  }
+  for (int i = 0; i < count; ++i) {
+    cudaDeviceProp prop{};
+    if (cudaGetDeviceProperties(&prop, i) != cudaSuccess) continue;
+    CudaDeviceInfo info;
+    info.index = i;
+    info.name = prop.name;
+    info.compute_major = prop.major;
+    info.compute_minor = prop.minor;
+    info.multiprocessors = prop.multiProcessorCount;
+    info.total_bytes = prop.totalGlobalMem;
+    info.memory_bus_bits = prop.memoryBusWidth;
+    info.l2_bytes = prop.l2CacheSize;
+    int previous = 0;
+    cudaGetDevice(&previous);
+    if (cudaSetDevice(i) == cudaSuccess) {
+      std::size_t free_bytes = 0, total_bytes = 0;
+      if (cudaMemGetInfo(&free_bytes, &total_bytes) == cudaSuccess) info.free_bytes = free_bytes;
+      cudaSetDevice(previous);
+    }
+    probe.devices.push_back(info);
+  }
+  cudaGetLastError();
+  probe.usable = !probe.devices.empty();
+  if (!probe.usable) probe.reason = "no GPU answered cudaGetDeviceProperties";
+  return probe;
+}
+
+CudaDeviceInfo select_cuda_device(int index) {
+  CudaProbe probe = probe_cuda();
+  if (!probe.usable) fail("--device cuda:{} cannot be used: {}", index, probe.reason);
+  if (index < 0 || index >= static_cast<int>(probe.devices.size())) {
+    fail("--device cuda:{} is out of range: this machine has {} CUDA device(s) (cuda:0 to cuda:{}); see `eaq hw`",
+         index, probe.devices.size(), probe.devices.size() - 1);
+  }
+  const CudaDeviceInfo& info = probe.devices[static_cast<std::size_t>(index)];
+  if (info.compute_major < 8) {
+    fail("--device cuda:{} ({}) has compute capability {}.{}; eaq's CUDA backend needs 8.0 (Ampere) or newer",
+         index, info.name, info.compute_major, info.compute_minor);
+  }
+  EAQ_CUDA_CHECK(cudaSetDevice(index));
+  return info;
+}
+
+void* device_alloc(std::size_t bytes, const char* what) {
+  void* pointer = nullptr;
+  if (bytes == 0) return nullptr;
+  cudaError_t status = cudaMalloc(&pointer, bytes);
+  if (status != cudaSuccess) {
+    cudaGetLastError();
+    std::size_t free_bytes = 0, total_bytes = 0;
+    cudaMemGetInfo(&free_bytes, &total_bytes);
+    int device = 0;
+    cudaGetDevice(&device);
+    if (status == cudaErrorMemoryAllocation) {
+      fail("out of GPU memory on cuda:{}: {} needs {:.2f} GiB but only {:.2f} GiB of {:.2f} GiB are free; use a "
+           "smaller precision (--weights), a smaller --ctx, or another GPU",
+           device, what, bytes / 1073741824.0, free_bytes / 1073741824.0, total_bytes / 1073741824.0);
+    }
+    fail("cudaMalloc of {} bytes for {} failed on cuda:{}: {} ({})", bytes, what, device, cudaGetErrorName(status),
+         cudaGetErrorString(status));
+  }
+  return pointer;
+}
+
+void device_free(void* pointer) {
+  if (pointer != nullptr) cudaFree(pointer);
+}
+
+}  // namespace eaq::kernels::cuda

@@ -1,0 +1,100 @@
+// The decoder-layer ops of the CUDA backend other than the weight-reading GEMV (cuda_gemv.h) and
+// the prefill GEMM (cublas_gemm.h): embedding, fused residual-add + RMSNorm, bias + q/k-norm +
+// RoPE + KV-cache write, gated activations, attention (split-K flash-decoding and a tiled
+// prefill kernel, both with GQA and sliding window), GPU argmax. flashinfer-style: pointers,
+// sizes and a stream; no allocation and no host sync, so every launcher is graph-capturable.
+// Activations are f32; the KV cache is f16 [positions][n_kv_heads][head_dim] per layer and slot.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+
+#include "core/dtype.h"
+
+namespace eaq::kernels::cuda {
+
+// x[t][:] = f32(table[ids[t]][:]) * scale; table f16 [vocab][dim].
+void embedding_f16(const void* table_f16, const std::int32_t* ids, int n_tokens, int dim, float scale, float* x,
+                   cudaStream_t stream);
+
+// Per row of `dim`: if delta != nullptr, x += delta (x is written back); then
+// y = x / rms(x) * (weight + weight_offset). y may alias x. When y_half != nullptr the normalised
+// row is also written there in `half_dtype` (F16 or BF16) for a cuBLAS GEMM.
+void add_rms_norm(float* x, const float* delta, const float* weight, float weight_offset, float eps, int rows,
+                  int dim, float* y, void* y_half, DType half_dtype, cudaStream_t stream);
+
+struct RopeKvParams {
+  int n_tokens = 0;
+  int n_heads = 0;
+  int n_kv_heads = 0;
+  int head_dim = 0;
+  const float* qkv = nullptr;   // [n_tokens][(n_heads + 2 n_kv_heads) head_dim], GEMV/GEMM output
+  const float* bias = nullptr;  // [(n_heads + 2 n_kv_heads) head_dim] or nullptr
+  const float* q_norm = nullptr;  // [head_dim] RMSNorm weights of each q / k head, or nullptr
+  const float* k_norm = nullptr;
+  float norm_offset = 0.0f;
+  float norm_eps = 1e-6f;
+  const float* inv_freq = nullptr;  // [head_dim / 2], device
+  bool neox = true;                 // pairs (i, i + d/2); else (2i, 2i + 1)
+  float attention_factor = 1.0f;
+  const std::int32_t* positions = nullptr;  // [n_tokens], device
+  float* q_out = nullptr;                   // [n_tokens][n_heads][head_dim]
+  void* k_cache = nullptr;                  // f16 [max_positions][n_kv_heads][head_dim]
+  void* v_cache = nullptr;
+};
+void rope_kv_write(const RopeKvParams& params, cudaStream_t stream);
+
+// out[t][i] = act(gate_up[t][i]) * gate_up[t][inter + i]: silu (SwiGLU) or gelu-tanh (GeGLU).
+// out_half (optional) receives the same in half_dtype.
+void gated_activation(const float* gate_up, int n_tokens, int inter, bool gelu_tanh, float* out, void* out_half,
+                      DType half_dtype, cudaStream_t stream);
+
+struct AttentionCudaParams {
+  int n_heads = 0;
+  int n_kv_heads = 0;
+  int head_dim = 0;  // even, at most 256
+  float scale = 1.0f;
+  int sliding_window = 0;  // 0 = none
+  float logit_softcap = 0.0f;
+  const void* k_cache = nullptr;  // f16 [max_positions][n_kv_heads][head_dim]
+  const void* v_cache = nullptr;
+};
+
+// Output dims each lane of an attention warp owns for this head_dim (eaq::Error if unsupported).
+int attention_lane_dims(int head_dim);
+
+// Keys per split of the decode kernel: a step at position p uses ceil((p + 1) / this) splits.
+inline constexpr int kDecodeSplitKeys = 128;
+inline int decode_max_splits(std::int64_t max_positions) {
+  return static_cast<int>((max_positions + kDecodeSplitKeys - 1) / kDecodeSplitKeys);
+}
+
+// One query token at position *position (device) per head: split-K over the cache, then a merge.
+// partial: f32 workspace of n_heads * max_splits * (head_dim + 2).
+void attention_decode(const AttentionCudaParams& params, const float* q, const std::int32_t* position,
+                      int max_splits, float* partial, float* out, cudaStream_t stream);
+
+// n_tokens queries at positions[t] (device), each attending to the cache up to its own position.
+// out: [n_tokens][n_heads][head_dim]; out_half (optional) the same in half_dtype.
+void attention_prefill(const AttentionCudaParams& params, const float* q, const std::int32_t* positions,
+                       int n_tokens, float* out, void* out_half, DType half_dtype, cudaStream_t stream);
+
+// x[i] = cap * tanh(x[i] / cap)
+void softcap(float* x, std::int64_t n, float cap, cudaStream_t stream);
+// y[r][i] += bias[i]
+void add_bias(float* y, const float* bias, int rows, int n, cudaStream_t stream);
+// out = half(x) in half_dtype (F16 or BF16)
+void to_half(const float* x, std::int64_t n, void* out, DType half_dtype, cudaStream_t stream);
+
+// Greedy step bookkeeping on the device: *token = argmax(logits[0..vocab)), out_tokens[*step] =
+// *token, then ++*step and ++*position — so a captured decode step feeds the next one.
+void argmax_next_token(const float* logits, int vocab, std::int32_t* token, std::int32_t* out_tokens,
+                       std::int32_t* step, std::int32_t* position, cudaStream_t stream);
+
+// y[b][n] = sum_k x[b][k] * W[n][k] for dense f16 or bf16 W (row stride `row_stride` elements),
+// b < batch <= 8; f32 accumulation. The engine's own path for dense half weights.
+void half_matvec(const void* w, DType dtype, std::int64_t rows, std::int64_t cols, std::int64_t row_stride,
+                 const float* x, int batch, float* y, cudaStream_t stream);
+
+}  // namespace eaq::kernels::cuda

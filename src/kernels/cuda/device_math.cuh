@@ -1,0 +1,43 @@
+// Device-side building blocks shared by the decoder kernels: warp/block reductions and storing
+// f32 as f16 or bf16.
+#pragma once
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+namespace eaq::kernels::cuda {
+
+__device__ __forceinline__ float warp_sum(float v) {
+#pragma unroll
+  for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(0xffffffffu, v, offset);
+  return v;
+}
+
+__device__ __forceinline__ float warp_max(float v) {
+#pragma unroll
+  for (int offset = 16; offset > 0; offset >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, offset));
+  return v;
+}
+
+// Sum over the block (blockDim.x a multiple of 32, at most 1024); every thread gets the result.
+__device__ __forceinline__ float block_sum(float v, float* shared32) {
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  v = warp_sum(v);
+  __syncthreads();  // shared32 may still be read by a previous call
+  if (lane == 0) shared32[warp] = v;
+  __syncthreads();
+  const int n_warps = (blockDim.x + 31) >> 5;
+  float total = lane < n_warps ? shared32[lane] : 0.0f;
+  return warp_sum(total);
+}
+
+// Stores v as f16 (is_bf16 == false) or bf16 at element i of a 16-bit buffer.
+__device__ __forceinline__ void store_half(void* out, long long i, float v, bool is_bf16) {
+  if (is_bf16) {
+    static_cast<__nv_bfloat16*>(out)[i] = __float2bfloat16(v);
+  } else {
+    static_cast<__half*>(out)[i] = __float2half(v);
+  }
+}
+
+}  // namespace eaq::kernels::cuda

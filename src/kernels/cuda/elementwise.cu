@@ -1,0 +1,57 @@
+// Small element-wise ops of the decoder: logit softcap, bias add, f32 → f16/bf16.
+#include <algorithm>
+
+#include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/decoder_ops.h"
+#include "kernels/cuda/device_math.cuh"
+
+namespace eaq::kernels::cuda {
+
+namespace {
+
+constexpr int kThreads = 256;
+unsigned grid_for(long long n) { return static_cast<unsigned>(std::min<long long>((n + kThreads - 1) / kThreads, 8192)); }
+
+__global__ void softcap_kernel(float* x, long long n, float cap) {
+  for (long long i = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<long long>(gridDim.x) * blockDim.x) {
+    x[i] = cap * tanhf(x[i] / cap);
+  }
+}
+
+__global__ void add_bias_kernel(float* y, const float* bias, long long rows, int n) {
+  for (long long i = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; i < rows * n;
+       i += static_cast<long long>(gridDim.x) * blockDim.x) {
+    y[i] += bias[i % n];
+  }
+}
+
+__global__ void to_half_kernel(const float* x, long long n, void* out, bool is_bf16) {
+  for (long long i = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<long long>(gridDim.x) * blockDim.x) {
+    store_half(out, i, x[i], is_bf16);
+  }
+}
+
+}  // namespace
+
+void softcap(float* x, std::int64_t n, float cap, cudaStream_t stream) {
+  if (n <= 0) return;
+  softcap_kernel<<<grid_for(n), kThreads, 0, stream>>>(x, n, cap);
+  EAQ_CUDA_CHECK(cudaGetLastError());
+}
+
+void add_bias(float* y, const float* bias, int rows, int n, cudaStream_t stream) {
+  const long long total = static_cast<long long>(rows) * n;
+  if (total <= 0) return;
+  add_bias_kernel<<<grid_for(total), kThreads, 0, stream>>>(y, bias, rows, n);
+  EAQ_CUDA_CHECK(cudaGetLastError());
+}
+
+void to_half(const float* x, std::int64_t n, void* out, DType half_dtype, cudaStream_t stream) {
+  if (n <= 0) return;
+  to_half_kernel<<<grid_for(n), kThreads, 0, stream>>>(x, n, out, half_dtype == DType::BF16);
+  EAQ_CUDA_CHECK(cudaGetLastError());
+}
+
+}  // namespace eaq::kernels::cuda

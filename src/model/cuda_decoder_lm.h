@@ -1,0 +1,155 @@
+// CudaDecoderLm: the decoder-only transformer of DecoderLm (same DecoderSpec, same packed
+// weights) run on one GPU. Weights are uploaded once (kernels/cuda/cuda_gemv.h layouts; fused
+// QKV and gate|up where the dtypes agree); the f16 KV cache and every workspace are allocated at
+// construction; a decode step is captured once as a CUDA graph and replayed, its token and
+// position living on the device so greedy generation runs with no host round-trip per token.
+// Prefill uses cuBLAS for f16/bf16 weights and the batched GEMV (8 tokens a pass) otherwise.
+// Only CUDA builds compile this (cuda_decoder_lm_cuda.cpp); include it under EAQ_HAVE_CUDA.
+#pragma once
+
+#include <cublas_v2.h>
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "kernels/cuda/cuda_device.h"
+#include "kernels/cuda/cuda_gemv.h"
+#include "model/causal_lm.h"
+#include "model/decoder_weights.h"
+
+namespace eaq::model {
+
+struct CudaModelOptions {
+  int device_index = 0;
+  std::int64_t max_positions = 4096;  // per slot
+  std::int64_t n_slots = 1;
+  int max_prefill_tokens = 512;  // longer runs go through in pieces of this many tokens
+  // f16/bf16 weights sit on the GPU densely (cuBLAS prefill reads them); decode reads them with
+  // the engine's half_matvec, or, when this is set (EAQ_CUDA_HALF_GEMV=kernels), with the weight
+  // kernels' gemv() from a second, repacked copy (twice the memory; for comparison).
+  bool half_gemv_from_kernels = false;
+};
+
+// The matrices of one projection whose outputs sit side by side in one row (q|k|v, gate|up):
+// one part when they were fused at upload, several when their dtypes differ.
+struct CudaLinear {
+  struct Part {
+    DType dtype = DType::F16;  // as computed on the GPU
+    std::int64_t rows = 0;
+    std::int64_t column = 0;                 // first output column of this part
+    kernels::cuda::GpuWeight weight;         // gemv() layout; empty for half weights read densely
+    void* dense = nullptr;                   // f16/bf16 only: row-major, dense_stride elements a row
+    std::int64_t dense_stride = 0;
+    std::size_t decode_bytes = 0;            // what one decode GEMV of this part reads
+  };
+  std::vector<Part> parts;
+  std::int64_t rows = 0;  // total output width
+  std::int64_t cols = 0;
+};
+
+class CudaDecoderLm : public CausalLm {
+ public:
+  CudaDecoderLm(const DecoderSpec& spec, const DecoderWeights& weights, const CudaModelOptions& options);
+  ~CudaDecoderLm() override;
+  CudaDecoderLm(const CudaDecoderLm&) = delete;
+  CudaDecoderLm& operator=(const CudaDecoderLm&) = delete;
+
+  std::string architecture() const override { return spec_.architecture; }
+  std::int64_t vocab_size() const override { return spec_.vocab_size; }
+  std::int64_t n_layers() const override { return spec_.n_layers; }
+  std::int64_t n_kv_heads() const override { return spec_.n_kv_heads; }
+  std::int64_t head_dim() const override { return spec_.head_dim; }
+  std::int64_t context_length() const override { return spec_.context_length; }
+  bool owns_kv_cache() const override { return true; }
+  void copy_kv_prefix(std::int64_t from_slot, std::int64_t to_slot, std::int64_t n_positions) override;
+
+  // Copies logits back to the host (what Session and scoring need). The KvStore only bounds the
+  // positions: keys and values stay in this model's own cache on the GPU.
+  void forward(std::span<const TokenChunk> chunks, KvStore& kv, LogitsRows rows, float* logits) override;
+
+  // Greedy generation on the device, for benchmarks (slot 0, logits never leave the GPU):
+  // begin_greedy runs the prompt from position 0 and picks the first token; continue_greedy
+  // enqueues n_steps replays of the captured step, each picking the next; greedy_tokens waits
+  // and returns the n tokens picked so far. Nothing here synchronises except greedy_tokens.
+  void begin_greedy(std::span<const std::int32_t> prompt);
+  void continue_greedy(int n_steps);
+  std::vector<std::int32_t> greedy_tokens(int n);
+
+  cudaStream_t stream() const { return stream_; }
+  const kernels::cuda::CudaDeviceInfo& device() const { return device_; }
+  // Bytes of weights one decode step reads (all projections and the LM head).
+  std::size_t decode_weight_bytes() const;
+  // Bytes of the weights, embedding table and norms on the GPU; of the KV cache.
+  std::size_t weight_device_bytes() const { return weight_device_bytes_; }
+  std::size_t kv_cache_bytes() const { return kv_bytes_; }
+  // How the weights were placed, e.g. "f16 (q|k|v and gate|up fused), gemv: kernels".
+  const std::string& description() const { return description_; }
+
+ private:
+  struct Layer {
+    CudaLinear qkv, wo, gate_up, down;
+    float* attn_norm = nullptr;
+    float* ffn_norm = nullptr;
+    float* post_attn_norm = nullptr;
+    float* post_ffn_norm = nullptr;
+    float* q_norm = nullptr;
+    float* k_norm = nullptr;
+    float* qkv_bias = nullptr;
+    float* bo = nullptr;
+    bool is_sliding = false;
+  };
+
+  void release();
+  CudaLinear upload_linear(std::span<const kernels::WeightRef> matrices, const char* what);
+  float* upload_floats(const float* host, std::int64_t n, const char* what);
+  void* alloc(std::size_t bytes, const char* what);
+  void run_linear(const CudaLinear& linear, const float* x, int n_tokens, float* y);
+  // The layers and final norm for n_tokens tokens at positions (device) of `slot`; leaves the
+  // final-normed hidden rows in xn_. decode_position != nullptr: one token, split-K attention.
+  void run_layers(int n_tokens, const std::int32_t* positions, std::int64_t slot);
+  void enqueue_decode_step();
+  void ensure_decode_graph();
+  void prefill_piece(std::span<const std::int32_t> tokens, std::int64_t first_position, std::int64_t slot);
+  void* k_cache(std::int64_t layer, std::int64_t slot) const;
+  void* v_cache(std::int64_t layer, std::int64_t slot) const;
+
+  DecoderSpec spec_;
+  CudaModelOptions options_;
+  kernels::cuda::CudaDeviceInfo device_;
+  cudaStream_t stream_ = nullptr;
+  cublasHandle_t cublas_ = nullptr;
+  cudaGraphExec_t decode_graph_ = nullptr;
+  std::vector<void*> allocations_;
+  std::vector<kernels::cuda::GpuWeight*> weights_owned_;
+
+  void* embedding_f16_ = nullptr;
+  std::vector<Layer> layers_;
+  float* final_norm_ = nullptr;
+  CudaLinear lm_head_;
+  float* inv_freq_global_ = nullptr;
+  float* inv_freq_sliding_ = nullptr;
+  std::size_t weight_device_bytes_ = 0;
+  std::size_t kv_bytes_ = 0;
+  std::string description_;
+
+  // KV cache: [layer][slot][position][n_kv_heads][head_dim] f16, keys and values apart.
+  void* k_base_ = nullptr;
+  void* v_base_ = nullptr;
+  // Workspaces for max_prefill_tokens rows.
+  float *x_ = nullptr, *xn_ = nullptr, *qkv_ = nullptr, *q_ = nullptr, *attn_ = nullptr, *tmp_ = nullptr;
+  float *gate_up_ = nullptr, *act_ = nullptr, *logits_ = nullptr, *scratch_ = nullptr, *partial_ = nullptr;
+  void* x_half_ = nullptr;
+  std::int32_t *ids_ = nullptr, *positions_ = nullptr;
+  // Decode state on the device: the token to run, its position, the step counter, the tokens.
+  std::int32_t *token_ = nullptr, *position_ = nullptr, *step_ = nullptr, *out_tokens_ = nullptr;
+  std::int32_t* host_staging_ = nullptr;  // pinned: ids + positions of a piece, decode token/position
+  int max_splits_ = 1;
+  std::int64_t greedy_position_ = 0;  // host's count of positions the greedy loop has filled
+  std::int64_t scratch_floats_ = 0;
+};
+
+}  // namespace eaq::model

@@ -1,0 +1,546 @@
+// CudaDecoderLm: upload, workspaces, the layer loop on the GPU, the captured decode step and the
+// device-side greedy loop. The forward pass mirrors DecoderLm::run_layer op for op (see there);
+// what differs is fusion: q|k|v and gate|up are one projection when their dtypes agree, bias +
+// q/k-norm + RoPE + KV write are one kernel, and each residual add is fused into the next norm.
+#include "model/cuda_decoder_lm.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "core/error.h"
+#include "core/half.h"
+#include "kernels/cuda/cublas_gemm.h"
+#include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/decoder_ops.h"
+
+namespace eaq::model {
+
+namespace kc = kernels::cuda;
+
+namespace {
+
+bool is_half(DType d) { return d == DType::F16 || d == DType::BF16; }
+
+// The dtype a stored matrix is computed in on the GPU: its own where a kernel reads it, else f16
+// (f32 and formats without a GPU kernel are converted once at upload).
+DType gpu_dtype(DType stored) {
+  if (is_half(stored) || kc::gemv_supports(stored)) return stored;
+  return DType::F16;
+}
+
+// Row r of a host weight as floats.
+void dequantize_row(const kernels::WeightRef& w, std::int64_t r, float* out) {
+  const auto* row = static_cast<const std::uint8_t*>(w.data) + static_cast<std::size_t>(r) * w.row_stride_bytes;
+  if (w.dtype == DType::F32) {
+    std::memcpy(out, row, static_cast<std::size_t>(w.cols) * sizeof(float));
+  } else {
+    dequantize(w.dtype, row, out, static_cast<std::size_t>(w.cols));
+  }
+}
+
+}  // namespace
+
+void* CudaDecoderLm::alloc(std::size_t bytes, const char* what) {
+  void* p = kc::device_alloc(bytes, what);
+  allocations_.push_back(p);
+  return p;
+}
+
+float* CudaDecoderLm::upload_floats(const float* host, std::int64_t n, const char* what) {
+  if (host == nullptr) return nullptr;
+  auto* d = static_cast<float*>(alloc(static_cast<std::size_t>(n) * sizeof(float), what));
+  EAQ_CUDA_CHECK(cudaMemcpy(d, host, static_cast<std::size_t>(n) * sizeof(float), cudaMemcpyHostToDevice));
+  weight_device_bytes_ += static_cast<std::size_t>(n) * sizeof(float);
+  return d;
+}
+
+CudaLinear CudaDecoderLm::upload_linear(std::span<const kernels::WeightRef> matrices, const char* what) {
+  CudaLinear linear;
+  linear.cols = matrices.front().cols;
+  for (const auto& m : matrices) {
+    if (m.cols != linear.cols) fail("{}: fused matrices disagree on their input width ({} vs {})", what, m.cols, linear.cols);
+    linear.rows += m.rows;
+  }
+  // Consecutive matrices computed in the same dtype go up as one part (one GEMV per token).
+  std::size_t i = 0;
+  std::int64_t column = 0;
+  while (i < matrices.size()) {
+    const DType dtype = gpu_dtype(matrices[i].dtype);
+    std::size_t j = i;
+    std::int64_t rows = 0;
+    while (j < matrices.size() && gpu_dtype(matrices[j].dtype) == dtype && matrices[j].dtype == matrices[i].dtype) {
+      rows += matrices[j].rows;
+      ++j;
+    }
+    CudaLinear::Part part;
+    part.dtype = dtype;
+    part.rows = rows;
+    part.column = column;
+    const std::int64_t cols = linear.cols;
+    if (is_half(dtype)) {
+      // Dense rows padded to 16 bytes: what cuBLAS and half_matvec read.
+      part.dense_stride = (cols + 7) / 8 * 8;
+      std::vector<std::uint16_t> host(static_cast<std::size_t>(rows * part.dense_stride), 0);
+      std::vector<float> row_f32(static_cast<std::size_t>(cols));
+      std::int64_t r_out = 0;
+      for (std::size_t k = i; k < j; ++k) {
+        const auto& m = matrices[k];
+        for (std::int64_t r = 0; r < m.rows; ++r, ++r_out) {
+          std::uint16_t* dst = host.data() + r_out * part.dense_stride;
+          const auto* src = static_cast<const std::uint8_t*>(m.data) + static_cast<std::size_t>(r) * m.row_stride_bytes;
+          if (m.dtype == dtype) {
+            std::memcpy(dst, src, static_cast<std::size_t>(cols) * 2);
+          } else {
+            dequantize_row(m, r, row_f32.data());
+            for (std::int64_t c = 0; c < cols; ++c) {
+              dst[c] = dtype == DType::BF16 ? f32_to_bf16(row_f32[c]) : f32_to_f16(row_f32[c]);
+            }
+          }
+        }
+      }
+      const std::size_t bytes = host.size() * sizeof(std::uint16_t);
+      part.dense = alloc(bytes, what);
+      EAQ_CUDA_CHECK(cudaMemcpy(part.dense, host.data(), bytes, cudaMemcpyHostToDevice));
+      weight_device_bytes_ += bytes;
+      part.decode_bytes = static_cast<std::size_t>(rows * cols) * 2;
+      if (options_.half_gemv_from_kernels && cols % 8 == 0) {
+        kernels::WeightRef ref = kernels::make_weight_ref(dtype, rows, cols, nullptr);
+        ref.data = host.data();
+        ref.row_stride_bytes = static_cast<std::size_t>(part.dense_stride) * 2;
+        part.weight = kc::upload_weight(ref, stream_);
+        weight_device_bytes_ += part.weight.device_bytes;
+        part.decode_bytes = part.weight.device_bytes;
+      }
+    } else {
+      // Packed rows of one dtype, concatenated on the host, then the kernels' own layout.
+      const std::size_t row_bytes_packed = row_bytes(dtype, static_cast<std::size_t>(cols));
+      std::vector<std::uint8_t> host(static_cast<std::size_t>(rows) * row_bytes_packed);
+      std::int64_t r_out = 0;
+      for (std::size_t k = i; k < j; ++k) {
+        const auto& m = matrices[k];
+        for (std::int64_t r = 0; r < m.rows; ++r, ++r_out) {
+          std::memcpy(host.data() + static_cast<std::size_t>(r_out) * row_bytes_packed,
+                      static_cast<const std::uint8_t*>(m.data) + static_cast<std::size_t>(r) * m.row_stride_bytes,
+                      row_bytes_packed);
+        }
+      }
+      kernels::WeightRef ref = kernels::make_weight_ref(dtype, rows, cols, host.data());
+      part.weight = kc::upload_weight(ref, stream_);
+      weight_device_bytes_ += part.weight.device_bytes;
+      part.decode_bytes = part.weight.device_bytes;
+    }
+    linear.parts.push_back(std::move(part));
+    column += rows;
+    i = j;
+  }
+  return linear;
+}
+
+CudaDecoderLm::CudaDecoderLm(const DecoderSpec& spec, const DecoderWeights& weights, const CudaModelOptions& options)
+    : spec_(spec), options_(options) {
+  if (spec_.attention_scale == 0.0f) spec_.attention_scale = 1.0f / std::sqrt(static_cast<float>(spec_.head_dim));
+  if (spec_.head_dim % 2 != 0 || spec_.head_dim > 256) {
+    fail("the CUDA backend takes head_dim up to 256 and even; this model has {}", spec_.head_dim);
+  }
+  kc::attention_lane_dims(static_cast<int>(spec_.head_dim));
+  if (options_.max_positions <= 0 || options_.n_slots <= 0) fail("the CUDA model needs a positive context and slot count");
+  device_ = kc::select_cuda_device(options_.device_index);
+  EAQ_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+  EAQ_CUBLAS_CHECK(cublasCreate(&cublas_));
+  EAQ_CUBLAS_CHECK(cublasSetStream(cublas_, stream_));
+  try {
+    const std::int64_t H = spec_.hidden_size, hd = spec_.head_dim, V = spec_.vocab_size;
+    const std::int64_t qkv_width = (spec_.n_heads + 2 * spec_.n_kv_heads) * hd;
+    const std::int64_t q_width = spec_.n_heads * hd, I = spec_.intermediate_size;
+
+    // Embedding table as f16 (one row per token is read; the format does not matter for speed).
+    {
+      const auto& e = weights.token_embedding;
+      std::vector<std::uint16_t> host(static_cast<std::size_t>(e.rows * e.cols));
+      std::vector<float> row(static_cast<std::size_t>(e.cols));
+      for (std::int64_t r = 0; r < e.rows; ++r) {
+        if (e.dtype == DType::F16) {
+          std::memcpy(host.data() + r * e.cols, static_cast<const std::uint8_t*>(e.data) + r * e.row_stride_bytes,
+                      static_cast<std::size_t>(e.cols) * 2);
+          continue;
+        }
+        dequantize_row(e, r, row.data());
+        for (std::int64_t c = 0; c < e.cols; ++c) host[static_cast<std::size_t>(r * e.cols + c)] = f32_to_f16(row[c]);
+      }
+      embedding_f16_ = alloc(host.size() * 2, "the token embedding table");
+      EAQ_CUDA_CHECK(cudaMemcpy(embedding_f16_, host.data(), host.size() * 2, cudaMemcpyHostToDevice));
+      weight_device_bytes_ += host.size() * 2;
+    }
+
+    layers_.resize(static_cast<std::size_t>(spec_.n_layers));
+    std::vector<float> qkv_bias;
+    for (std::int64_t l = 0; l < spec_.n_layers; ++l) {
+      const DecoderLayerWeights& w = weights.layers[static_cast<std::size_t>(l)];
+      Layer& L = layers_[static_cast<std::size_t>(l)];
+      const kernels::WeightRef qkv[] = {w.wq, w.wk, w.wv};
+      L.qkv = upload_linear(qkv, "a q|k|v projection");
+      L.wo = upload_linear(std::span(&w.wo, 1), "an attention output projection");
+      const kernels::WeightRef gate_up[] = {w.w_gate, w.w_up};
+      L.gate_up = upload_linear(gate_up, "a gate|up projection");
+      L.down = upload_linear(std::span(&w.w_down, 1), "a down projection");
+      L.attn_norm = upload_floats(w.attn_norm, H, "a norm");
+      L.ffn_norm = upload_floats(w.ffn_norm, H, "a norm");
+      L.post_attn_norm = upload_floats(w.post_attn_norm, H, "a norm");
+      L.post_ffn_norm = upload_floats(w.post_ffn_norm, H, "a norm");
+      L.q_norm = spec_.qk_norm ? upload_floats(w.q_norm, hd, "a q norm") : nullptr;
+      L.k_norm = spec_.qk_norm ? upload_floats(w.k_norm, hd, "a k norm") : nullptr;
+      if (w.bq || w.bk || w.bv) {
+        qkv_bias.assign(static_cast<std::size_t>(qkv_width), 0.0f);
+        if (w.bq) std::copy(w.bq, w.bq + q_width, qkv_bias.begin());
+        if (w.bk) std::copy(w.bk, w.bk + spec_.n_kv_heads * hd, qkv_bias.begin() + q_width);
+        if (w.bv) std::copy(w.bv, w.bv + spec_.n_kv_heads * hd, qkv_bias.begin() + q_width + spec_.n_kv_heads * hd);
+        L.qkv_bias = upload_floats(qkv_bias.data(), qkv_width, "q|k|v biases");
+      }
+      L.bo = upload_floats(w.bo, H, "an output bias");
+      L.is_sliding = w.is_sliding;
+    }
+    final_norm_ = upload_floats(weights.final_norm, H, "the final norm");
+    lm_head_ = upload_linear(std::span(&weights.output, 1), "the output projection");
+    inv_freq_global_ = upload_floats(spec_.rope_inv_freq_global.data(), hd / 2, "RoPE frequencies");
+    inv_freq_sliding_ = spec_.rope_inv_freq_sliding.empty()
+                            ? inv_freq_global_
+                            : upload_floats(spec_.rope_inv_freq_sliding.data(), hd / 2, "RoPE frequencies");
+
+    // KV cache and workspaces.
+    const std::size_t plane = static_cast<std::size_t>(options_.max_positions * spec_.n_kv_heads * hd) * 2;
+    kv_bytes_ = 2 * plane * static_cast<std::size_t>(spec_.n_layers * options_.n_slots);
+    k_base_ = alloc(kv_bytes_ / 2, "the KV cache (keys)");
+    v_base_ = alloc(kv_bytes_ / 2, "the KV cache (values)");
+    const std::int64_t T = options_.max_prefill_tokens;
+    auto floats = [&](std::int64_t n, const char* what) {
+      return static_cast<float*>(alloc(static_cast<std::size_t>(n) * sizeof(float), what));
+    };
+    x_ = floats(T * H, "workspaces");
+    xn_ = floats(T * H, "workspaces");
+    qkv_ = floats(T * qkv_width, "workspaces");
+    q_ = floats(T * q_width, "workspaces");
+    attn_ = floats(T * q_width, "workspaces");
+    tmp_ = floats(T * H, "workspaces");
+    gate_up_ = floats(T * 2 * I, "workspaces");
+    act_ = floats(T * I, "workspaces");
+    logits_ = floats(T * V, "the logits buffer");
+    // Scratch for a part's GEMV output before it is placed among its siblings' columns.
+    scratch_floats_ = kc::kMaxGemvBatch * std::max({qkv_width, 2 * I, V, H});
+    scratch_ = floats(scratch_floats_, "workspaces");
+    max_splits_ = kc::decode_max_splits(options_.max_positions);
+    partial_ = floats(spec_.n_heads * max_splits_ * (hd + 2), "the attention split workspace");
+    x_half_ = alloc(static_cast<std::size_t>(T * std::max({H, I, q_width})) * 2, "workspaces");
+    ids_ = static_cast<std::int32_t*>(alloc(static_cast<std::size_t>(T) * 4, "workspaces"));
+    positions_ = static_cast<std::int32_t*>(alloc(static_cast<std::size_t>(T) * 4, "workspaces"));
+    auto* state = static_cast<std::int32_t*>(alloc(4 * sizeof(std::int32_t), "decode state"));
+    token_ = state;
+    position_ = state + 1;
+    step_ = state + 2;
+    out_tokens_ = static_cast<std::int32_t*>(alloc(static_cast<std::size_t>(options_.max_positions + 1) * 4, "decode state"));
+    EAQ_CUDA_CHECK(cudaMallocHost(reinterpret_cast<void**>(&host_staging_), static_cast<std::size_t>(2 * T + 8) * 4));
+    EAQ_CUDA_CHECK(cudaMemset(k_base_, 0, kv_bytes_ / 2));
+    EAQ_CUDA_CHECK(cudaMemset(v_base_, 0, kv_bytes_ / 2));
+    EAQ_CUDA_CHECK(cudaMemset(state, 0, 4 * sizeof(std::int32_t)));
+
+    std::vector<std::string> dtypes;
+    for (const auto& L : layers_) {
+      for (const CudaLinear* lin : {&L.qkv, &L.wo, &L.gate_up, &L.down}) {
+        for (const auto& p : lin->parts) {
+          std::string n(dtype_name(p.dtype));
+          if (std::find(dtypes.begin(), dtypes.end(), n) == dtypes.end()) dtypes.push_back(n);
+        }
+      }
+    }
+    std::string joined;
+    for (const auto& d : dtypes) joined += (joined.empty() ? "" : "+") + d;
+    description_ = fmt::format("cuda:{} {} | weights {} ({} parts per q|k|v, {} per gate|up in layer 0) | head {} | "
+                               "half GEMV: {}",
+                               device_.index, device_.name, joined, layers_.front().qkv.parts.size(),
+                               layers_.front().gate_up.parts.size(), dtype_name(lm_head_.parts.front().dtype),
+                               options_.half_gemv_from_kernels ? "kernels gemv()" : "engine half_matvec");
+  } catch (...) {
+    release();  // the destructor does not run for a constructor that throws
+    throw;
+  }
+}
+
+CudaDecoderLm::~CudaDecoderLm() { release(); }
+
+void CudaDecoderLm::release() {
+  if (decode_graph_) cudaGraphExecDestroy(decode_graph_);
+  decode_graph_ = nullptr;
+  for (auto& L : layers_) {
+    for (CudaLinear* lin : {&L.qkv, &L.wo, &L.gate_up, &L.down}) {
+      for (auto& p : lin->parts) kc::free_weight(p.weight);
+    }
+  }
+  layers_.clear();
+  for (auto& p : lm_head_.parts) kc::free_weight(p.weight);
+  lm_head_.parts.clear();
+  for (void* p : allocations_) kc::device_free(p);
+  allocations_.clear();
+  if (host_staging_) cudaFreeHost(host_staging_);
+  host_staging_ = nullptr;
+  if (cublas_) cublasDestroy(cublas_);
+  cublas_ = nullptr;
+  if (stream_) cudaStreamDestroy(stream_);
+  stream_ = nullptr;
+}
+
+std::size_t CudaDecoderLm::decode_weight_bytes() const {
+  std::size_t bytes = 0;
+  for (const auto& L : layers_) {
+    for (const CudaLinear* lin : {&L.qkv, &L.wo, &L.gate_up, &L.down}) {
+      for (const auto& p : lin->parts) bytes += p.decode_bytes;
+    }
+  }
+  for (const auto& p : lm_head_.parts) bytes += p.decode_bytes;
+  return bytes;
+}
+
+void* CudaDecoderLm::k_cache(std::int64_t layer, std::int64_t slot) const {
+  const std::size_t plane = static_cast<std::size_t>(options_.max_positions * spec_.n_kv_heads * spec_.head_dim) * 2;
+  return static_cast<std::uint8_t*>(k_base_) + plane * static_cast<std::size_t>(layer * options_.n_slots + slot);
+}
+
+void* CudaDecoderLm::v_cache(std::int64_t layer, std::int64_t slot) const {
+  const std::size_t plane = static_cast<std::size_t>(options_.max_positions * spec_.n_kv_heads * spec_.head_dim) * 2;
+  return static_cast<std::uint8_t*>(v_base_) + plane * static_cast<std::size_t>(layer * options_.n_slots + slot);
+}
+
+void CudaDecoderLm::copy_kv_prefix(std::int64_t from_slot, std::int64_t to_slot, std::int64_t n_positions) {
+  const std::size_t bytes = static_cast<std::size_t>(n_positions * spec_.n_kv_heads * spec_.head_dim) * 2;
+  for (std::int64_t l = 0; l < spec_.n_layers; ++l) {
+    EAQ_CUDA_CHECK(cudaMemcpyAsync(k_cache(l, to_slot), k_cache(l, from_slot), bytes, cudaMemcpyDeviceToDevice, stream_));
+    EAQ_CUDA_CHECK(cudaMemcpyAsync(v_cache(l, to_slot), v_cache(l, from_slot), bytes, cudaMemcpyDeviceToDevice, stream_));
+  }
+}
+
+void CudaDecoderLm::run_linear(const CudaLinear& linear, const float* x, int n_tokens, float* y) {
+  const std::int64_t cols = linear.cols;
+  for (const auto& part : linear.parts) {
+    const bool alone = linear.parts.size() == 1;
+    if (is_half(part.dtype) && n_tokens > kc::kMaxGemvBatch) {
+      kc::to_half(x, n_tokens * cols, x_half_, part.dtype, stream_);
+      kc::gemm_half(cublas_, part.dtype, part.dense, part.rows, cols, part.dense_stride, x_half_, n_tokens,
+                    y + part.column, linear.rows);
+      continue;
+    }
+    for (int b0 = 0; b0 < n_tokens; b0 += kc::kMaxGemvBatch) {
+      const int nb = std::min(kc::kMaxGemvBatch, n_tokens - b0);
+      // gemv writes [nb][part.rows]: straight into y when that is y's layout, else via scratch.
+      float* out = alone ? y + static_cast<std::int64_t>(b0) * linear.rows : scratch_;
+      const float* xb = x + static_cast<std::int64_t>(b0) * cols;
+      if (is_half(part.dtype) && part.weight.codes == nullptr) {
+        kc::half_matvec(part.dense, part.dtype, part.rows, cols, part.dense_stride, xb, nb, out, stream_);
+      } else {
+        kc::gemv(part.weight, xb, nb, out, stream_);
+      }
+      if (!alone) {
+        EAQ_CUDA_CHECK(cudaMemcpy2DAsync(y + static_cast<std::int64_t>(b0) * linear.rows + part.column,
+                                         static_cast<std::size_t>(linear.rows) * sizeof(float), out,
+                                         static_cast<std::size_t>(part.rows) * sizeof(float),
+                                         static_cast<std::size_t>(part.rows) * sizeof(float),
+                                         static_cast<std::size_t>(nb), cudaMemcpyDeviceToDevice, stream_));
+      }
+    }
+  }
+}
+
+void CudaDecoderLm::run_layers(int T, const std::int32_t* positions, std::int64_t slot) {
+  const int H = static_cast<int>(spec_.hidden_size), hd = static_cast<int>(spec_.head_dim);
+  const int I = static_cast<int>(spec_.intermediate_size);
+  const float off = spec_.norm_weight_offset, eps = spec_.rms_norm_eps;
+  for (std::int64_t l = 0; l < spec_.n_layers; ++l) {
+    const Layer& L = layers_[static_cast<std::size_t>(l)];
+    // The previous layer's FFN output (tmp_) joins the residual stream inside this norm.
+    kc::add_rms_norm(x_, l == 0 ? nullptr : tmp_, L.attn_norm, off, eps, T, H, xn_, nullptr, DType::F16, stream_);
+    run_linear(L.qkv, xn_, T, qkv_);
+
+    kc::RopeKvParams rope;
+    rope.n_tokens = T;
+    rope.n_heads = static_cast<int>(spec_.n_heads);
+    rope.n_kv_heads = static_cast<int>(spec_.n_kv_heads);
+    rope.head_dim = hd;
+    rope.qkv = qkv_;
+    rope.bias = L.qkv_bias;
+    rope.q_norm = L.q_norm;
+    rope.k_norm = L.k_norm;
+    rope.norm_offset = off;
+    rope.norm_eps = eps;
+    rope.inv_freq = L.is_sliding ? inv_freq_sliding_ : inv_freq_global_;
+    rope.neox = spec_.rope_layout == kernels::RopeLayout::kNeox;
+    rope.attention_factor = spec_.rope_attention_factor;
+    rope.positions = positions;
+    rope.q_out = q_;
+    rope.k_cache = k_cache(l, slot);
+    rope.v_cache = v_cache(l, slot);
+    kc::rope_kv_write(rope, stream_);
+
+    kc::AttentionCudaParams attn;
+    attn.n_heads = rope.n_heads;
+    attn.n_kv_heads = rope.n_kv_heads;
+    attn.head_dim = hd;
+    attn.scale = spec_.attention_scale;
+    attn.sliding_window = L.is_sliding ? static_cast<int>(spec_.sliding_window) : 0;
+    attn.logit_softcap = spec_.attn_logit_softcap;
+    attn.k_cache = rope.k_cache;
+    attn.v_cache = rope.v_cache;
+    if (T == 1) {
+      kc::attention_decode(attn, q_, positions, max_splits_, partial_, attn_, stream_);
+    } else {
+      kc::attention_prefill(attn, q_, positions, T, attn_, nullptr, DType::F16, stream_);
+    }
+    run_linear(L.wo, attn_, T, tmp_);
+    if (L.bo) kc::add_bias(tmp_, L.bo, T, H, stream_);
+    if (spec_.sandwich_norms) kc::add_rms_norm(tmp_, nullptr, L.post_attn_norm, off, eps, T, H, tmp_, nullptr, DType::F16, stream_);
+    kc::add_rms_norm(x_, tmp_, L.ffn_norm, off, eps, T, H, xn_, nullptr, DType::F16, stream_);
+    run_linear(L.gate_up, xn_, T, gate_up_);
+    kc::gated_activation(gate_up_, T, I, spec_.activation == Activation::kGeluTanh, act_, nullptr, DType::F16, stream_);
+    run_linear(L.down, act_, T, tmp_);
+    if (spec_.sandwich_norms) kc::add_rms_norm(tmp_, nullptr, L.post_ffn_norm, off, eps, T, H, tmp_, nullptr, DType::F16, stream_);
+  }
+  kc::add_rms_norm(x_, tmp_, final_norm_, off, eps, T, H, xn_, nullptr, DType::F16, stream_);
+}
+
+void CudaDecoderLm::enqueue_decode_step() {
+  kc::embedding_f16(embedding_f16_, token_, 1, static_cast<int>(spec_.hidden_size), spec_.embedding_scale, x_, stream_);
+  run_layers(1, position_, 0);
+  run_linear(lm_head_, xn_, 1, logits_);
+  if (spec_.final_logit_softcap > 0.0f) kc::softcap(logits_, spec_.vocab_size, spec_.final_logit_softcap, stream_);
+  kc::argmax_next_token(logits_, static_cast<int>(spec_.vocab_size), token_, out_tokens_, step_, position_, stream_);
+}
+
+void CudaDecoderLm::ensure_decode_graph() {
+  if (decode_graph_) return;
+  cudaGraph_t graph = nullptr;
+  EAQ_CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
+  try {
+    enqueue_decode_step();
+  } catch (...) {
+    cudaStreamEndCapture(stream_, &graph);
+    if (graph) cudaGraphDestroy(graph);
+    throw;
+  }
+  EAQ_CUDA_CHECK(cudaStreamEndCapture(stream_, &graph));
+  cudaError_t status = cudaGraphInstantiate(&decode_graph_, graph, 0);
+  cudaGraphDestroy(graph);
+  EAQ_CUDA_CHECK(status);
+}
+
+void CudaDecoderLm::prefill_piece(std::span<const std::int32_t> tokens, std::int64_t first_position, std::int64_t slot) {
+  const int T = static_cast<int>(tokens.size());
+  for (int i = 0; i < T; ++i) {
+    host_staging_[i] = tokens[static_cast<std::size_t>(i)];
+    host_staging_[options_.max_prefill_tokens + i] = static_cast<std::int32_t>(first_position + i);
+  }
+  EAQ_CUDA_CHECK(cudaMemcpyAsync(ids_, host_staging_, static_cast<std::size_t>(T) * 4, cudaMemcpyHostToDevice, stream_));
+  EAQ_CUDA_CHECK(cudaMemcpyAsync(positions_, host_staging_ + options_.max_prefill_tokens, static_cast<std::size_t>(T) * 4,
+                                 cudaMemcpyHostToDevice, stream_));
+  kc::embedding_f16(embedding_f16_, ids_, T, static_cast<int>(spec_.hidden_size), spec_.embedding_scale, x_, stream_);
+  run_layers(T, positions_, slot);
+}
+
+void CudaDecoderLm::forward(std::span<const TokenChunk> chunks, KvStore& kv, LogitsRows rows, float* logits) {
+  const std::int64_t H = spec_.hidden_size, V = spec_.vocab_size;
+  for (const auto& c : chunks) {
+    if (c.tokens.empty()) fail("an empty token chunk was passed to the model");
+    const std::int64_t end = c.first_position + static_cast<std::int64_t>(c.tokens.size());
+    if (c.first_position < 0 || end > kv.max_positions() || end > options_.max_positions) {
+      fail("tokens at positions [{}, {}) do not fit the GPU KV cache of {} positions", c.first_position, end,
+           std::min(kv.max_positions(), options_.max_positions));
+    }
+    if (c.slot < 0 || c.slot >= options_.n_slots) {
+      fail("sequence slot {} is outside the GPU KV cache's {} slots", c.slot, options_.n_slots);
+    }
+    for (std::int32_t id : c.tokens) {
+      if (id < 0 || id >= V) fail("token id {} is outside the model's vocabulary of {} tokens", id, V);
+    }
+  }
+  std::int64_t out_row = 0;
+  for (const auto& c : chunks) {
+    const auto n = static_cast<std::int64_t>(c.tokens.size());
+    if (n == 1 && c.slot == 0) {
+      // The captured step reads its token and position from the device.
+      ensure_decode_graph();
+      host_staging_[0] = c.tokens[0];
+      host_staging_[1] = static_cast<std::int32_t>(c.first_position);
+      host_staging_[2] = 0;
+      EAQ_CUDA_CHECK(cudaMemcpyAsync(token_, host_staging_, 3 * sizeof(std::int32_t), cudaMemcpyHostToDevice, stream_));
+      EAQ_CUDA_CHECK(cudaGraphLaunch(decode_graph_, stream_));
+      EAQ_CUDA_CHECK(cudaMemcpyAsync(logits + out_row * V, logits_, static_cast<std::size_t>(V) * sizeof(float),
+                                     cudaMemcpyDeviceToHost, stream_));
+      EAQ_CUDA_CHECK(cudaStreamSynchronize(stream_));
+      ++out_row;
+      continue;
+    }
+    for (std::int64_t begin = 0; begin < n; begin += options_.max_prefill_tokens) {
+      const std::int64_t piece = std::min<std::int64_t>(options_.max_prefill_tokens, n - begin);
+      prefill_piece(c.tokens.subspan(static_cast<std::size_t>(begin), static_cast<std::size_t>(piece)),
+                    c.first_position + begin, c.slot);
+      const bool last_piece = begin + piece == n;
+      if (rows == LogitsRows::kAll) {
+        run_linear(lm_head_, xn_, static_cast<int>(piece), logits_);
+        if (spec_.final_logit_softcap > 0.0f) kc::softcap(logits_, piece * V, spec_.final_logit_softcap, stream_);
+        EAQ_CUDA_CHECK(cudaMemcpyAsync(logits + out_row * V, logits_, static_cast<std::size_t>(piece * V) * sizeof(float),
+                                       cudaMemcpyDeviceToHost, stream_));
+        out_row += piece;
+      } else if (last_piece) {
+        run_linear(lm_head_, xn_ + (piece - 1) * H, 1, logits_);
+        if (spec_.final_logit_softcap > 0.0f) kc::softcap(logits_, V, spec_.final_logit_softcap, stream_);
+        EAQ_CUDA_CHECK(cudaMemcpyAsync(logits + out_row * V, logits_, static_cast<std::size_t>(V) * sizeof(float),
+                                       cudaMemcpyDeviceToHost, stream_));
+        out_row += 1;
+      }
+      EAQ_CUDA_CHECK(cudaStreamSynchronize(stream_));  // the staging buffer is reused by the next piece
+    }
+  }
+}
+
+void CudaDecoderLm::begin_greedy(std::span<const std::int32_t> prompt) {
+  const auto n = static_cast<std::int64_t>(prompt.size());
+  if (n == 0) fail("greedy generation needs a non-empty prompt");
+  if (n >= options_.max_positions) fail("a prompt of {} tokens leaves no room in a context of {}", n, options_.max_positions);
+  for (std::int32_t id : prompt) {
+    if (id < 0 || id >= spec_.vocab_size) fail("token id {} is outside the model's vocabulary of {} tokens", id, spec_.vocab_size);
+  }
+  ensure_decode_graph();
+  for (std::int64_t begin = 0; begin < n; begin += options_.max_prefill_tokens) {
+    const std::int64_t piece = std::min<std::int64_t>(options_.max_prefill_tokens, n - begin);
+    prefill_piece(prompt.subspan(static_cast<std::size_t>(begin), static_cast<std::size_t>(piece)), begin, 0);
+    if (begin + piece < n) EAQ_CUDA_CHECK(cudaStreamSynchronize(stream_));  // staging reuse
+    else {
+      run_linear(lm_head_, xn_ + (piece - 1) * spec_.hidden_size, 1, logits_);
+      if (spec_.final_logit_softcap > 0.0f) kc::softcap(logits_, spec_.vocab_size, spec_.final_logit_softcap, stream_);
+    }
+  }
+  // argmax increments position to n (where the picked token will go) and step to 1.
+  host_staging_[2 * options_.max_prefill_tokens] = static_cast<std::int32_t>(n - 1);
+  host_staging_[2 * options_.max_prefill_tokens + 1] = 0;
+  EAQ_CUDA_CHECK(cudaMemcpyAsync(position_, host_staging_ + 2 * options_.max_prefill_tokens, 2 * sizeof(std::int32_t),
+                                 cudaMemcpyHostToDevice, stream_));
+  kc::argmax_next_token(logits_, static_cast<int>(spec_.vocab_size), token_, out_tokens_, step_, position_, stream_);
+  greedy_position_ = n;
+}
+
+void CudaDecoderLm::continue_greedy(int n_steps) {
+  if (greedy_position_ + n_steps > options_.max_positions) {
+    fail("{} more greedy steps after position {} do not fit the context of {}", n_steps, greedy_position_,
+         options_.max_positions);
+  }
+  ensure_decode_graph();
+  for (int i = 0; i < n_steps; ++i) EAQ_CUDA_CHECK(cudaGraphLaunch(decode_graph_, stream_));
+  greedy_position_ += n_steps;
+}
+
+std::vector<std::int32_t> CudaDecoderLm::greedy_tokens(int n) {
+  EAQ_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  std::vector<std::int32_t> out(static_cast<std::size_t>(std::max(n, 0)));
+  if (n > 0) EAQ_CUDA_CHECK(cudaMemcpy(out.data(), out_tokens_, out.size() * 4, cudaMemcpyDeviceToHost));
+  return out;
+}
+
+}  // namespace eaq::model
