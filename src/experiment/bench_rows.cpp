@@ -158,10 +158,8 @@ const std::vector<ColumnDef>& summary_columns() {
     est("decode_j_per_token", "derived from measured gross decode energy, J/token", &PrecisionSummary::decode_j_per_token);
     est("decode_net_j_per_token", "derived from measured net decode energy, J/token", &PrecisionSummary::decode_net_j_per_token);
     est("mean_power_w", "derived: gross energy / window time, W", &PrecisionSummary::mean_power_w);
-    est("request_energy_j", "derived: prefill + decode energy of one request (net when request_energy_is_net), J", &PrecisionSummary::request_energy_j);
-    d.push_back(column("request_energy_is_net", ColumnType::kInteger, "1: request energy, EDP, EOR, TWEOR use net energy; 0: gross (no idle baseline)",
-                       [=](const RowInput& in) { return integer(s(in).request_energy_is_net ? 1 : 0); }));
-    est("edp_j_s", "derived: energy-delay product, request J x request s", &PrecisionSummary::edp_j_s);
+    est("request_energy_j", "derived: gross prefill + decode energy of one request, J", &PrecisionSummary::request_energy_j);
+    est("edp_j_s", "derived: energy-delay product, gross request J x request s", &PrecisionSummary::edp_j_s);
     d.push_back(column("energy_source", ColumnType::kText, "provenance: counter | sampled | estimated", [=](const RowInput& in) { return s(in).has_energy ? text(s(in).energy_source) : Value{}; }));
     d.push_back(column("energy_domains", ColumnType::kText, "provenance: the domains summed", [=](const RowInput& in) { return s(in).has_energy ? text(s(in).energy_domains) : Value{}; }));
     d.push_back(column("quality_reference", ColumnType::kText, "setting: the precision quality is measured against", [](const RowInput& in) { return in.spec.quality.enabled ? text(in.spec.quality.reference) : Value{}; }));
@@ -170,8 +168,8 @@ const std::vector<ColumnDef>& summary_columns() {
     d.push_back(column("mean_kl_divergence", ColumnType::kReal, "measured: mean KL(P_ref || P), nats", [](const RowInput& in) { return in.run.quality ? real(in.run.quality->mean_kl_divergence) : Value{}; }));
     d.push_back(column("perplexity", ColumnType::kReal, "measured: perplexity of the scored text", [](const RowInput& in) { return in.run.quality ? real(in.run.quality->perplexity) : Value{}; }));
     d.push_back(column("delta_perplexity", ColumnType::kReal, "measured: perplexity - the reference's", [](const RowInput& in) { return in.run.quality ? real(in.run.quality->delta_perplexity) : Value{}; }));
-    est("eor", "derived: top1_agreement / request Wh", &PrecisionSummary::eor);
-    est("tweor", "derived: top1_agreement / (request Wh x request s)", &PrecisionSummary::tweor);
+    est("eor", "derived: top1_agreement / gross request Wh", &PrecisionSummary::eor);
+    est("tweor", "derived: top1_agreement / (gross request Wh x request s)", &PrecisionSummary::tweor);
     d.push_back(column("gco2e_per_1m_decode_tokens", ColumnType::kReal, "derived: decode_j_per_token x 1e6 x PUE x grid intensity (energy/carbon.h)",
                        [=](const RowInput& in) { return s(in).has_energy ? real(s(in).footprint_per_1m_decode_tokens.grams_co2e) : Value{}; }));
     d.push_back(column("cost_per_1m_decode_tokens", ColumnType::kReal, "derived: decode_j_per_token x 1e6 x PUE x price per kWh",

@@ -44,7 +44,7 @@ RepetitionFigures repetition_figures(const BenchSpec& spec, const RepetitionMeas
     f.decode_net_j_per_token = de.net_energy_j / n_gen;
     const double window_s = pe.duration_s + de.duration_s;
     f.mean_power_w = window_s > 0 ? (pe.energy_j + de.energy_j) / window_s : kNaN;
-    f.request_energy_j = pe.has_idle_baseline ? pe.net_energy_j + de.net_energy_j : pe.energy_j + de.energy_j;
+    f.request_energy_j = pe.energy_j + de.energy_j;
     f.edp_j_s = energy_delay_product_j_s(f.request_energy_j, f.request_s);
     const double wh = joules_to_wh(f.request_energy_j);
     f.eor = quality ? energy_to_outcome_ratio(*quality, wh) : kNaN;
@@ -89,7 +89,6 @@ PrecisionSummary summarize(const BenchSpec& spec, const BenchContext& context, c
     s.has_energy = true;
     s.energy_source = first.decode_energy->source;
     s.energy_domains = first.decode_energy->domains;
-    s.request_energy_is_net = first.decode_energy->has_idle_baseline;
     s.footprint_per_1m_decode_tokens = carbon::footprint(s.decode_j_per_token.mean * 1e6, spec.carbon);
   }
   s.decode_bandwidth_bytes_per_s = run.decode_bytes_per_token * s.decode_tokens_per_s.mean;

@@ -23,7 +23,7 @@ struct RepetitionFigures {
   double decode_j_per_token = 0, decode_net_j_per_token = 0;
   double mean_power_w = 0;     // (prefill + decode gross energy) / (their window durations)
   double request_s = 0;        // prefill + decode wall time
-  double request_energy_j = 0; // net when an idle baseline was measured, else gross
+  double request_energy_j = 0; // gross prefill + decode energy (never negative; see derived_metrics.h)
   double edp_j_s = 0;
   double eor = 0;    // quality / request Wh
   double tweor = 0;  // quality / (request Wh x request s)
@@ -38,7 +38,6 @@ struct PrecisionSummary {
   double itl_p50_s = 0, itl_p90_s = 0, itl_p99_s = 0;  // over every decode step of every repetition
   Estimate prefill_j_per_token, prefill_net_j_per_token, decode_j_per_token, decode_net_j_per_token;
   Estimate mean_power_w, request_energy_j, edp_j_s, eor, tweor;
-  bool request_energy_is_net = false;
   std::string energy_source, energy_domains;
   std::optional<double> quality;  // top-1 agreement with the reference, [0, 1]
   carbon::Footprint footprint_per_1m_decode_tokens;  // from gross decode J/token x 1e6

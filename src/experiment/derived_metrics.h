@@ -2,9 +2,10 @@
 //   EOR   = quality / E_Wh             energy-to-outcome ratio, per request
 //   TWEOR = quality / (E_Wh x t_s)     time-weighted EOR
 //   EDP   = E_J x t_s                  energy-delay product, J·s
-// where a request is one repetition (prefill of n_prompt tokens + n_gen decode steps), E its
-// energy (net of idle when an idle baseline was measured, else gross) and t its wall time;
-// quality is top-1 agreement with the reference precision, in [0, 1].
+// where a request is one repetition (prefill of n_prompt tokens + n_gen decode steps), E its gross
+// energy (what the meters saw: idle draw included, so never ~0 or negative where idle dominates
+// and the net figure is within noise of 0; the net J/token columns show the work's own cost) and t
+// its wall time; quality is top-1 agreement with the reference precision, in [0, 1].
 #pragma once
 
 namespace eaq::experiment {
