@@ -21,7 +21,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
+#include "core/dtype.h"
 #include "core/eaq_quant_blocks.h"
 
 namespace eaq::kernels::cuda::detail {
@@ -43,30 +45,76 @@ struct GemvArgs {
 
 struct NoMeta {};
 
-__device__ __forceinline__ uint4 load_stream16(const void* p) {
+// Every function here is also compiled for the host (EAQ_HD), where gemv_emulation.cu runs the
+// kernel's per-lane code on the CPU to check layouts and decoding where there is no GPU.
+#define EAQ_HD __host__ __device__ __forceinline__
+#ifdef __CUDA_ARCH__
+#define EAQ_UNROLL _Pragma("unroll")
+#else
+#define EAQ_UNROLL  // (the host compiler does not know the pragma; the emulation needs no unrolling)
+#endif
+
+EAQ_HD uint4 load_stream16(const void* p) {
+#ifdef __CUDA_ARCH__
   // Weights are read once per call: keep them out of L1 so the activations stay there.
   uint4 v;
   asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
                : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
                : "l"(p));
   return v;
+#else
+  uint4 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+#endif
 }
 
-__device__ __forceinline__ std::uint32_t word_of(const uint4& q, int i) {
+// A read-only load (through the non-coherent cache on the device).
+template <class T>
+EAQ_HD T load_ro(const T* p) {
+#ifdef __CUDA_ARCH__
+  return load_ro(p);
+#else
+  return *p;
+#endif
+}
+
+EAQ_HD float bits_as_float(std::uint32_t bits) {
+#ifdef __CUDA_ARCH__
+  return __uint_as_float(bits);
+#else
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+#endif
+}
+
+EAQ_HD std::uint32_t word_of(const uint4& q, int i) {
   return i == 0 ? q.x : i == 1 ? q.y : i == 2 ? q.z : q.w;
 }
 
 // Byte k of w as the float 2^23 + byte.
-__device__ __forceinline__ float magic_byte(std::uint32_t w, int k) {
-  return __int_as_float(static_cast<int>(__byte_perm(w, 0x4B000000u, 0x7540u + static_cast<unsigned>(k))));
+EAQ_HD float magic_byte(std::uint32_t w, int k) {
+#ifdef __CUDA_ARCH__
+  return __uint_as_float(__byte_perm(w, 0x4B000000u, 0x7540u + static_cast<unsigned>(k)));
+#else
+  return bits_as_float(0x4B000000u | ((w >> (8 * k)) & 0xFFu));
+#endif
 }
-__device__ __forceinline__ float4 bytes_minus(std::uint32_t w, float bias) {
+EAQ_HD float4 bytes_minus(std::uint32_t w, float bias) {
   return make_float4(magic_byte(w, 0) - bias, magic_byte(w, 1) - bias, magic_byte(w, 2) - bias,
                      magic_byte(w, 3) - bias);
 }
 // The four nibbles of piece p (0..7) of a 4-bit chunk, one per byte.
-__device__ __forceinline__ std::uint32_t nibbles_of_piece(const uint4& q, int p) {
+EAQ_HD std::uint32_t nibbles_of_piece(const uint4& q, int p) {
   return (word_of(q, p & 3) >> (p >= 4 ? 4 : 0)) & 0x0F0F0F0Fu;
+}
+
+EAQ_HD __half2 half2_of(std::uint32_t w) {
+  __half2_raw r;
+  r.x = static_cast<unsigned short>(w & 0xFFFFu);
+  r.y = static_cast<unsigned short>(w >> 16);
+  return __half2(r);
 }
 
 inline constexpr float kMagic = 8388608.0f;  // 2^23
@@ -79,42 +127,42 @@ struct FmtF16 {
   static constexpr bool kChunkScale = false;
   static constexpr bool kUsesLut = false;
   using Meta = NoMeta;
-  __device__ static uint4 load_codes(const GemvArgs& a, std::int64_t row, std::int64_t chunk) {
+  EAQ_HD static uint4 load_codes(const GemvArgs& a, std::int64_t row, std::int64_t chunk) {
     return load_stream16(a.codes + row * a.code_row_bytes + chunk * 16);
   }
-  __device__ static Meta load_meta(const GemvArgs&, std::int64_t, std::int64_t) { return {}; }
-  __device__ static float4 decode(const uint4& q, int p, const Meta&, const float*) {
+  EAQ_HD static Meta load_meta(const GemvArgs&, std::int64_t, std::int64_t) { return {}; }
+  EAQ_HD static float4 decode(const uint4& q, int p, const Meta&, const float*) {
     const std::uint32_t w0 = word_of(q, 2 * p), w1 = word_of(q, 2 * p + 1);
-    const float2 lo = __half22float2(*reinterpret_cast<const __half2*>(&w0));
-    const float2 hi = __half22float2(*reinterpret_cast<const __half2*>(&w1));
+    const float2 lo = __half22float2(half2_of(w0));
+    const float2 hi = __half22float2(half2_of(w1));
     return make_float4(lo.x, lo.y, hi.x, hi.y);
   }
-  __device__ static float chunk_scale(const Meta&) { return 1.0f; }
-  __device__ static float row_scale(const GemvArgs&, std::int64_t) { return 1.0f; }
+  EAQ_HD static float chunk_scale(const Meta&) { return 1.0f; }
+  EAQ_HD static float row_scale(const GemvArgs&, std::int64_t) { return 1.0f; }
 };
 
 struct FmtBF16 : FmtF16 {
-  __device__ static float4 decode(const uint4& q, int p, const Meta&, const float*) {
+  EAQ_HD static float4 decode(const uint4& q, int p, const Meta&, const float*) {
     const std::uint32_t w0 = word_of(q, 2 * p), w1 = word_of(q, 2 * p + 1);
-    return make_float4(__uint_as_float(w0 << 16), __uint_as_float(w0 & 0xFFFF0000u),
-                       __uint_as_float(w1 << 16), __uint_as_float(w1 & 0xFFFF0000u));
+    return make_float4(bits_as_float(w0 << 16), bits_as_float(w0 & 0xFFFF0000u),
+                       bits_as_float(w1 << 16), bits_as_float(w1 & 0xFFFF0000u));
   }
 };
 
 // int8 per output channel: value = code * scale[row] (scales: f32 [rows]).
 struct FmtI8Row : FmtF16 {
   static constexpr int kElems = 16;
-  __device__ static float4 decode(const uint4& q, int p, const Meta&, const float*) {
+  EAQ_HD static float4 decode(const uint4& q, int p, const Meta&, const float*) {
     return bytes_minus(word_of(q, p) ^ 0x80808080u, kMagic + 128.0f);
   }
-  __device__ static float row_scale(const GemvArgs& a, std::int64_t row) {
-    return __ldg(reinterpret_cast<const float*>(a.scales) + row);
+  EAQ_HD static float row_scale(const GemvArgs& a, std::int64_t row) {
+    return load_ro(reinterpret_cast<const float*>(a.scales) + row);
   }
 };
 
 // fp8 e4m3 per output channel: value = e4m3(code) * scale[row]. e4m3 -> f16 is exact.
 struct FmtF8Row : FmtI8Row {
-  __device__ static float4 decode(const uint4& q, int p, const Meta&, const float*) {
+  EAQ_HD static float4 decode(const uint4& q, int p, const Meta&, const float*) {
     const std::uint32_t w = word_of(q, p);
     const __half2_raw lo_raw = __nv_cvt_fp8x2_to_halfraw2(static_cast<__nv_fp8x2_storage_t>(w & 0xFFFFu), __NV_E4M3);
     const __half2_raw hi_raw = __nv_cvt_fp8x2_to_halfraw2(static_cast<__nv_fp8x2_storage_t>(w >> 16), __NV_E4M3);
@@ -133,18 +181,18 @@ struct FmtQ8_0 {
   static constexpr bool kChunkScale = true;
   static constexpr bool kUsesLut = false;
   using Meta = float;
-  __device__ static uint4 load_codes(const GemvArgs& a, std::int64_t row, std::int64_t chunk) {
+  EAQ_HD static uint4 load_codes(const GemvArgs& a, std::int64_t row, std::int64_t chunk) {
     return load_stream16(a.codes + row * a.code_row_bytes + chunk * 16);
   }
-  __device__ static Meta load_meta(const GemvArgs& a, std::int64_t row, std::int64_t chunk) {
+  EAQ_HD static Meta load_meta(const GemvArgs& a, std::int64_t row, std::int64_t chunk) {
     const auto* s = reinterpret_cast<const __half*>(a.scales + row * a.scale_row_bytes);
-    return __half2float(__ldg(s + chunk / 2));
+    return __half2float(load_ro(s + chunk / 2));
   }
-  __device__ static float4 decode(const uint4& q, int p, const Meta&, const float*) {
+  EAQ_HD static float4 decode(const uint4& q, int p, const Meta&, const float*) {
     return bytes_minus(word_of(q, p) ^ 0x80808080u, kMagic + 128.0f);
   }
-  __device__ static float chunk_scale(const Meta& m) { return m; }
-  __device__ static float row_scale(const GemvArgs&, std::int64_t) { return 1.0f; }
+  EAQ_HD static float chunk_scale(const Meta& m) { return m; }
+  EAQ_HD static float row_scale(const GemvArgs&, std::int64_t) { return 1.0f; }
 };
 
 // int4 symmetric, groups of G (also q4_0 = G 32): value = (q - 8) * d, d f16 per group
@@ -152,11 +200,11 @@ struct FmtQ8_0 {
 template <int G>
 struct FmtI4S : FmtQ8_0 {
   static constexpr int kElems = 32;
-  __device__ static Meta load_meta(const GemvArgs& a, std::int64_t row, std::int64_t chunk) {
+  EAQ_HD static Meta load_meta(const GemvArgs& a, std::int64_t row, std::int64_t chunk) {
     const auto* s = reinterpret_cast<const __half*>(a.scales + row * a.scale_row_bytes);
-    return __half2float(__ldg(s + chunk / (G / 32)));
+    return __half2float(load_ro(s + chunk / (G / 32)));
   }
-  __device__ static float4 decode(const uint4& q, int p, const Meta&, const float*) {
+  EAQ_HD static float4 decode(const uint4& q, int p, const Meta&, const float*) {
     return bytes_minus(nibbles_of_piece(q, p), kMagic + 8.0f);
   }
 };
@@ -165,11 +213,11 @@ struct FmtI4S : FmtQ8_0 {
 struct FmtNf4 : FmtQ8_0 {
   static constexpr int kElems = 32;
   static constexpr bool kUsesLut = true;
-  __device__ static Meta load_meta(const GemvArgs& a, std::int64_t row, std::int64_t chunk) {
+  EAQ_HD static Meta load_meta(const GemvArgs& a, std::int64_t row, std::int64_t chunk) {
     const auto* s = reinterpret_cast<const float*>(a.scales + row * a.scale_row_bytes);
-    return __ldg(s + chunk / 2);
+    return load_ro(s + chunk / 2);
   }
-  __device__ static float4 decode(const uint4& q, int p, const Meta&, const float* lut) {
+  EAQ_HD static float4 decode(const uint4& q, int p, const Meta&, const float* lut) {
     const std::uint32_t n = nibbles_of_piece(q, p);
     return make_float4(lut[n & 0xF], lut[(n >> 8) & 0xF], lut[(n >> 16) & 0xF], lut[n >> 24]);
   }
@@ -185,21 +233,58 @@ struct FmtQ4K : FmtQ8_0 {
     float scale;
     float min;
   };
-  __device__ static Meta load_meta(const GemvArgs& a, std::int64_t row, std::int64_t chunk) {
+  EAQ_HD static Meta load_meta(const GemvArgs& a, std::int64_t row, std::int64_t chunk) {
     const std::uint8_t* base = a.scales + row * a.scale_row_bytes;
-    const __half2 dm = __ldg(reinterpret_cast<const __half2*>(base) + chunk / 8);
-    const std::uint16_t sm = __ldg(reinterpret_cast<const unsigned short*>(base + a.n_super * 16) + chunk);
+    const __half2 dm = load_ro(reinterpret_cast<const __half2*>(base) + chunk / 8);
+    const std::uint16_t sm = load_ro(reinterpret_cast<const unsigned short*>(base + a.n_super * 16) + chunk);
     const float2 d = __half22float2(dm);
     return {d.x * static_cast<float>(sm & 0xFF), d.y * static_cast<float>(sm >> 8)};
   }
-  __device__ static float4 decode(const uint4& q, int p, const Meta& m, const float*) {
+  EAQ_HD static float4 decode(const uint4& q, int p, const Meta& m, const float*) {
     const std::uint32_t n = nibbles_of_piece(q, p);
     return make_float4(fmaf(magic_byte(n, 0) - kMagic, m.scale, -m.min),
                        fmaf(magic_byte(n, 1) - kMagic, m.scale, -m.min),
                        fmaf(magic_byte(n, 2) - kMagic, m.scale, -m.min),
                        fmaf(magic_byte(n, 3) - kMagic, m.scale, -m.min));
   }
-  __device__ static float chunk_scale(const Meta&) { return 1.0f; }
+  EAQ_HD static float chunk_scale(const Meta&) { return 1.0f; }
 };
+
+// Calls fn(Fmt{}) with the GPU format of `dtype`; false when the GEMV does not take the dtype.
+template <class Fn>
+bool visit_gemv_format(DType dtype, Fn&& fn) {
+  switch (dtype) {
+    case DType::F16: fn(FmtF16{}); return true;
+    case DType::BF16: fn(FmtBF16{}); return true;
+    case DType::I8_CH: fn(FmtI8Row{}); return true;
+    case DType::F8_E4M3_CH: fn(FmtF8Row{}); return true;
+    case DType::Q8_0: fn(FmtQ8_0{}); return true;
+    case DType::Q4_0:  // q4_0 blocks are i4s_g32 blocks: (q - 8) * d, same nibble order
+    case DType::I4S_G32: fn(FmtI4S<32>{}); return true;
+    case DType::I4S_G64: fn(FmtI4S<64>{}); return true;
+    case DType::I4S_G128: fn(FmtI4S<128>{}); return true;
+    case DType::NF4: fn(FmtNf4{}); return true;
+    case DType::Q4_K: fn(FmtQ4K{}); return true;
+    default: return false;
+  }
+}
+
+// The launch arguments of a weight in the GPU layout (device or, for the emulation, host pointers).
+inline GemvArgs make_gemv_args(const void* codes, std::size_t code_row_bytes, const void* scales,
+                               std::size_t scale_row_bytes, std::int64_t rows, std::int64_t cols,
+                               std::int64_t cols_padded, int chunk_elems, const float* x, float* y) {
+  GemvArgs a{};
+  a.codes = static_cast<const std::uint8_t*>(codes);
+  a.code_row_bytes = code_row_bytes;
+  a.scales = static_cast<const std::uint8_t*>(scales);
+  a.scale_row_bytes = scale_row_bytes;
+  a.rows = rows;
+  a.cols = cols;
+  a.n_super = cols_padded / (32 * chunk_elems);
+  a.x = x;
+  a.y = y;
+  for (int i = 0; i < 16; ++i) a.lut[i] = kNf4Codebook[i];
+  return a;
+}
 
 }  // namespace eaq::kernels::cuda::detail

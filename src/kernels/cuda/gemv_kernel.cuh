@@ -26,7 +26,7 @@ inline constexpr int kGemvThreads = 32 * kGemvWarps;
 // so that even 2048-row matrices spread over every SM with several warps each.
 constexpr int gemv_rows_per_warp(int batch) { return batch <= 2 ? 2 : 4; }
 
-__device__ __forceinline__ float dot4_add(const float4& w, const float4& x, float t) {
+EAQ_HD float dot4_add(const float4& w, const float4& x, float t) {
   t = fmaf(w.x, x.x, t);
   t = fmaf(w.y, x.y, t);
   t = fmaf(w.z, x.z, t);
@@ -34,34 +34,34 @@ __device__ __forceinline__ float dot4_add(const float4& w, const float4& x, floa
 }
 
 template <class F, int B, int R, bool kGuarded>
-__device__ __forceinline__ void gemv_step(const GemvArgs& a, std::int64_t s, int lane, const uint4 (&q)[R],
+EAQ_HD void gemv_step(const GemvArgs& a, std::int64_t s, int lane, const uint4 (&q)[R],
                                           const typename F::Meta (&m)[R], const float* lut,
                                           float (&acc)[R][B]) {
   constexpr int kPieces = F::kElems / 4;
   constexpr std::int64_t kSuper = 32 * F::kElems;
   float part[R][B];
   if constexpr (F::kChunkScale) {
-#pragma unroll
+EAQ_UNROLL
     for (int r = 0; r < R; ++r)
-#pragma unroll
+EAQ_UNROLL
       for (int b = 0; b < B; ++b) part[r][b] = 0.0f;
   }
-#pragma unroll
+EAQ_UNROLL
   for (int p = 0; p < kPieces; ++p) {
     const std::int64_t pos = s * kSuper + (F::kPermuted ? p * 128 + lane * 4 : lane * F::kElems + p * 4);
     float4 xv[B];
-#pragma unroll
+EAQ_UNROLL
     for (int b = 0; b < B; ++b) {
       if (!kGuarded || pos < a.cols) {
-        xv[b] = __ldg(reinterpret_cast<const float4*>(a.x + b * a.cols + pos));
+        xv[b] = load_ro(reinterpret_cast<const float4*>(a.x + b * a.cols + pos));
       } else {
         xv[b] = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
       }
     }
-#pragma unroll
+EAQ_UNROLL
     for (int r = 0; r < R; ++r) {
       const float4 w = F::decode(q[r], p, m[r], lut);
-#pragma unroll
+EAQ_UNROLL
       for (int b = 0; b < B; ++b) {
         if constexpr (F::kChunkScale) {
           part[r][b] = dot4_add(w, xv[b], part[r][b]);
@@ -72,11 +72,59 @@ __device__ __forceinline__ void gemv_step(const GemvArgs& a, std::int64_t s, int
     }
   }
   if constexpr (F::kChunkScale) {
-#pragma unroll
+EAQ_UNROLL
     for (int r = 0; r < R; ++r) {
       const float sc = F::chunk_scale(m[r]);
-#pragma unroll
+EAQ_UNROLL
       for (int b = 0; b < B; ++b) acc[r][b] = fmaf(sc, part[r][b], acc[r][b]);
+    }
+  }
+}
+
+// Lane `lane`'s partial sums acc[r][b] over its chunks of rows row0 .. row0 + R - 1 (rows past the
+// end read the last row). The kernel adds the 32 lanes' sums by shuffles; gemv_emulation.cu runs this
+// same function for each lane on the CPU.
+template <class F, int B, int R>
+EAQ_HD void gemv_lane_partial(const GemvArgs& a, std::int64_t row0, int lane, const float* lut,
+                              float (&acc)[R][B]) {
+  std::int64_t row[R];
+EAQ_UNROLL
+  for (int r = 0; r < R; ++r) row[r] = row0 + r < a.rows ? row0 + r : a.rows - 1;
+EAQ_UNROLL
+  for (int r = 0; r < R; ++r)
+EAQ_UNROLL
+    for (int b = 0; b < B; ++b) acc[r][b] = 0.0f;
+
+  // The last super-chunk may reach past cols (its codes are zero padding): only it checks bounds.
+  const std::int64_t n_super = a.n_super;
+  const std::int64_t n_full = a.cols / (32 * F::kElems);
+  uint4 q[R];
+  typename F::Meta m[R];
+EAQ_UNROLL
+  for (int r = 0; r < R; ++r) {
+    q[r] = F::load_codes(a, row[r], lane);
+    m[r] = F::load_meta(a, row[r], lane);
+  }
+  for (std::int64_t s = 0; s < n_super; ++s) {
+    // The next super-chunk's codes are in flight while this one computes (the last step reloads
+    // its own chunk instead of branching: one 16-byte L2 hit per lane and row per call).
+    const std::int64_t next = (s + 1 < n_super ? s + 1 : s) * 32 + lane;
+    uint4 qn[R];
+    typename F::Meta mn[R];
+EAQ_UNROLL
+    for (int r = 0; r < R; ++r) {
+      qn[r] = F::load_codes(a, row[r], next);
+      mn[r] = F::load_meta(a, row[r], next);
+    }
+    if (s < n_full) {
+      gemv_step<F, B, R, false>(a, s, lane, q, m, lut, acc);
+    } else {
+      gemv_step<F, B, R, true>(a, s, lane, q, m, lut, acc);
+    }
+EAQ_UNROLL
+    for (int r = 0; r < R; ++r) {
+      q[r] = qn[r];
+      m[r] = mn[r];
     }
   }
 }
@@ -92,64 +140,22 @@ __global__ void __launch_bounds__(kGemvThreads) gemv_kernel(GemvArgs a) {
   const std::int64_t warp = static_cast<std::int64_t>(blockIdx.x) * kGemvWarps + (threadIdx.x >> 5);
   const std::int64_t row0 = warp * R;
   if (row0 >= a.rows) return;
-
-  std::int64_t row[R];
-#pragma unroll
-  for (int r = 0; r < R; ++r) row[r] = row0 + r < a.rows ? row0 + r : a.rows - 1;
-
   float acc[R][B];
-#pragma unroll
-  for (int r = 0; r < R; ++r)
-#pragma unroll
-    for (int b = 0; b < B; ++b) acc[r][b] = 0.0f;
+  gemv_lane_partial<F, B, R>(a, row0, lane, lut, acc);
 
-  // The last super-chunk may reach past cols (its codes are zero padding): only it checks bounds.
-  const std::int64_t n_super = a.n_super;
-  const std::int64_t n_full = (a.cols / (32 * F::kElems));
-  uint4 q[R];
-  typename F::Meta m[R];
-#pragma unroll
-  for (int r = 0; r < R; ++r) {
-    q[r] = F::load_codes(a, row[r], lane);
-    m[r] = F::load_meta(a, row[r], lane);
-  }
-  for (std::int64_t s = 0; s < n_super; ++s) {
-    uint4 qn[R];
-    typename F::Meta mn[R];
-    if (s + 1 < n_super) {
-#pragma unroll
-      for (int r = 0; r < R; ++r) {
-        qn[r] = F::load_codes(a, row[r], (s + 1) * 32 + lane);
-        mn[r] = F::load_meta(a, row[r], (s + 1) * 32 + lane);
-      }
-    }
-    if (s < n_full) {
-      gemv_step<F, B, R, false>(a, s, lane, q, m, lut, acc);
-    } else {
-      gemv_step<F, B, R, true>(a, s, lane, q, m, lut, acc);
-    }
-    if (s + 1 < n_super) {
-#pragma unroll
-      for (int r = 0; r < R; ++r) {
-        q[r] = qn[r];
-        m[r] = mn[r];
-      }
-    }
-  }
-
-#pragma unroll
+EAQ_UNROLL
   for (int r = 0; r < R; ++r)
-#pragma unroll
+EAQ_UNROLL
     for (int b = 0; b < B; ++b)
-#pragma unroll
+EAQ_UNROLL
       for (int off = 16; off > 0; off >>= 1) acc[r][b] += __shfl_xor_sync(0xffffffffu, acc[r][b], off);
 
   if (lane == 0) {
-#pragma unroll
+EAQ_UNROLL
     for (int r = 0; r < R; ++r) {
       if (row0 + r >= a.rows) break;
       const float rs = F::row_scale(a, row0 + r);
-#pragma unroll
+EAQ_UNROLL
       for (int b = 0; b < B; ++b) a.y[b * a.rows + row0 + r] = acc[r][b] * rs;
     }
   }

@@ -18,13 +18,6 @@ namespace eaq::kernels::cuda {
 
 namespace {
 
-struct HostLayout {
-  std::vector<std::uint8_t> codes;   // rows * code_row_bytes
-  std::vector<std::uint8_t> scales;  // rows * scale_row_bytes, or rows * 4 for per-row scales
-  std::size_t code_row_bytes = 0;
-  std::size_t scale_row_bytes = 0;
-};
-
 void check_cuda(cudaError_t e, const char* what, const WeightRef& w) {
   if (e != cudaSuccess) {
     fail_streamed("uploading a ", dtype_name(w.dtype), " weight [", w.rows, "][", w.cols, "] to the GPU: ", what, " failed: ", cudaGetErrorName(e), " (", cudaGetErrorString(e), ")");
@@ -47,8 +40,8 @@ void* device_alloc(std::size_t bytes, const WeightRef& w, const char* part) {
 
 // f16/bf16 (2-byte) and per-row int8/fp8 (1-byte, f32 row header) codes, permuted so that piece p of
 // lane l in super-chunk s holds positions s*S + p*128 + 4l .. +3 (S = 32 * elems).
-HostLayout repack_permuted(const WeightRef& w, int elem_bytes, bool row_header, std::int64_t cols_padded) {
-  HostLayout out;
+PackedGpuWeight repack_permuted(const WeightRef& w, int elem_bytes, bool row_header, std::int64_t cols_padded) {
+  PackedGpuWeight out;
   const int elems = 16 / elem_bytes;
   const std::int64_t super = 32 * elems;
   out.code_row_bytes = static_cast<std::size_t>(cols_padded) * elem_bytes;
@@ -74,10 +67,10 @@ HostLayout repack_permuted(const WeightRef& w, int elem_bytes, bool row_header, 
 
 // Blocks of `block` weights with one scale field and `block / per_code_byte` code bytes: codes are
 // concatenated (natural order), scales copied into [rows][cols_padded / block] of `scale_bytes` each.
-HostLayout repack_blocks(const WeightRef& w, std::int64_t cols_padded, int block, std::size_t block_bytes,
+PackedGpuWeight repack_blocks(const WeightRef& w, std::int64_t cols_padded, int block, std::size_t block_bytes,
                          std::size_t scale_offset, std::size_t scale_bytes, std::size_t codes_offset,
                          std::size_t code_bytes) {
-  HostLayout out;
+  PackedGpuWeight out;
   const std::size_t blocks_padded = static_cast<std::size_t>(cols_padded / block);
   const std::size_t blocks = static_cast<std::size_t>(w.cols / block);
   out.code_row_bytes = blocks_padded * code_bytes;
@@ -100,8 +93,8 @@ HostLayout repack_blocks(const WeightRef& w, std::int64_t cols_padded, int block
 
 // q4_K: codes to q4_0 nibble order per 32-weight chunk; scales row = (d, dmin) per super-block, then
 // (scale | min << 8) per 32-weight sub-block (the 6-bit values unpacked as ggml's get_scale_min_k4).
-HostLayout repack_q4_k(const WeightRef& w, std::int64_t cols_padded) {
-  HostLayout out;
+PackedGpuWeight repack_q4_k(const WeightRef& w, std::int64_t cols_padded) {
+  PackedGpuWeight out;
   const std::size_t supers_padded = static_cast<std::size_t>(cols_padded / kQK_K);
   const std::size_t supers = static_cast<std::size_t>(w.cols / kQK_K);
   out.code_row_bytes = supers_padded * (kQK_K / 2);
@@ -169,7 +162,7 @@ int gemv_chunk_elems(DType dtype) {
 
 bool gemv_supports(DType dtype) { return gemv_chunk_elems(dtype) != 0; }
 
-GpuWeight upload_weight(const WeightRef& host, cudaStream_t stream) {
+PackedGpuWeight pack_for_gpu(const WeightRef& host) {
   const int elems = gemv_chunk_elems(host.dtype);
   if (elems == 0) {
     fail_streamed("the CUDA decode GEMV has no kernel for ", dtype_name(host.dtype), " weights ([", host.rows, "][", host.cols, "]); supported: f16, bf16, i8_ch, f8_e4m3_ch, i4s_g32/g64/g128, q8_0, q4_0, nf4, q4_k. Convert the weight (eaq quantize) or run it on the CPU.");
@@ -188,7 +181,7 @@ GpuWeight upload_weight(const WeightRef& host, cudaStream_t stream) {
   const std::int64_t super = 32 * elems;
   const std::int64_t cols_padded = (host.cols + super - 1) / super * super;
 
-  HostLayout layout;
+  PackedGpuWeight layout;
   switch (host.dtype) {
     case DType::F16:
     case DType::BF16: layout = repack_permuted(host, 2, false, cols_padded); break;
@@ -218,12 +211,20 @@ GpuWeight upload_weight(const WeightRef& host, cudaStream_t stream) {
     case DType::Q4_K: layout = repack_q4_k(host, cols_padded); break;
     default: fail_streamed("internal error: gemv_chunk_elems and upload_weight disagree on ", dtype_name(host.dtype));
   }
+  layout.dtype = host.dtype;
+  layout.rows = host.rows;
+  layout.cols = host.cols;
+  layout.cols_padded = cols_padded;
+  return layout;
+}
 
+GpuWeight upload_weight(const WeightRef& host, cudaStream_t stream) {
+  const PackedGpuWeight layout = pack_for_gpu(host);
   GpuWeight g;
   g.dtype = host.dtype;
   g.rows = host.rows;
   g.cols = host.cols;
-  g.cols_padded = cols_padded;
+  g.cols_padded = layout.cols_padded;
   g.code_row_bytes = layout.code_row_bytes;
   g.scale_row_bytes = layout.scale_row_bytes;
   g.codes = device_alloc(layout.codes.size(), host, "codes");

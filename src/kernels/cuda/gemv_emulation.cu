@@ -1,0 +1,59 @@
+// gemv_on_host (kernels/cuda/gemv_emulation.h): the kernel's per-lane code on the CPU.
+#include "kernels/cuda/cuda_gemv.h"
+#include "kernels/cuda/gemv_emulation.h"
+#include "kernels/cuda/gemv_kernel.cuh"
+
+namespace eaq::kernels::cuda {
+
+namespace {
+
+using namespace detail;
+
+template <class F, int B>
+void emulate(const GemvArgs& a) {
+  constexpr int R = gemv_rows_per_warp(B);
+  for (std::int64_t row0 = 0; row0 < a.rows; row0 += R) {
+    float lanes[32][R][B];
+    for (int lane = 0; lane < 32; ++lane) gemv_lane_partial<F, B, R>(a, row0, lane, a.lut, lanes[lane]);
+    // __shfl_xor_sync tree: at each step every lane adds the value of lane ^ off.
+    for (int off = 16; off > 0; off >>= 1) {
+      float next[32][R][B];
+      for (int lane = 0; lane < 32; ++lane)
+        for (int r = 0; r < R; ++r)
+          for (int b = 0; b < B; ++b) next[lane][r][b] = lanes[lane][r][b] + lanes[lane ^ off][r][b];
+      std::memcpy(lanes, next, sizeof lanes);
+    }
+    for (int r = 0; r < R && row0 + r < a.rows; ++r) {
+      const float rs = F::row_scale(a, row0 + r);
+      for (int b = 0; b < B; ++b) a.y[b * a.rows + row0 + r] = lanes[0][r][b] * rs;
+    }
+  }
+}
+
+template <class F>
+void emulate_batch(const GemvArgs& a, int batch) {
+  switch (batch) {
+    case 1: emulate<F, 1>(a); break;
+    case 2: emulate<F, 2>(a); break;
+    case 3: emulate<F, 3>(a); break;
+    case 4: emulate<F, 4>(a); break;
+    case 5: emulate<F, 5>(a); break;
+    case 6: emulate<F, 6>(a); break;
+    case 7: emulate<F, 7>(a); break;
+    default: emulate<F, 8>(a); break;
+  }
+}
+
+}  // namespace
+
+void gemv_on_host(const PackedGpuWeight& w, const float* x, int batch, float* y) {
+  if (batch < 1 || batch > kMaxGemvBatch) {
+    fail_streamed("gemv_on_host: batch ", batch, " is outside 1..", kMaxGemvBatch);
+  }
+  const GemvArgs a = make_gemv_args(w.codes.data(), w.code_row_bytes, w.scales.empty() ? nullptr : w.scales.data(),
+                                    w.scale_row_bytes, w.rows, w.cols, w.cols_padded, gemv_chunk_elems(w.dtype), x, y);
+  const bool known = visit_gemv_format(w.dtype, [&](auto format) { emulate_batch<decltype(format)>(a, batch); });
+  if (!known) fail_streamed("gemv_on_host: no GPU layout for ", dtype_name(w.dtype), " weights");
+}
+
+}  // namespace eaq::kernels::cuda

@@ -1,0 +1,16 @@
+// The decode GEMV kernel's code run on the CPU: gemv_kernel.cuh's per-lane function (the same
+// source, compiled for the host) over every warp and lane, the 32 lanes' sums added in the order of
+// the kernel's shuffle tree. It checks the GPU layouts (pack_for_gpu), the decoders and the indexing
+// on machines without a GPU (CI); the real kernel is checked on a GPU by gemv_cuda_test.cpp and
+// benchmarks/cuda/bench_gemv.cu. Slow (scalar): for tests only.
+#pragma once
+
+#include "kernels/cuda/gpu_weight.h"
+
+namespace eaq::kernels::cuda {
+
+// y[b][n] = sum_k x[b][k] * W[n][k] for b < batch (1..8), all in host memory. Throws eaq::Error for
+// a batch outside 1..8.
+void gemv_on_host(const PackedGpuWeight& w, const float* x, int batch, float* y);
+
+}  // namespace eaq::kernels::cuda

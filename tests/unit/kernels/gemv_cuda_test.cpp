@@ -1,0 +1,114 @@
+// The CUDA decode GEMV (kernels/cuda/cuda_gemv.h) against the CPU kernels::matmul on the same packed
+// weights, for every format it takes, batch 1..8, odd shapes (rows not a multiple of the rows per
+// warp or block, cols not a multiple of the kernels' 256/512/1024-weight step, padded row strides).
+// Bar: max |gpu - cpu| / max |cpu| < 1e-4 (both accumulate in f32, in different orders), every output
+// written. The bad-input tests need no GPU; the others skip when there is none.
+#include <gtest/gtest.h>
+
+#include <cuda_runtime_api.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "core/thread_pool.h"
+#include "kernels/cuda/cuda_gemv.h"
+#include "kernels/cuda/gemv_random_weights.h"
+#include "kernels/ops.h"
+#include "gemv_test_shapes.h"
+
+namespace eaq::kernels::cuda {
+namespace {
+
+bool have_gpu() {
+  int n = 0;
+  return cudaGetDeviceCount(&n) == cudaSuccess && n > 0;
+}
+
+class GemvCuda : public ::testing::TestWithParam<DType> {};
+
+TEST_P(GemvCuda, MatchesCpuMatmulForBatch1To8) {
+  if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
+  const DType dtype = GetParam();
+  ASSERT_TRUE(gemv_supports(dtype));
+  ThreadPool pool(2);
+  KernelContext ctx{&pool};
+  double worst = 0;
+  std::uint64_t seed = 11;
+  for (const test::GemvShape& s : test::gemv_shapes_for(dtype)) {
+    for (std::size_t pad : {std::size_t{0}, std::size_t{6}}) {
+      const std::size_t stride = row_bytes(dtype, static_cast<std::size_t>(s.cols)) + pad;
+      const auto bytes = random_packed_weight(dtype, s.rows, s.cols, stride, seed++);
+      const WeightRef host{dtype, s.rows, s.cols, bytes.data(), stride};
+      GpuWeight w = upload_weight(host, nullptr);
+
+      GemvRng rng(seed++);
+      std::vector<float> x(static_cast<std::size_t>(kMaxGemvBatch * s.cols));
+      for (float& v : x) v = rng.uniform(-1.0f, 1.0f);
+      std::vector<float> ref(static_cast<std::size_t>(kMaxGemvBatch * s.rows));
+      matmul(ctx, x.data(), kMaxGemvBatch, host, nullptr, ref.data());
+
+      float *d_x = nullptr, *d_y = nullptr;
+      ASSERT_EQ(cudaMalloc(reinterpret_cast<void**>(&d_x), x.size() * 4), cudaSuccess);
+      ASSERT_EQ(cudaMalloc(reinterpret_cast<void**>(&d_y), ref.size() * 4), cudaSuccess);
+      ASSERT_EQ(cudaMemcpy(d_x, x.data(), x.size() * 4, cudaMemcpyHostToDevice), cudaSuccess);
+      for (int batch = 1; batch <= kMaxGemvBatch; ++batch) {
+        ASSERT_EQ(cudaMemset(d_y, 0xFF, ref.size() * 4), cudaSuccess);  // NaN: unwritten outputs show
+        gemv(w, d_x, batch, d_y, nullptr);
+        ASSERT_EQ(cudaGetLastError(), cudaSuccess);
+        std::vector<float> y(ref.size());
+        ASSERT_EQ(cudaMemcpy(y.data(), d_y, y.size() * 4, cudaMemcpyDeviceToHost), cudaSuccess);
+        const std::string what = std::string(dtype_name(dtype)) + " [" + std::to_string(s.rows) + "][" +
+                                 std::to_string(s.cols) + "] pad " + std::to_string(pad);
+        worst = std::max(worst, test::expect_gemv_matches(y, ref, batch, s.rows, what.c_str()));
+      }
+      cudaFree(d_x);
+      cudaFree(d_y);
+      free_weight(w);
+      EXPECT_EQ(w.codes, nullptr);
+    }
+  }
+  test::print_gemv_error("GPU", dtype, worst);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllFormats, GemvCuda,
+                         ::testing::Values(DType::F16, DType::BF16, DType::I8_CH, DType::F8_E4M3_CH, DType::Q8_0,
+                                           DType::Q4_0, DType::I4S_G32, DType::I4S_G64, DType::I4S_G128, DType::NF4,
+                                           DType::Q4_K),
+                         [](const ::testing::TestParamInfo<DType>& info) {
+                           return std::string(dtype_name(info.param));
+                         });
+
+TEST(GemvCudaErrors, UnsupportedDtypeIsAnErrorNamingIt) {
+  EXPECT_FALSE(gemv_supports(DType::Q6_K));
+  std::vector<std::uint8_t> bytes(row_bytes(DType::Q6_K, 256) * 2);
+  try {
+    upload_weight(WeightRef{DType::Q6_K, 2, 256, bytes.data(), row_bytes(DType::Q6_K, 256)}, nullptr);
+    FAIL() << "expected eaq::Error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("q6_k"), std::string::npos) << e.what();
+  }
+}
+
+TEST(GemvCudaErrors, ColsNotAMultipleOf8IsAnError) {
+  std::vector<std::uint8_t> bytes(2 * 12 * 2);
+  EXPECT_THROW(upload_weight(WeightRef{DType::F16, 2, 12, bytes.data(), 24}, nullptr), Error);
+}
+
+TEST(GemvCudaErrors, ShortRowStrideIsAnError) {
+  std::vector<std::uint8_t> bytes(2 * 64 * 2);
+  EXPECT_THROW(upload_weight(WeightRef{DType::F16, 2, 64, bytes.data(), 100}, nullptr), Error);
+}
+
+TEST(GemvCudaErrors, BatchOutside1To8IsAnError) {
+  GpuWeight w;  // never uploaded: the batch is checked first, then the missing upload
+  w.rows = 4;
+  w.cols = 64;
+  EXPECT_THROW(gemv(w, nullptr, 0, nullptr, nullptr), Error);
+  EXPECT_THROW(gemv(w, nullptr, kMaxGemvBatch + 1, nullptr, nullptr), Error);
+  EXPECT_THROW(gemv(w, nullptr, 1, nullptr, nullptr), Error);
+}
+
+}  // namespace
+}  // namespace eaq::kernels::cuda

@@ -1,0 +1,83 @@
+// The CUDA decode GEMV's own code run on the CPU (kernels/cuda/gemv_emulation.h: the kernel's
+// per-lane function compiled for the host over every warp and lane) against kernels::matmul on the
+// same packed weights: checks the GPU layouts written by pack_for_gpu (permuted f16/bf16/int8/fp8
+// rows, split scales, q4_K's nibble reorder and unpacked scales, zero padding), the decoders and
+// the indexing, for every format, batch 1..8, odd shapes and padded row strides — on machines with
+// no GPU (CI). It does not check what only a GPU can show (the launch, shuffles, memory model):
+// gemv_cuda_test.cpp does, on the GPU machine. Built only with CUDA (the emulation is a .cu file).
+#include <gtest/gtest.h>
+
+#if EAQ_HAVE_CUDA
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "core/thread_pool.h"
+#include "kernels/cuda/gemv_emulation.h"
+#include "kernels/cuda/gemv_random_weights.h"
+#include "kernels/ops.h"
+#include "gemv_test_shapes.h"
+
+namespace eaq::kernels::cuda {
+namespace {
+
+class GemvEmulation : public ::testing::TestWithParam<DType> {};
+
+TEST_P(GemvEmulation, KernelCodeOnCpuMatchesCpuMatmul) {
+  const DType dtype = GetParam();
+  ThreadPool pool(1);
+  KernelContext ctx{&pool};
+  double worst = 0;
+  std::uint64_t seed = 5;
+  for (const test::GemvShape& s : test::gemv_shapes_for(dtype)) {
+    for (std::size_t pad : {std::size_t{0}, std::size_t{6}}) {
+      const std::size_t stride = row_bytes(dtype, static_cast<std::size_t>(s.cols)) + pad;
+      const auto bytes = random_packed_weight(dtype, s.rows, s.cols, stride, seed++);
+      const WeightRef host{dtype, s.rows, s.cols, bytes.data(), stride};
+      const PackedGpuWeight packed = pack_for_gpu(host);
+      EXPECT_EQ(packed.code_row_bytes % 16, 0u);
+      EXPECT_GE(packed.cols_padded, s.cols);
+
+      GemvRng rng(seed++);
+      const int kBatch = 8;
+      std::vector<float> x(static_cast<std::size_t>(kBatch * s.cols));
+      for (float& v : x) v = rng.uniform(-1.0f, 1.0f);
+      std::vector<float> ref(static_cast<std::size_t>(kBatch * s.rows));
+      matmul(ctx, x.data(), kBatch, host, nullptr, ref.data());
+      const std::string what = std::string(dtype_name(dtype)) + " [" + std::to_string(s.rows) + "][" +
+                               std::to_string(s.cols) + "] pad " + std::to_string(pad);
+      for (int batch = 1; batch <= kBatch; ++batch) {
+        std::vector<float> y(ref.size(), std::nanf(""));
+        gemv_on_host(packed, x.data(), batch, y.data());
+        worst = std::max(worst, test::expect_gemv_matches(y, ref, batch, s.rows, what.c_str()));
+      }
+    }
+  }
+  test::print_gemv_error("kernel code on the CPU", dtype, worst);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllFormats, GemvEmulation,
+                         ::testing::Values(DType::F16, DType::BF16, DType::I8_CH, DType::F8_E4M3_CH, DType::Q8_0,
+                                           DType::Q4_0, DType::I4S_G32, DType::I4S_G64, DType::I4S_G128, DType::NF4,
+                                           DType::Q4_K),
+                         [](const ::testing::TestParamInfo<DType>& info) {
+                           return std::string(dtype_name(info.param));
+                         });
+
+TEST(GemvEmulationErrors, BadInputIsAnError) {
+  std::vector<std::uint8_t> bytes(4 * 64 * 2);
+  EXPECT_THROW(pack_for_gpu(WeightRef{DType::Q6_K, 1, 256, bytes.data(), 210}), Error);
+  EXPECT_THROW(pack_for_gpu(WeightRef{DType::F16, 2, 12, bytes.data(), 24}), Error);
+  EXPECT_THROW(pack_for_gpu(WeightRef{DType::F16, 2, 64, bytes.data(), 100}), Error);
+  const PackedGpuWeight w = pack_for_gpu(WeightRef{DType::F16, 4, 64, bytes.data(), 128});
+  std::vector<float> x(9 * 64), y(9 * 4);
+  EXPECT_THROW(gemv_on_host(w, x.data(), 0, y.data()), Error);
+  EXPECT_THROW(gemv_on_host(w, x.data(), 9, y.data()), Error);
+}
+
+}  // namespace
+}  // namespace eaq::kernels::cuda
+
+#endif  // EAQ_HAVE_CUDA

@@ -1,0 +1,70 @@
+// Shapes and the comparison shared by the GEMV tests (gemv_cuda_test.cpp on a GPU,
+// gemv_emulation_test.cpp on the CPU): per dtype, cols a multiple of its block and of 8, chosen to
+// leave a partial last kernel step (256/512/1024 weights for 16/8/4-bit codes), and rows that are
+// not a multiple of the rows per warp or block.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <cstdint>
+#include <cstdio>
+#include <vector>
+
+#include "core/dtype.h"
+
+namespace eaq::kernels::test {
+
+struct GemvShape {
+  std::int64_t rows, cols;
+};
+
+inline std::vector<GemvShape> gemv_shapes_for(DType dtype) {
+  switch (dtype) {
+    case DType::F16:
+    case DType::BF16: return {{1, 8}, {7, 264}, {33, 520}, {130, 4104}};
+    case DType::I8_CH:
+    case DType::F8_E4M3_CH: return {{1, 8}, {5, 520}, {33, 1032}, {67, 2056}};
+    case DType::Q8_0: return {{1, 32}, {5, 544}, {33, 1056}};
+    case DType::I4S_G128: return {{1, 128}, {9, 1152}, {67, 2176}};
+    case DType::I4S_G64:
+    case DType::NF4: return {{1, 64}, {9, 1088}, {35, 2112}};
+    case DType::Q4_K: return {{1, 256}, {9, 1280}, {35, 2304}};
+    default: return {{1, 32}, {9, 1056}, {35, 2080}};  // i4s_g32, q4_0
+  }
+}
+
+// Expects y[0 .. batch*rows) finite and within 1e-4 * max |ref| of ref (the CPU kernels::matmul of
+// the same packed weight), and y[batch*rows ..) untouched (NaN-poisoned by the caller). Returns
+// max |y - ref| / max |ref|.
+inline double expect_gemv_matches(const std::vector<float>& y, const std::vector<float>& ref, int batch,
+                                std::int64_t rows, const char* what) {
+  double max_ref = 0, max_err = 0;
+  for (std::int64_t i = 0; i < batch * rows; ++i) {
+    if (!std::isfinite(y[i])) {
+      ADD_FAILURE() << what << " batch " << batch << ": output " << i << " not written";
+      return INFINITY;
+    }
+    max_ref = std::max(max_ref, std::abs(static_cast<double>(ref[i])));
+    max_err = std::max(max_err, std::abs(static_cast<double>(y[i]) - ref[i]));
+  }
+  for (std::size_t i = static_cast<std::size_t>(batch * rows); i < y.size(); ++i) {
+    if (!std::isnan(y[i])) {
+      ADD_FAILURE() << what << " batch " << batch << ": output " << i << " past the batch written";
+      return INFINITY;
+    }
+  }
+  EXPECT_LT(max_err, 1e-4 * max_ref) << what << " batch " << batch << ": max |gemv - cpu matmul| " << max_err
+                                     << ", max |cpu| " << max_ref;
+  return max_err / max_ref;
+}
+
+// Prints the worst ratio of a format's test (the figure the 1e-4 bar is checked against).
+inline void print_gemv_error(const char* source, DType dtype, double worst) {
+  std::printf("[%s] %s: max |gemv - cpu matmul| / max |cpu matmul| = %.2e over all shapes, batch 1..8\n", source,
+              std::string(dtype_name(dtype)).c_str(), worst);
+}
+
+}  // namespace eaq::kernels::test
