@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The main job on the embedded default model (SmolLM2-135M-Instruct Q4_1): what it is, and a chat
-# answer with its speed. (eaq bench will replace this once it lands.)
+# The main job on the embedded default model (SmolLM2-135M-Instruct Q4_1): what the model is, then
+# `eaq bench` with no arguments — every precision the CPU runs, speed × energy × quality in one
+# table (quick profile, about two minutes on a 2-core machine; docs/bench.md).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 EAQ="$ROOT/build/eaq"
@@ -9,4 +10,4 @@ MODEL="$ROOT/models/SmolLM2-135M-Instruct.Q4_1.gguf"
 [ -f "$MODEL" ] || { echo "main_job: $MODEL is missing: run scripts/fetch_models.sh" >&2; exit 1; }
 "$EAQ" info "$MODEL"
 echo
-"$EAQ" generate "$MODEL" --chat -p "What is the capital of France? Answer in one sentence." -n 64
+"$EAQ" bench
