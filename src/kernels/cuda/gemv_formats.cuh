@@ -73,7 +73,7 @@ EAQ_HD uint4 load_stream16(const void* p) {
 template <class T>
 EAQ_HD T load_ro(const T* p) {
 #ifdef __CUDA_ARCH__
-  return load_ro(p);
+  return __ldg(p);
 #else
   return *p;
 #endif
