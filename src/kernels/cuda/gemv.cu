@@ -2,6 +2,8 @@
 // instantiated in gemv_<format>.cu). Host-side checks only; no allocation, no sync.
 #include <cuda_runtime.h>
 
+#include <cstdint>
+
 #include "kernels/cuda/cuda_gemv.h"
 #include "kernels/cuda/gemv_launch.cuh"
 #include "kernels/cuda/gpu_weight.h"
@@ -17,6 +19,10 @@ void gemv(const GpuWeight& w, const float* x, int batch, float* y, cudaStream_t 
   if (w.codes == nullptr) {
     fail_streamed("gemv: the ", dtype_name(w.dtype), " weight [", w.rows, "][", w.cols,
                   "] is not on the GPU (upload_weight first)");
+  }
+  if (reinterpret_cast<std::uintptr_t>(x) % 16 != 0) {
+    fail_streamed("gemv on a ", dtype_name(w.dtype), " weight [", w.rows, "][", w.cols, "]: the activations x must ",
+                  "be 16-byte aligned (the kernel reads them as float4); cudaMalloc'd buffers are");
   }
   const GemvArgs a = make_gemv_args(w.codes, w.code_row_bytes, w.scales, w.scale_row_bytes, w.rows, w.cols,
                                     w.cols_padded, gemv_chunk_elems(w.dtype), x, y);

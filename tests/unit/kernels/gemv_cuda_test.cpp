@@ -102,12 +102,14 @@ TEST(GemvCudaErrors, ShortRowStrideIsAnError) {
 }
 
 TEST(GemvCudaErrors, BatchOutside1To8IsAnError) {
-  GpuWeight w;  // never uploaded: the batch is checked first, then the missing upload
+  GpuWeight w;  // never uploaded: the batch is checked first, then the missing upload, then x alignment
   w.rows = 4;
   w.cols = 64;
   EXPECT_THROW(gemv(w, nullptr, 0, nullptr, nullptr), Error);
   EXPECT_THROW(gemv(w, nullptr, kMaxGemvBatch + 1, nullptr, nullptr), Error);
   EXPECT_THROW(gemv(w, nullptr, 1, nullptr, nullptr), Error);
+  w.codes = reinterpret_cast<void*>(std::uintptr_t{256});  // checked on the host only, never read
+  EXPECT_THROW(gemv(w, reinterpret_cast<const float*>(std::uintptr_t{260}), 1, nullptr, nullptr), Error);
 }
 
 }  // namespace
