@@ -1,14 +1,14 @@
 // The GPU weight formats of the decode GEMV: how a lane's 16-byte code chunk maps to positions of
-// the row, where its scales are, and how four weights ("piece" p of the chunk) decode to floats.
-// The layouts are written by gpu_weight.cu (upload_weight); this file and that one must agree.
+// the row, where the scales are, and how four weights ("piece" p of the chunk) decode to floats.
+// The layouts are written by gpu_weight.cu (pack_for_gpu); this file and that one must agree.
 //
-// Two position maps (S = 32 * kElems weights per super-chunk, one 16-byte chunk per lane):
-//  - permuted (formats with no group scale: f16, bf16, and the per-row int8 / fp8): piece p of lane
-//    l holds positions s*S + p*128 + 4l .. +3, so the warp's float4 activation loads are contiguous;
-//  - natural (group-scaled formats): lane l's chunk is positions s*S + l*kElems .. +kElems-1, one
-//    scale group per chunk. 4-bit chunks keep the q4_0 nibble order of the host formats: byte j holds
-//    element j (low nibble) and j + 16 (high), so piece p < 4 is the low nibbles of word p and piece
-//    p >= 4 the high nibbles of word p - 4.
+// One position map for every format (S = 32 * kElems weights per super-chunk, one 16-byte chunk per
+// lane, kElems = 8 / 16 / 32 for 16- / 8- / 4-bit codes): piece p of lane l holds positions
+// s*S + p*128 + 4l .. +3, so each float4 activation load of the warp reads 512 contiguous bytes.
+// Byte order inside a chunk: 16-bit codes: piece p = words 2p, 2p+1; 8-bit: piece p = word p; 4-bit:
+// piece p < 4 = the low nibbles of word p, piece p >= 4 = the high nibbles of word p - 4. Group
+// scales stay in row order ([rows][cols_padded / G]); a piece's four weights share one group (G is a
+// multiple of 32), found from the piece's position.
 //
 // Nibbles and bytes become floats without conversion instructions: a byte placed under the exponent
 // of 2^23 (0x4B000000 | byte) is the float 2^23 + byte, and one subtraction gives the integer.
@@ -123,21 +123,20 @@ inline constexpr float kMagic = 8388608.0f;  // 2^23
 
 struct FmtF16 {
   static constexpr int kElems = 8;
-  static constexpr bool kPermuted = true;
-  static constexpr bool kChunkScale = false;
+  static constexpr bool kGroupScale = false;
   static constexpr bool kUsesLut = false;
   using Meta = NoMeta;
   EAQ_HD static uint4 load_codes(const GemvArgs& a, std::int64_t row, std::int64_t chunk) {
     return load_stream16(a.codes + row * a.code_row_bytes + chunk * 16);
   }
-  EAQ_HD static Meta load_meta(const GemvArgs&, std::int64_t, std::int64_t) { return {}; }
+  EAQ_HD static Meta load_meta(const GemvArgs&, std::int64_t, std::int64_t /*pos*/) { return {}; }
   EAQ_HD static float4 decode(const uint4& q, int p, const Meta&, const float*) {
     const std::uint32_t w0 = word_of(q, 2 * p), w1 = word_of(q, 2 * p + 1);
     const float2 lo = __half22float2(half2_of(w0));
     const float2 hi = __half22float2(half2_of(w1));
     return make_float4(lo.x, lo.y, hi.x, hi.y);
   }
-  EAQ_HD static float chunk_scale(const Meta&) { return 1.0f; }
+  EAQ_HD static float group_scale(const Meta&) { return 1.0f; }
   EAQ_HD static float row_scale(const GemvArgs&, std::int64_t) { return 1.0f; }
 };
 
@@ -172,26 +171,25 @@ struct FmtF8Row : FmtI8Row {
   }
 };
 
-// --- group-scaled formats (natural order, one group scale per chunk) ------------------------------
+// --- group-scaled formats (one scale per piece, looked up by the piece's position) ----------------
 
 // q8_0: value = code * d, d f16 per 32 weights (scales: f16 [rows][cols_padded / 32]).
 struct FmtQ8_0 {
   static constexpr int kElems = 16;
-  static constexpr bool kPermuted = false;
-  static constexpr bool kChunkScale = true;
+  static constexpr bool kGroupScale = true;
   static constexpr bool kUsesLut = false;
   using Meta = float;
   EAQ_HD static uint4 load_codes(const GemvArgs& a, std::int64_t row, std::int64_t chunk) {
     return load_stream16(a.codes + row * a.code_row_bytes + chunk * 16);
   }
-  EAQ_HD static Meta load_meta(const GemvArgs& a, std::int64_t row, std::int64_t chunk) {
+  EAQ_HD static Meta load_meta(const GemvArgs& a, std::int64_t row, std::int64_t pos) {
     const auto* s = reinterpret_cast<const __half*>(a.scales + row * a.scale_row_bytes);
-    return __half2float(load_ro(s + chunk / 2));
+    return __half2float(load_ro(s + pos / 32));
   }
   EAQ_HD static float4 decode(const uint4& q, int p, const Meta&, const float*) {
     return bytes_minus(word_of(q, p) ^ 0x80808080u, kMagic + 128.0f);
   }
-  EAQ_HD static float chunk_scale(const Meta& m) { return m; }
+  EAQ_HD static float group_scale(const Meta& m) { return m; }
   EAQ_HD static float row_scale(const GemvArgs&, std::int64_t) { return 1.0f; }
 };
 
@@ -200,9 +198,9 @@ struct FmtQ8_0 {
 template <int G>
 struct FmtI4S : FmtQ8_0 {
   static constexpr int kElems = 32;
-  EAQ_HD static Meta load_meta(const GemvArgs& a, std::int64_t row, std::int64_t chunk) {
+  EAQ_HD static Meta load_meta(const GemvArgs& a, std::int64_t row, std::int64_t pos) {
     const auto* s = reinterpret_cast<const __half*>(a.scales + row * a.scale_row_bytes);
-    return __half2float(load_ro(s + chunk / (G / 32)));
+    return __half2float(load_ro(s + pos / G));
   }
   EAQ_HD static float4 decode(const uint4& q, int p, const Meta&, const float*) {
     return bytes_minus(nibbles_of_piece(q, p), kMagic + 8.0f);
@@ -213,9 +211,9 @@ struct FmtI4S : FmtQ8_0 {
 struct FmtNf4 : FmtQ8_0 {
   static constexpr int kElems = 32;
   static constexpr bool kUsesLut = true;
-  EAQ_HD static Meta load_meta(const GemvArgs& a, std::int64_t row, std::int64_t chunk) {
+  EAQ_HD static Meta load_meta(const GemvArgs& a, std::int64_t row, std::int64_t pos) {
     const auto* s = reinterpret_cast<const float*>(a.scales + row * a.scale_row_bytes);
-    return load_ro(s + chunk / 2);
+    return load_ro(s + pos / kQKNf4);
   }
   EAQ_HD static float4 decode(const uint4& q, int p, const Meta&, const float* lut) {
     const std::uint32_t n = nibbles_of_piece(q, p);
@@ -223,20 +221,20 @@ struct FmtNf4 : FmtQ8_0 {
   }
 };
 
-// q4_K repacked: codes in q4_0 nibble order per 32-weight chunk; scales row = [cols_padded / 256]
+// q4_K repacked: codes as every 4-bit format above; scales row = [cols_padded / 256]
 // (d, dmin) f16 pairs, then [cols_padded / 32] uint16 (6-bit scale | 6-bit min << 8) per sub-block.
 // value = (d * scale) * q - dmin * min.
 struct FmtQ4K : FmtQ8_0 {
   static constexpr int kElems = 32;
-  static constexpr bool kChunkScale = false;
+  static constexpr bool kGroupScale = false;
   struct Meta {
     float scale;
     float min;
   };
-  EAQ_HD static Meta load_meta(const GemvArgs& a, std::int64_t row, std::int64_t chunk) {
+  EAQ_HD static Meta load_meta(const GemvArgs& a, std::int64_t row, std::int64_t pos) {
     const std::uint8_t* base = a.scales + row * a.scale_row_bytes;
-    const __half2 dm = load_ro(reinterpret_cast<const __half2*>(base) + chunk / 8);
-    const std::uint16_t sm = load_ro(reinterpret_cast<const unsigned short*>(base + a.n_super * 16) + chunk);
+    const __half2 dm = load_ro(reinterpret_cast<const __half2*>(base) + pos / 256);
+    const std::uint16_t sm = load_ro(reinterpret_cast<const unsigned short*>(base + a.n_super * 16) + pos / 32);
     const float2 d = __half22float2(dm);
     return {d.x * static_cast<float>(sm & 0xFF), d.y * static_cast<float>(sm >> 8)};
   }
@@ -247,7 +245,7 @@ struct FmtQ4K : FmtQ8_0 {
                        fmaf(magic_byte(n, 2) - kMagic, m.scale, -m.min),
                        fmaf(magic_byte(n, 3) - kMagic, m.scale, -m.min));
   }
-  EAQ_HD static float chunk_scale(const Meta&) { return 1.0f; }
+  EAQ_HD static float group_scale(const Meta&) { return 1.0f; }
 };
 
 // Calls fn(Fmt{}) with the GPU format of `dtype`; false when the GEMV does not take the dtype.

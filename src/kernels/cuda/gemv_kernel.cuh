@@ -5,9 +5,10 @@
 // whole row length; lane l reads the 16-byte code chunk l of each 32-chunk "super-chunk" of its R
 // rows (512 contiguous bytes per row per step: coalesced 16-byte loads), the next super-chunk's codes
 // already in flight while the current one is computed. Codes are decoded four weights at a time
-// ("pieces") against a float4 of each activation row; partial sums per chunk are scaled by the
-// chunk's group scale, kept in f32, and the warp's 32 partial sums are combined by shuffles. Rows
-// past the end reuse the last row's addresses (valid memory) and write nothing.
+// ("pieces", laid out so the warp's float4 activation loads are contiguous) against a float4 of each
+// activation row; a piece's dot product is scaled by its group's scale, sums stay f32, and the warp's
+// 32 partial sums are combined by shuffles. Rows past the end reuse the last row's addresses (valid
+// memory) and write nothing.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -34,21 +35,13 @@ EAQ_HD float dot4_add(const float4& w, const float4& x, float t) {
 }
 
 template <class F, int B, int R, bool kGuarded>
-EAQ_HD void gemv_step(const GemvArgs& a, std::int64_t s, int lane, const uint4 (&q)[R],
-                                          const typename F::Meta (&m)[R], const float* lut,
-                                          float (&acc)[R][B]) {
+EAQ_HD void gemv_step(const GemvArgs& a, std::int64_t s, int lane, const std::int64_t (&row)[R],
+                      const uint4 (&q)[R], const float* lut, float (&acc)[R][B]) {
   constexpr int kPieces = F::kElems / 4;
   constexpr std::int64_t kSuper = 32 * F::kElems;
-  float part[R][B];
-  if constexpr (F::kChunkScale) {
-EAQ_UNROLL
-    for (int r = 0; r < R; ++r)
-EAQ_UNROLL
-      for (int b = 0; b < B; ++b) part[r][b] = 0.0f;
-  }
 EAQ_UNROLL
   for (int p = 0; p < kPieces; ++p) {
-    const std::int64_t pos = s * kSuper + (F::kPermuted ? p * 128 + lane * 4 : lane * F::kElems + p * 4);
+    const std::int64_t pos = s * kSuper + p * 128 + lane * 4;
     float4 xv[B];
 EAQ_UNROLL
     for (int b = 0; b < B; ++b) {
@@ -60,23 +53,16 @@ EAQ_UNROLL
     }
 EAQ_UNROLL
     for (int r = 0; r < R; ++r) {
-      const float4 w = F::decode(q[r], p, m[r], lut);
+      const typename F::Meta m = F::load_meta(a, row[r], pos);
+      const float4 w = F::decode(q[r], p, m, lut);
+      if constexpr (F::kGroupScale) {
+        const float sc = F::group_scale(m);
 EAQ_UNROLL
-      for (int b = 0; b < B; ++b) {
-        if constexpr (F::kChunkScale) {
-          part[r][b] = dot4_add(w, xv[b], part[r][b]);
-        } else {
-          acc[r][b] = dot4_add(w, xv[b], acc[r][b]);
-        }
+        for (int b = 0; b < B; ++b) acc[r][b] = fmaf(sc, dot4_add(w, xv[b], 0.0f), acc[r][b]);
+      } else {
+EAQ_UNROLL
+        for (int b = 0; b < B; ++b) acc[r][b] = dot4_add(w, xv[b], acc[r][b]);
       }
-    }
-  }
-  if constexpr (F::kChunkScale) {
-EAQ_UNROLL
-    for (int r = 0; r < R; ++r) {
-      const float sc = F::chunk_scale(m[r]);
-EAQ_UNROLL
-      for (int b = 0; b < B; ++b) acc[r][b] = fmaf(sc, part[r][b], acc[r][b]);
     }
   }
 }
@@ -99,33 +85,22 @@ EAQ_UNROLL
   const std::int64_t n_super = a.n_super;
   const std::int64_t n_full = a.cols / (32 * F::kElems);
   uint4 q[R];
-  typename F::Meta m[R];
 EAQ_UNROLL
-  for (int r = 0; r < R; ++r) {
-    q[r] = F::load_codes(a, row[r], lane);
-    m[r] = F::load_meta(a, row[r], lane);
-  }
+  for (int r = 0; r < R; ++r) q[r] = F::load_codes(a, row[r], lane);
   for (std::int64_t s = 0; s < n_super; ++s) {
     // The next super-chunk's codes are in flight while this one computes (the last step reloads
     // its own chunk instead of branching: one 16-byte L2 hit per lane and row per call).
     const std::int64_t next = (s + 1 < n_super ? s + 1 : s) * 32 + lane;
     uint4 qn[R];
-    typename F::Meta mn[R];
 EAQ_UNROLL
-    for (int r = 0; r < R; ++r) {
-      qn[r] = F::load_codes(a, row[r], next);
-      mn[r] = F::load_meta(a, row[r], next);
-    }
+    for (int r = 0; r < R; ++r) qn[r] = F::load_codes(a, row[r], next);
     if (s < n_full) {
-      gemv_step<F, B, R, false>(a, s, lane, q, m, lut, acc);
+      gemv_step<F, B, R, false>(a, s, lane, row, q, lut, acc);
     } else {
-      gemv_step<F, B, R, true>(a, s, lane, q, m, lut, acc);
+      gemv_step<F, B, R, true>(a, s, lane, row, q, lut, acc);
     }
 EAQ_UNROLL
-    for (int r = 0; r < R; ++r) {
-      q[r] = qn[r];
-      m[r] = mn[r];
-    }
+    for (int r = 0; r < R; ++r) q[r] = qn[r];
   }
 }
 

@@ -1,8 +1,8 @@
 // upload_weight / free_weight: a host weight in its packed eaq format → the GPU layout that the decode
 // GEMV reads (gemv_formats.cuh describes each layout; the two files must agree). Values are never
-// changed: f16/bf16/int8/fp8/4-bit codes are copied bit for bit (reordered), scales are copied or
-// unpacked (q4_K's 6-bit scales to bytes), and the row is zero-padded to a whole super-chunk (zero
-// codes and zero scales decode to 0).
+// changed: f16/bf16/int8/fp8/4-bit codes are copied bit for bit (reordered into the kernel's pieces),
+// scales are copied or unpacked (q4_K's 6-bit scales to bytes), and the row is zero-padded to a
+// whole super-chunk (zero codes and zero scales decode to 0).
 #include <cuda_runtime.h>
 
 #include <cstring>
@@ -38,12 +38,26 @@ void* device_alloc(std::size_t bytes, const WeightRef& w, const char* part) {
   return p;
 }
 
-// f16/bf16 (2-byte) and per-row int8/fp8 (1-byte, f32 row header) codes, permuted so that piece p of
-// lane l in super-chunk s holds positions s*S + p*128 + 4l .. +3 (S = 32 * elems).
-PackedGpuWeight repack_permuted(const WeightRef& w, int elem_bytes, bool row_header, std::int64_t cols_padded) {
+// Byte offset in a GPU code row of the piece holding positions pos .. pos + 3 (pos % 4 == 0), and
+// for 4-bit codes whether the piece is in the high nibbles (gemv_formats.cuh: piece p of lane l of
+// super-chunk s holds positions s*S + p*128 + 4l .. +3; 16-bit piece p = bytes 8p..8p+7, 8-bit piece
+// p = bytes 4p..4p+3, 4-bit piece p = nibbles of bytes 4(p%4)..+3, high for p >= 4).
+struct PieceSlot {
+  std::size_t byte;
+  bool high;
+};
+PieceSlot piece_slot(std::int64_t pos, int bits) {
+  const std::int64_t super = 32 * (128 / bits);
+  const std::int64_t s = pos / super, in = pos % super;
+  const std::int64_t piece = in / 128, lane = (in % 128) / 4;
+  const std::size_t chunk = static_cast<std::size_t>(s * 512 + lane * 16);
+  if (bits == 4) return {chunk + static_cast<std::size_t>(4 * (piece % 4)), piece >= 4};
+  return {chunk + static_cast<std::size_t>(piece * 4 * (bits / 8)), false};
+}
+
+// f16/bf16 (2-byte) and per-row int8/fp8 (1-byte, f32 row header) codes, copied piece by piece.
+PackedGpuWeight repack_plain(const WeightRef& w, int elem_bytes, bool row_header, std::int64_t cols_padded) {
   PackedGpuWeight out;
-  const int elems = 16 / elem_bytes;
-  const std::int64_t super = 32 * elems;
   out.code_row_bytes = static_cast<std::size_t>(cols_padded) * elem_bytes;
   out.codes.assign(out.code_row_bytes * static_cast<std::size_t>(w.rows), 0);
   if (row_header) out.scales.assign(static_cast<std::size_t>(w.rows) * 4, 0);
@@ -56,25 +70,23 @@ PackedGpuWeight repack_permuted(const WeightRef& w, int elem_bytes, bool row_hea
     }
     std::uint8_t* dst = out.codes.data() + static_cast<std::size_t>(r) * out.code_row_bytes;
     for (std::int64_t pos = 0; pos < w.cols; pos += 4) {  // cols % 8 == 0 (checked)
-      const std::int64_t s = pos / super, in = pos % super;
-      const std::int64_t piece = in / 128, lane = (in % 128) / 4;
-      const std::size_t at = static_cast<std::size_t>(s * 512 + lane * 16 + piece * 4 * elem_bytes);
-      std::memcpy(dst + at, src + pos * elem_bytes, static_cast<std::size_t>(4 * elem_bytes));
+      const PieceSlot slot = piece_slot(pos, 8 * elem_bytes);
+      std::memcpy(dst + slot.byte, src + pos * elem_bytes, static_cast<std::size_t>(4 * elem_bytes));
     }
   }
   return out;
 }
 
-// Blocks of `block` weights with one scale field and `block / per_code_byte` code bytes: codes are
-// concatenated (natural order), scales copied into [rows][cols_padded / block] of `scale_bytes` each.
-PackedGpuWeight repack_blocks(const WeightRef& w, std::int64_t cols_padded, int block, std::size_t block_bytes,
-                         std::size_t scale_offset, std::size_t scale_bytes, std::size_t codes_offset,
-                         std::size_t code_bytes) {
+// Block formats: codes of `bits` (8 or 4) per weight read by code_of(row bytes, position) into the
+// piece layout; each block's scale field (scale_bytes at scale_offset) copied to
+// [rows][cols_padded / block]. Padding stays zero (zero scale: the value 0 whatever the code).
+template <class CodeOf>
+PackedGpuWeight repack_blocks(const WeightRef& w, std::int64_t cols_padded, int bits, int block,
+                              std::size_t scale_offset, std::size_t scale_bytes, CodeOf code_of) {
   PackedGpuWeight out;
-  const std::size_t blocks_padded = static_cast<std::size_t>(cols_padded / block);
-  const std::size_t blocks = static_cast<std::size_t>(w.cols / block);
-  out.code_row_bytes = blocks_padded * code_bytes;
-  out.scale_row_bytes = blocks_padded * scale_bytes;
+  const std::size_t block_bytes = traits(w.dtype).block_bytes;
+  out.code_row_bytes = static_cast<std::size_t>(cols_padded) * bits / 8;
+  out.scale_row_bytes = static_cast<std::size_t>(cols_padded / block) * scale_bytes;
   out.codes.assign(out.code_row_bytes * static_cast<std::size_t>(w.rows), 0);
   out.scales.assign(out.scale_row_bytes * static_cast<std::size_t>(w.rows), 0);
   const auto* base = static_cast<const std::uint8_t*>(w.data);
@@ -82,34 +94,58 @@ PackedGpuWeight repack_blocks(const WeightRef& w, std::int64_t cols_padded, int 
     const std::uint8_t* src = base + static_cast<std::size_t>(r) * w.row_stride_bytes;
     std::uint8_t* codes = out.codes.data() + static_cast<std::size_t>(r) * out.code_row_bytes;
     std::uint8_t* scales = out.scales.data() + static_cast<std::size_t>(r) * out.scale_row_bytes;
-    for (std::size_t b = 0; b < blocks; ++b) {
-      const std::uint8_t* blk = src + b * block_bytes;
-      std::memcpy(scales + b * scale_bytes, blk + scale_offset, scale_bytes);
-      std::memcpy(codes + b * code_bytes, blk + codes_offset, code_bytes);
+    for (std::int64_t b = 0; b < w.cols / block; ++b) {
+      std::memcpy(scales + b * scale_bytes, src + b * block_bytes + scale_offset, scale_bytes);
+    }
+    for (std::int64_t pos = 0; pos < w.cols; pos += 4) {
+      const PieceSlot slot = piece_slot(pos, bits);
+      for (int i = 0; i < 4; ++i) {
+        const std::uint8_t c = code_of(src, pos + i);
+        if (bits == 8) {
+          codes[slot.byte + i] = c;
+        } else {
+          codes[slot.byte + i] |= static_cast<std::uint8_t>(slot.high ? c << 4 : c);
+        }
+      }
     }
   }
   return out;
 }
 
-// q4_K: codes to q4_0 nibble order per 32-weight chunk; scales row = (d, dmin) per super-block, then
+// The 4-bit code of weight e of a row of blocks of g weights whose codes start at qs_offset and
+// follow the q4_0 order (core/eaq_quant_blocks.h: per 32 weights, byte j = weight j low nibble and
+// weight j + 16 high nibble): i4s, q4_0, nf4.
+std::uint8_t nibble_q4_0_order(const std::uint8_t* row, std::int64_t e, int g, std::size_t block_bytes,
+                               std::size_t qs_offset) {
+  const std::uint8_t* qs = row + static_cast<std::size_t>(e / g) * block_bytes + qs_offset;
+  const int j = static_cast<int>(e % g), t = j % 32;
+  const std::uint8_t byte = qs[(j / 32) * 16 + t % 16];
+  return t < 16 ? byte & 0x0f : byte >> 4;
+}
+
+// q4_K: codes as every 4-bit format; scales row = (d, dmin) f16 per super-block, then
 // (scale | min << 8) per 32-weight sub-block (the 6-bit values unpacked as ggml's get_scale_min_k4).
 PackedGpuWeight repack_q4_k(const WeightRef& w, std::int64_t cols_padded) {
-  PackedGpuWeight out;
+  // ggml's q4_K codes: 64-weight piece i = qs[32i .. 32i+31], low nibbles weights 64i + t, high
+  // nibbles weights 64i + 32 + t.
+  PackedGpuWeight out = repack_blocks(w, cols_padded, 4, kQK_K, 0, 0, [](const std::uint8_t* row, std::int64_t e) {
+    const std::uint8_t* qs = row + static_cast<std::size_t>(e / kQK_K) * sizeof(block_q4_K) + offsetof(block_q4_K, qs);
+    const int t = static_cast<int>(e % kQK_K), u = t % 64;
+    const std::uint8_t byte = qs[32 * (t / 64) + u % 32];
+    return static_cast<std::uint8_t>(u < 32 ? byte & 0x0f : byte >> 4);
+  });
   const std::size_t supers_padded = static_cast<std::size_t>(cols_padded / kQK_K);
   const std::size_t supers = static_cast<std::size_t>(w.cols / kQK_K);
-  out.code_row_bytes = supers_padded * (kQK_K / 2);
   out.scale_row_bytes = supers_padded * 4 + supers_padded * 8 * 2;
-  out.codes.assign(out.code_row_bytes * static_cast<std::size_t>(w.rows), 0);
   out.scales.assign(out.scale_row_bytes * static_cast<std::size_t>(w.rows), 0);
   const auto* base = static_cast<const std::uint8_t*>(w.data);
   for (std::int64_t r = 0; r < w.rows; ++r) {
-    const auto* blocks = reinterpret_cast<const block_q4_K*>(base + static_cast<std::size_t>(r) * w.row_stride_bytes);
-    std::uint8_t* codes = out.codes.data() + static_cast<std::size_t>(r) * out.code_row_bytes;
+    const std::uint8_t* src = base + static_cast<std::size_t>(r) * w.row_stride_bytes;
     std::uint8_t* dm = out.scales.data() + static_cast<std::size_t>(r) * out.scale_row_bytes;
     std::uint8_t* sm = dm + supers_padded * 4;
     for (std::size_t b = 0; b < supers; ++b) {
       block_q4_K blk;
-      std::memcpy(&blk, blocks + b, sizeof blk);  // the row stride need not keep blocks aligned
+      std::memcpy(&blk, src + b * sizeof(block_q4_K), sizeof blk);  // the row stride need not align blocks
       std::memcpy(dm + b * 4, &blk.d, 2);
       std::memcpy(dm + b * 4 + 2, &blk.dmin, 2);
       for (int j = 0; j < 8; ++j) {
@@ -125,20 +161,16 @@ PackedGpuWeight repack_q4_k(const WeightRef& w, std::int64_t cols_padded) {
         const std::uint16_t packed = static_cast<std::uint16_t>(sc | (mn << 8));
         std::memcpy(sm + (b * 8 + j) * 2, &packed, 2);
       }
-      // ggml: 64-weight piece i = qs[32i..32i+31]; its low nibbles are weights 64i + t, its high
-      // nibbles 64i + 32 + t. q4_0 order per 32-chunk: byte t = weight t (low) | weight t + 16 (high).
-      for (int i = 0; i < 4; ++i) {
-        const std::uint8_t* qs = blk.qs + 32 * i;
-        std::uint8_t* lo_chunk = codes + b * 128 + (2 * i) * 16;
-        std::uint8_t* hi_chunk = lo_chunk + 16;
-        for (int t = 0; t < 16; ++t) {
-          lo_chunk[t] = static_cast<std::uint8_t>((qs[t] & 0x0f) | ((qs[t + 16] & 0x0f) << 4));
-          hi_chunk[t] = static_cast<std::uint8_t>((qs[t] >> 4) | (qs[t + 16] & 0xf0));
-        }
-      }
     }
   }
   return out;
+}
+
+template <int G>
+PackedGpuWeight repack_i4s(const WeightRef& w, std::int64_t cols_padded) {
+  return repack_blocks(w, cols_padded, 4, G, offsetof(block_i4s<G>, d), 2, [](const std::uint8_t* row, std::int64_t e) {
+    return nibble_q4_0_order(row, e, G, sizeof(block_i4s<G>), offsetof(block_i4s<G>, qs));
+  });
 }
 
 }  // namespace
@@ -184,29 +216,30 @@ PackedGpuWeight pack_for_gpu(const WeightRef& host) {
   PackedGpuWeight layout;
   switch (host.dtype) {
     case DType::F16:
-    case DType::BF16: layout = repack_permuted(host, 2, false, cols_padded); break;
+    case DType::BF16: layout = repack_plain(host, 2, false, cols_padded); break;
     case DType::I8_CH:
-    case DType::F8_E4M3_CH: layout = repack_permuted(host, 1, true, cols_padded); break;
+    case DType::F8_E4M3_CH: layout = repack_plain(host, 1, true, cols_padded); break;
     case DType::Q8_0:
-      layout = repack_blocks(host, cols_padded, kQK8_0, sizeof(block_q8_0), offsetof(block_q8_0, d), 2,
-                             offsetof(block_q8_0, qs), kQK8_0);
+      layout = repack_blocks(host, cols_padded, 8, kQK8_0, offsetof(block_q8_0, d), 2,
+                             [](const std::uint8_t* row, std::int64_t e) {
+                               return row[static_cast<std::size_t>(e / kQK8_0) * sizeof(block_q8_0) +
+                                          offsetof(block_q8_0, qs) + static_cast<std::size_t>(e % kQK8_0)];
+                             });
       break;
     case DType::Q4_0:
-      layout = repack_blocks(host, cols_padded, kQK4_0, sizeof(block_q4_0), offsetof(block_q4_0, d), 2,
-                             offsetof(block_q4_0, qs), kQK4_0 / 2);
+      layout = repack_blocks(host, cols_padded, 4, kQK4_0, offsetof(block_q4_0, d), 2,
+                             [](const std::uint8_t* row, std::int64_t e) {
+                               return nibble_q4_0_order(row, e, kQK4_0, sizeof(block_q4_0), offsetof(block_q4_0, qs));
+                             });
       break;
-    case DType::I4S_G32:
-      layout = repack_blocks(host, cols_padded, 32, sizeof(block_i4s<32>), 0, 2, offsetof(block_i4s<32>, qs), 16);
-      break;
-    case DType::I4S_G64:
-      layout = repack_blocks(host, cols_padded, 64, sizeof(block_i4s<64>), 0, 2, offsetof(block_i4s<64>, qs), 32);
-      break;
-    case DType::I4S_G128:
-      layout = repack_blocks(host, cols_padded, 128, sizeof(block_i4s<128>), 0, 2, offsetof(block_i4s<128>, qs), 64);
-      break;
+    case DType::I4S_G32: layout = repack_i4s<32>(host, cols_padded); break;
+    case DType::I4S_G64: layout = repack_i4s<64>(host, cols_padded); break;
+    case DType::I4S_G128: layout = repack_i4s<128>(host, cols_padded); break;
     case DType::NF4:
-      layout = repack_blocks(host, cols_padded, kQKNf4, sizeof(block_nf4), offsetof(block_nf4, absmax), 4,
-                             offsetof(block_nf4, qs), kQKNf4 / 2);
+      layout = repack_blocks(host, cols_padded, 4, kQKNf4, offsetof(block_nf4, absmax), 4,
+                             [](const std::uint8_t* row, std::int64_t e) {
+                               return nibble_q4_0_order(row, e, kQKNf4, sizeof(block_nf4), offsetof(block_nf4, qs));
+                             });
       break;
     case DType::Q4_K: layout = repack_q4_k(host, cols_padded); break;
     default: fail_streamed("internal error: gemv_chunk_elems and upload_weight disagree on ", dtype_name(host.dtype));
