@@ -1,6 +1,6 @@
 // `eaq eval MODEL --task LIST`: accuracy tasks (lm-evaluation-harness's prompts and metrics) on
 // one model, with per-task wall time, items/s and the energy each task used; per-item JSONL for
-// audit; a progress bar on stderr.
+// audit; a progress bar on stderr. The energy window around each task is experiment/metered_task.h.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -19,6 +19,7 @@
 #include "energy/meter_set.h"
 #include "eval/eval_runner.h"
 #include "eval/task_registry.h"
+#include "experiment/metered_task.h"
 
 namespace eaq::cli {
 
@@ -52,21 +53,16 @@ struct TaskEnergy {
   nlohmann::json window;
 };
 
-std::optional<TaskEnergy> task_energy(const energy::WindowResult& window) {
+std::optional<TaskEnergy> task_energy(const experiment::MeteredTaskResult& metered) {
+  if (!metered.energy || !metered.window) return std::nullopt;
+  const auto& m = *metered.energy;
   TaskEnergy e;
-  bool any = false;
-  for (const auto& r : window.readings) {
-    if (!r.in_total) continue;
-    any = true;
-    const std::string source(energy::to_string(r.source));
-    if (e.source.find(source) == std::string::npos) e.source += (e.source.empty() ? "" : "+") + source;
-    e.domains += (e.domains.empty() ? "" : ",") + r.domain;
-  }
-  if (!any) return std::nullopt;
-  e.energy_j = window.total_energy_j();
-  e.net_energy_j = window.total_net_energy_j();
-  e.has_idle_baseline = window.has_idle_baseline;
-  e.window = energy::to_json(window);
+  e.energy_j = m.energy_j;
+  e.net_energy_j = m.net_energy_j;
+  e.has_idle_baseline = m.has_idle_baseline;
+  e.source = m.source;
+  e.domains = m.domains;
+  e.window = energy::to_json(*metered.window);
   return e;
 }
 
@@ -243,10 +239,9 @@ void run_eval(const EvalFlags& flags) {
       };
     }
     TaskRow row;
-    std::optional<energy::EnergyWindow> window;
-    if (!meters.empty()) window.emplace(meters, task->name(), energy::DeviceSync{}, idle);
-    row.result = eval::run_task(engine, *task, callbacks);
-    if (window) row.energy = task_energy(window->end());
+    auto metered = experiment::run_task_metered(engine, *task, callbacks, meters, idle);
+    row.result = std::move(metered.result);
+    row.energy = task_energy(metered);
     for (const auto& path : task->source_files()) row.sources.push_back(path.string());
     rows.push_back(std::move(row));
   }
