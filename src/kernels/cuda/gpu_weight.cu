@@ -94,7 +94,7 @@ PackedGpuWeight repack_blocks(const WeightRef& w, std::int64_t cols_padded, int 
     const std::uint8_t* src = base + static_cast<std::size_t>(r) * w.row_stride_bytes;
     std::uint8_t* codes = out.codes.data() + static_cast<std::size_t>(r) * out.code_row_bytes;
     std::uint8_t* scales = out.scales.data() + static_cast<std::size_t>(r) * out.scale_row_bytes;
-    for (std::int64_t b = 0; b < w.cols / block; ++b) {
+    for (std::int64_t b = 0; scale_bytes > 0 && b < w.cols / block; ++b) {  // q4_K writes its own
       std::memcpy(scales + b * scale_bytes, src + b * block_bytes + scale_offset, scale_bytes);
     }
     for (std::int64_t pos = 0; pos < w.cols; pos += 4) {
