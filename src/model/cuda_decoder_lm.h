@@ -78,6 +78,9 @@ class CudaDecoderLm : public CausalLm {
   void begin_greedy(std::span<const std::int32_t> prompt);
   void continue_greedy(int n_steps);
   std::vector<std::int32_t> greedy_tokens(int n);
+  // Restarts the greedy loop at `position` with `token` next and the step count at 0, keeping
+  // the cache below `position` (benchmarks repeat one decode stretch for a long energy window).
+  void rewind_greedy(std::int64_t position, std::int32_t token);
 
   cudaStream_t stream() const { return stream_; }
   const kernels::cuda::CudaDeviceInfo& device() const { return device_; }

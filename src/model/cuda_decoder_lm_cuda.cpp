@@ -25,9 +25,10 @@ namespace {
 bool is_half(DType d) { return d == DType::F16 || d == DType::BF16; }
 
 // The dtype a stored matrix is computed in on the GPU: its own where a kernel reads it, else f16
-// (f32 and formats without a GPU kernel are converted once at upload).
-DType gpu_dtype(DType stored) {
-  if (is_half(stored) || kc::gemv_supports(stored)) return stored;
+// (f32, formats without a GPU kernel, and packed rows whose length the GEMV cannot take — not a
+// multiple of 8 — are converted once at upload; the description lists the dtypes in use).
+DType gpu_dtype(DType stored, std::int64_t cols) {
+  if (is_half(stored) || (kc::gemv_supports(stored) && cols % 8 == 0)) return stored;
   return DType::F16;
 }
 
@@ -68,10 +69,10 @@ CudaLinear CudaDecoderLm::upload_linear(std::span<const kernels::WeightRef> matr
   std::size_t i = 0;
   std::int64_t column = 0;
   while (i < matrices.size()) {
-    const DType dtype = gpu_dtype(matrices[i].dtype);
+    const DType dtype = gpu_dtype(matrices[i].dtype, linear.cols);
     std::size_t j = i;
     std::int64_t rows = 0;
-    while (j < matrices.size() && gpu_dtype(matrices[j].dtype) == dtype && matrices[j].dtype == matrices[i].dtype) {
+    while (j < matrices.size() && gpu_dtype(matrices[j].dtype, linear.cols) == dtype && matrices[j].dtype == matrices[i].dtype) {
       rows += matrices[j].rows;
       ++j;
     }
@@ -507,6 +508,7 @@ void CudaDecoderLm::begin_greedy(std::span<const std::int32_t> prompt) {
   for (std::int32_t id : prompt) {
     if (id < 0 || id >= spec_.vocab_size) fail("token id {} is outside the model's vocabulary of {} tokens", id, spec_.vocab_size);
   }
+  EAQ_CUDA_CHECK(cudaStreamSynchronize(stream_));  // earlier copies may still read the staging buffer
   ensure_decode_graph();
   for (std::int64_t begin = 0; begin < n; begin += options_.max_prefill_tokens) {
     const std::int64_t piece = std::min<std::int64_t>(options_.max_prefill_tokens, n - begin);
@@ -534,6 +536,17 @@ void CudaDecoderLm::continue_greedy(int n_steps) {
   ensure_decode_graph();
   for (int i = 0; i < n_steps; ++i) EAQ_CUDA_CHECK(cudaGraphLaunch(decode_graph_, stream_));
   greedy_position_ += n_steps;
+}
+
+void CudaDecoderLm::rewind_greedy(std::int64_t position, std::int32_t token) {
+  if (position < 1 || position >= options_.max_positions) fail("cannot rewind the greedy loop to position {}", position);
+  EAQ_CUDA_CHECK(cudaStreamSynchronize(stream_));  // the staging words may still be in flight
+  const int base = 2 * options_.max_prefill_tokens + 4;
+  host_staging_[base] = token;
+  host_staging_[base + 1] = static_cast<std::int32_t>(position);
+  host_staging_[base + 2] = 0;
+  EAQ_CUDA_CHECK(cudaMemcpyAsync(token_, host_staging_ + base, 3 * sizeof(std::int32_t), cudaMemcpyHostToDevice, stream_));
+  greedy_position_ = position;
 }
 
 std::vector<std::int32_t> CudaDecoderLm::greedy_tokens(int n) {

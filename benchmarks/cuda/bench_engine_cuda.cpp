@@ -1,0 +1,468 @@
+// bench_engine_cuda: eaq's CUDA engine end to end (batch 1, a P-token prompt, N new greedy
+// tokens) on published model shapes with random weights, per precision; beside it, in the same
+// process and on the same GPU, the two ceilings the figures are read against: a device-to-device
+// copy (HBM bandwidth) and a cuBLAS f16 GEMM (tensor-core peak). Energy per token comes from the
+// energy module (NVML counter, idle power measured first and subtracted).
+//
+//   bench_engine_cuda [--shape NAME]... [--precision f16|bf16|i8_ch|i4s_g128|...]... [--prompt 512]
+//                     [--new 128] [--repeat 3] [--energy-s 3] [--jsonl FILE]
+//   bench_engine_cuda --model PATH --ids 1,2,3 --new 64 [--weights f16] [--logits FILE]
+//       (parity mode: greedy tokens of a model file as JSON; the prompt's last logits to FILE)
+//
+// Shapes (from the models' published config.json): llama2-7b, deepseek-coder-1.3b,
+// r1-distill-qwen-1.5b. Random weights: the speed of a memory-bound decode does not depend on
+// the values; every row says "synthetic".
+#include <cuda_runtime_api.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/dtype.h"
+#include "core/error.h"
+#include "core/half.h"
+#include "energy/energy_window.h"
+#include "energy/meter_set.h"
+#include "energy/nvml_meter.h"
+#include "kernels/cuda/cublas_gemm.h"
+#include "kernels/cuda/cuda_check.h"
+#include "model/cuda_decoder_lm.h"
+#include "model/decoder_builder.h"
+#include "model/model_loader.h"
+#include "quant/scheme_registry.h"
+#include "runtime/kv_cache.h"
+
+namespace {
+
+using namespace eaq;
+
+struct Shape {
+  std::string name;
+  std::string architecture;
+  std::int64_t hidden, inter, layers, heads, kv_heads, vocab;
+  double rope_theta;
+  bool qkv_bias;
+};
+
+const std::vector<Shape>& shapes() {
+  static const std::vector<Shape> table = {
+      {"llama2-7b", "llama", 4096, 11008, 32, 32, 32, 32000, 10000.0, false},
+      {"deepseek-coder-1.3b", "llama", 2048, 5504, 24, 16, 16, 32256, 100000.0, false},
+      {"r1-distill-qwen-1.5b", "qwen2", 1536, 8960, 28, 12, 2, 151936, 10000.0, true},
+  };
+  return table;
+}
+
+// Random weights for one shape in one dtype: one pool of rows per input width, every matrix of
+// that width pointing into it (the values repeat across layers; the bytes read do not).
+struct RandomWeights {
+  model::DecoderSpec spec;
+  model::DecoderWeights weights;
+  std::map<std::int64_t, std::vector<std::uint8_t>> pools;  // cols → packed rows
+  std::vector<float> norm_ones, bias;
+  std::vector<std::uint8_t> embedding;  // f16 for every precision: read one row a token
+};
+
+std::vector<std::uint8_t> random_rows(DType dtype, std::int64_t rows, std::int64_t cols, std::uint32_t seed) {
+  const std::size_t row_b = row_bytes(dtype, static_cast<std::size_t>(cols));
+  std::vector<std::uint8_t> out(row_b * static_cast<std::size_t>(rows));
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, 0.02f);
+  std::vector<float> row(static_cast<std::size_t>(cols));
+  // A block of 64 distinct random rows, repeated: generating billions of normals would take
+  // longer than the benchmark.
+  const std::int64_t distinct = std::min<std::int64_t>(rows, 64);
+  for (std::int64_t r = 0; r < rows; ++r) {
+    std::uint8_t* dst = out.data() + static_cast<std::size_t>(r) * row_b;
+    if (r >= distinct) {
+      std::memcpy(dst, out.data() + static_cast<std::size_t>(r % distinct) * row_b, row_b);
+      continue;
+    }
+    for (auto& v : row) v = normal(rng);
+    if (dtype == DType::F32) {
+      std::memcpy(dst, row.data(), row_b);
+    } else if (dtype == DType::F16 || dtype == DType::BF16) {
+      auto* h = reinterpret_cast<std::uint16_t*>(dst);
+      for (std::int64_t c = 0; c < cols; ++c) h[c] = dtype == DType::F16 ? f32_to_f16(row[c]) : f32_to_bf16(row[c]);
+    } else {
+      quant::quantize_row(dtype, row.data(), dst, static_cast<std::size_t>(cols));
+    }
+  }
+  return out;
+}
+
+RandomWeights make_random_weights(const Shape& s, DType dtype, std::int64_t context) {
+  RandomWeights rw;
+  auto& spec = rw.spec;
+  spec.architecture = s.architecture;
+  spec.n_layers = s.layers;
+  spec.hidden_size = s.hidden;
+  spec.intermediate_size = s.inter;
+  spec.n_heads = s.heads;
+  spec.n_kv_heads = s.kv_heads;
+  spec.head_dim = s.hidden / s.heads;
+  spec.vocab_size = s.vocab;
+  spec.context_length = context;
+  spec.rms_norm_eps = 1e-6f;
+  spec.rope_layout = kernels::RopeLayout::kNeox;
+  for (std::int64_t i = 0; i < spec.head_dim / 2; ++i) {
+    spec.rope_inv_freq_global.push_back(
+        static_cast<float>(1.0 / std::pow(s.rope_theta, 2.0 * static_cast<double>(i) / static_cast<double>(spec.head_dim))));
+  }
+  const std::int64_t hd = spec.head_dim, q_w = s.heads * hd, kv_w = s.kv_heads * hd;
+  const std::int64_t rows_h = std::max({q_w, kv_w, s.hidden, s.inter, s.vocab});
+  rw.pools[s.hidden] = random_rows(dtype, rows_h, s.hidden, 1);
+  rw.pools[s.inter] = random_rows(dtype, s.hidden, s.inter, 2);
+  rw.norm_ones.assign(static_cast<std::size_t>(std::max(s.hidden, hd)), 1.0f);
+  rw.bias.assign(static_cast<std::size_t>(q_w + 2 * kv_w), 0.01f);
+  auto ref = [&](std::int64_t rows, std::int64_t cols) {
+    return kernels::make_weight_ref(dtype, rows, cols, rw.pools.at(cols).data());
+  };
+  rw.embedding = random_rows(DType::F16, s.vocab, s.hidden, 3);
+  rw.weights.token_embedding = kernels::make_weight_ref(DType::F16, s.vocab, s.hidden, rw.embedding.data());
+  rw.weights.final_norm = rw.norm_ones.data();
+  rw.weights.output = ref(s.vocab, s.hidden);
+  for (std::int64_t l = 0; l < s.layers; ++l) {
+    model::DecoderLayerWeights L;
+    L.attn_norm = L.ffn_norm = rw.norm_ones.data();
+    L.wq = ref(q_w, s.hidden);
+    L.wk = ref(kv_w, s.hidden);
+    L.wv = ref(kv_w, s.hidden);
+    L.wo = ref(s.hidden, q_w);
+    L.w_gate = ref(s.inter, s.hidden);
+    L.w_up = ref(s.inter, s.hidden);
+    L.w_down = ref(s.hidden, s.inter);
+    if (s.qkv_bias) {
+      L.bq = rw.bias.data();
+      L.bk = rw.bias.data() + q_w;
+      L.bv = rw.bias.data() + q_w + kv_w;
+    }
+    rw.weights.layers.push_back(L);
+  }
+  return rw;
+}
+
+double elapsed_s(cudaEvent_t a, cudaEvent_t b) {
+  float ms = 0.0f;
+  EAQ_CUDA_CHECK(cudaEventElapsedTime(&ms, a, b));
+  return ms / 1000.0;
+}
+
+// Device-to-device copy of 2 GiB, counting bytes read + written (the HBM roofline users reach).
+double measure_copy_bandwidth_gbs() {
+  const std::size_t bytes = std::size_t{1} << 31;
+  void *a = nullptr, *b = nullptr;
+  EAQ_CUDA_CHECK(cudaMalloc(&a, bytes));
+  EAQ_CUDA_CHECK(cudaMalloc(&b, bytes));
+  EAQ_CUDA_CHECK(cudaMemset(a, 1, bytes));
+  cudaEvent_t e0, e1;
+  cudaEventCreate(&e0);
+  cudaEventCreate(&e1);
+  EAQ_CUDA_CHECK(cudaMemcpy(b, a, bytes, cudaMemcpyDeviceToDevice));
+  const int reps = 10;
+  cudaEventRecord(e0);
+  for (int i = 0; i < reps; ++i) EAQ_CUDA_CHECK(cudaMemcpyAsync(b, a, bytes, cudaMemcpyDeviceToDevice));
+  cudaEventRecord(e1);
+  cudaEventSynchronize(e1);
+  const double s = elapsed_s(e0, e1);
+  cudaFree(a);
+  cudaFree(b);
+  return 2.0 * static_cast<double>(bytes) * reps / s / 1e9;
+}
+
+// cuBLAS f16 GEMM (f32 accumulate) of m x k by k x n, TFLOP/s.
+double measure_gemm_tflops(std::int64_t m, std::int64_t n, std::int64_t k) {
+  cublasHandle_t handle;
+  EAQ_CUBLAS_CHECK(cublasCreate(&handle));
+  void *w = nullptr, *x = nullptr;
+  float* y = nullptr;
+  EAQ_CUDA_CHECK(cudaMalloc(&w, static_cast<std::size_t>(n * k) * 2));
+  EAQ_CUDA_CHECK(cudaMalloc(&x, static_cast<std::size_t>(m * k) * 2));
+  EAQ_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&y), static_cast<std::size_t>(m * n) * 4));
+  EAQ_CUDA_CHECK(cudaMemset(w, 0x11, static_cast<std::size_t>(n * k) * 2));  // small finite f16 values
+  EAQ_CUDA_CHECK(cudaMemset(x, 0x11, static_cast<std::size_t>(m * k) * 2));
+  kernels::cuda::gemm_half(handle, DType::F16, w, n, k, k, x, m, y, n);
+  cudaEvent_t e0, e1;
+  cudaEventCreate(&e0);
+  cudaEventCreate(&e1);
+  const int reps = 20;
+  cudaEventRecord(e0);
+  for (int i = 0; i < reps; ++i) kernels::cuda::gemm_half(handle, DType::F16, w, n, k, k, x, m, y, n);
+  cudaEventRecord(e1);
+  cudaEventSynchronize(e1);
+  const double s = elapsed_s(e0, e1);
+  cudaFree(w);
+  cudaFree(x);
+  cudaFree(y);
+  cublasDestroy(handle);
+  return 2.0 * static_cast<double>(m) * n * k * reps / s / 1e12;
+}
+
+struct Options {
+  std::vector<std::string> shapes;
+  std::vector<std::string> precisions;
+  int prompt = 512;
+  int n_new = 128;
+  int repeat = 3;
+  double energy_s = 3.0;
+  std::string jsonl;
+  // parity mode
+  std::string model_path;
+  std::vector<std::int32_t> ids;
+  std::string weights = "f16";
+  std::string logits_path;
+};
+
+std::vector<std::int32_t> parse_ids(const std::string& text) {
+  std::vector<std::int32_t> ids;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    ids.push_back(static_cast<std::int32_t>(std::stol(text.substr(start, end - start))));
+    start = end + 1;
+  }
+  return ids;
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) fail("{} needs a value", a);
+      return argv[++i];
+    };
+    if (a == "--shape") o.shapes.push_back(next());
+    else if (a == "--precision") o.precisions.push_back(next());
+    else if (a == "--prompt") o.prompt = std::stoi(next());
+    else if (a == "--new") o.n_new = std::stoi(next());
+    else if (a == "--repeat") o.repeat = std::stoi(next());
+    else if (a == "--energy-s") o.energy_s = std::stod(next());
+    else if (a == "--jsonl") o.jsonl = next();
+    else if (a == "--model") o.model_path = next();
+    else if (a == "--ids") o.ids = parse_ids(next());
+    else if (a == "--weights") o.weights = next();
+    else if (a == "--logits") o.logits_path = next();
+    else fail("unknown argument {}: see the header of benchmarks/cuda/bench_engine_cuda.cpp", a);
+  }
+  if (o.shapes.empty()) o.shapes = {"deepseek-coder-1.3b", "r1-distill-qwen-1.5b", "llama2-7b"};
+  if (o.precisions.empty()) o.precisions = {"f16", "i8_ch", "i4s_g128"};
+  if (o.prompt < 1 || o.n_new < 2 || o.repeat < 1) fail("--prompt >= 1, --new >= 2 and --repeat >= 1");
+  return o;
+}
+
+model::CudaModelOptions cuda_options(std::int64_t context) {
+  model::CudaModelOptions c;
+  c.max_positions = context;
+  c.max_prefill_tokens = 512;
+  const char* half_gemv = std::getenv("EAQ_CUDA_HALF_GEMV");
+  c.half_gemv_from_kernels = half_gemv != nullptr && std::string(half_gemv) == "kernels";
+  return c;
+}
+
+int run_parity(const Options& o) {
+  if (o.ids.empty()) fail("--model needs --ids");
+  std::shared_ptr<model::LoadedModel> loaded = model::load_model(o.model_path);
+  std::map<std::string, model::TensorView, std::less<>> views;
+  for (const auto& t : loaded->tensors()) views.emplace(t.name, model::TensorView{t.dtype, t.shape, t.data});
+  model::TensorLookup lookup = [&views](std::string_view name) -> const model::TensorView* {
+    auto it = views.find(name);
+    return it == views.end() ? nullptr : &it->second;
+  };
+  model::EngineOptions eo;
+  eo.n_threads = 4;
+  auto d = dtype_from_name(o.weights);
+  if (!d) fail("--weights {} is not a dtype", o.weights);
+  eo.weight_dtype = *d;
+  auto cpu = model::build_decoder_lm(loaded->config(), lookup, loaded, eo);
+  const std::int64_t context = static_cast<std::int64_t>(o.ids.size()) + o.n_new + 8;
+  model::CudaDecoderLm gpu(cpu->spec(), cpu->weights(), cuda_options(context));
+  gpu.begin_greedy(o.ids);
+  gpu.continue_greedy(o.n_new - 1);
+  std::vector<std::int32_t> tokens = gpu.greedy_tokens(o.n_new);
+  // The prompt's last logits on the GPU (Session-style path: prefill, logits copied back) and
+  // on the CPU engine with the same weights and an f16 KV cache.
+  struct Bound : model::KvStore {
+    std::int64_t n;
+    explicit Bound(std::int64_t n_) : n(n_) {}
+    kernels::KvRef layer(std::int64_t, std::int64_t) override { return {}; }
+    std::int64_t max_positions() const override { return n; }
+  } bound(context);
+  const auto V = static_cast<std::size_t>(gpu.vocab_size());
+  std::vector<float> gpu_logits(V), cpu_logits(V);
+  model::TokenChunk chunk{o.ids, 0, 0};
+  gpu.forward(std::span(&chunk, 1), bound, model::LogitsRows::kLastOfEachChunk, gpu_logits.data());
+  runtime::KvCache cache(runtime::KvCacheShape{cpu->n_layers(), cpu->n_kv_heads(), cpu->head_dim(), context, 1, DType::F16});
+  struct CacheStore : model::KvStore {
+    runtime::KvCache& c;
+    explicit CacheStore(runtime::KvCache& c_) : c(c_) {}
+    kernels::KvRef layer(std::int64_t l, std::int64_t slot) override { return c.layer(l, slot); }
+    std::int64_t max_positions() const override { return c.shape().max_positions; }
+  } store(cache);
+  cpu->forward(std::span(&chunk, 1), store, model::LogitsRows::kLastOfEachChunk, cpu_logits.data());
+  double max_diff = 0.0, max_abs = 0.0;
+  for (std::size_t i = 0; i < V; ++i) {
+    max_diff = std::max(max_diff, static_cast<double>(std::fabs(gpu_logits[i] - cpu_logits[i])));
+    max_abs = std::max(max_abs, static_cast<double>(std::fabs(cpu_logits[i])));
+  }
+  if (!o.logits_path.empty()) {
+    std::ofstream out(o.logits_path, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(gpu_logits.data()), static_cast<std::streamsize>(V * 4));
+  }
+  fmt::print("{{\"source\": \"eaq cuda vs eaq cpu, last prompt logits\", \"max_abs_diff\": {:.6g}, \"max_abs_logit\": {:.6g}}}\n",
+             max_diff, max_abs);
+  fmt::print("{{\"source\": \"eaq cuda greedy\", \"device\": \"{}\", \"tokens\": [{}]}}\n", gpu.description(),
+             fmt::join(tokens, ", "));
+  return 0;
+}
+
+int run_bench(const Options& o) {
+  const auto probe = kernels::cuda::select_cuda_device(0);
+  const double copy_gbs = measure_copy_bandwidth_gbs();
+  const double nominal_gbs = 3350.0;  // H100 SXM HBM3 datasheet; named as such in every row
+  const double gemm_square = measure_gemm_tflops(8192, 8192, 8192);
+  fmt::print("device: cuda:0 {} ({} SMs)\n", probe.name, probe.multiprocessors);
+  fmt::print("D2D copy (measured, read+write): {:.0f} GB/s; nominal HBM3 (H100 SXM datasheet): {:.0f} GB/s\n",
+             copy_gbs, nominal_gbs);
+  fmt::print("cuBLAS f16 GEMM 8192^3 (measured): {:.0f} TFLOP/s\n", gemm_square);
+
+  energy::MeterSet meters = energy::MeterSet::detect({});
+  const bool have_nvml = meters.nvml() != nullptr;
+  energy::IdleBaseline idle;
+  if (have_nvml) idle = energy::measure_idle_baseline(meters, 3.0);
+  energy::EnergyWindows windows(meters, [] { cudaDeviceSynchronize(); }, idle);
+  double idle_w = 0.0;
+  if (const auto* p = idle.find("gpu:0")) idle_w = p->power_w;
+  fmt::print("energy: {} (GPU idle {:.1f} W over {:.0f} s)\n", have_nvml ? "NVML counter" : "no NVML: energy not measured",
+             idle_w, idle.duration_s);
+
+  std::FILE* jsonl = o.jsonl.empty() ? nullptr : std::fopen(o.jsonl.c_str(), "a");
+  fmt::print("{:<22} {:<9} {:>9} {:>8} {:>8} {:>9} {:>9} {:>10} {:>9} {:>9}\n", "shape (synthetic)", "precision",
+             "decode/s", "%HBM", "%copy", "prefill/s", "%GEMM", "GB/token", "J/tok net", "J/tok job");
+  for (const auto& shape_name : o.shapes) {
+    auto it = std::find_if(shapes().begin(), shapes().end(), [&](const Shape& s) { return s.name == shape_name; });
+    if (it == shapes().end()) fail("--shape {} unknown: llama2-7b, deepseek-coder-1.3b, r1-distill-qwen-1.5b", shape_name);
+    const Shape& s = *it;
+    // The prefill GEMM of this shape (prompt x hidden -> intermediate) as a second peak.
+    const double gemm_shape = measure_gemm_tflops(o.prompt, s.inter, s.hidden);
+    for (const auto& precision : o.precisions) {
+      auto dtype = dtype_from_name(precision);
+      if (!dtype) fail("--precision {} is not a dtype name (f16, bf16, i8_ch, i4s_g128, q8_0, q4_0, nf4, ...)", precision);
+      const std::int64_t context = o.prompt + o.n_new + 8;
+      const auto t0 = std::chrono::steady_clock::now();
+      RandomWeights rw = make_random_weights(s, *dtype, context);
+      model::CudaDecoderLm lm(rw.spec, rw.weights, cuda_options(context));
+      rw = RandomWeights{};  // host copies are no longer needed
+      const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      std::vector<std::int32_t> prompt(static_cast<std::size_t>(o.prompt));
+      for (int i = 0; i < o.prompt; ++i) prompt[static_cast<std::size_t>(i)] = static_cast<std::int32_t>((i * 7919 + 13) % s.vocab);
+
+      cudaEvent_t e0, e1, e2;
+      cudaEventCreate(&e0);
+      cudaEventCreate(&e1);
+      cudaEventCreate(&e2);
+      // Warm-up (graph capture, cuBLAS heuristics), then timed repeats; best of the repeats.
+      lm.begin_greedy(prompt);
+      lm.continue_greedy(o.n_new - 1);
+      lm.greedy_tokens(o.n_new);
+      double best_prefill = 1e30, best_decode = 1e30;
+      for (int r = 0; r < o.repeat; ++r) {
+        EAQ_CUDA_CHECK(cudaStreamSynchronize(lm.stream()));  // e0 starts on an idle stream
+        cudaEventRecord(e0, lm.stream());
+        lm.begin_greedy(prompt);
+        cudaEventRecord(e1, lm.stream());
+        lm.continue_greedy(o.n_new - 1);
+        cudaEventRecord(e2, lm.stream());
+        lm.greedy_tokens(o.n_new);
+        best_prefill = std::min(best_prefill, elapsed_s(e0, e1));
+        best_decode = std::min(best_decode, elapsed_s(e1, e2) / (o.n_new - 1));
+      }
+      // Energy: decode-only window (one decode stretch repeated for >= energy_s), and the whole
+      // job (prompt + n_new tokens) per new token.
+      double decode_j_net = NAN, job_j_net = NAN, decode_j_gross = NAN;
+      std::string energy_source = "none";
+      if (have_nvml) {
+        const std::vector<std::int32_t> last = lm.greedy_tokens(1);
+        const int stretches = std::max(1, static_cast<int>(std::ceil(o.energy_s / (best_decode * (o.n_new - 1)))));
+        lm.begin_greedy(prompt);
+        lm.greedy_tokens(1);
+        windows.begin("decode");
+        for (int k = 0; k < stretches; ++k) {
+          lm.rewind_greedy(o.prompt, last[0]);
+          lm.continue_greedy(o.n_new - 1);
+        }
+        energy::WindowResult dr = windows.end("decode");
+        if (const auto* g = dr.find("gpu:0")) {
+          decode_j_net = g->net_energy_j / (static_cast<double>(stretches) * (o.n_new - 1));
+          decode_j_gross = g->energy_j / (static_cast<double>(stretches) * (o.n_new - 1));
+          energy_source = std::string(energy::to_string(g->source));
+        }
+        const int jobs = std::max(1, static_cast<int>(std::ceil(o.energy_s / (best_prefill + best_decode * (o.n_new - 1)))));
+        windows.begin("job");
+        for (int k = 0; k < jobs; ++k) {
+          lm.begin_greedy(prompt);
+          lm.continue_greedy(o.n_new - 1);
+        }
+        energy::WindowResult jr = windows.end("job");
+        if (const auto* g = jr.find("gpu:0")) job_j_net = g->net_energy_j / (static_cast<double>(jobs) * o.n_new);
+      }
+      const double bytes = static_cast<double>(lm.decode_weight_bytes());
+      const double decode_tps = 1.0 / best_decode;
+      const double pct_hbm = 100.0 * bytes / best_decode / (nominal_gbs * 1e9);
+      const double pct_copy = 100.0 * bytes / best_decode / (copy_gbs * 1e9);
+      // Matrix FLOPs of the prompt (every projection, the LM head for one row) + attention.
+      const std::int64_t hd = s.hidden / s.heads;
+      const double matrix_params = static_cast<double>(s.layers) *
+                                   (static_cast<double>(s.hidden) * (s.heads + 2 * s.kv_heads) * hd +
+                                    static_cast<double>(s.heads) * hd * s.hidden + 3.0 * s.hidden * s.inter);
+      const double attn_flops = 2.0 * 2.0 * s.layers * s.heads * hd * (static_cast<double>(o.prompt) * (o.prompt + 1) / 2.0);
+      const double prefill_flops = 2.0 * matrix_params * o.prompt + 2.0 * s.vocab * s.hidden + attn_flops;
+      const double prefill_tflops = prefill_flops / best_prefill / 1e12;
+      const double pct_gemm = 100.0 * prefill_tflops / std::max(gemm_square, gemm_shape);
+      fmt::print("{:<22} {:<9} {:>9.1f} {:>7.1f}% {:>7.1f}% {:>9.0f} {:>8.1f}% {:>10.3f} {:>9.3f} {:>9.3f}\n", s.name,
+                 precision, decode_tps, pct_hbm, pct_copy, o.prompt / best_prefill, pct_gemm, bytes / 1e9,
+                 decode_j_net, job_j_net);
+      if (jsonl) {
+        fmt::print(jsonl,
+                   "{{\"bench\": \"bench_engine_cuda\", \"synthetic\": true, \"shape\": \"{}\", \"precision\": \"{}\", "
+                   "\"gpu\": \"{}\", \"engine\": \"{}\", \"prompt_tokens\": {}, \"new_tokens\": {}, \"repeat\": {}, "
+                   "\"decode_tok_s\": {:.2f}, \"decode_s_per_token\": {:.6e}, \"weight_bytes_per_token\": {:.0f}, "
+                   "\"pct_nominal_hbm_3350gbs\": {:.2f}, \"copy_gbs_measured\": {:.1f}, \"pct_measured_copy\": {:.2f}, "
+                   "\"prefill_s\": {:.6f}, \"prefill_tok_s\": {:.1f}, \"prefill_tflops\": {:.1f}, "
+                   "\"gemm_tflops_8192\": {:.1f}, \"gemm_tflops_shape\": {:.1f}, \"pct_gemm_peak\": {:.2f}, "
+                   "\"decode_j_per_token_net\": {:.4f}, \"decode_j_per_token_gross\": {:.4f}, "
+                   "\"job_j_per_new_token_net\": {:.4f}, \"gpu_idle_w\": {:.1f}, \"energy_source\": \"{}\", "
+                   "\"load_s\": {:.2f}}}\n",
+                   s.name, precision, probe.name, lm.description(), o.prompt, o.n_new, o.repeat, decode_tps,
+                   best_decode, bytes, pct_hbm, copy_gbs, pct_copy, best_prefill, o.prompt / best_prefill,
+                   prefill_tflops, gemm_square, gemm_shape, pct_gemm, decode_j_net, decode_j_gross, job_j_net, idle_w,
+                   energy_source, load_s);
+        std::fflush(jsonl);
+      }
+    }
+  }
+  if (jsonl) std::fclose(jsonl);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    Options o = parse(argc, argv);
+    return o.model_path.empty() ? run_bench(o) : run_parity(o);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_engine_cuda: error: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The CUDA engine's checks and benchmarks in one GPU-machine call, logs under $OUT (at most 8
+# files come back). Run from the repository root after tools/device_build.sh packed .device:
+#   benchmarks/cuda/device_run_cuda.sh quick|full
+# quick: versions, `eaq hw`, the e2e parity test, one shape at f16 (a first look, ~2 minutes);
+# full:  that, plus every shape x precision beside HF transformers eager, the HF parity run, and
+#        the GEMV workbench. Each step has its own time limit so one hang does not cost the rest.
+set -uo pipefail
+mode=${1:-quick}
+out=${OUT:-/tmp/eaq_out}
+mkdir -p "$out"
+source .device/env.sh
+export PYTHONUNBUFFERED=1
+step() {  # step LIMIT_S LOG command...
+  local limit=$1 log=$2
+  shift 2
+  echo "=== $* ($(date -u +%T))" >>"$out/$log"
+  timeout "$limit" "$@" >>"$out/$log" 2>&1
+  echo "=== exit $? ($(date -u +%T))" >>"$out/$log"
+}
+step 60 info.log nvidia-smi
+step 30 info.log eaq version
+step 60 info.log eaq hw
+step 240 e2e.log python3 tests/e2e/test_engine_cuda.py
+if [[ $mode == quick ]]; then
+  step 180 eaq_bench.log bench_engine_cuda --shape deepseek-coder-1.3b --precision f16 --precision i8_ch \
+       --precision i4s_g128 --energy-s 2 --jsonl "$out/eaq.jsonl"
+  exit 0
+fi
+step 300 eaq_bench.log bench_engine_cuda --shape deepseek-coder-1.3b --shape r1-distill-qwen-1.5b --shape llama2-7b \
+     --jsonl "$out/eaq.jsonl"
+step 120 eaq_bench.log env EAQ_CUDA_HALF_GEMV=kernels bench_engine_cuda --shape deepseek-coder-1.3b --shape llama2-7b \
+     --precision f16 --energy-s 2 --jsonl "$out/eaq.jsonl"
+step 300 hf.log python3 benchmarks/cuda/compare_engine_cuda_vs_hf.py bench --jsonl "$out/hf.jsonl"
+step 240 parity.log python3 benchmarks/cuda/compare_engine_cuda_vs_hf.py parity --bench-bin .device/bin/bench_engine_cuda \
+     --new 64
+if [[ -x .device/bin/bench_gemv ]]; then step 120 gemv.log bench_gemv; fi

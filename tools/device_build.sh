@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Builds eaq for the GPU machine HERE and packs what it needs into a carry folder, because the GPU
+# machine has no Debian -dev packages and its device time is scarce (a full eaq build there costs
+# minutes of it; a carried binary costs none).
+#
+#   tools/device_build.sh [BUILD_DIR] [CARRY_DIR]      (defaults: build-device, .device)
+#
+# 1. configures BUILD_DIR (Release, CUDA for sm_90a, or CUDA_ARCH) and builds eaq,
+#    bench_engine_cuda and bench_gemv;
+# 2. copies them to CARRY_DIR/bin, the shared libraries the GPU image lacks (fmt, spdlog,
+#    yaml-cpp, pcre2, utf8proc, hwy, seccomp, sqlite3 — read off `ldd`, system C/C++ runtime and
+#    CUDA libraries excluded) to CARRY_DIR/lib, and ../shared/models/stories260K to
+#    CARRY_DIR/shared/models;
+# 3. writes CARRY_DIR/env.sh, which on the GPU machine puts the carried libraries and the image's
+#    own cuBLAS (CUDA 13: /usr/local/cuda or the nvidia-cublas wheel) on LD_LIBRARY_PATH and sets
+#    EAQ_BIN / EAQ_SHARED / EAQ_ROOT for the e2e tests.
+#
+# Then: add CARRY_DIR to .git/info/exclude once, and in the device call name it in `carry` and
+# start with `source CARRY_DIR/env.sh` (benchmarks/cuda/device_run_cuda.sh does all of it).
+# The binaries need glibc >= this machine's (Debian 12: 2.36; the GPU image's Ubuntu 24.04 has 2.39).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-build-device}
+carry=${2:-.device}
+cd "$root"
+arch=${CUDA_ARCH:-90a}
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DEAQ_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES="$arch" >/dev/null
+cmake --build "$build" -j"${JOBS:-2}" --target eaq bench_engine_cuda bench_gemv
+
+rm -rf "$carry"
+mkdir -p "$carry/bin" "$carry/lib" "$carry/shared/models"
+cp "$build/eaq" "$carry/bin/"
+for b in bench_engine_cuda bench_gemv; do
+  [[ -x $build/benchmarks/$b ]] && cp "$build/benchmarks/$b" "$carry/bin/"
+done
+for bin in "$carry"/bin/*; do
+  ldd "$bin" | awk '/=> \// {print $3}' | while read -r lib; do
+    case "$(basename "$lib")" in
+      libc.so*|libm.so*|libstdc++*|libgcc_s*|libpthread*|libdl.so*|librt.so*|libcublas*|libcuda*|libnvidia*) ;;
+      *) cp -L "$lib" "$carry/lib/" ;;
+    esac
+  done
+done
+cp -r ../shared/models/stories260K "$carry/shared/models/"
+cat > "$carry/env.sh" <<'ENV'
+# Sourced on the GPU machine from the repository root (see tools/device_build.sh).
+carry_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cublas_dir=""
+for d in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib \
+         $(python3 -c "import nvidia, os; print(' '.join(os.path.join(p, s, 'lib') for p in nvidia.__path__ for s in ('cu13', 'cublas')))" 2>/dev/null); do
+  if [[ -e $d/libcublas.so.13 ]]; then cublas_dir=$d; break; fi
+done
+[[ -n $cublas_dir ]] || echo "env.sh: libcublas.so.13 not found on this machine" >&2
+export LD_LIBRARY_PATH=$carry_dir/lib${cublas_dir:+:$cublas_dir}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export EAQ_BIN=$carry_dir/bin/eaq EAQ_SHARED=$carry_dir/shared EAQ_ROOT=$PWD EAQ_BUILD=$carry_dir
+export PATH=$carry_dir/bin:$PATH
+ENV
+du -sh "$carry"
