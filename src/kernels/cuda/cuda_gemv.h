@@ -16,6 +16,7 @@
 #include <cstdint>
 
 #include "core/dtype.h"
+#include "kernels/cuda/gemv_epilogue.h"
 #include "kernels/ops.h"
 
 namespace eaq::kernels::cuda {
@@ -47,9 +48,13 @@ GpuWeight upload_weight(const WeightRef& host, cudaStream_t stream);
 void free_weight(GpuWeight& w);
 
 // y[b][n] = sum_k x[b][k] * W[n][k] for b < batch (1..8). x is [batch][cols] and y [batch][rows],
-// f32, on the device, x 16-byte aligned. No allocation, no host sync: graph-capturable. Throws
-// eaq::Error for batch outside 1..8 (checked on the host before the launch).
+// f32, on the device, x 16-byte aligned, x and y not overlapping. No allocation, no host sync:
+// graph-capturable. Throws eaq::Error for batch outside 1..8 or a misaligned x (checked on the host
+// before the launch).
 void gemv(const GpuWeight& w, const float* x, int batch, float* y, cudaStream_t stream);
+// The same with a bias and/or accumulation into y (GemvEpilogue: y = y + W x + bias), e.g. the
+// residual add after o_proj / down_proj, or qwen2's q/k/v biases. bias is [rows] on the device.
+void gemv(const GpuWeight& w, const float* x, int batch, float* y, cudaStream_t stream, const GemvEpilogue& epilogue);
 
 // The largest batch gemv() takes.
 inline constexpr int kMaxGemvBatch = 8;

@@ -11,6 +11,10 @@
 namespace eaq::kernels::cuda {
 
 void gemv(const GpuWeight& w, const float* x, int batch, float* y, cudaStream_t stream) {
+  gemv(w, x, batch, y, stream, GemvEpilogue{});
+}
+
+void gemv(const GpuWeight& w, const float* x, int batch, float* y, cudaStream_t stream, const GemvEpilogue& epilogue) {
   using namespace detail;
   if (batch < 1 || batch > kMaxGemvBatch) {
     fail_streamed("gemv on a ", dtype_name(w.dtype), " weight [", w.rows, "][", w.cols, "]: batch ", batch,
@@ -24,8 +28,10 @@ void gemv(const GpuWeight& w, const float* x, int batch, float* y, cudaStream_t 
     fail_streamed("gemv on a ", dtype_name(w.dtype), " weight [", w.rows, "][", w.cols, "]: the activations x must ",
                   "be 16-byte aligned (the kernel reads them as float4); cudaMalloc'd buffers are");
   }
-  const GemvArgs a = make_gemv_args(w.codes, w.code_row_bytes, w.scales, w.scale_row_bytes, w.rows, w.cols,
-                                    w.cols_padded, gemv_chunk_elems(w.dtype), x, y);
+  GemvArgs a = make_gemv_args(w.codes, w.code_row_bytes, w.scales, w.scale_row_bytes, w.rows, w.cols,
+                              w.cols_padded, gemv_chunk_elems(w.dtype), x, y);
+  a.bias = epilogue.bias;
+  a.accumulate = epilogue.accumulate ? 1 : 0;
   const bool known = visit_gemv_format(w.dtype, [&](auto format) {
     launch_gemv<decltype(format)>(a, batch, stream);
   });

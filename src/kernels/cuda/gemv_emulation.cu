@@ -25,7 +25,7 @@ void emulate(const GemvArgs& a) {
     }
     for (int r = 0; r < R && row0 + r < a.rows; ++r) {
       const float rs = F::row_scale(a, row0 + r);
-      for (int b = 0; b < B; ++b) a.y[b * a.rows + row0 + r] = lanes[0][r][b] * rs;
+      for (int b = 0; b < B; ++b) store_output(a, b, row0 + r, lanes[0][r][b] * rs);
     }
   }
 }
@@ -46,12 +46,14 @@ void emulate_batch(const GemvArgs& a, int batch) {
 
 }  // namespace
 
-void gemv_on_host(const PackedGpuWeight& w, const float* x, int batch, float* y) {
+void gemv_on_host(const PackedGpuWeight& w, const float* x, int batch, float* y, const GemvEpilogue& epilogue) {
   if (batch < 1 || batch > kMaxGemvBatch) {
     fail_streamed("gemv_on_host: batch ", batch, " is outside 1..", kMaxGemvBatch);
   }
-  const GemvArgs a = make_gemv_args(w.codes.data(), w.code_row_bytes, w.scales.empty() ? nullptr : w.scales.data(),
-                                    w.scale_row_bytes, w.rows, w.cols, w.cols_padded, gemv_chunk_elems(w.dtype), x, y);
+  GemvArgs a = make_gemv_args(w.codes.data(), w.code_row_bytes, w.scales.empty() ? nullptr : w.scales.data(),
+                              w.scale_row_bytes, w.rows, w.cols, w.cols_padded, gemv_chunk_elems(w.dtype), x, y);
+  a.bias = epilogue.bias;
+  a.accumulate = epilogue.accumulate ? 1 : 0;
   const bool known = visit_gemv_format(w.dtype, [&](auto format) { emulate_batch<decltype(format)>(a, batch); });
   if (!known) fail_streamed("gemv_on_host: no GPU layout for ", dtype_name(w.dtype), " weights");
 }

@@ -5,12 +5,13 @@
 // benchmarks/cuda/bench_gemv.cu. Slow (scalar): for tests only.
 #pragma once
 
+#include "kernels/cuda/gemv_epilogue.h"
 #include "kernels/cuda/gpu_weight.h"
 
 namespace eaq::kernels::cuda {
 
-// y[b][n] = sum_k x[b][k] * W[n][k] for b < batch (1..8), all in host memory. Throws eaq::Error for
-// a batch outside 1..8.
-void gemv_on_host(const PackedGpuWeight& w, const float* x, int batch, float* y);
+// y[b][n] = sum_k x[b][k] * W[n][k] (through the epilogue) for b < batch (1..8), all in host
+// memory. Throws eaq::Error for a batch outside 1..8.
+void gemv_on_host(const PackedGpuWeight& w, const float* x, int batch, float* y, const GemvEpilogue& epilogue = {});
 
 }  // namespace eaq::kernels::cuda

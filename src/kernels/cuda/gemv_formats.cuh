@@ -40,6 +40,8 @@ struct GemvArgs {
   std::int64_t n_super;  // super-chunks per row (cols_padded / (32 * kElems))
   const float* x;
   float* y;
+  const float* bias;  // [rows] or nullptr (GemvEpilogue)
+  int accumulate;     // y += instead of y =
   float lut[16];  // nf4's codebook (filled by the host from core/eaq_quant_blocks.h), else unused
 };
 
@@ -281,8 +283,19 @@ inline GemvArgs make_gemv_args(const void* codes, std::size_t code_row_bytes, co
   a.n_super = cols_padded / (32 * chunk_elems);
   a.x = x;
   a.y = y;
+  a.bias = nullptr;
+  a.accumulate = 0;
   for (int i = 0; i < 16; ++i) a.lut[i] = kNf4Codebook[i];
   return a;
+}
+
+// Writes output (b, row) = the row's dot product, through the epilogue (bias, accumulate).
+EAQ_HD void store_output(const GemvArgs& a, int b, std::int64_t row, float dot) {
+  float v = dot;
+  if (a.bias != nullptr) v += a.bias[row];
+  float* out = a.y + b * a.rows + row;
+  if (a.accumulate) v += *out;
+  *out = v;
 }
 
 }  // namespace eaq::kernels::cuda::detail

@@ -131,7 +131,7 @@ EAQ_UNROLL
       if (row0 + r >= a.rows) break;
       const float rs = F::row_scale(a, row0 + r);
 EAQ_UNROLL
-      for (int b = 0; b < B; ++b) a.y[b * a.rows + row0 + r] = acc[r][b] * rs;
+      for (int b = 0; b < B; ++b) store_output(a, b, row0 + r, acc[r][b] * rs);
     }
   }
 }

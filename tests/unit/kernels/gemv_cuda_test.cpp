@@ -8,6 +8,7 @@
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -79,6 +80,48 @@ INSTANTIATE_TEST_SUITE_P(AllFormats, GemvCuda,
                          [](const ::testing::TestParamInfo<DType>& info) {
                            return std::string(dtype_name(info.param));
                          });
+
+// y = y + W x + bias (GemvEpilogue) on the GPU, batch 1 and 3.
+TEST(GemvCuda, EpilogueAddsBiasAndAccumulates) {
+  if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
+  ThreadPool pool(2);
+  KernelContext ctx{&pool};
+  for (DType dtype : {DType::F16, DType::I4S_G128}) {
+    const std::int64_t rows = 37, cols = 1152;
+    const std::size_t stride = row_bytes(dtype, cols);
+    const auto bytes = random_packed_weight(dtype, rows, cols, stride, 77);
+    const WeightRef host{dtype, rows, cols, bytes.data(), stride};
+    GpuWeight w = upload_weight(host, nullptr);
+    GemvRng rng(78);
+    std::vector<float> x(3 * cols), bias(rows), y0(3 * rows);
+    for (float& v : x) v = rng.uniform(-1.0f, 1.0f);
+    for (float& v : bias) v = rng.uniform(-5.0f, 5.0f);
+    for (float& v : y0) v = rng.uniform(-5.0f, 5.0f);
+    std::vector<float> wx(3 * rows);
+    matmul(ctx, x.data(), 3, host, nullptr, wx.data());
+    float *d_x = nullptr, *d_y = nullptr, *d_bias = nullptr;
+    ASSERT_EQ(cudaMalloc(reinterpret_cast<void**>(&d_x), x.size() * 4), cudaSuccess);
+    ASSERT_EQ(cudaMalloc(reinterpret_cast<void**>(&d_y), y0.size() * 4), cudaSuccess);
+    ASSERT_EQ(cudaMalloc(reinterpret_cast<void**>(&d_bias), bias.size() * 4), cudaSuccess);
+    ASSERT_EQ(cudaMemcpy(d_x, x.data(), x.size() * 4, cudaMemcpyHostToDevice), cudaSuccess);
+    ASSERT_EQ(cudaMemcpy(d_bias, bias.data(), bias.size() * 4, cudaMemcpyHostToDevice), cudaSuccess);
+    for (int batch : {1, 3}) {
+      ASSERT_EQ(cudaMemcpy(d_y, y0.data(), y0.size() * 4, cudaMemcpyHostToDevice), cudaSuccess);
+      gemv(w, d_x, batch, d_y, nullptr, GemvEpilogue{d_bias, true});
+      std::vector<float> y(y0.size());
+      ASSERT_EQ(cudaMemcpy(y.data(), d_y, y.size() * 4, cudaMemcpyDeviceToHost), cudaSuccess);
+      for (std::int64_t i = 0; i < 3 * rows; ++i) {
+        const float expected = i < batch * rows ? y0[i] + wx[i] + bias[i % rows] : y0[i];
+        EXPECT_NEAR(y[i], expected, 1e-4f * (1.0f + std::abs(expected))) << dtype_name(dtype) << " batch " << batch
+                                                                          << " output " << i;
+      }
+    }
+    cudaFree(d_x);
+    cudaFree(d_y);
+    cudaFree(d_bias);
+    free_weight(w);
+  }
+}
 
 TEST(GemvCudaErrors, UnsupportedDtypeIsAnErrorNamingIt) {
   EXPECT_FALSE(gemv_supports(DType::Q6_K));

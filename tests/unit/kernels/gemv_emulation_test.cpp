@@ -10,6 +10,7 @@
 #if EAQ_HAVE_CUDA
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -65,6 +66,35 @@ INSTANTIATE_TEST_SUITE_P(AllFormats, GemvEmulation,
                          [](const ::testing::TestParamInfo<DType>& info) {
                            return std::string(dtype_name(info.param));
                          });
+
+// y = y + W x + bias (GemvEpilogue), for a format without and one with group scales, batch 1 and 3.
+TEST(GemvEmulation, EpilogueAddsBiasAndAccumulates) {
+  ThreadPool pool(1);
+  KernelContext ctx{&pool};
+  for (DType dtype : {DType::F16, DType::I4S_G128}) {
+    const std::int64_t rows = 37, cols = 1152;
+    const std::size_t stride = row_bytes(dtype, cols);
+    const auto bytes = random_packed_weight(dtype, rows, cols, stride, 77);
+    const WeightRef host{dtype, rows, cols, bytes.data(), stride};
+    const PackedGpuWeight packed = pack_for_gpu(host);
+    GemvRng rng(78);
+    std::vector<float> x(3 * cols), bias(rows), y0(3 * rows);
+    for (float& v : x) v = rng.uniform(-1.0f, 1.0f);
+    for (float& v : bias) v = rng.uniform(-5.0f, 5.0f);
+    for (float& v : y0) v = rng.uniform(-5.0f, 5.0f);
+    std::vector<float> wx(3 * rows);
+    matmul(ctx, x.data(), 3, host, nullptr, wx.data());
+    for (int batch : {1, 3}) {
+      std::vector<float> y = y0;
+      gemv_on_host(packed, x.data(), batch, y.data(), GemvEpilogue{bias.data(), true});
+      for (std::int64_t i = 0; i < 3 * rows; ++i) {
+        const float expected = i < batch * rows ? y0[i] + wx[i] + bias[i % rows] : y0[i];
+        EXPECT_NEAR(y[i], expected, 1e-4f * (1.0f + std::abs(expected))) << dtype_name(dtype) << " batch " << batch
+                                                                          << " output " << i;
+      }
+    }
+  }
+}
 
 TEST(GemvEmulationErrors, BadInputIsAnError) {
   std::vector<std::uint8_t> bytes(4 * 64 * 2);
