@@ -22,7 +22,8 @@
 namespace eaq::kernels::cuda {
 
 // A weight matrix W[rows][cols] resident on the GPU. Fields are set by upload_weight; the layout of
-// `codes` and `scales` per dtype is described in gpu_weight.cu. Owns its device memory (free_weight).
+// `codes` and `scales` per dtype is described in gemv_formats.cuh (written by gpu_weight.cu). Owns its
+// device memory (free_weight).
 struct GpuWeight {
   DType dtype = DType::F16;   // the host dtype the values came from
   std::int64_t rows = 0;
