@@ -18,25 +18,11 @@
 #include "energy/meter_set.h"
 #include "experiment/bench_spec.h"
 #include "experiment/machine_bandwidth.h"
+#include "experiment/phase_energy.h"
 #include "experiment/provenance.h"
 #include "quant/quality_metrics.h"
 
 namespace eaq::experiment {
-
-// Energy of one phase (prefill or decode) of one repetition, from its window.
-struct PhaseEnergy {
-  double duration_s = 0;
-  double energy_j = 0;      // gross, over the domains that count toward totals
-  double idle_energy_j = 0;
-  double net_energy_j = 0;  // gross - idle (= gross when there is no idle baseline)
-  bool has_idle_baseline = false;
-  std::string source;       // counter | sampled | estimated, '+'-joined when meters differ
-  std::string domains;      // "cpu,dram", "cpu-package:0,dram:0", "gpu:0"
-  double counter_updates = 0;  // duration / counter update period (0: continuous meters)
-  std::vector<std::string> warnings;
-};
-
-PhaseEnergy phase_energy(const energy::WindowResult& window);
 
 struct RepetitionMeasurement {
   int repetition = 0;  // 1-based

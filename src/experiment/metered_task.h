@@ -7,7 +7,7 @@
 #include "energy/energy_window.h"
 #include "energy/meter_set.h"
 #include "eval/eval_runner.h"
-#include "experiment/bench_runner.h"
+#include "experiment/phase_energy.h"
 #include "runtime/engine.h"
 
 namespace eaq::experiment {
