@@ -52,7 +52,7 @@ constexpr std::size_t kMR = 4;
 constexpr std::size_t kMR = 2;
 #endif
 constexpr std::size_t kMaxLanes = HWY_MAX_BYTES / sizeof(float);
-constexpr std::size_t kDecodePrefetchBytes = 1024;
+constexpr std::size_t kCacheLineBytes = 64;
 
 HWY_INLINE VF LoadAsF32(DF df, const float* p) { return hn::LoadU(df, p); }
 HWY_INLINE VF LoadAsF32(DF df, const hwy::float16_t* p) {
@@ -84,12 +84,15 @@ HWY_INLINE float ScalarAsF32(const hwy::bfloat16_t* p, std::size_t i) {
 
 // out[r][c] = sum_k x_rows[r][k] * w_rows[c][k]. Rows may repeat (a partial tile repeats its
 // last row; the caller discards the duplicates).
-// kPrefetchBytes > 0 prefetches each weight row that far ahead: measured on the H100 host's
-// Xeon (2 threads, 512 MiB of weights), it lifts f16/bf16 decode from ~90% to ~100% of the
-// triad bandwidth; prefetching never changes the arithmetic.
-template <std::size_t MR, std::size_t NR, typename WeightT, std::size_t kPrefetchBytes = 0>
+// prefetch_rows (decode): NR rows streamed at the same pace as w_rows, one prefetch per cache line
+// of weight. The caller passes the next block of rows: with SmolLM2's short rows
+// (576 bf16 = 1152 bytes) the earlier "1 KiB ahead in the same row" landed in rows already being
+// streamed, and bf16 decode reached 0.42-0.61 of the triad bound; prefetching the next block lifts it
+// to ~0.75-0.8 (bench_engine_cpu, 1 thread) and leaves long rows (bench_kernels_cpu, 2048 x 8192)
+// at 85-105% as before. Prefetching never changes the arithmetic.
+template <std::size_t MR, std::size_t NR, typename WeightT>
 HWY_INLINE void DotTile(const float* const* x_rows, const WeightT* const* w_rows, std::size_t k,
-                        float out[MR][NR]) {
+                        float out[MR][NR], const std::uint8_t* const* prefetch_rows = nullptr) {
   const DF df;
   const std::size_t lanes = hn::Lanes(df);
   VF acc[MR][NR];
@@ -99,10 +102,8 @@ HWY_INLINE void DotTile(const float* const* x_rows, const WeightT* const* w_rows
   std::size_t i = 0;
   for (; i + lanes <= k; i += lanes) {
     VF w[NR];
-    if constexpr (kPrefetchBytes != 0) {
-      for (std::size_t c = 0; c < NR; ++c) {
-        hwy::Prefetch(reinterpret_cast<const std::uint8_t*>(w_rows[c] + i) + kPrefetchBytes);
-      }
+    if (prefetch_rows != nullptr && ((i * sizeof(WeightT)) % kCacheLineBytes) == 0) {
+      for (std::size_t c = 0; c < NR; ++c) hwy::Prefetch(prefetch_rows[c] + i * sizeof(WeightT));
     }
     for (std::size_t c = 0; c < NR; ++c) w[c] = LoadAsF32(df, w_rows[c] + i);
     for (std::size_t r = 0; r < MR; ++r) {
@@ -139,14 +140,15 @@ struct MatmulShape {
 
 // Rows [i0, i0 + MR) of x (clamped to m) against the NR weight rows at w_rows (valid_cols of
 // them distinct); writes the valid outputs.
-template <std::size_t MR, typename WeightT, std::size_t kPrefetchBytes = 0>
+template <std::size_t MR, typename WeightT>
 HWY_INLINE void RunTile(const MatmulShape& s, std::size_t i0, const WeightT* const* w_rows,
-                        std::size_t n0, std::size_t valid_cols) {
+                        std::size_t n0, std::size_t valid_cols,
+                        const std::uint8_t* const* prefetch_rows = nullptr) {
   const float* x_rows[MR];
   const std::size_t valid_rows = std::min(MR, s.m - i0);
   for (std::size_t r = 0; r < MR; ++r) x_rows[r] = s.x + (i0 + std::min(r, valid_rows - 1)) * s.k;
   float out[MR][kNR];
-  DotTile<MR, kNR, WeightT, kPrefetchBytes>(x_rows, w_rows, s.k, out);
+  DotTile<MR, kNR, WeightT>(x_rows, w_rows, s.k, out, prefetch_rows);
   for (std::size_t r = 0; r < valid_rows; ++r) {
     float* y_row = s.y + (i0 + r) * s.n + n0;
     for (std::size_t c = 0; c < valid_cols; ++c) {
@@ -181,7 +183,15 @@ void MatmulDirect(const MatmulShape& s, const WeightRef& w, std::size_t block_be
         w_rows[c] = reinterpret_cast<const WeightT*>(base + row * w.row_stride_bytes);
       }
       if (m1 - m0 == 1) {  // decode: stream the weight
-        RunTile<1, WeightT, kDecodePrefetchBytes>(s, m0, w_rows, n0, valid_cols);
+        // While this block streams, prefetch the next block of this thread's range.
+        const std::uint8_t* prefetch_rows[kNR];
+        const bool prefetch = b + 1 < block_end;
+        if (prefetch) {
+          for (std::size_t c = 0; c < kNR; ++c) {
+            prefetch_rows[c] = base + std::min((b + 1) * kNR + c, s.n - 1) * w.row_stride_bytes;
+          }
+        }
+        RunTile<1, WeightT>(s, m0, w_rows, n0, valid_cols, prefetch ? prefetch_rows : nullptr);
       } else {
         for (std::size_t i = m0; i < m1; i += kMR) RunTile<kMR>(s, i, w_rows, n0, valid_cols);
       }
