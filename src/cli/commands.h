@@ -19,5 +19,6 @@ void register_quantize_command(CLI::App& app);
 void register_tensor_command(CLI::App& app);
 void register_data_command(CLI::App& app);  // eval: dataset pull/list
 void register_bench_command(CLI::App& app);  // experiment: speed x energy x quality per precision
+void register_synth_command(CLI::App& app);  // random-initialised models of real architectures
 
 }  // namespace eaq::cli

@@ -174,6 +174,7 @@ void run_info(const std::string& path, bool as_json, bool list_tensors) {
     j["format"] = model::model_format_name(m->format());
     j["architecture"] = model::architecture_name(c.architecture);
     j["source_architecture"] = c.source_architecture;
+    j["synthetic"] = c.synthetic;
     j["n_params"] = n_params;
     j["n_tensors"] = m->tensors().size();
     j["file_bytes"] = m->file_bytes();
@@ -232,6 +233,7 @@ void run_info(const std::string& path, bool as_json, bool list_tensors) {
   row("model", m->path());
   row("format", std::string(model::model_format_name(m->format())));
   row("architecture", fmt::format("{} ({})", model::architecture_name(c.architecture), c.source_architecture));
+  if (c.synthetic) row("weights", std::string("SYNTHETIC: random-initialised by eaq synth; speed and energy only, no accuracy"));
   row("parameters", fmt::format("{} ({})", human_count(n_params), n_params));
   row("file size", fmt::format("{} ({} bytes)", human_bytes(m->file_bytes()), m->file_bytes()));
   row("bits per weight", fmt::format("{:.3f} ({} of weights)", bits_per_weight, human_bytes(weight_bytes)));

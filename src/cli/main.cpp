@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   eaq::cli::register_tensor_command(app);
   eaq::cli::register_data_command(app);
   eaq::cli::register_bench_command(app);
+  eaq::cli::register_synth_command(app);
 
   try {
     eaq::init_logging();

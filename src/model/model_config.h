@@ -115,6 +115,9 @@ struct ModelConfig {
   double attn_logit_softcapping = 0.0;   // 0 = none
   Activation activation = Activation::kSilu;
 
+  // Random weights written by `eaq synth` (config.json "eaq_synthetic", GGUF eaq.synthetic):
+  // speed and energy mean something, accuracy does not; every output naming the model says so.
+  bool synthetic = false;
   std::optional<std::int64_t> bos_token_id;
   std::vector<std::int64_t> eos_token_ids;  // HF allows several (Llama 3: <|end_of_text|>, <|eot_id|>)
 

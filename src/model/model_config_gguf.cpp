@@ -28,6 +28,7 @@ ModelConfig config_from_gguf(const gguf::GgufFile& f) {
   c.format = ModelFormat::kGguf;
   const std::string arch = f.get("general.architecture").as_string("general.architecture");
   c.source_architecture = arch;
+  if (const gguf::Value* v = f.find("eaq.synthetic")) c.synthetic = v->as_bool("eaq.synthetic");
   if (arch == "llama") {
     c.architecture = Architecture::kLlama;
   } else if (arch == "qwen2") {

@@ -98,6 +98,7 @@ ModelConfig config_from_hf(const io::HfConfig& top) {
   }
   c.architecture = family->architecture;
   c.source_architecture = std::string(family->model_type);
+  c.synthetic = top.find_bool("eaq_synthetic").value_or(false);
   const bool gemma = c.architecture == Architecture::kGemma3;
 
   c.n_layers = h.get_int("num_hidden_layers");
