@@ -267,6 +267,8 @@ model::CudaModelOptions cuda_options(std::int64_t context) {
   c.max_prefill_tokens = 512;
   const char* half_gemv = std::getenv("EAQ_CUDA_HALF_GEMV");
   c.half_gemv_from_kernels = half_gemv != nullptr && std::string(half_gemv) == "kernels";
+  const char* prefill = std::getenv("EAQ_CUDA_PREFILL");
+  c.split_half_activations = prefill != nullptr && std::string(prefill) == "split";
   return c;
 }
 

@@ -32,6 +32,10 @@ struct CudaModelOptions {
   // the engine's half_matvec, or, when this is set (EAQ_CUDA_HALF_GEMV=kernels), with the weight
   // kernels' gemv() from a second, repacked copy (twice the memory; for comparison).
   bool half_gemv_from_kernels = false;
+  // Prefill GEMMs of half weights take 16-bit activations (tensor cores). When set
+  // (EAQ_CUDA_PREFILL=split), each activation is split into hi + lo halves and the GEMM runs
+  // twice, accumulating: ~f32 activation precision at twice the prefill cost (parity checks).
+  bool split_half_activations = false;
 };
 
 // The matrices of one projection whose outputs sit side by side in one row (q|k|v, gate|up):
@@ -129,7 +133,8 @@ class CudaDecoderLm : public CausalLm {
   std::vector<void*> allocations_;
   std::vector<kernels::cuda::GpuWeight*> weights_owned_;
 
-  void* embedding_f16_ = nullptr;
+  void* embedding_ = nullptr;
+  DType embedding_dtype_ = DType::F16;  // f16 when stored as f16, else f32 (values kept exact)
   std::vector<Layer> layers_;
   float* final_norm_ = nullptr;
   CudaLinear lm_head_;

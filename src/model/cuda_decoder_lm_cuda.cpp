@@ -157,23 +157,26 @@ CudaDecoderLm::CudaDecoderLm(const DecoderSpec& spec, const DecoderWeights& weig
     const std::int64_t qkv_width = (spec_.n_heads + 2 * spec_.n_kv_heads) * hd;
     const std::int64_t q_width = spec_.n_heads * hd, I = spec_.intermediate_size;
 
-    // Embedding table as f16 (one row per token is read; the format does not matter for speed).
+    // Embedding table: f16 when stored as f16, else f32 so the values stay those the CPU reads
+    // (one row per token is read: the size does not matter for speed).
     {
       const auto& e = weights.token_embedding;
-      std::vector<std::uint16_t> host(static_cast<std::size_t>(e.rows * e.cols));
+      embedding_dtype_ = e.dtype == DType::F16 ? DType::F16 : DType::F32;
+      const std::size_t elem = embedding_dtype_ == DType::F16 ? 2 : 4;
+      std::vector<std::uint8_t> host(static_cast<std::size_t>(e.rows * e.cols) * elem);
       std::vector<float> row(static_cast<std::size_t>(e.cols));
       for (std::int64_t r = 0; r < e.rows; ++r) {
+        std::uint8_t* dst = host.data() + static_cast<std::size_t>(r * e.cols) * elem;
         if (e.dtype == DType::F16) {
-          std::memcpy(host.data() + r * e.cols, static_cast<const std::uint8_t*>(e.data) + r * e.row_stride_bytes,
-                      static_cast<std::size_t>(e.cols) * 2);
+          std::memcpy(dst, static_cast<const std::uint8_t*>(e.data) + r * e.row_stride_bytes, static_cast<std::size_t>(e.cols) * 2);
           continue;
         }
         dequantize_row(e, r, row.data());
-        for (std::int64_t c = 0; c < e.cols; ++c) host[static_cast<std::size_t>(r * e.cols + c)] = f32_to_f16(row[c]);
+        std::memcpy(dst, row.data(), static_cast<std::size_t>(e.cols) * 4);
       }
-      embedding_f16_ = alloc(host.size() * 2, "the token embedding table");
-      EAQ_CUDA_CHECK(cudaMemcpy(embedding_f16_, host.data(), host.size() * 2, cudaMemcpyHostToDevice));
-      weight_device_bytes_ += host.size() * 2;
+      embedding_ = alloc(host.size(), "the token embedding table");
+      EAQ_CUDA_CHECK(cudaMemcpy(embedding_, host.data(), host.size(), cudaMemcpyHostToDevice));
+      weight_device_bytes_ += host.size();
     }
 
     layers_.resize(static_cast<std::size_t>(spec_.n_layers));
@@ -233,7 +236,8 @@ CudaDecoderLm::CudaDecoderLm(const DecoderSpec& spec, const DecoderWeights& weig
     scratch_ = floats(scratch_floats_, "workspaces");
     max_splits_ = kc::decode_max_splits(options_.max_positions);
     partial_ = floats(spec_.n_heads * max_splits_ * (hd + 2), "the attention split workspace");
-    x_half_ = alloc(static_cast<std::size_t>(T * std::max({H, I, q_width})) * 2, "workspaces");
+    // Two halves (hi, lo) of the widest GEMM input.
+    x_half_ = alloc(static_cast<std::size_t>(2 * T * std::max({H, I, q_width})) * 2, "workspaces");
     ids_ = static_cast<std::int32_t*>(alloc(static_cast<std::size_t>(T) * 4, "workspaces"));
     positions_ = static_cast<std::int32_t*>(alloc(static_cast<std::size_t>(T) * 4, "workspaces"));
     auto* state = static_cast<std::int32_t*>(alloc(4 * sizeof(std::int32_t), "decode state"));
@@ -258,10 +262,11 @@ CudaDecoderLm::CudaDecoderLm(const DecoderSpec& spec, const DecoderWeights& weig
     std::string joined;
     for (const auto& d : dtypes) joined += (joined.empty() ? "" : "+") + d;
     description_ = fmt::format("cuda:{} {} | weights {} ({} parts per q|k|v, {} per gate|up in layer 0) | head {} | "
-                               "half GEMV: {}",
+                               "half GEMV: {} | prefill activations: {}",
                                device_.index, device_.name, joined, layers_.front().qkv.parts.size(),
                                layers_.front().gate_up.parts.size(), dtype_name(lm_head_.parts.front().dtype),
-                               options_.half_gemv_from_kernels ? "kernels gemv()" : "engine half_matvec");
+                               options_.half_gemv_from_kernels ? "kernels gemv()" : "engine half_matvec",
+                               options_.split_half_activations ? "split hi+lo" : "16-bit");
   } catch (...) {
     release();  // the destructor does not run for a constructor that throws
     throw;
@@ -325,9 +330,18 @@ void CudaDecoderLm::run_linear(const CudaLinear& linear, const float* x, int n_t
   for (const auto& part : linear.parts) {
     const bool alone = linear.parts.size() == 1;
     if (is_half(part.dtype) && n_tokens > kc::kMaxGemvBatch) {
-      kc::to_half(x, n_tokens * cols, x_half_, part.dtype, stream_);
-      kc::gemm_half(cublas_, part.dtype, part.dense, part.rows, cols, part.dense_stride, x_half_, n_tokens,
-                    y + part.column, linear.rows);
+      if (options_.split_half_activations) {
+        void* lo = static_cast<std::uint16_t*>(x_half_) + static_cast<std::int64_t>(n_tokens) * cols;
+        kc::to_half_split(x, n_tokens * cols, x_half_, lo, part.dtype, stream_);
+        kc::gemm_half(cublas_, part.dtype, part.dense, part.rows, cols, part.dense_stride, x_half_, n_tokens,
+                      y + part.column, linear.rows);
+        kc::gemm_half(cublas_, part.dtype, part.dense, part.rows, cols, part.dense_stride, lo, n_tokens,
+                      y + part.column, linear.rows, true);
+      } else {
+        kc::to_half(x, n_tokens * cols, x_half_, part.dtype, stream_);
+        kc::gemm_half(cublas_, part.dtype, part.dense, part.rows, cols, part.dense_stride, x_half_, n_tokens,
+                      y + part.column, linear.rows);
+      }
       continue;
     }
     for (int b0 = 0; b0 < n_tokens; b0 += kc::kMaxGemvBatch) {
@@ -408,7 +422,7 @@ void CudaDecoderLm::run_layers(int T, const std::int32_t* positions, std::int64_
 }
 
 void CudaDecoderLm::enqueue_decode_step() {
-  kc::embedding_f16(embedding_f16_, token_, 1, static_cast<int>(spec_.hidden_size), spec_.embedding_scale, x_, stream_);
+  kc::embedding_lookup(embedding_, embedding_dtype_, token_, 1, static_cast<int>(spec_.hidden_size), spec_.embedding_scale, x_, stream_);
   run_layers(1, position_, 0);
   run_linear(lm_head_, xn_, 1, logits_);
   if (spec_.final_logit_softcap > 0.0f) kc::softcap(logits_, spec_.vocab_size, spec_.final_logit_softcap, stream_);
@@ -441,7 +455,7 @@ void CudaDecoderLm::prefill_piece(std::span<const std::int32_t> tokens, std::int
   EAQ_CUDA_CHECK(cudaMemcpyAsync(ids_, host_staging_, static_cast<std::size_t>(T) * 4, cudaMemcpyHostToDevice, stream_));
   EAQ_CUDA_CHECK(cudaMemcpyAsync(positions_, host_staging_ + options_.max_prefill_tokens, static_cast<std::size_t>(T) * 4,
                                  cudaMemcpyHostToDevice, stream_));
-  kc::embedding_f16(embedding_f16_, ids_, T, static_cast<int>(spec_.hidden_size), spec_.embedding_scale, x_, stream_);
+  kc::embedding_lookup(embedding_, embedding_dtype_, ids_, T, static_cast<int>(spec_.hidden_size), spec_.embedding_scale, x_, stream_);
   run_layers(T, positions_, slot);
 }
 

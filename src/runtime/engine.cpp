@@ -148,6 +148,8 @@ Engine load_engine(const EngineConfig& config) {
     cuda.n_slots = std::max<std::int64_t>(1, config.n_slots);
     const char* half_gemv = std::getenv("EAQ_CUDA_HALF_GEMV");
     cuda.half_gemv_from_kernels = half_gemv != nullptr && std::string(half_gemv) == "kernels";
+    const char* prefill = std::getenv("EAQ_CUDA_PREFILL");
+    cuda.split_half_activations = prefill != nullptr && std::string(prefill) == "split";
     auto gpu = std::make_unique<model::CudaDecoderLm>(engine.lm->spec(), engine.lm->weights(), cuda);
     engine.device_description = gpu->description();
     engine.device_lm = std::move(gpu);

@@ -1,10 +1,15 @@
 #!/usr/bin/env python3
 """e2e (label cuda): eaq's CUDA engine against its CPU engine on the same packed weights.
 
-- stories260K, per precision (f16, bf16, int8, q8_0, int4-g32, nf4): `eaq logits --device cuda`
-  vs `--device cpu`, both with an f16 KV cache: max |Δ| over every position's logits < 1e-2
-  (the CPU and GPU read the same packed bytes and accumulate in f32; what differs is the order of
-  the sums and the GPU's attention kernels);
+- stories260K, per precision: `eaq logits --device cuda` vs `--device cpu`, both with an f16 KV
+  cache, max |Δ| over every position's logits (max |logit| ~20):
+  - f16, bf16 with EAQ_CUDA_PREFILL=split (prefill GEMMs with ~f32 activations): < 1e-2;
+  - f16, bf16 by default: the prefill GEMMs take 16-bit activations (tensor cores, as HF fp16
+    does), so the bound is the activations' rounding: < 5e-2 (f16), < 2e-1 (bf16);
+  - int8 (W8A16 per channel; prompt through the batched GEMV with f32 activations): < 2e-2 —
+    stories260K's FFN-down rows are 172 long, not a multiple of 8, so that matrix runs as f16
+    on the GPU (rounded int8 x scale), the only difference besides the order of the sums;
+  (the block formats q8_0/int4/nf4 cannot hold 172-long rows at all: not tested on this model);
 - greedy generation (decode through the captured CUDA graph) gives the CPU's 48 tokens;
 - bad devices fail with a clear message: an index past the GPUs, a malformed --device.
 Skips (77) where no GPU is usable (the CI machine).
@@ -30,6 +35,12 @@ def run(*args):
     return subprocess.run([EAQ, *args], capture_output=True, text=True, timeout=600)
 
 
+def run_env(env, *args):
+    full = dict(os.environ)
+    full.update(env or {})
+    return subprocess.run([EAQ, *args], capture_output=True, text=True, timeout=600, env=full)
+
+
 def check(name, ok, detail=""):
     print(("ok   " if ok else "FAIL ") + name + (f": {detail}" if detail else ""))
     if not ok:
@@ -41,9 +52,9 @@ def read_f32(path):
     return struct.unpack(f"<{len(data) // 4}f", data)
 
 
-def logits(tmp, device, precision):
+def logits(tmp, device, precision, env=None):
     out = os.path.join(tmp, f"{device.replace(':', '_')}_{precision}.f32")
-    r = run("logits", MODEL, "--tokenizer", TOKENIZER, "-p", PROMPT, "--weights", precision, "--kv", "f16",
+    r = run_env(env, "logits", MODEL, "--tokenizer", TOKENIZER, "-p", PROMPT, "--weights", precision, "--kv", "f16",
             "--device", device, "-t", "2", "-o", out)
     return r, (read_f32(out) if r.returncode == 0 else None)
 
@@ -60,16 +71,24 @@ def main():
     check("logits --device cuda runs", probe.returncode == 0, probe.stderr.strip()[-400:])
 
     with tempfile.TemporaryDirectory() as tmp:
-        for precision in ["f16", "bf16", "int8", "q8_0", "int4-g32", "nf4"]:
-            rc, cpu = logits(tmp, "cpu", precision)
-            rg, gpu = logits(tmp, "cuda:0", precision)
-            if rc.returncode != 0 or rg.returncode != 0:
-                check(f"logits {precision} run on cpu and cuda", False, (rc.stderr + rg.stderr).strip()[-400:])
+        cases = [("f16", {"EAQ_CUDA_PREFILL": "split"}, 1e-2), ("bf16", {"EAQ_CUDA_PREFILL": "split"}, 1e-2),
+                 ("f16", {}, 5e-2), ("bf16", {}, 2e-1), ("int8", {}, 2e-2)]
+        _, cpu_logits = None, {}
+        for precision, env, bound in cases:
+            if precision not in cpu_logits:
+                rc, cpu_logits[precision] = logits(tmp, "cpu", precision)
+                if rc.returncode != 0:
+                    check(f"logits {precision} on cpu", False, rc.stderr.strip()[-400:])
+            cpu = cpu_logits[precision]
+            rg, gpu = logits(tmp, "cuda:0", precision, env)
+            label = f"logits {precision}" + (" (prefill split hi+lo)" if env else "")
+            if cpu is None or rg.returncode != 0:
+                check(f"{label} runs on cuda", False, rg.stderr.strip()[-400:])
                 continue
             diff = max(abs(a - b) for a, b in zip(cpu, gpu))
             scale = max(abs(a) for a in cpu)
-            check(f"logits {precision}: cuda vs cpu max |Δ| < 1e-2 over {len(cpu)} values", diff < 1e-2 and len(cpu) == len(gpu),
-                  f"max |Δ| = {diff:.3g} (max |logit| {scale:.3g})")
+            check(f"{label}: cuda vs cpu max |Δ| < {bound:g} over {len(cpu)} values",
+                  diff < bound and len(cpu) == len(gpu), f"max |Δ| = {diff:.3g} (max |logit| {scale:.3g})")
 
     gen = {}
     for device in ["cpu", "cuda"]:

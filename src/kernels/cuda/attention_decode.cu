@@ -18,7 +18,7 @@ __device__ __forceinline__ int window_start(int position, int window) {
   return window > 0 ? max(0, position - window + 1) : 0;
 }
 
-template <int kDims>
+template <int kDims, int kHeadDim>
 __global__ void attention_decode_split_kernel(AttentionCudaParams p, const float* q, const std::int32_t* position_ptr,
                                               int max_splits, float* partial) {
   __shared__ float q_shared[kMaxHeadDim];
@@ -40,7 +40,7 @@ __global__ void attention_decode_split_kernel(AttentionCudaParams p, const float
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
   OnlineSoftmaxState<kDims> st;
   const int tile_first = first + warp * 32;
-  if (tile_first < end) attend_tile<kDims>(q_shared, k_rows, v_rows, stride, hd, tile_first, min(tile_first + 32, end),
+  if (tile_first < end) attend_tile<kDims, kHeadDim>(q_shared, k_rows, v_rows, stride, hd, tile_first, min(tile_first + 32, end),
                                            p.logit_softcap, st);
   if (lane == 0) {
     warp_m[warp] = st.m;
@@ -102,12 +102,21 @@ int attention_lane_dims(int head_dim) {
 void attention_decode(const AttentionCudaParams& params, const float* q, const std::int32_t* position,
                       int max_splits, float* partial, float* out, cudaStream_t stream) {
   const dim3 grid(params.n_heads, max_splits);
-  switch (attention_lane_dims(params.head_dim)) {
-    case 1: attention_decode_split_kernel<1><<<grid, kDecodeSplitKeys, 0, stream>>>(params, q, position, max_splits, partial); break;
-    case 2: attention_decode_split_kernel<2><<<grid, kDecodeSplitKeys, 0, stream>>>(params, q, position, max_splits, partial); break;
-    case 4: attention_decode_split_kernel<4><<<grid, kDecodeSplitKeys, 0, stream>>>(params, q, position, max_splits, partial); break;
-    default: attention_decode_split_kernel<8><<<grid, kDecodeSplitKeys, 0, stream>>>(params, q, position, max_splits, partial); break;
+  const int hd = params.head_dim;
+#define EAQ_DECODE_LAUNCH(D, HD) \
+  attention_decode_split_kernel<D, HD><<<grid, kDecodeSplitKeys, 0, stream>>>(params, q, position, max_splits, partial)
+  if (hd == 128) EAQ_DECODE_LAUNCH(4, 128);
+  else if (hd == 64) EAQ_DECODE_LAUNCH(2, 64);
+  else if (hd == 256) EAQ_DECODE_LAUNCH(8, 256);
+  else {
+    switch (attention_lane_dims(hd)) {
+      case 1: EAQ_DECODE_LAUNCH(1, 0); break;
+      case 2: EAQ_DECODE_LAUNCH(2, 0); break;
+      case 4: EAQ_DECODE_LAUNCH(4, 0); break;
+      default: EAQ_DECODE_LAUNCH(8, 0); break;
+    }
   }
+#undef EAQ_DECODE_LAUNCH
   EAQ_CUDA_CHECK(cudaGetLastError());
   attention_decode_merge_kernel<<<params.n_heads, 128, 0, stream>>>(params, position, max_splits, partial, out);
   EAQ_CUDA_CHECK(cudaGetLastError());

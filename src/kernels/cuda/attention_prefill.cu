@@ -13,7 +13,7 @@ namespace {
 constexpr int kQueriesPerBlock = 4;
 constexpr int kMaxHeadDim = 256;
 
-template <int kDims>
+template <int kDims, int kHeadDim>
 __global__ void attention_prefill_kernel(AttentionCudaParams p, const float* q, const std::int32_t* positions,
                                          int n_tokens, float* out, void* out_half, bool is_bf16) {
   __shared__ float q_shared[kQueriesPerBlock][kMaxHeadDim];
@@ -34,7 +34,7 @@ __global__ void attention_prefill_kernel(AttentionCudaParams p, const float* q, 
   const __half* v_rows = static_cast<const __half*>(p.v_cache) + static_cast<long long>(kv_head) * hd;
   OnlineSoftmaxState<kDims> st;
   for (int first = start; first <= position; first += 32) {
-    attend_tile<kDims>(qs, k_rows, v_rows, stride, hd, first, min(first + 32, position + 1), p.logit_softcap, st);
+    attend_tile<kDims, kHeadDim>(qs, k_rows, v_rows, stride, hd, first, min(first + 32, position + 1), p.logit_softcap, st);
   }
   const float inv_l = 1.0f / st.l;
 #pragma unroll
@@ -56,12 +56,21 @@ void attention_prefill(const AttentionCudaParams& params, const float* q, const 
   const dim3 grid(params.n_heads, (n_tokens + kQueriesPerBlock - 1) / kQueriesPerBlock);
   const int threads = 32 * kQueriesPerBlock;
   const bool bf16 = half_dtype == DType::BF16;
-  switch (attention_lane_dims(params.head_dim)) {
-    case 1: attention_prefill_kernel<1><<<grid, threads, 0, stream>>>(params, q, positions, n_tokens, out, out_half, bf16); break;
-    case 2: attention_prefill_kernel<2><<<grid, threads, 0, stream>>>(params, q, positions, n_tokens, out, out_half, bf16); break;
-    case 4: attention_prefill_kernel<4><<<grid, threads, 0, stream>>>(params, q, positions, n_tokens, out, out_half, bf16); break;
-    default: attention_prefill_kernel<8><<<grid, threads, 0, stream>>>(params, q, positions, n_tokens, out, out_half, bf16); break;
+  const int hd = params.head_dim;
+#define EAQ_PREFILL_LAUNCH(D, HD) \
+  attention_prefill_kernel<D, HD><<<grid, threads, 0, stream>>>(params, q, positions, n_tokens, out, out_half, bf16)
+  if (hd == 128) EAQ_PREFILL_LAUNCH(4, 128);
+  else if (hd == 64) EAQ_PREFILL_LAUNCH(2, 64);
+  else if (hd == 256) EAQ_PREFILL_LAUNCH(8, 256);
+  else {
+    switch (attention_lane_dims(hd)) {
+      case 1: EAQ_PREFILL_LAUNCH(1, 0); break;
+      case 2: EAQ_PREFILL_LAUNCH(2, 0); break;
+      case 4: EAQ_PREFILL_LAUNCH(4, 0); break;
+      default: EAQ_PREFILL_LAUNCH(8, 0); break;
+    }
   }
+#undef EAQ_PREFILL_LAUNCH
   EAQ_CUDA_CHECK(cudaGetLastError());
 }
 

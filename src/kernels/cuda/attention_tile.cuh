@@ -18,10 +18,14 @@ struct OnlineSoftmaxState {
 
 // q: scaled query in shared memory (f32, head_dim). k_rows / v_rows: the cache of this kv head
 // (row stride `stride` halves). Keys [first, end) of this tile (end - first <= 32).
-template <int kDims>
+// kHeadDim: the head size when known at compile time (64, 128, 256: loops unroll, so a lane's
+// loads are all in flight at once — a runtime-bounded loop waits on each load in turn), 0 = use
+// head_dim.
+template <int kDims, int kHeadDim = 0>
 __device__ __forceinline__ void attend_tile(const float* q, const __half* k_rows, const __half* v_rows,
-                                            long long stride, int head_dim, int first, int end, float softcap,
+                                            long long stride, int runtime_head_dim, int first, int end, float softcap,
                                             OnlineSoftmaxState<kDims>& st) {
+  const int head_dim = kHeadDim > 0 ? kHeadDim : runtime_head_dim;
   const int lane = threadIdx.x & 31;
   const int key = first + lane;
   float s = -INFINITY;
@@ -29,6 +33,7 @@ __device__ __forceinline__ void attend_tile(const float* q, const __half* k_rows
     const __half* k = k_rows + key * stride;
     float dot = 0.0f;
     if ((head_dim & 7) == 0) {
+#pragma unroll
       for (int d = 0; d < head_dim; d += 8) {
         const uint4 raw = *reinterpret_cast<const uint4*>(k + d);
         const __half2* h2 = reinterpret_cast<const __half2*>(&raw);
@@ -57,6 +62,7 @@ __device__ __forceinline__ void attend_tile(const float* q, const __half* k_rows
   for (int i = 0; i < kDims; ++i) st.acc[i] *= correction;
   const int d0 = lane * kDims;
   const int n = end - first;
+#pragma unroll 8
   for (int j = 0; j < n; ++j) {
     const float pj = __shfl_sync(0xffffffffu, p, j);
     if (d0 < head_dim) {

@@ -14,9 +14,9 @@
 
 namespace eaq::kernels::cuda {
 
-// x[t][:] = f32(table[ids[t]][:]) * scale; table f16 [vocab][dim].
-void embedding_f16(const void* table_f16, const std::int32_t* ids, int n_tokens, int dim, float scale, float* x,
-                   cudaStream_t stream);
+// x[t][:] = f32(table[ids[t]][:]) * scale; table [vocab][dim] in table_dtype, F16 or F32.
+void embedding_lookup(const void* table, DType table_dtype, const std::int32_t* ids, int n_tokens, int dim,
+                      float scale, float* x, cudaStream_t stream);
 
 // Per row of `dim`: if delta != nullptr, x += delta (x is written back); then
 // y = x / rms(x) * (weight + weight_offset). y may alias x. When y_half != nullptr the normalised
@@ -86,6 +86,9 @@ void softcap(float* x, std::int64_t n, float cap, cudaStream_t stream);
 void add_bias(float* y, const float* bias, int rows, int n, cudaStream_t stream);
 // out = half(x) in half_dtype (F16 or BF16)
 void to_half(const float* x, std::int64_t n, void* out, DType half_dtype, cudaStream_t stream);
+// hi = half(x), lo = half(x - hi): hi + lo carries ~22 bits of x, so two 16-bit GEMMs (hi, then
+// lo accumulated) come close to an f32-activation GEMM.
+void to_half_split(const float* x, std::int64_t n, void* hi, void* lo, DType half_dtype, cudaStream_t stream);
 
 // Greedy step bookkeeping on the device: *token = argmax(logits[0..vocab)), out_tokens[*step] =
 // *token, then ++*step and ++*position — so a captured decode step feeds the next one.

@@ -1,4 +1,4 @@
-// Small element-wise ops of the decoder: logit softcap, bias add, f32 → f16/bf16.
+// Small element-wise ops of the decoder: logit softcap, bias add, f32 → f16/bf16 (plain or split hi + lo).
 #include <algorithm>
 
 #include "kernels/cuda/cuda_check.h"
@@ -33,7 +33,31 @@ __global__ void to_half_kernel(const float* x, long long n, void* out, bool is_b
   }
 }
 
+__global__ void to_half_split_kernel(const float* x, long long n, void* hi, void* lo, bool is_bf16) {
+  for (long long i = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<long long>(gridDim.x) * blockDim.x) {
+    const float v = x[i];
+    float h;
+    if (is_bf16) {
+      const __nv_bfloat16 b = __float2bfloat16(v);
+      static_cast<__nv_bfloat16*>(hi)[i] = b;
+      h = __bfloat162float(b);
+    } else {
+      const __half b = __float2half(v);
+      static_cast<__half*>(hi)[i] = b;
+      h = __half2float(b);
+    }
+    store_half(lo, i, v - h, is_bf16);
+  }
+}
+
 }  // namespace
+
+void to_half_split(const float* x, std::int64_t n, void* hi, void* lo, DType half_dtype, cudaStream_t stream) {
+  if (n <= 0) return;
+  to_half_split_kernel<<<grid_for(n), kThreads, 0, stream>>>(x, n, hi, lo, half_dtype == DType::BF16);
+  EAQ_CUDA_CHECK(cudaGetLastError());
+}
 
 void softcap(float* x, std::int64_t n, float cap, cudaStream_t stream) {
   if (n <= 0) return;

@@ -1,4 +1,4 @@
-// Token embedding lookup from an f16 table on the device.
+// Token embedding lookup from an f16 or f32 table on the device.
 #include <cuda_fp16.h>
 
 #include "kernels/cuda/cuda_check.h"
@@ -8,18 +8,24 @@ namespace eaq::kernels::cuda {
 
 namespace {
 
-__global__ void embedding_f16_kernel(const __half* table, const std::int32_t* ids, int dim, float scale, float* x) {
+__global__ void embedding_kernel(const void* table, bool table_f32, const std::int32_t* ids, int dim, float scale,
+                                 float* x) {
   const long long t = blockIdx.x;
-  const __half* row = table + static_cast<long long>(ids[t]) * dim;
-  for (int i = threadIdx.x; i < dim; i += blockDim.x) x[t * dim + i] = __half2float(row[i]) * scale;
+  const long long row = static_cast<long long>(ids[t]) * dim;
+  for (int i = threadIdx.x; i < dim; i += blockDim.x) {
+    const float v = table_f32 ? static_cast<const float*>(table)[row + i]
+                              : __half2float(static_cast<const __half*>(table)[row + i]);
+    x[t * dim + i] = v * scale;
+  }
 }
 
 }  // namespace
 
-void embedding_f16(const void* table_f16, const std::int32_t* ids, int n_tokens, int dim, float scale, float* x,
-                   cudaStream_t stream) {
+void embedding_lookup(const void* table, DType table_dtype, const std::int32_t* ids, int n_tokens, int dim,
+                      float scale, float* x, cudaStream_t stream) {
+  EAQ_CHECK(table_dtype == DType::F16 || table_dtype == DType::F32, "embedding table must be f16 or f32");
   if (n_tokens <= 0) return;
-  embedding_f16_kernel<<<n_tokens, 256, 0, stream>>>(static_cast<const __half*>(table_f16), ids, dim, scale, x);
+  embedding_kernel<<<n_tokens, 256, 0, stream>>>(table, table_dtype == DType::F32, ids, dim, scale, x);
   EAQ_CUDA_CHECK(cudaGetLastError());
 }
 

@@ -35,49 +35,75 @@ __device__ __forceinline__ void unpack8(const uint4& raw, float* f) {
   }
 }
 
-template <bool kBf16, int kBatch>
+// kSplit warps share one row (each takes every kSplit-th group of 32 chunks), so matrices with
+// few rows still put enough loads in flight to cover HBM latency.
+template <bool kBf16, int kBatch, int kSplit>
 __global__ void half_matvec_vec8_kernel(const uint16_t* w, long long rows, long long cols, long long stride,
                                         const float* x, float* y) {
-  const long long row = static_cast<long long>(blockIdx.x) * kWarpsPerBlock + (threadIdx.x >> 5);
-  if (row >= rows) return;
-  const int lane = threadIdx.x & 31;
-  const uint4* wr = reinterpret_cast<const uint4*>(w + row * stride);
-  const long long n_vec = cols / 8;
+  constexpr int kRowsPerBlock = kWarpsPerBlock / kSplit;
+  __shared__ float partial[kWarpsPerBlock][kBatch];
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  const long long row = static_cast<long long>(blockIdx.x) * kRowsPerBlock + warp / kSplit;
+  const int part = warp % kSplit;
   float acc[kBatch] = {};
-  long long v = lane;
-  for (; v + 32 < n_vec; v += 64) {
-    const uint4 a = __ldg(wr + v);
-    const uint4 b = __ldg(wr + v + 32);
-    float fa[8], fb[8];
-    unpack8<kBf16>(a, fa);
-    unpack8<kBf16>(b, fb);
+  if (row < rows) {
+    const uint4* wr = reinterpret_cast<const uint4*>(w + row * stride);
+    const long long n_vec = cols / 8;
+    constexpr long long kStep = 32LL * kSplit;
+    long long v = part * 32LL + lane;
+    // Four 16-byte loads in flight per lane before any is used.
+    for (; v + 3 * kStep < n_vec; v += 4 * kStep) {
+      uint4 raw[4];
 #pragma unroll
-    for (int bi = 0; bi < kBatch; ++bi) {
-      const float4* xa = reinterpret_cast<const float4*>(x + bi * cols + v * 8);
-      const float4* xb = reinterpret_cast<const float4*>(x + bi * cols + (v + 32) * 8);
-      const float4 a0 = xa[0], a1 = xa[1], b0 = xb[0], b1 = xb[1];
-      acc[bi] += fa[0] * a0.x + fa[1] * a0.y + fa[2] * a0.z + fa[3] * a0.w + fa[4] * a1.x + fa[5] * a1.y +
-                 fa[6] * a1.z + fa[7] * a1.w;
-      acc[bi] += fb[0] * b0.x + fb[1] * b0.y + fb[2] * b0.z + fb[3] * b0.w + fb[4] * b1.x + fb[5] * b1.y +
-                 fb[6] * b1.z + fb[7] * b1.w;
+      for (int u = 0; u < 4; ++u) raw[u] = __ldg(wr + v + kStep * u);
+#pragma unroll
+      for (int u = 0; u < 4; ++u) {
+        float f[8];
+        unpack8<kBf16>(raw[u], f);
+#pragma unroll
+        for (int bi = 0; bi < kBatch; ++bi) {
+          const float4* xa = reinterpret_cast<const float4*>(x + bi * cols + (v + kStep * u) * 8);
+          const float4 a0 = xa[0], a1 = xa[1];
+          acc[bi] += f[0] * a0.x + f[1] * a0.y + f[2] * a0.z + f[3] * a0.w + f[4] * a1.x + f[5] * a1.y +
+                     f[6] * a1.z + f[7] * a1.w;
+        }
+      }
+    }
+    for (; v < n_vec; v += kStep) {
+      const uint4 a = __ldg(wr + v);
+      float fa[8];
+      unpack8<kBf16>(a, fa);
+#pragma unroll
+      for (int bi = 0; bi < kBatch; ++bi) {
+        const float4* xa = reinterpret_cast<const float4*>(x + bi * cols + v * 8);
+        const float4 a0 = xa[0], a1 = xa[1];
+        acc[bi] += fa[0] * a0.x + fa[1] * a0.y + fa[2] * a0.z + fa[3] * a0.w + fa[4] * a1.x + fa[5] * a1.y +
+                   fa[6] * a1.z + fa[7] * a1.w;
+      }
     }
   }
-  for (; v < n_vec; v += 32) {
-    const uint4 a = __ldg(wr + v);
-    float fa[8];
-    unpack8<kBf16>(a, fa);
 #pragma unroll
-    for (int bi = 0; bi < kBatch; ++bi) {
-      const float4* xa = reinterpret_cast<const float4*>(x + bi * cols + v * 8);
-      const float4 a0 = xa[0], a1 = xa[1];
-      acc[bi] += fa[0] * a0.x + fa[1] * a0.y + fa[2] * a0.z + fa[3] * a0.w + fa[4] * a1.x + fa[5] * a1.y +
-                 fa[6] * a1.z + fa[7] * a1.w;
+  for (int bi = 0; bi < kBatch; ++bi) acc[bi] = warp_sum(acc[bi]);
+  if constexpr (kSplit == 1) {
+    if (lane == 0 && row < rows) {
+#pragma unroll
+      for (int bi = 0; bi < kBatch; ++bi) y[bi * rows + row] = acc[bi];
     }
-  }
+  } else {
+    if (lane == 0) {
 #pragma unroll
-  for (int bi = 0; bi < kBatch; ++bi) {
-    const float total = warp_sum(acc[bi]);
-    if (lane == 0) y[bi * rows + row] = total;
+      for (int bi = 0; bi < kBatch; ++bi) partial[warp][bi] = acc[bi];
+    }
+    __syncthreads();
+    if (part == 0 && lane == 0 && row < rows) {
+#pragma unroll
+      for (int bi = 0; bi < kBatch; ++bi) {
+        float total = 0.0f;
+#pragma unroll
+        for (int k = 0; k < kSplit; ++k) total += partial[warp + k][bi];
+        y[bi * rows + row] = total;
+      }
+    }
   }
 }
 
@@ -115,16 +141,26 @@ void launch(const uint16_t* w, long long rows, long long cols, long long stride,
     half_matvec_scalar_kernel<kBf16><<<blocks, threads, 0, stream>>>(w, rows, cols, stride, x, batch, y);
     return;
   }
-  switch (batch) {
-    case 1: half_matvec_vec8_kernel<kBf16, 1><<<blocks, threads, 0, stream>>>(w, rows, cols, stride, x, y); break;
-    case 2: half_matvec_vec8_kernel<kBf16, 2><<<blocks, threads, 0, stream>>>(w, rows, cols, stride, x, y); break;
-    case 3: half_matvec_vec8_kernel<kBf16, 3><<<blocks, threads, 0, stream>>>(w, rows, cols, stride, x, y); break;
-    case 4: half_matvec_vec8_kernel<kBf16, 4><<<blocks, threads, 0, stream>>>(w, rows, cols, stride, x, y); break;
-    case 5: half_matvec_vec8_kernel<kBf16, 5><<<blocks, threads, 0, stream>>>(w, rows, cols, stride, x, y); break;
-    case 6: half_matvec_vec8_kernel<kBf16, 6><<<blocks, threads, 0, stream>>>(w, rows, cols, stride, x, y); break;
-    case 7: half_matvec_vec8_kernel<kBf16, 7><<<blocks, threads, 0, stream>>>(w, rows, cols, stride, x, y); break;
-    default: half_matvec_vec8_kernel<kBf16, 8><<<blocks, threads, 0, stream>>>(w, rows, cols, stride, x, y); break;
+  // Few rows: four warps a row (one row a block); many rows: a warp a row (four rows a block).
+  const bool split = rows < 16384;
+  const unsigned split_blocks = static_cast<unsigned>(rows);
+#define EAQ_HALF_MATVEC(B)                                                                              \
+  if (split) {                                                                                          \
+    half_matvec_vec8_kernel<kBf16, B, 4><<<split_blocks, threads, 0, stream>>>(w, rows, cols, stride, x, y); \
+  } else {                                                                                              \
+    half_matvec_vec8_kernel<kBf16, B, 1><<<blocks, threads, 0, stream>>>(w, rows, cols, stride, x, y);  \
   }
+  switch (batch) {
+    case 1: EAQ_HALF_MATVEC(1); break;
+    case 2: EAQ_HALF_MATVEC(2); break;
+    case 3: EAQ_HALF_MATVEC(3); break;
+    case 4: EAQ_HALF_MATVEC(4); break;
+    case 5: EAQ_HALF_MATVEC(5); break;
+    case 6: EAQ_HALF_MATVEC(6); break;
+    case 7: EAQ_HALF_MATVEC(7); break;
+    default: EAQ_HALF_MATVEC(8); break;
+  }
+#undef EAQ_HALF_MATVEC
 }
 
 }  // namespace

@@ -22,7 +22,9 @@ __global__ void rope_kv_write_kernel(RopeKvParams p) {
   const long long row_width = static_cast<long long>(n_all) * hd;
   const int position = p.positions[t];
   float* buf = head_buffer[warp];
-  for (int h = warp; h < n_all; h += kWarps) {
+  // blockIdx.y picks a group of kWarps heads: a decode step (one token) still spreads its
+  // q, k and v heads over several SMs.
+  for (int h = blockIdx.y * kWarps + warp; h < n_all; h += kWarps * gridDim.y) {
     const float* src = p.qkv + t * row_width + static_cast<long long>(h) * hd;
     const float* bias = p.bias ? p.bias + static_cast<long long>(h) * hd : nullptr;
     const bool is_q = h < p.n_heads, is_k = !is_q && h < p.n_heads + p.n_kv_heads;
@@ -41,11 +43,13 @@ __global__ void rope_kv_write_kernel(RopeKvParams p) {
     if (is_q || is_k) {
       // Each lane rotates pairs i = lane, lane + 32, ...; reads and writes touch only its pairs.
       for (int i = lane; i < half; i += 32) {
+        // The CPU rounds cos/sin of the same f32 angle from double; sincosf (not the fast
+        // intrinsic) is within 2 ulp of that.
         const float angle = static_cast<float>(position) * p.inv_freq[i];
-        double s = 0.0, c = 0.0;
-        sincos(static_cast<double>(angle), &s, &c);
-        const float cos_v = static_cast<float>(c) * p.attention_factor;
-        const float sin_v = static_cast<float>(s) * p.attention_factor;
+        float s = 0.0f, c = 0.0f;
+        sincosf(angle, &s, &c);
+        const float cos_v = c * p.attention_factor;
+        const float sin_v = s * p.attention_factor;
         const int i0 = p.neox ? i : 2 * i, i1 = p.neox ? i + half : 2 * i + 1;
         const float x0 = buf[i0], x1 = buf[i1];
         buf[i0] = x0 * cos_v - x1 * sin_v;
@@ -72,7 +76,9 @@ void rope_kv_write(const RopeKvParams& params, cudaStream_t stream) {
   EAQ_CHECK(params.head_dim % 2 == 0 && params.head_dim <= kMaxHeadDim, "head_dim {} unsupported on CUDA",
             params.head_dim);
   if (params.n_tokens <= 0) return;
-  rope_kv_write_kernel<<<params.n_tokens, kWarps * 32, 0, stream>>>(params);
+  const int n_all = params.n_heads + 2 * params.n_kv_heads;
+  const dim3 grid(params.n_tokens, (n_all + kWarps - 1) / kWarps);
+  rope_kv_write_kernel<<<grid, kWarps * 32, 0, stream>>>(params);
   EAQ_CUDA_CHECK(cudaGetLastError());
 }
 
