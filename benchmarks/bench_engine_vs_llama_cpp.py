@@ -6,6 +6,9 @@ weight precision / scheme and thread count against the STREAM-triad bound measur
   python3 benchmarks/bench_engine_vs_llama_cpp.py [--model M] [--threads 1,2] [--weights f32,bf16]
       [-p 128] [-n 64] [--llama-schemes native,q8_0,q4_0]
 
+Prints the 1-minute load average around each round: on a shared machine, figures of rounds taken
+under load are not the engines' own.
+
 --llama-schemes: llama.cpp runs the model as stored (native) and as eaq re-quantizes it (`eaq quantize
 --scheme S`, byte-identical to the gguf package's quantizer for q8_0/q4_0/q4_1). llama.cpp runs in a
 child process (some builds crash on VMs; that becomes a printed note, not a failed benchmark).
@@ -86,6 +89,7 @@ def main():
         have_llama = False
         print("(llama-cpp-python not installed: scripts/setup.sh --references)", file=sys.stderr)
     rows = []
+    round_load = {}  # round -> 1-minute load average before and after it (the machine may be shared)
     with tempfile.TemporaryDirectory() as tmp:
         llama_models = []
         for scheme in [s for s in a.llama_schemes.split(",") if s] if have_llama else []:
@@ -97,19 +101,33 @@ def main():
             llama_models.append((scheme, path))
         # Rounds alternate eaq and llama.cpp so that load from other processes hits both alike.
         for round_index in range(a.repeat):
+            load_before = os.getloadavg()[0]
             r = subprocess.run([a.bench_bin, a.model, "--threads", a.threads, "--weights", a.weights, "-p", str(a.p),
                                 "-n", str(a.n)], capture_output=True, text=True)
             if r.returncode != 0:
                 sys.exit(r.stderr)
-            for line in r.stdout.splitlines():
-                if line.strip():
-                    rows.append(dict(json.loads(line), round=round_index))
+            eaq_rows = [dict(json.loads(line), round=round_index) for line in r.stdout.splitlines() if line.strip()]
+            rows += eaq_rows
             for scheme, path in llama_models:
                 for t in a.threads.split(","):
                     row = llama_cpp_row(path, f"{scheme} (gguf)", int(t), a.p, a.n, a.llama_single_token)
                     if row:
+                        # llama.cpp reads the same bytes per token as eaq's native run of the same
+                        # file; the triad is the one eaq measured with the same threads this round.
+                        twin = next((e for e in eaq_rows if e["weights"] == "native" and e["threads"] == int(t)), None)
+                        if scheme == "native" and twin:
+                            bw = twin["decode_bytes_per_token"] * row["decode_tokens_per_s"]
+                            row.update(decode_bandwidth_bytes_per_s=bw,
+                                       triad_bandwidth_bytes_per_s=twin["triad_bandwidth_bytes_per_s"],
+                                       decode_fraction_of_triad=bw / twin["triad_bandwidth_bytes_per_s"])
                         rows.append(dict(row, round=round_index))
-    print(f"model {os.path.basename(a.model)}, prompt {a.p} tokens, decode {a.n} tokens, one run\n")
+            round_load[round_index] = (load_before, os.getloadavg()[0])
+    print(f"model {os.path.basename(a.model)}, prompt {a.p} tokens, decode {a.n} tokens, {os.cpu_count()} CPUs; "
+          "triad: STREAM triad measured by bench_engine_cpu in the same round with the same threads; "
+          "llama.cpp decode GB/s: eaq's bytes per token for the same file (native) x its tok/s")
+    for round_index, (before, after) in round_load.items():
+        print(f"round {round_index}: 1-minute load average {before:.2f} before, {after:.2f} after")
+    print()
     print("| round | engine | weights | threads | prefill tok/s | decode tok/s | decode GB/s | triad GB/s | decode / triad |")
     print("|---|---|---|---|---|---|---|---|---|")
     for row in rows:
