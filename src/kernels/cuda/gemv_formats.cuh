@@ -50,10 +50,13 @@ struct NoMeta {};
 // Every function here is also compiled for the host (EAQ_HD), where gemv_emulation.cu runs the
 // kernel's per-lane code on the CPU to check layouts and decoding where there is no GPU.
 #define EAQ_HD __host__ __device__ __forceinline__
+#define EAQ_PRAGMA(x) _Pragma(#x)
 #ifdef __CUDA_ARCH__
 #define EAQ_UNROLL _Pragma("unroll")
-#else
-#define EAQ_UNROLL  // (the host compiler does not know the pragma; the emulation needs no unrolling)
+#define EAQ_UNROLL_BY(n) EAQ_PRAGMA(unroll n)
+#else  // the host compiler does not know the pragma; the emulation needs no unrolling
+#define EAQ_UNROLL
+#define EAQ_UNROLL_BY(n)
 #endif
 
 EAQ_HD uint4 load_stream16(const void* p) {
