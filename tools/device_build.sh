@@ -6,7 +6,7 @@
 #   tools/device_build.sh [BUILD_DIR] [CARRY_DIR]      (defaults: build-device, .device)
 #
 # 1. configures BUILD_DIR (Release, CUDA for sm_90a, or CUDA_ARCH) and builds eaq,
-#    bench_engine_cuda and bench_gemv;
+#    bench_engine_cuda, bench_gemv and the kernels' GPU unit tests (eaq_kernels_cuda_tests);
 # 2. copies them to CARRY_DIR/bin, the shared libraries the GPU image lacks (fmt, spdlog,
 #    yaml-cpp, pcre2, utf8proc, hwy, seccomp, sqlite3 — read off `ldd`, system C/C++ runtime and
 #    CUDA libraries excluded) to CARRY_DIR/lib, and ../shared/models/stories260K to
@@ -25,13 +25,13 @@ carry=${2:-.device}
 cd "$root"
 arch=${CUDA_ARCH:-90a}
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DEAQ_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES="$arch" >/dev/null
-cmake --build "$build" -j"${JOBS:-2}" --target eaq bench_engine_cuda bench_gemv
+cmake --build "$build" -j"${JOBS:-2}" --target eaq bench_engine_cuda bench_gemv eaq_kernels_cuda_tests
 
 rm -rf "$carry"
 mkdir -p "$carry/bin" "$carry/lib" "$carry/shared/models"
 cp "$build/eaq" "$carry/bin/"
-for b in bench_engine_cuda bench_gemv; do
-  [[ -x $build/benchmarks/$b ]] && cp "$build/benchmarks/$b" "$carry/bin/"
+for b in benchmarks/bench_engine_cuda benchmarks/bench_gemv tests/eaq_kernels_cuda_tests; do
+  if [[ -x $build/$b ]]; then cp "$build/$b" "$carry/bin/"; fi
 done
 for bin in "$carry"/bin/*; do
   ldd "$bin" | awk '/=> \// {print $3}' | while read -r lib; do

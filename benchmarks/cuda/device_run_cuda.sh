@@ -2,7 +2,8 @@
 # The CUDA engine's checks and benchmarks in one GPU-machine call, logs under $OUT (at most 8
 # files come back). Run from the repository root after tools/device_build.sh packed .device:
 #   benchmarks/cuda/device_run_cuda.sh quick|full
-# quick: versions, `eaq hw`, the e2e parity test, one shape at f16 (a first look, ~2 minutes);
+# quick: versions, `eaq hw`, the e2e parity test, the kernels' GPU unit tests, one shape at
+#        f16/int8/int4-g128 (a first look, ~2 minutes);
 # full:  that, plus every shape x precision beside HF transformers eager, the HF parity run, and
 #        the GEMV workbench. Each step has its own time limit so one hang does not cost the rest.
 set -uo pipefail
@@ -22,6 +23,7 @@ step 60 info.log nvidia-smi
 step 30 info.log eaq version
 step 60 info.log eaq hw
 step 240 e2e.log python3 tests/e2e/test_engine_cuda.py
+if [[ -x .device/bin/eaq_kernels_cuda_tests ]]; then step 240 e2e.log eaq_kernels_cuda_tests; fi
 if [[ $mode == quick ]]; then
   step 180 eaq_bench.log bench_engine_cuda --shape deepseek-coder-1.3b --precision f16 --precision i8_ch \
        --precision i4s_g128 --energy-s 2 --jsonl "$out/eaq.jsonl"

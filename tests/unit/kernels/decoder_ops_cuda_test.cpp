@@ -1,0 +1,281 @@
+// The CUDA engine's decoder kernels (kernels/cuda/decoder_ops.h) against the CPU ops of
+// kernels/ops.h on the same inputs: fused add + RMSNorm, bias + RoPE + KV write (normal and neox
+// layouts), SwiGLU / GeGLU, split-K decode attention and prefill attention (GQA, sliding window,
+// softcap; the same f16 cache bytes on both sides), the f16/bf16 matvec (batch 1..8, rows whose
+// length is not a multiple of 8), and the greedy argmax bookkeeping. Bar: max |gpu - cpu| /
+// max(1, max |cpu|) < 1e-4 (f32 arithmetic in a different order; attention and matvec < 2e-4).
+// Skips without a GPU.
+#include <gtest/gtest.h>
+
+#include <cuda_runtime_api.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "core/half.h"
+#include "core/thread_pool.h"
+#include "kernels/cuda/decoder_ops.h"
+#include "kernels/ops.h"
+
+namespace eaq::kernels::cuda {
+namespace {
+
+bool have_gpu() {
+  int n = 0;
+  return cudaGetDeviceCount(&n) == cudaSuccess && n > 0;
+}
+
+// A device copy of a host vector, freed with the object.
+template <typename T>
+struct Device {
+  T* ptr = nullptr;
+  std::size_t n = 0;
+  explicit Device(const std::vector<T>& host) : n(host.size()) {
+    EXPECT_EQ(cudaMalloc(reinterpret_cast<void**>(&ptr), n * sizeof(T)), cudaSuccess);
+    EXPECT_EQ(cudaMemcpy(ptr, host.data(), n * sizeof(T), cudaMemcpyHostToDevice), cudaSuccess);
+  }
+  ~Device() { cudaFree(ptr); }
+  std::vector<T> get() const {
+    std::vector<T> out(n);
+    EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+    EXPECT_EQ(cudaMemcpy(out.data(), ptr, n * sizeof(T), cudaMemcpyDeviceToHost), cudaSuccess);
+    return out;
+  }
+};
+
+std::vector<float> random_floats(std::size_t n, std::uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  std::vector<float> v(n);
+  for (auto& x : v) x = dist(rng);
+  return v;
+}
+
+double rel_error(const std::vector<float>& gpu, const std::vector<float>& cpu) {
+  double worst = 0, scale = 1;
+  for (std::size_t i = 0; i < cpu.size(); ++i) scale = std::max(scale, static_cast<double>(std::fabs(cpu[i])));
+  for (std::size_t i = 0; i < cpu.size(); ++i) {
+    if (!std::isfinite(gpu[i])) return INFINITY;
+    worst = std::max(worst, static_cast<double>(std::fabs(gpu[i] - cpu[i])));
+  }
+  return worst / scale;
+}
+
+struct CpuContext {
+  ThreadPool pool{2};
+  KernelContext ctx{&pool};
+};
+
+TEST(DecoderOpsCuda, AddRmsNormMatchesCpu) {
+  if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
+  CpuContext c;
+  for (int dim : {64, 172, 2048}) {
+    const int rows = 5;
+    auto x = random_floats(static_cast<std::size_t>(rows * dim), 1);
+    auto delta = random_floats(x.size(), 2);
+    auto weight = random_floats(static_cast<std::size_t>(dim), 3, 0.5f, 1.5f);
+    std::vector<float> sum(x.size()), ref(x.size());
+    add(c.ctx, x.data(), delta.data(), sum.data(), static_cast<std::int64_t>(x.size()));
+    rms_norm(c.ctx, sum.data(), weight.data(), 1.0f, 1e-6f, rows, dim, ref.data());
+    Device<float> dx(x), dd(delta), dw(weight), dy(std::vector<float>(x.size()));
+    add_rms_norm(dx.ptr, dd.ptr, dw.ptr, 1.0f, 1e-6f, rows, dim, dy.ptr, nullptr, DType::F16, nullptr);
+    EXPECT_LT(rel_error(dy.get(), ref), 1e-4) << "dim " << dim;
+    EXPECT_LT(rel_error(dx.get(), sum), 1e-6) << "residual written back, dim " << dim;
+  }
+}
+
+TEST(DecoderOpsCuda, RopeKvWriteMatchesCpu) {
+  if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
+  CpuContext c;
+  for (bool neox : {false, true}) {
+    const int T = 3, nh = 4, nkv = 2, hd = 64, width = (nh + 2 * nkv) * hd, max_pos = 16;
+    auto qkv = random_floats(static_cast<std::size_t>(T * width), 4);
+    auto bias = random_floats(static_cast<std::size_t>(width), 5, -0.1f, 0.1f);
+    std::vector<float> inv_freq(hd / 2);
+    for (int i = 0; i < hd / 2; ++i) inv_freq[i] = static_cast<float>(std::pow(10000.0, -2.0 * i / hd));
+    const std::vector<std::int32_t> positions = {7, 8, 9};
+    // CPU: bias, then RoPE on q and k, k and v into an f16 cache.
+    std::vector<float> q(T * nh * hd), k(T * nkv * hd), v(T * nkv * hd);
+    for (int t = 0; t < T; ++t) {
+      for (int i = 0; i < width; ++i) {
+        const float val = qkv[t * width + i] + bias[i];
+        if (i < nh * hd) q[t * nh * hd + i] = val;
+        else if (i < (nh + nkv) * hd) k[t * nkv * hd + i - nh * hd] = val;
+        else v[t * nkv * hd + i - (nh + nkv) * hd] = val;
+      }
+    }
+    const RopeLayout layout = neox ? RopeLayout::kNeox : RopeLayout::kNormal;
+    rope(c.ctx, q.data(), T, nh, hd, positions.data(), inv_freq.data(), layout, 1.0f);
+    rope(c.ctx, k.data(), T, nkv, hd, positions.data(), inv_freq.data(), layout, 1.0f);
+    std::vector<std::uint16_t> k_cache(max_pos * nkv * hd, 0), v_cache(max_pos * nkv * hd, 0);
+    KvRef cpu_cache{DType::F16, k_cache.data(), v_cache.data(), nkv, hd, max_pos};
+    kv_store(c.ctx, cpu_cache, positions[0], T, k.data(), v.data());
+
+    Device<float> d_qkv(qkv), d_bias(bias), d_freq(inv_freq), d_q(std::vector<float>(q.size()));
+    Device<std::int32_t> d_pos(positions);
+    Device<std::uint16_t> d_k(std::vector<std::uint16_t>(k_cache.size(), 0)), d_v(std::vector<std::uint16_t>(v_cache.size(), 0));
+    RopeKvParams p;
+    p.n_tokens = T;
+    p.n_heads = nh;
+    p.n_kv_heads = nkv;
+    p.head_dim = hd;
+    p.qkv = d_qkv.ptr;
+    p.bias = d_bias.ptr;
+    p.inv_freq = d_freq.ptr;
+    p.neox = neox;
+    p.positions = d_pos.ptr;
+    p.q_out = d_q.ptr;
+    p.k_cache = d_k.ptr;
+    p.v_cache = d_v.ptr;
+    rope_kv_write(p, nullptr);
+    EXPECT_LT(rel_error(d_q.get(), q), 1e-5) << (neox ? "neox" : "normal");
+    const auto gk = d_k.get(), gv = d_v.get();
+    int k_mismatch = 0, v_mismatch = 0;
+    for (std::size_t i = 0; i < k_cache.size(); ++i) {
+      k_mismatch += std::fabs(f16_to_f32(gk[i]) - f16_to_f32(k_cache[i])) > 1e-3f;
+      v_mismatch += gv[i] != v_cache[i];
+    }
+    EXPECT_EQ(k_mismatch, 0);
+    EXPECT_EQ(v_mismatch, 0);
+  }
+}
+
+TEST(DecoderOpsCuda, GatedActivationsMatchCpu) {
+  if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
+  CpuContext c;
+  const int T = 3, inter = 172;
+  auto gate_up = random_floats(static_cast<std::size_t>(T * 2 * inter), 6, -4.0f, 4.0f);
+  std::vector<float> gate(T * inter), up(T * inter);
+  for (int t = 0; t < T; ++t) {
+    for (int i = 0; i < inter; ++i) {
+      gate[t * inter + i] = gate_up[t * 2 * inter + i];
+      up[t * inter + i] = gate_up[t * 2 * inter + inter + i];
+    }
+  }
+  for (bool gelu : {false, true}) {
+    std::vector<float> ref(T * inter);
+    if (gelu) geglu_tanh(c.ctx, gate.data(), up.data(), ref.data(), T * inter);
+    else swiglu(c.ctx, gate.data(), up.data(), ref.data(), T * inter);
+    Device<float> d_gu(gate_up), d_out(std::vector<float>(ref.size()));
+    gated_activation(d_gu.ptr, T, inter, gelu, d_out.ptr, nullptr, DType::F16, nullptr);
+    EXPECT_LT(rel_error(d_out.get(), ref), 1e-5) << (gelu ? "geglu" : "swiglu");
+  }
+}
+
+struct AttentionCase {
+  int n_heads, n_kv_heads, head_dim, window;
+  float softcap;
+};
+
+TEST(DecoderOpsCuda, AttentionDecodeAndPrefillMatchCpu) {
+  if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
+  CpuContext c;
+  const int max_pos = 300;  // three decode splits
+  for (const AttentionCase& ac : {AttentionCase{4, 2, 64, 0, 0.0f}, AttentionCase{8, 1, 128, 0, 0.0f},
+                                  AttentionCase{4, 4, 8, 0, 0.0f}, AttentionCase{4, 2, 256, 37, 50.0f},
+                                  AttentionCase{2, 1, 80, 0, 0.0f}}) {
+    const int hd = ac.head_dim, nkv = ac.n_kv_heads, nh = ac.n_heads;
+    auto k = random_floats(static_cast<std::size_t>(max_pos * nkv * hd), 7);
+    auto v = random_floats(k.size(), 8);
+    std::vector<std::uint16_t> k_cache(k.size()), v_cache(v.size());
+    KvRef cache{DType::F16, k_cache.data(), v_cache.data(), nkv, hd, max_pos};
+    kv_store(c.ctx, cache, 0, max_pos, k.data(), v.data());
+    AttentionParams cp;
+    cp.n_heads = nh;
+    cp.n_kv_heads = nkv;
+    cp.head_dim = hd;
+    cp.scale = 1.0f / std::sqrt(static_cast<float>(hd));
+    cp.sliding_window = ac.window;
+    cp.logit_softcap = ac.softcap;
+    AttentionCudaParams gp;
+    gp.n_heads = nh;
+    gp.n_kv_heads = nkv;
+    gp.head_dim = hd;
+    gp.scale = cp.scale;
+    gp.sliding_window = ac.window;
+    gp.logit_softcap = ac.softcap;
+    Device<std::uint16_t> d_k(k_cache), d_v(v_cache);
+    gp.k_cache = d_k.ptr;
+    gp.v_cache = d_v.ptr;
+
+    // Prefill: queries at the last 20 positions and at 0..2.
+    std::vector<std::int32_t> positions = {0, 1, 2};
+    for (int p = max_pos - 20; p < max_pos; ++p) positions.push_back(p);
+    const int T = static_cast<int>(positions.size());
+    auto q = random_floats(static_cast<std::size_t>(T * nh * hd), 9);
+    std::vector<float> ref(q.size());
+    for (int t = 0; t < T; ++t) {  // one query at a time: the CPU op takes consecutive positions
+      attention(c.ctx, cp, q.data() + t * nh * hd, 1, &positions[t], cache, ref.data() + t * nh * hd);
+    }
+    Device<float> d_q(q), d_out(std::vector<float>(q.size()));
+    Device<std::int32_t> d_pos(positions);
+    attention_prefill(gp, d_q.ptr, d_pos.ptr, T, d_out.ptr, nullptr, DType::F16, nullptr);
+    EXPECT_LT(rel_error(d_out.get(), ref), 2e-4) << "prefill hd " << hd << " window " << ac.window;
+
+    // Decode: each of a few positions through the split-K kernel.
+    const int max_splits = decode_max_splits(max_pos);
+    Device<float> d_partial(std::vector<float>(static_cast<std::size_t>(nh * max_splits * (hd + 2))));
+    for (int t : {0, 3, T - 1}) {
+      Device<float> d_q1(std::vector<float>(q.begin() + t * nh * hd, q.begin() + (t + 1) * nh * hd));
+      Device<float> d_o1(std::vector<float>(static_cast<std::size_t>(nh * hd)));
+      Device<std::int32_t> d_p1(std::vector<std::int32_t>{positions[t]});
+      attention_decode(gp, d_q1.ptr, d_p1.ptr, max_splits, d_partial.ptr, d_o1.ptr, nullptr);
+      const std::vector<float> ref1(ref.begin() + t * nh * hd, ref.begin() + (t + 1) * nh * hd);
+      EXPECT_LT(rel_error(d_o1.get(), ref1), 2e-4) << "decode hd " << hd << " position " << positions[t];
+    }
+  }
+}
+
+TEST(DecoderOpsCuda, HalfMatvecMatchesCpuMatmul) {
+  if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
+  CpuContext c;
+  for (DType dtype : {DType::F16, DType::BF16}) {
+    for (auto [rows, cols] : {std::pair{37, 64}, std::pair{300, 172}, std::pair{20000, 1024}, std::pair{513, 2048}}) {
+      const int stride = (cols + 7) / 8 * 8;
+      auto wf = random_floats(static_cast<std::size_t>(rows * cols), 10);
+      std::vector<std::uint16_t> w(static_cast<std::size_t>(rows * stride), 0);
+      for (int r = 0; r < rows; ++r) {
+        for (int k = 0; k < cols; ++k) {
+          const float val = wf[r * cols + k];
+          w[r * stride + k] = dtype == DType::F16 ? f32_to_f16(val) : f32_to_bf16(val);
+        }
+      }
+      WeightRef ref_w{dtype, rows, cols, w.data(), static_cast<std::size_t>(stride) * 2};
+      auto x = random_floats(static_cast<std::size_t>(8 * cols), 11);
+      std::vector<float> ref(static_cast<std::size_t>(8 * rows));
+      matmul(c.ctx, x.data(), 8, ref_w, nullptr, ref.data());
+      Device<std::uint16_t> d_w(w);
+      Device<float> d_x(x);
+      for (int batch : {1, 3, 8}) {
+        Device<float> d_y(std::vector<float>(static_cast<std::size_t>(batch * rows), NAN));
+        half_matvec(d_w.ptr, dtype, rows, cols, stride, d_x.ptr, batch, d_y.ptr, nullptr);
+        const std::vector<float> ref_b(ref.begin(), ref.begin() + batch * rows);
+        EXPECT_LT(rel_error(d_y.get(), ref_b), 2e-4) << dtype_name(dtype) << " " << rows << "x" << cols << " batch " << batch;
+      }
+    }
+  }
+}
+
+TEST(DecoderOpsCuda, ArgmaxPicksFirstMaximumAndAdvances) {
+  if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
+  std::vector<float> logits(70000, -1.0f);
+  logits[4242] = 3.0f;
+  logits[60000] = 3.0f;  // a tie: the lower index wins
+  Device<float> d_logits(logits);
+  Device<std::int32_t> state(std::vector<std::int32_t>{0, 41, 2});  // token, position, step
+  Device<std::int32_t> out(std::vector<std::int32_t>(4, -1));
+  argmax_next_token(d_logits.ptr, static_cast<int>(logits.size()), state.ptr, out.ptr, state.ptr + 2, state.ptr + 1,
+                    nullptr);
+  const auto s = state.get();
+  const auto o = out.get();
+  EXPECT_EQ(s[0], 4242);
+  EXPECT_EQ(s[1], 42);
+  EXPECT_EQ(s[2], 3);
+  EXPECT_EQ(o[2], 4242);
+}
+
+}  // namespace
+}  // namespace eaq::kernels::cuda
