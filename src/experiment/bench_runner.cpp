@@ -163,7 +163,7 @@ BenchResult run_bench(const BenchSpec& spec, const BenchObserver& observer) {
   if (meters.empty()) spdlog::warn("no energy meter is usable here; energy columns stay empty");
 
   context.provenance = machine_provenance(meters);
-  context.provenance.model_path = std::filesystem::absolute(spec.model_path).string();
+  context.provenance.model_path = std::filesystem::absolute(spec.model_path).lexically_normal().string();
   context.provenance.model_sha256 = model_sha256(spec.model_path, spec.cache_dir);
   context.run_id = make_run_id(context.provenance);
   if (spec.device.kind == DeviceKind::kCpu) context.bandwidth = machine_bandwidth(context.n_threads, spec.cache_dir);

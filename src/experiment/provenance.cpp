@@ -92,7 +92,7 @@ std::pair<std::int64_t, std::uintmax_t> stamp(const fs::path& path) {
 }  // namespace
 
 std::string model_sha256(const std::string& path, const std::string& configured_cache_dir) {
-  const fs::path absolute = fs::absolute(path);
+  const fs::path absolute = fs::absolute(path).lexically_normal();
   const auto [mtime, size] = stamp(absolute);
   const auto dir = cache_dir(configured_cache_dir);
   const fs::path cache_file = dir.empty() ? fs::path() : dir / "model-sha256.json";
