@@ -2,6 +2,7 @@
 // mean. The SIMD kernels (kernels/cpu/matmul_packed_cpu.cpp) are tested against these.
 #include "core/dequantize_eaq_formats.h"
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 
@@ -49,11 +50,14 @@ void dequantize_row_i4z_g64(const void* s, float* d, std::size_t n) { dequantize
 void dequantize_row_i4z_g128(const void* s, float* d, std::size_t n) { dequantize_i4z<128>(s, d, n); }
 
 void dequantize_row_nf4(const void* src, float* dst, std::size_t n) {
-  const auto* blocks = static_cast<const block_nf4*>(src);
+  // Read through bytes: a block_nf4 in a padded row need not be 4-byte aligned (UBSan).
+  const auto* bytes = static_cast<const std::uint8_t*>(src);
   for (std::size_t b = 0; b < n / kQKNf4; ++b) {
-    const float absmax = blocks[b].absmax;
+    const std::uint8_t* block = bytes + b * sizeof(block_nf4);
+    float absmax = 0.0f;
+    std::memcpy(&absmax, block + offsetof(block_nf4, absmax), sizeof(absmax));
     for (std::size_t i = 0; i < static_cast<std::size_t>(kQKNf4); ++i) {
-      dst[b * kQKNf4 + i] = kNf4Codebook[nibble_of_chunk(blocks[b].qs + (i / 32) * 16, i % 32)] * absmax;
+      dst[b * kQKNf4 + i] = kNf4Codebook[nibble_of_chunk(block + offsetof(block_nf4, qs) + (i / 32) * 16, i % 32)] * absmax;
     }
   }
 }
