@@ -42,6 +42,8 @@ for bin in "$carry"/bin/*; do
   done
 done
 cp -r ../shared/models/stories260K "$carry/shared/models/"
+mkdir -p "$carry/shared/tokenizers/llama2"
+cp ../shared/tokenizers/llama2/tokenizer.json "$carry/shared/tokenizers/llama2/"
 cat > "$carry/env.sh" <<'ENV'
 # Sourced on the GPU machine from the repository root (see tools/device_build.sh).
 carry_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

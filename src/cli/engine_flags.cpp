@@ -25,6 +25,10 @@ void add_engine_flags(CLI::App& cmd, EngineFlags& flags) {
                  "Where the model runs: cpu, or cuda[:N] (the CUDA backend; its KV cache is f16 and f32 weights "
                  "go up as f16)")
       ->capture_default_str();
+  cmd.add_option("--activations", flags.activations,
+                 "Activations of matmuls on Q8_0/Q4_0/Q4_1 weights: f32 (eaq's default: equals f32 on the dequantized "
+                 "weights) or q8 (quantized to 8-bit blocks as llama.cpp's CPU backend does; CPU only)")
+      ->capture_default_str();
 }
 
 runtime::Engine load_engine(const EngineFlags& flags, std::int64_t n_slots) {
@@ -54,6 +58,11 @@ runtime::Engine load_engine(const EngineFlags& flags, std::int64_t n_slots) {
     config.kv_dtype = DType::F16;
   } else {
     fail("--kv {} is invalid: use f32 or f16", flags.kv_dtype);
+  }
+  if (flags.activations == "q8") {
+    config.quantize_block_activations = true;
+  } else if (flags.activations != "f32") {
+    fail("--activations {} is invalid: use f32 or q8", flags.activations);
   }
   runtime::parse_device(flags.device);  // a bad value fails before the model is read
   config.device = flags.device;

@@ -19,6 +19,7 @@ struct EngineFlags {
   std::string plan_path;
   std::string kv_dtype = "f32";
   std::string device = "cpu";
+  std::string activations = "f32";
 };
 
 void add_engine_flags(CLI::App& cmd, EngineFlags& flags);

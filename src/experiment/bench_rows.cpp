@@ -191,9 +191,11 @@ const std::vector<ColumnDef>& summary_columns() {
                        [](const RowInput& in) { return in.run.peak_rss_bytes ? integer(static_cast<std::int64_t>(*in.run.peak_rss_bytes)) : Value{}; }));
     d.push_back(column("decode_bytes_per_token", ColumnType::kReal, "computed: bytes one decode step reads (weights + KV cache at n_prompt + n_gen/2)", [](const RowInput& in) { return real(in.run.decode_bytes_per_token); }));
     d.push_back(column("decode_bandwidth_bytes_per_s", ColumnType::kReal, "derived: decode_bytes_per_token x decode_tokens_per_s", [=](const RowInput& in) { return real(s(in).decode_bandwidth_bytes_per_s); }));
-    d.push_back(column("machine_bandwidth_bytes_per_s", ColumnType::kReal, "measured: STREAM triad of this machine and thread count (cached per machine)",
+    d.push_back(column("machine_bandwidth_bytes_per_s", ColumnType::kReal, "measured: STREAM triad of this machine and thread count (cached per machine); on a GPU a device-to-device copy (read + written bytes), measured each run",
                        [](const RowInput& in) { return in.context.bandwidth ? real(in.context.bandwidth->bytes_per_s) : Value{}; }));
-    d.push_back(column("machine_bandwidth_measured_at", ColumnType::kText, "provenance: when the triad was measured (UTC)",
+    d.push_back(column("machine_bandwidth_method", ColumnType::kText, "provenance: how the machine bandwidth was measured",
+                       [](const RowInput& in) { return in.context.bandwidth ? text(in.context.bandwidth->method) : Value{}; }));
+    d.push_back(column("machine_bandwidth_measured_at", ColumnType::kText, "provenance: when the machine bandwidth was measured (UTC)",
                        [](const RowInput& in) { return in.context.bandwidth ? text(in.context.bandwidth->measured_at) : Value{}; }));
     d.push_back(column("bandwidth_utilisation", ColumnType::kReal, "derived: decode_bandwidth_bytes_per_s / machine_bandwidth_bytes_per_s", [=](const RowInput& in) { return real(s(in).bandwidth_utilisation); }));
     return d;

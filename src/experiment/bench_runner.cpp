@@ -72,10 +72,21 @@ void run_precision(const BenchSpec& spec, const BenchObserver& observer, const B
   runtime::Engine engine = runtime::load_engine(config);
   run.load_s = seconds_since(load_start);
   run.weights_description = engine.weights_description;
-  run.weights_bytes = weights_bytes(*engine.lm);
-  run.kv_cache_bytes = engine.session->kv_cache().size_bytes();
-  const auto kv_element_bytes = engine.session->kv_cache().shape().dtype == DType::F16 ? 2 : 4;
-  run.decode_bytes_per_token = decode_bytes_per_token(*engine.lm, spec.n_prompt + spec.n_gen / 2, kv_element_bytes);
+  const std::int64_t mean_past = spec.n_prompt + spec.n_gen / 2;
+  if (engine.device_lm) {
+    // On the GPU: what was placed there (formats without a kernel went up as f16; the KV cache is f16).
+    run.weights_description += " on " + engine.device_description;
+    run.weights_bytes = engine.device_weight_bytes;
+    run.kv_cache_bytes = engine.device_kv_cache_bytes;
+    const auto& lm = *engine.device_lm;
+    run.decode_bytes_per_token = static_cast<double>(engine.device_decode_weight_bytes) +
+                                 2.0 * 2.0 * static_cast<double>(lm.n_layers() * mean_past * lm.n_kv_heads() * lm.head_dim());
+  } else {
+    run.weights_bytes = weights_bytes(*engine.lm);
+    run.kv_cache_bytes = engine.session->kv_cache().size_bytes();
+    const auto kv_element_bytes = engine.session->kv_cache().shape().dtype == DType::F16 ? 2 : 4;
+    run.decode_bytes_per_token = decode_bytes_per_token(*engine.lm, mean_past, kv_element_bytes);
+  }
   step(fmt::format("{} loaded in {:.1f} s", run.precision, run.load_s));
 
   const auto prompt = prompt_tokens(engine, spec.prompt_text, spec.n_prompt);
@@ -166,7 +177,8 @@ BenchResult run_bench(const BenchSpec& spec, const BenchObserver& observer) {
   context.provenance.model_path = std::filesystem::absolute(spec.model_path).lexically_normal().string();
   context.provenance.model_sha256 = model_sha256(spec.model_path, spec.cache_dir);
   context.run_id = make_run_id(context.provenance);
-  if (spec.device.kind == DeviceKind::kCpu) context.bandwidth = machine_bandwidth(context.n_threads, spec.cache_dir);
+  context.bandwidth = spec.device.kind == DeviceKind::kCpu ? machine_bandwidth(context.n_threads, spec.cache_dir)
+                                                          : gpu_bandwidth(spec.device.index);
 
   std::int64_t steps = 0;
   // A failed precision's label counts as the last of its steps (steps is set before the call).
@@ -179,6 +191,8 @@ BenchResult run_bench(const BenchSpec& spec, const BenchObserver& observer) {
   if (spec.quality.enabled) {
     auto config = engine_config_for(spec, spec.quality.reference);
     config.context_size = spec.quality.chunk_tokens;
+    // The reference runs on the CPU, where f32 is computed as f32 (a GPU would take it as f16).
+    config.device = "cpu";
     auto engine = runtime::load_engine(config);
     reference.emplace(engine, spec.quality.text, spec.quality.chunk_tokens, spec.quality.max_chunks);
     context.quality_chunks = reference->n_chunks();

@@ -1,8 +1,11 @@
 // BenchSpec validation and the precision → engine configuration mapping.
 #include "experiment/bench_spec.h"
 
+#include <algorithm>
 #include <charconv>
 #include <filesystem>
+
+#include <fmt/ranges.h>
 
 #include "core/error.h"
 #include "core/thread_pool.h"
@@ -25,11 +28,22 @@ Device parse_device(std::string_view text) {
 }
 
 std::vector<std::string> supported_precisions(const Device& device) {
-  if (device.kind == DeviceKind::kCuda) {
-    fail("--device {}: eaq's CUDA backend is not built yet (issue [engine-cuda]); run with --device cpu",
-         device.name());
-  }
   std::vector<std::string> names;
+  if (device.kind == DeviceKind::kCuda) {
+    if (!runtime::cuda_backend_built()) {
+      fail("--device {}: this eaq was built without the CUDA backend (no nvcc at build time): rebuild where the "
+           "CUDA toolkit is installed, or use --device cpu",
+           device.name());
+    }
+    // Only the schemes whose every matrix the GPU computes in its own format: the others would
+    // go up as f16 and measure f16 under another name.
+    for (const auto& scheme : quant::schemes()) {
+      if (runtime::cuda_computes(scheme.matrix_dtype) && runtime::cuda_computes(scheme.embedding_dtype)) {
+        names.emplace_back(scheme.name);
+      }
+    }
+    return names;
+  }
   for (const auto& scheme : quant::schemes()) names.emplace_back(scheme.name);
   return names;
 }
@@ -68,6 +82,13 @@ void validate(const BenchSpec& spec) {
       fail("--precision {}: not a precision on {}: use f32, f16, bf16, native, plan:FILE.yaml or a scheme ({})",
            precision, spec.device.name(), quant::scheme_names());
     }
+    if (spec.device.kind == DeviceKind::kCuda && precision != "native" && precision.rfind("plan:", 0) != 0 &&
+        precision != "f16" && precision != "bf16" &&
+        std::find(supported.begin(), supported.end(), precision) == supported.end()) {
+      fail("--precision {}: the CUDA backend has no kernel for it (it would run as f16); on {} use f16, bf16, "
+           "native, plan:FILE.yaml or one of: {}",
+           precision, spec.device.name(), fmt::join(supported, ","));
+    }
     if (precision.rfind("plan:", 0) == 0 && !fs::exists(precision.substr(5), ec)) {
       fail("--precision {}: the plan file '{}' does not exist", precision, precision.substr(5));
     }
@@ -79,6 +100,8 @@ void validate(const BenchSpec& spec) {
     if (spec.quality.chunk_tokens < 16) fail("--quality-chunk {} is too small: use at least 16 tokens", spec.quality.chunk_tokens);
     if (spec.quality.max_chunks < 1) fail("--quality-chunks {} is invalid: use at least 1", spec.quality.max_chunks);
   }
+  // Last, so that flag errors come first: the GPU must be there (not found after loading a model).
+  if (spec.device.kind == DeviceKind::kCuda) runtime::require_cuda_device(spec.device.index);
 }
 
 runtime::EngineConfig engine_config_for(const BenchSpec& spec, const std::string& precision) {
@@ -86,6 +109,7 @@ runtime::EngineConfig engine_config_for(const BenchSpec& spec, const std::string
   c.model_path = spec.model_path;
   c.n_threads = spec.n_threads > 0 ? spec.n_threads : ThreadPool::default_threads();
   c.context_size = spec.n_prompt + spec.n_gen;
+  c.device = spec.device.name();
   if (is_plain_dtype(precision)) {
     c.weight_dtype = dtype_from_name(precision);
   } else if (precision.rfind("plan:", 0) == 0) {

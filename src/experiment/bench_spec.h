@@ -55,7 +55,9 @@ struct BenchSpec {
 };
 
 // Every precision `device` runs, in the order tables print them: on the CPU every scheme of
-// quant/scheme_registry.h. Throws eaq::Error for a device eaq cannot run on yet.
+// quant/scheme_registry.h; on a GPU the schemes whose matrices its kernels compute in their own
+// format (not f32, q4_1, int4 zero-point, int8-dyn: those would go up as f16). Throws eaq::Error
+// for a device this eaq cannot run on (built without CUDA).
 std::vector<std::string> supported_precisions(const Device& device);
 
 // Checks the spec: a model file or directory that exists, n_prompt >= 1, n_gen >= 1,

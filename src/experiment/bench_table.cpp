@@ -94,7 +94,7 @@ std::string bench_markdown(const BenchSpec& spec, const BenchResult& result,
   }
   out += ", peak RSS, machine bandwidth";
   if (c.bandwidth) {
-    out += fmt::format(" ({:.1f} GB/s triad, {}{})", c.bandwidth->bytes_per_s / 1e9,
+    out += fmt::format(" ({:.1f} GB/s, {}; {}{})", c.bandwidth->bytes_per_s / 1e9, c.bandwidth->method,
                        c.bandwidth->from_cache ? "cached, measured " : "measured ", c.bandwidth->measured_at);
   }
   out += ".\nDerived: tok/s, mJ/tok (gross; net = gross − idle W × time), W, EOR = top-1 / request Wh, "

@@ -7,11 +7,15 @@
 #include <cctype>
 #include <fstream>
 
+#include "core/error.h"
 #include "core/thread_pool.h"
 #include "energy/cpu_info.h"
 #include "experiment/cache_dir.h"
 #include "experiment/provenance.h"
 #include "kernels/cpu/memory_bandwidth.h"
+#if EAQ_HAVE_CUDA
+#include "kernels/cuda/cuda_device.h"
+#endif
 
 namespace eaq::experiment {
 
@@ -71,6 +75,26 @@ MachineBandwidth machine_bandwidth(int threads, const std::string& configured_ca
     }
   }
   return b;
+}
+
+MachineBandwidth gpu_bandwidth([[maybe_unused]] int device_index) {
+#if EAQ_HAVE_CUDA
+  // 1 GiB per buffer: far past the 50 MiB L2 of an H100, short enough (~1 ms a copy) to measure
+  // at every run rather than cache (clocks and other tenants change between runs).
+  constexpr std::size_t kBytes = std::size_t{1} << 30;
+  constexpr int kRepetitions = 10;
+  const auto copy = kernels::cuda::measure_copy_bandwidth(device_index, kBytes, kRepetitions);
+  MachineBandwidth b;
+  b.bytes_per_s = copy.bytes_per_s;
+  b.threads = 0;
+  b.method = fmt::format("device-to-device copy on cuda:{}, {} MiB read + written, best of {}", device_index,
+                         kBytes >> 20, kRepetitions);
+  b.measured_at = utc_timestamp();
+  b.hostname = host_name();
+  return b;
+#else
+  fail("the GPU's bandwidth cannot be measured: this eaq was built without the CUDA backend");
+#endif
 }
 
 }  // namespace eaq::experiment

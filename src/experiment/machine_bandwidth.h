@@ -1,7 +1,8 @@
 // The machine's memory bandwidth, the bound decode speed is compared with: a STREAM-style triad
 // (kernels/cpu/memory_bandwidth.h) with the bench's thread count, measured once per machine and
 // thread count and cached as JSON (cache_dir()/bandwidth-<host>-<cpu model>-t<threads>.json: the
-// figure, how and when it was measured). Delete the file to measure again.
+// figure, how and when it was measured). Delete the file to measure again. On a GPU the bound is a
+// device-to-device copy measured at every run.
 #pragma once
 
 #include <string>
@@ -20,6 +21,10 @@ struct MachineBandwidth {
 };
 
 MachineBandwidth machine_bandwidth(int threads, const std::string& configured_cache_dir = "");
+
+// GPU cuda:N's memory bandwidth as a device-to-device copy reaches it (read + written bytes),
+// measured now (not cached). eaq::Error without the CUDA backend.
+MachineBandwidth gpu_bandwidth(int device_index);
 
 // The host name and CPU model as one file-name-safe key, e.g. "ci-vm-amd-epyc-7763".
 std::string machine_key(const std::string& hostname, const std::string& cpu_model);

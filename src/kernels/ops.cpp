@@ -66,6 +66,10 @@ void matmul(const KernelContext& ctx, const float* x, std::int64_t m, const Weig
   if (m < 0) fail("matmul: {} activation rows", m);
   if (m == 0) return;
   EAQ_CHECK(x != nullptr && y != nullptr, "matmul: null activation or output");
+  if (ctx.quantize_block_activations && cpu::has_block_activation_kernel(w.dtype)) {
+    cpu::matmul_block_activations(pool, x, m, w, bias, y);
+    return;
+  }
   cpu::matmul(pool, x, m, w, bias, y);
 }
 

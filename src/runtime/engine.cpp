@@ -18,6 +18,8 @@
 #if EAQ_HAVE_CUDA
 #include <cstdlib>
 
+#include "kernels/cuda/cuda_device.h"
+#include "kernels/cuda/cuda_gemv.h"
 #include "model/cuda_decoder_lm.h"
 #endif
 
@@ -45,6 +47,26 @@ DeviceChoice parse_device(const std::string& device) {
     }
   }
   fail("--device {} is not a device: use cpu, cuda or cuda:N (N = the GPU's index in `eaq hw`)", device);
+}
+
+bool cuda_backend_built() { return EAQ_HAVE_CUDA != 0; }
+
+bool cuda_computes([[maybe_unused]] DType dtype) {
+#if EAQ_HAVE_CUDA
+  return kernels::cuda::gemv_supports(dtype);
+#else
+  return false;
+#endif
+}
+
+void require_cuda_device(int index) {
+#if EAQ_HAVE_CUDA
+  kernels::cuda::select_cuda_device(index);
+#else
+  fail("--device cuda:{} asks for the CUDA backend, but this eaq was built without it (no nvcc at build time): "
+       "rebuild where the CUDA toolkit is installed, or use --device cpu",
+       index);
+#endif
 }
 
 std::vector<std::int32_t> Engine::stop_token_ids() const {
@@ -134,7 +156,14 @@ Engine load_engine(const EngineConfig& config) {
                                  " → " + plan->describe();
   }
   const DeviceChoice device = parse_device(config.device);
+  if (config.quantize_block_activations && device.cuda) {
+    fail("--activations q8 (llama.cpp's block-quantized activations) runs on the CPU only: drop it or use --device cpu");
+  }
   engine.lm = model::build_decoder_lm(engine.config, lookup, loaded, options);
+  if (config.quantize_block_activations) {
+    engine.lm->set_quantize_block_activations(true);
+    engine.weights_description += ", activations q8 blocks for q8_0/q4_0/q4_1 (llama.cpp's numerics)";
+  }
   engine.model_file = loaded;
   engine.device_description = "cpu";
   model::CausalLm* runner = engine.lm.get();
@@ -152,6 +181,9 @@ Engine load_engine(const EngineConfig& config) {
     cuda.split_half_activations = prefill != nullptr && std::string(prefill) == "split";
     auto gpu = std::make_unique<model::CudaDecoderLm>(engine.lm->spec(), engine.lm->weights(), cuda);
     engine.device_description = gpu->description();
+    engine.device_weight_bytes = gpu->weight_device_bytes();
+    engine.device_kv_cache_bytes = gpu->kv_cache_bytes();
+    engine.device_decode_weight_bytes = gpu->decode_weight_bytes();
     engine.device_lm = std::move(gpu);
     runner = engine.device_lm.get();
 #else

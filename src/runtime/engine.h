@@ -34,6 +34,9 @@ struct EngineConfig {
   // Where the model runs: "cpu", or "cuda" / "cuda:N" (the CUDA backend on GPU N; weights that
   // are f32 or in a format without a GPU kernel go up as f16, and the KV cache is f16 there).
   std::string device = "cpu";
+  // llama.cpp's numerics for Q8_0/Q4_0/Q4_1 matrices: activations quantized to 8-bit blocks
+  // (kernels::KernelContext::quantize_block_activations). CPU only.
+  bool quantize_block_activations = false;
 };
 
 struct DeviceChoice {
@@ -42,6 +45,15 @@ struct DeviceChoice {
 };
 // "cpu", "cuda", "cuda:N" → a DeviceChoice; eaq::Error naming the flag value otherwise.
 DeviceChoice parse_device(const std::string& device);
+
+// Whether eaq was built with the CUDA backend.
+bool cuda_backend_built();
+// Whether the CUDA backend computes weights of `dtype` in their own format (its GEMV kernels);
+// other dtypes go up as f16. False when the backend was not built.
+bool cuda_computes(DType dtype);
+// eaq::Error saying why GPU `index` cannot run the backend (no driver, no GPU, index out of
+// range, too old), or that the backend was not built; returns when it can.
+void require_cuda_device(int index);
 
 struct Engine {
   std::shared_ptr<const void> model_file;  // keeps the mapping alive
@@ -52,6 +64,11 @@ struct Engine {
   // The model on a GPU when EngineConfig::device names one (the session runs it); else null.
   std::unique_ptr<model::CausalLm> device_lm;
   std::string device_description;  // "cpu", or the GPU, its weight formats and GEMV paths
+  // With device_lm: the bytes its weights take on the GPU (f32 and kernel-less formats go up as
+  // f16), its KV cache, and the weight bytes one decode step reads. 0 on the CPU.
+  std::size_t device_weight_bytes = 0;
+  std::size_t device_kv_cache_bytes = 0;
+  std::size_t device_decode_weight_bytes = 0;
   std::unique_ptr<Session> session;
   std::string weights_description;  // e.g. "q4_1 → f32"
   std::uint64_t file_bytes = 0;

@@ -124,7 +124,7 @@ bad = [
     (tiny(r="0"), "-r 0"),
     (tiny(precision="f32,int3"), "--precision int3"),
     (tiny(m="/nonexistent/model.gguf"), "no such file"),
-    (tiny(device="cuda"), "CUDA backend is not built yet"),
+    (tiny(precision="q4_1", device="cuda"), "CUDA backend"),  # no GPU kernel, or no backend built
     (tiny(device="tpu"), "--device tpu"),
     (TINY + ["-o", "xml"], "-o xml"),
     (TINY + ["-o", "sqlite"], "needs --out"),

@@ -14,6 +14,10 @@ const char* simd_target_name();
 
 void matmul(ThreadPool& pool, const float* x, std::int64_t m, const WeightRef& w, const float* bias,
             float* y);
+// The llama.cpp-compatible path of KernelContext::quantize_block_activations (Q8_0, Q4_0, Q4_1).
+bool has_block_activation_kernel(DType dtype);
+void matmul_block_activations(ThreadPool& pool, const float* x, std::int64_t m, const WeightRef& w,
+                              const float* bias, float* y);
 void embedding_lookup(ThreadPool& pool, const WeightRef& table, const std::int32_t* ids,
                       std::int64_t n_ids, float* out);
 void rms_norm(ThreadPool& pool, const float* x, const float* weight, float weight_offset, float eps,

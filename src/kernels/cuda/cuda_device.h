@@ -43,4 +43,15 @@ CudaDeviceInfo select_cuda_device(int index);
 void* device_alloc(std::size_t bytes, const char* what);
 void device_free(void* pointer);
 
+// The bandwidth of GPU `index`'s memory as users reach it: a device-to-device copy of
+// `bytes` (read + written bytes counted), best of `repetitions` timed with CUDA events, after
+// one untimed copy. The decode roofline that eaq bench compares with. eaq::Error when the
+// buffers cannot be allocated or a CUDA call fails.
+struct CopyBandwidth {
+  double bytes_per_s = 0;
+  std::size_t bytes = 0;  // one buffer
+  int repetitions = 0;
+};
+CopyBandwidth measure_copy_bandwidth(int index, std::size_t bytes, int repetitions);
+
 }  // namespace eaq::kernels::cuda

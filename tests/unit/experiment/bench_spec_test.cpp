@@ -1,6 +1,7 @@
 // BenchSpec validation: every bad input is an eaq::Error that names the flag.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 
 #include "core/error.h"
@@ -48,7 +49,31 @@ TEST(BenchSpec, BadFlagsAreNamed) {
   EXPECT_NE(error_of(spec).find("no such file"), std::string::npos);
   spec = valid_spec();
   spec.device = parse_device("cuda:1");
-  EXPECT_NE(error_of(spec).find("CUDA backend is not built yet"), std::string::npos);
+  spec.precisions = {"int8", "q4_1"};  // q4_1 has no GPU kernel: it would run as f16
+  EXPECT_NE(error_of(spec).find(runtime::cuda_backend_built() ? "--precision q4_1: the CUDA backend has no kernel"
+                                                              : "built without the CUDA backend"),
+            std::string::npos)
+      << error_of(spec);
+}
+
+TEST(BenchSpec, CudaPrecisionsAreTheOnesItsKernelsCompute) {
+  if (!runtime::cuda_backend_built()) {
+    EXPECT_THROW(supported_precisions(parse_device("cuda")), Error);
+    GTEST_SKIP() << "eaq built without the CUDA backend";
+  }
+  const auto names = supported_precisions(parse_device("cuda"));
+  const auto has = [&](const char* n) { return std::find(names.begin(), names.end(), n) != names.end(); };
+  for (const char* n : {"fp16", "bf16", "fp8-e4m3", "int8", "int4-g32", "int4-g128", "nf4", "q8_0", "q4_0"}) {
+    EXPECT_TRUE(has(n)) << n;
+  }
+  for (const char* n : {"f32", "int8-dyn", "int4-g32-zp", "q4_1"}) EXPECT_FALSE(has(n)) << n;
+  BenchSpec spec = valid_spec();
+  spec.device = parse_device("cuda:0");
+  spec.precisions = {"int8"};
+  EXPECT_EQ(engine_config_for(spec, "int8").device, "cuda:0");
+  // With flags valid, the device itself is checked: a clear reason where no GPU is usable.
+  const auto error = error_of(spec);
+  EXPECT_TRUE(error.empty() || error.find("--device cuda:0") != std::string::npos) << error;
 }
 
 TEST(BenchSpec, Devices) {
