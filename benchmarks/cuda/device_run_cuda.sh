@@ -6,7 +6,7 @@
 #        f16/int8/int4-g128 (a first look, ~2 minutes);
 # full:  that, plus every shape x precision beside HF transformers eager, the HF parity run, and
 #        the GEMV workbench. Each step has its own time limit so one hang does not cost the rest.
-# bench: versions, `eaq hw`, the kernels' GPU unit tests, the e2e parity and meter tests, then
+# bench: versions, `eaq hw`, the kernels' GPU unit tests, the e2e parity test, then
 #        `eaq bench --device cuda` on a synthetic SmolLM2-135M (the embedded model's shapes; its
 #        98 MB file cannot travel) and on stories260K, and bench_engine_cuda at f16/int8/int4-g128
 #        on the 1.3B and 7B shapes.
@@ -29,14 +29,12 @@ step 60 info.log eaq hw
 step 240 e2e.log python3 tests/e2e/test_engine_cuda.py
 if [[ -x .device/bin/eaq_kernels_cuda_tests ]]; then step 240 e2e.log eaq_kernels_cuda_tests; fi
 if [[ $mode == bench ]]; then
-  step 120 e2e.log env EAQ_GPU_REPORT="$out/meter_cuda.json" python3 tests/e2e/test_meter_cuda.py
   smol=/tmp/smollm2-135m-synthetic
   step 120 eaq_bench.log eaq synth --config benchmarks/cuda/configs/smollm2-135m.json --dtype bf16 \
        --tokenizer .device/shared/tokenizers/llama2/tokenizer.json -o "$smol"
-  step 240 eaq_bench.log eaq bench -m "$smol" --device cuda -p 64 -n 16 -r 3 --idle 2 --cooldown 0.5 --no-progress \
-       --out "$out/bench_cuda_quick.json" -o json
-  step 60 eaq_bench.log eaq bench -m "$smol" --device cuda -p 64 -n 16 -r 3 --idle 2 --cooldown 0.5 --no-progress
-  step 240 eaq_bench.log eaq bench -m "$smol" --device cuda --precision fp16,int8,int4-g128 --no-progress
+  step 180 eaq_bench.log eaq bench -m "$smol" --device cuda -p 64 -n 16 -r 3 --idle 2 --cooldown 0.5 --no-progress
+  step 180 eaq_bench.log eaq bench -m "$smol" --device cuda --precision fp16,int8,int4-g128 --no-progress \
+       -o jsonl --out "$out/bench_cuda.jsonl"
   step 120 eaq_bench.log eaq bench -m .device/shared/models/stories260K/stories260K.bin --device cuda -p 32 -n 16 -r 3 --idle 1 --no-progress
   step 240 eaq_bench.log bench_engine_cuda --shape deepseek-coder-1.3b --shape llama2-7b --precision f16 \
        --precision i8_ch --precision i4s_g128 --energy-s 2 --jsonl "$out/eaq.jsonl"

@@ -27,7 +27,7 @@ void add_engine_flags(CLI::App& cmd, EngineFlags& flags) {
       ->capture_default_str();
   cmd.add_option("--activations", flags.activations,
                  "Activations of matmuls on Q8_0/Q4_0/Q4_1 weights: f32 (eaq's default: equals f32 on the dequantized "
-                 "weights) or q8 (quantized to 8-bit blocks as llama.cpp's CPU backend does; CPU only)")
+                 "weights) or q8 (quantized per row to 8-bit blocks of 32, as ggml's reference vec_dot code does; CPU only)")
       ->capture_default_str();
 }
 

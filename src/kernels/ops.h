@@ -26,10 +26,10 @@ WeightRef make_weight_ref(DType dtype, std::int64_t rows, std::int64_t cols, con
 
 struct KernelContext {
   ThreadPool* pool = nullptr;  // required on CPU
-  // llama.cpp's numerics for Q8_0 / Q4_0 / Q4_1 weights: matmul quantizes the activations to
-  // 8-bit blocks of 32 (Q8_0, or Q8_1 for Q4_1) and sums integer products per block, as
-  // llama.cpp's CPU backend does (kernels/cpu/matmul_block_activations_cpu.cpp). Off: activations
-  // stay f32 (the result equals an f32 matmul on the dequantized weights). Other dtypes ignore it.
+  // ggml's reference numerics for Q8_0 / Q4_0 / Q4_1 weights: matmul quantizes each activation
+  // row to 8-bit blocks of 32 (Q8_0, or Q8_1 for Q4_1) and sums integer products per block
+  // (kernels/cpu/matmul_block_activations_cpu.cpp). Off: activations stay f32 (the result equals
+  // an f32 matmul on the dequantized weights). Other dtypes ignore it.
   bool quantize_block_activations = false;
 };
 

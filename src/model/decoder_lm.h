@@ -27,7 +27,7 @@ class DecoderLm : public CausalLm {
   const DecoderSpec& spec() const { return spec_; }
   const DecoderWeights& weights() const { return weights_; }
   ThreadPool& thread_pool() { return pool_; }
-  // llama.cpp's numerics for Q8_0/Q4_0/Q4_1 matrices (kernels::KernelContext::quantize_block_activations).
+  // ggml's reference numerics for Q8_0/Q4_0/Q4_1 matrices (kernels::KernelContext::quantize_block_activations).
   void set_quantize_block_activations(bool on) { ctx_.quantize_block_activations = on; }
   bool quantize_block_activations() const { return ctx_.quantize_block_activations; }
 

@@ -157,12 +157,12 @@ Engine load_engine(const EngineConfig& config) {
   }
   const DeviceChoice device = parse_device(config.device);
   if (config.quantize_block_activations && device.cuda) {
-    fail("--activations q8 (llama.cpp's block-quantized activations) runs on the CPU only: drop it or use --device cpu");
+    fail("--activations q8 (block-quantized activations) runs on the CPU only: drop it or use --device cpu");
   }
   engine.lm = model::build_decoder_lm(engine.config, lookup, loaded, options);
   if (config.quantize_block_activations) {
     engine.lm->set_quantize_block_activations(true);
-    engine.weights_description += ", activations q8 blocks for q8_0/q4_0/q4_1 (llama.cpp's numerics)";
+    engine.weights_description += ", activations q8 blocks for q8_0/q4_0/q4_1 (ggml's reference numerics)";
   }
   engine.model_file = loaded;
   engine.device_description = "cpu";

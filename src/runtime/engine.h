@@ -34,7 +34,7 @@ struct EngineConfig {
   // Where the model runs: "cpu", or "cuda" / "cuda:N" (the CUDA backend on GPU N; weights that
   // are f32 or in a format without a GPU kernel go up as f16, and the KV cache is f16 there).
   std::string device = "cpu";
-  // llama.cpp's numerics for Q8_0/Q4_0/Q4_1 matrices: activations quantized to 8-bit blocks
+  // ggml's reference numerics for Q8_0/Q4_0/Q4_1 matrices: activations quantized to 8-bit blocks
   // (kernels::KernelContext::quantize_block_activations). CPU only.
   bool quantize_block_activations = false;
 };

@@ -5,17 +5,18 @@ Both engines score the same 512 token ids of real text (GSM8K questions and answ
 GGUF file; per position: KL(P_llama.cpp || P_eaq) (llama.cpp's --kl-divergence convention) and
 whether the top-1 tokens agree. Issue 4's bar: mean KL < 1e-3 and top-1 >= 99%.
 
-What is asserted: llama.cpp multiplies Q4_1 weights by activations quantized to 8 bits per
-32-value block (Q8_1; Q8_0 for the Q8_0 output matrix); eaq by default multiplies the same weights
-by f32 activations (it then equals transformers fp32 on the dequantized weights, KL ~1e-11, and
-that 8-bit activation noise alone puts llama.cpp at mean KL ~2.5e-3 / top-1 ~97.8% from both;
-tools/compare_engine_vs_llama_cpp.py measures this). So the bar is asserted
-  - on the Q4_1 file itself with `--weights native --activations q8` (eaq computes llama.cpp's
-    numerics: the same block quantization of activations, integer block dot products), and
-  - where llama.cpp computes in floating point too: the same weights dequantized by
-    `eaq quantize` into an F32 and an F16 GGUF, eaq with f32 activations;
-llama.cpp's KV cache in f32 and flash attention off throughout. eaq's default (f32 activations)
-on the Q4_1 file is printed beside them, not asserted.
+What is asserted, and why not on the Q4_1 file itself: llama.cpp multiplies Q4_1 weights by
+activations quantized to 8 bits per 32-value block (Q8_1; Q8_0 for the Q8_0 output matrix), eaq by
+default multiplies the same weights by f32 activations (it then equals transformers fp32 on the
+dequantized weights, KL ~1e-11). On this 135M model that 8-bit activation noise alone puts
+llama.cpp at mean KL ~2.5e-3 / top-1 ~97% from both (tools/compare_engine_vs_llama_cpp.py). eaq's
+`--activations q8` quantizes activations per row as ggml's reference code does — at position 0 its
+logit noise equals llama.cpp's (correlation 0.9999999995, measured 2026-12-04) — but from position
+1 on llama.cpp's result depends on which of its kernels ran: its own batched and token-by-token
+evaluations of one Q8_0 file differ by mean KL ~2e-3, and eaq q8 sits ~3.5e-3 from either. So the
+bar is asserted where llama.cpp computes in floating point: the same model's weights dequantized by
+`eaq quantize` into an F32 and an F16 GGUF, with llama.cpp's KV cache in f32 and flash attention
+off. The Q4_1 figures (eaq default and --activations q8) are printed beside them, not asserted.
 
 Exits 77 (skipped) if llama_cpp / numpy / the model are missing or the llama.cpp build crashes.
 Env: EAQ_BIN, EAQ_ROOT, EAQ_SHARED.
@@ -142,19 +143,17 @@ def main():
                   "CMAKE_ARGS='-DGGML_NATIVE=OFF' pip install --force-reinstall llama-cpp-python")
             return 77
         failures = 0
-        print(f"asserted (bar: mean KL < {MAX_MEAN_KL:g}, top-1 >= {100 * MIN_TOP1:g}%), llama.cpp KV f32:")
-        cases = [(f"{scheme} GGUF (dequantized by eaq quantize): eaq vs llama.cpp", ref, models[scheme], ())
-                 for scheme, ref in zip(schemes, refs)]
-        cases.append(("Q4_1 GGUF, eaq --weights native --activations q8", refs[-1], MODEL,
-                      ("--weights", "native", "--activations", "q8")))
-        for label, ref, model, extra in cases:
-            mean_kl, top1 = line(label, ref, eaq_logits(tmp, ids, model, extra))
+        print(f"asserted (bar: mean KL < {MAX_MEAN_KL:g}, top-1 >= {100 * MIN_TOP1:g}%), the Q4_1 model's weights "
+              "dequantized by eaq quantize, llama.cpp KV f32:")
+        for scheme, ref in zip(schemes, refs):
+            mean_kl, top1 = line(f"{scheme} GGUF: eaq vs llama.cpp", ref, eaq_logits(tmp, ids, models[scheme]))
             if not (mean_kl < MAX_MEAN_KL and top1 >= MIN_TOP1):
                 failures += 1
-                print(f"  FAIL: {label} misses the bar")
-        print("printed, not asserted: eaq's default on the Q4_1 file (f32 activations; the gap is llama.cpp's "
-              "8-bit activations):")
-        line("Q4_1 GGUF, eaq default (weights dequantized to f32)", refs[-1], eaq_logits(tmp, ids, MODEL))
+                print(f"  FAIL: {scheme} GGUF misses the bar")
+        print("printed, not asserted: the Q4_1 file itself (llama.cpp: Q4_1 x Q8_1 activations, KV f32):")
+        line("Q4_1 GGUF: eaq default (f32 activations) vs llama.cpp", refs[-1], eaq_logits(tmp, ids, MODEL))
+        line("Q4_1 GGUF: eaq --weights native --activations q8 vs llama.cpp", refs[-1],
+             eaq_logits(tmp, ids, MODEL, ("--weights", "native", "--activations", "q8")))
     print("PASS" if failures == 0 else "FAIL")
     return 0 if failures == 0 else 1
 

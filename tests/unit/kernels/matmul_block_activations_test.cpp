@@ -1,7 +1,7 @@
-// KernelContext::quantize_block_activations (llama.cpp's numerics for Q8_0/Q4_0/Q4_1): exact where
+// KernelContext::quantize_block_activations (ggml's reference numerics for Q8_0/Q4_0/Q4_1): exact where
 // the activations are 8-bit blocks already, within the activation rounding bound elsewhere, and
-// ignored for other dtypes. Agreement with llama.cpp itself is checked live by
-// tests/reference/test_engine_vs_llama_cpp.py.
+// ignored for other dtypes. tests/reference/test_engine_vs_llama_cpp.py prints its distance from
+// llama.cpp itself.
 #include <gtest/gtest.h>
 
 #include <cmath>
