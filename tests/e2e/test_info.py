@@ -14,6 +14,7 @@ import json
 import os
 import struct
 import subprocess
+import tempfile
 import sys
 
 EAQ = os.environ.get("EAQ_BIN", "eaq")
@@ -195,6 +196,26 @@ def check_text_and_errors(path):
     r = subprocess.run([EAQ, "info", os.path.join(ROOT, "models", "no-such-model.gguf")], capture_output=True, text=True)
     check(r.returncode == 1 and "eaq: error:" in r.stderr and "no-such-model.gguf" in r.stderr,
           f"missing model: exit {r.returncode}, {r.stderr.strip()!r}")
+    # Damaged files through the CLI: a clear eaq::Error naming the file, exit code 1, no crash.
+    with tempfile.TemporaryDirectory() as tmp:
+        data = open(path, "rb").read() if path.endswith(".gguf") else None
+        cases = []
+        if data is not None:
+            truncated = os.path.join(tmp, "truncated.gguf")
+            open(truncated, "wb").write(data[: len(data) // 3])
+            cases.append((["info", truncated], "truncated.gguf"))
+            huge_count = bytearray(data[:4096])
+            huge_count[8:16] = (2**62).to_bytes(8, "little")  # tensor count far past the file's end
+            count_file = os.path.join(tmp, "huge-count.gguf")
+            open(count_file, "wb").write(bytes(huge_count))
+            cases.append((["info", count_file], "huge-count.gguf"))
+        bad_tok = os.path.join(tmp, "tokenizer.json")
+        open(bad_tok, "w").write('{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a b c d"]')
+        cases.append((["tokenize", "--tokenizer", bad_tok, "hello"], "tokenizer.json"))
+        for args, name in cases:
+            r = subprocess.run([EAQ, *args], capture_output=True, text=True, timeout=60)
+            check(r.returncode == 1 and "eaq: error:" in r.stderr and name in r.stderr,
+                  f"eaq {args[0]} on a damaged {name}: exit {r.returncode}, {r.stderr.strip()[-300:]!r}")
 
 
 def main():
