@@ -79,8 +79,11 @@ void run_precision(const BenchSpec& spec, const BenchObserver& observer, const B
     run.weights_bytes = engine.device_weight_bytes;
     run.kv_cache_bytes = engine.device_kv_cache_bytes;
     const auto& lm = *engine.device_lm;
-    run.decode_bytes_per_token = static_cast<double>(engine.device_decode_weight_bytes) +
-                                 2.0 * 2.0 * static_cast<double>(lm.n_layers() * mean_past * lm.n_kv_heads() * lm.head_dim());
+    constexpr double kKvPlanes = 2.0;         // K and V
+    constexpr double kKvElementBytes = 2.0;   // the GPU's KV cache is f16
+    const double kv_elements = static_cast<double>(lm.n_layers() * mean_past * lm.n_kv_heads() * lm.head_dim());
+    run.decode_bytes_per_token =
+        static_cast<double>(engine.device_decode_weight_bytes) + kKvPlanes * kKvElementBytes * kv_elements;
   } else {
     run.weights_bytes = weights_bytes(*engine.lm);
     run.kv_cache_bytes = engine.session->kv_cache().size_bytes();

@@ -14,7 +14,7 @@ const char* simd_target_name();
 
 void matmul(ThreadPool& pool, const float* x, std::int64_t m, const WeightRef& w, const float* bias,
             float* y);
-// The llama.cpp-compatible path of KernelContext::quantize_block_activations (Q8_0, Q4_0, Q4_1).
+// KernelContext::quantize_block_activations: ggml's reference W·A8 path for Q8_0, Q4_0, Q4_1.
 bool has_block_activation_kernel(DType dtype);
 void matmul_block_activations(ThreadPool& pool, const float* x, std::int64_t m, const WeightRef& w,
                               const float* bias, float* y);

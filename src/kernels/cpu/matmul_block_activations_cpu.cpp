@@ -10,14 +10,15 @@
 // from each other (~2e-3) — its batched kernels do not follow the reference per-row path.
 // Written for clarity: plain loops the compiler vectorises, not the SIMD fast path of
 // matmul_packed_cpu.cpp.
-#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <vector>
 
+#include "core/error.h"
 #include "core/half.h"
 #include "core/quant_blocks.h"
+#include "core/quantize_legacy_blocks.h"
 #include "kernels/cpu/cpu_ops.h"
 
 namespace eaq::kernels::cpu {
@@ -26,28 +27,35 @@ namespace {
 
 constexpr std::size_t kBlock = 32;
 
-// One activation block: the f16 scale (as llama.cpp stores it), 32 int8 codes, and for Q8_1 the
-// f16 of d·Σq.
+// One activation block: Q8_0 (core's reference quantizer: d = absmax/127 as f16, q = round(x/d))
+// and, for Q8_1, s = f16(Σq · d) with the unrounded d, as quantize_row_q8_1_ref stores it.
 struct ActivationBlock {
-  float d = 0.0f;
+  block_q8_0 q8;
+  float d = 0.0f;  // q8.d as f32
   float s = 0.0f;
-  std::int8_t q[kBlock];
 };
 
-// quantize_row_q8_0_ref / quantize_row_q8_1_ref: d = absmax/127, q = round(x/d) (half away from
-// zero), d stored as f16; s = f16(Σq · d) with the unrounded d.
-void quantize_block(const float* x, ActivationBlock& b) {
-  float amax = 0.0f;
-  for (std::size_t j = 0; j < kBlock; ++j) amax = std::max(amax, std::fabs(x[j]));
-  const float d = amax / 127.0f;
-  const float id = d != 0.0f ? 1.0f / d : 0.0f;
-  int sum = 0;
-  for (std::size_t j = 0; j < kBlock; ++j) {
-    b.q[j] = static_cast<std::int8_t>(std::roundf(x[j] * id));
-    sum += b.q[j];
+void quantize_activation_row(const float* x, std::size_t k, ActivationBlock* out) {
+  std::vector<block_q8_0> blocks(k / kBlock);
+  try {
+    quantize_row_q8_0(x, blocks.data(), k);
+  } catch (const Error&) {
+    fail("--activations q8: an activation row of {} values holds inf or NaN (the model's forward pass overflowed); "
+         "run with --activations f32 to see the f32 result",
+         k);
   }
-  b.d = f16_to_f32(f32_to_f16(d));
-  b.s = f16_to_f32(f32_to_f16(static_cast<float>(sum) * d));
+  for (std::size_t b = 0; b < blocks.size(); ++b) {
+    ActivationBlock& a = out[b];
+    a.q8 = blocks[b];
+    a.d = f16_to_f32(a.q8.d);
+    float amax = 0.0f;
+    int sum = 0;
+    for (std::size_t j = 0; j < kBlock; ++j) {
+      amax = std::fmax(amax, std::fabs(x[b * kBlock + j]));
+      sum += a.q8.qs[j];
+    }
+    a.s = f16_to_f32(f32_to_f16(static_cast<float>(sum) * (amax / 127.0f)));
+  }
 }
 
 float f16_at(const std::uint8_t* p) {
@@ -56,35 +64,39 @@ float f16_at(const std::uint8_t* p) {
   return f16_to_f32(h);
 }
 
-// Σ over one weight row's blocks of the integer block dot products, scaled as llama.cpp does.
+// Σ_j (nibble_j - offset) · q_j over a 32-value q4_0-layout block (element j in the low nibble of
+// byte j, element j + 16 in its high nibble).
+int nibble_dot(const std::uint8_t* qs, const std::int8_t* q, int offset) {
+  int sum = 0;
+  for (std::size_t j = 0; j < kBlock / 2; ++j) {
+    sum += ((qs[j] & 0x0F) - offset) * q[j] + ((qs[j] >> 4) - offset) * q[j + kBlock / 2];
+  }
+  return sum;
+}
+
+// Σ over one weight row's blocks of the integer block dot products, scaled as ggml's vec_dot does.
 float dot_row(DType dtype, const std::uint8_t* row, const ActivationBlock* a, std::size_t n_blocks) {
   float sum = 0.0f;
   for (std::size_t b = 0; b < n_blocks; ++b) {
     const ActivationBlock& x = a[b];
-    int sumi = 0;
     switch (dtype) {
       case DType::Q8_0: {
         const std::uint8_t* blk = row + b * sizeof(block_q8_0);
         const auto* qs = reinterpret_cast<const std::int8_t*>(blk + offsetof(block_q8_0, qs));
-        for (std::size_t j = 0; j < kBlock; ++j) sumi += qs[j] * x.q[j];
+        int sumi = 0;
+        for (std::size_t j = 0; j < kBlock; ++j) sumi += qs[j] * x.q8.qs[j];
         sum += static_cast<float>(sumi) * (f16_at(blk) * x.d);
         break;
       }
       case DType::Q4_0: {
         const std::uint8_t* blk = row + b * sizeof(block_q4_0);
-        const std::uint8_t* qs = blk + offsetof(block_q4_0, qs);
-        for (std::size_t j = 0; j < kBlock / 2; ++j) {
-          sumi += ((qs[j] & 0x0F) - 8) * x.q[j] + ((qs[j] >> 4) - 8) * x.q[j + kBlock / 2];
-        }
+        const int sumi = nibble_dot(blk + offsetof(block_q4_0, qs), x.q8.qs, 8);
         sum += static_cast<float>(sumi) * (f16_at(blk) * x.d);
         break;
       }
       case DType::Q4_1: {
         const std::uint8_t* blk = row + b * sizeof(block_q4_1);
-        const std::uint8_t* qs = blk + offsetof(block_q4_1, qs);
-        for (std::size_t j = 0; j < kBlock / 2; ++j) {
-          sumi += (qs[j] & 0x0F) * x.q[j] + (qs[j] >> 4) * x.q[j + kBlock / 2];
-        }
+        const int sumi = nibble_dot(blk + offsetof(block_q4_1, qs), x.q8.qs, 0);
         sum += (f16_at(blk) * x.d) * static_cast<float>(sumi) + f16_at(blk + offsetof(block_q4_1, m)) * x.s;
         break;
       }
@@ -107,9 +119,7 @@ void matmul_block_activations(ThreadPool& pool, const float* x, std::int64_t m_s
              k = static_cast<std::size_t>(w.cols);
   const std::size_t n_blocks = k / kBlock;  // row_bytes() already refused a k that is not a multiple
   std::vector<ActivationBlock> blocks(m * n_blocks);
-  for (std::size_t i = 0; i < m; ++i) {
-    for (std::size_t b = 0; b < n_blocks; ++b) quantize_block(x + i * k + b * kBlock, blocks[i * n_blocks + b]);
-  }
+  for (std::size_t i = 0; i < m; ++i) quantize_activation_row(x + i * k, k, blocks.data() + i * n_blocks);
   pool.parallel_for(n, [&](std::size_t begin, std::size_t end) {
     for (std::size_t row = begin; row < end; ++row) {
       const auto* bytes = static_cast<const std::uint8_t*>(w.data) + row * w.row_stride_bytes;
