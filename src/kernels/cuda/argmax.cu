@@ -4,6 +4,7 @@
 
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/decoder_ops.h"
+#include "kernels/cuda/pdl.cuh"
 
 namespace eaq::kernels::cuda {
 
@@ -15,6 +16,8 @@ __global__ void argmax_next_token_kernel(const float* logits, int vocab, std::in
                                          std::int32_t* out_tokens, std::int32_t* step, std::int32_t* position) {
   __shared__ float best_value[kThreads];
   __shared__ int best_index[kThreads];
+  pdl_launch_dependents();
+  pdl_wait();
   float value = -FLT_MAX;
   int index = 0x7fffffff;
   for (int i = threadIdx.x; i < vocab; i += kThreads) {
@@ -51,8 +54,8 @@ __global__ void argmax_next_token_kernel(const float* logits, int vocab, std::in
 
 void argmax_next_token(const float* logits, int vocab, std::int32_t* token, std::int32_t* out_tokens,
                        std::int32_t* step, std::int32_t* position, cudaStream_t stream) {
-  argmax_next_token_kernel<<<1, kThreads, 0, stream>>>(logits, vocab, token, out_tokens, step, position);
-  EAQ_CUDA_CHECK(cudaGetLastError());
+  EAQ_CUDA_CHECK(
+      launch_pdl(argmax_next_token_kernel, 1, kThreads, 0, stream, logits, vocab, token, out_tokens, step, position));
 }
 
 }  // namespace eaq::kernels::cuda

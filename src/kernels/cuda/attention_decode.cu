@@ -6,6 +6,7 @@
 #include "kernels/cuda/attention_tile.cuh"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/decoder_ops.h"
+#include "kernels/cuda/pdl.cuh"
 
 namespace eaq::kernels::cuda {
 
@@ -24,6 +25,8 @@ __global__ void attention_decode_split_kernel(AttentionCudaParams p, const float
   __shared__ float q_shared[kMaxHeadDim];
   __shared__ float warp_m[kWarps], warp_l[kWarps];
   __shared__ float warp_acc[kWarps][kMaxHeadDim];
+  pdl_launch_dependents();
+  pdl_wait();
   const int head = blockIdx.x, split = blockIdx.y;
   const int position = *position_ptr;
   const int start = window_start(position, p.sliding_window);
@@ -74,6 +77,8 @@ __global__ void attention_decode_split_kernel(AttentionCudaParams p, const float
 
 __global__ void attention_decode_merge_kernel(AttentionCudaParams p, const std::int32_t* position_ptr, int max_splits,
                                               const float* partial, float* out) {
+  pdl_launch_dependents();
+  pdl_wait();
   const int head = blockIdx.x, hd = p.head_dim;
   const int position = *position_ptr;
   const int start = window_start(position, p.sliding_window);
@@ -104,7 +109,8 @@ void attention_decode(const AttentionCudaParams& params, const float* q, const s
   const dim3 grid(params.n_heads, max_splits);
   const int hd = params.head_dim;
 #define EAQ_DECODE_LAUNCH(D, HD) \
-  attention_decode_split_kernel<D, HD><<<grid, kDecodeSplitKeys, 0, stream>>>(params, q, position, max_splits, partial)
+  EAQ_CUDA_CHECK(launch_pdl(attention_decode_split_kernel<D, HD>, grid, kDecodeSplitKeys, 0, stream, params, q, position, \
+                            max_splits, partial))
   if (hd == 128) EAQ_DECODE_LAUNCH(4, 128);
   else if (hd == 64) EAQ_DECODE_LAUNCH(2, 64);
   else if (hd == 256) EAQ_DECODE_LAUNCH(8, 256);
@@ -118,8 +124,8 @@ void attention_decode(const AttentionCudaParams& params, const float* q, const s
   }
 #undef EAQ_DECODE_LAUNCH
   EAQ_CUDA_CHECK(cudaGetLastError());
-  attention_decode_merge_kernel<<<params.n_heads, 128, 0, stream>>>(params, position, max_splits, partial, out);
-  EAQ_CUDA_CHECK(cudaGetLastError());
+  EAQ_CUDA_CHECK(launch_pdl(attention_decode_merge_kernel, params.n_heads, 128, 0, stream, params, position, max_splits,
+                            partial, out));
 }
 
 }  // namespace eaq::kernels::cuda

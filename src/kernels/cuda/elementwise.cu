@@ -3,6 +3,7 @@
 
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/decoder_ops.h"
+#include "kernels/cuda/pdl.cuh"
 #include "kernels/cuda/device_math.cuh"
 
 namespace eaq::kernels::cuda {
@@ -13,6 +14,8 @@ constexpr int kThreads = 256;
 unsigned grid_for(long long n) { return static_cast<unsigned>(std::min<long long>((n + kThreads - 1) / kThreads, 8192)); }
 
 __global__ void softcap_kernel(float* x, long long n, float cap) {
+  pdl_launch_dependents();
+  pdl_wait();
   for (long long i = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<long long>(gridDim.x) * blockDim.x) {
     x[i] = cap * tanhf(x[i] / cap);
@@ -20,6 +23,8 @@ __global__ void softcap_kernel(float* x, long long n, float cap) {
 }
 
 __global__ void add_bias_kernel(float* y, const float* bias, long long rows, int n) {
+  pdl_launch_dependents();
+  pdl_wait();
   for (long long i = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; i < rows * n;
        i += static_cast<long long>(gridDim.x) * blockDim.x) {
     y[i] += bias[i % n];
@@ -61,15 +66,14 @@ void to_half_split(const float* x, std::int64_t n, void* hi, void* lo, DType hal
 
 void softcap(float* x, std::int64_t n, float cap, cudaStream_t stream) {
   if (n <= 0) return;
-  softcap_kernel<<<grid_for(n), kThreads, 0, stream>>>(x, n, cap);
-  EAQ_CUDA_CHECK(cudaGetLastError());
+  EAQ_CUDA_CHECK(launch_pdl(softcap_kernel, grid_for(n), kThreads, 0, stream, x, static_cast<long long>(n), cap));
 }
 
 void add_bias(float* y, const float* bias, int rows, int n, cudaStream_t stream) {
   const long long total = static_cast<long long>(rows) * n;
   if (total <= 0) return;
-  add_bias_kernel<<<grid_for(total), kThreads, 0, stream>>>(y, bias, rows, n);
-  EAQ_CUDA_CHECK(cudaGetLastError());
+  EAQ_CUDA_CHECK(launch_pdl(add_bias_kernel, grid_for(total), kThreads, 0, stream, y, bias,
+                            static_cast<long long>(rows), n));
 }
 
 void to_half(const float* x, std::int64_t n, void* out, DType half_dtype, cudaStream_t stream) {

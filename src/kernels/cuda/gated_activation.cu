@@ -4,6 +4,7 @@
 
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/decoder_ops.h"
+#include "kernels/cuda/pdl.cuh"
 #include "kernels/cuda/device_math.cuh"
 
 namespace eaq::kernels::cuda {
@@ -12,6 +13,8 @@ namespace {
 
 __global__ void gated_activation_kernel(const float* gate_up, long long n_tokens, int inter, bool gelu_tanh,
                                         float* out, void* out_half, bool is_bf16) {
+  pdl_launch_dependents();
+  pdl_wait();
   const long long n = n_tokens * inter;
   for (long long idx = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; idx < n;
        idx += static_cast<long long>(gridDim.x) * blockDim.x) {
@@ -40,9 +43,9 @@ void gated_activation(const float* gate_up, int n_tokens, int inter, bool gelu_t
   if (n <= 0) return;
   const int threads = 256;
   const long long blocks = std::min<long long>((n + threads - 1) / threads, 4096);
-  gated_activation_kernel<<<static_cast<unsigned>(blocks), threads, 0, stream>>>(
-      gate_up, n_tokens, inter, gelu_tanh, out, out_half, half_dtype == DType::BF16);
-  EAQ_CUDA_CHECK(cudaGetLastError());
+  EAQ_CUDA_CHECK(launch_pdl(gated_activation_kernel, static_cast<unsigned>(blocks), threads, 0, stream, gate_up,
+                            static_cast<long long>(n_tokens), inter, gelu_tanh, out, out_half,
+                            half_dtype == DType::BF16));
 }
 
 }  // namespace eaq::kernels::cuda

@@ -13,19 +13,29 @@ template <class F, int B>
 void emulate(const GemvArgs& a) {
   constexpr int R = gemv_rows_per_warp(B);
   for (std::int64_t row0 = 0; row0 < a.rows; row0 += R) {
-    float lanes[32][R][B];
-    for (int lane = 0; lane < 32; ++lane) gemv_lane_partial<F, B, R>(a, row0, lane, a.lut, lanes[lane]);
-    // __shfl_xor_sync tree: at each step every lane adds the value of lane ^ off.
-    for (int off = 16; off > 0; off >>= 1) {
-      float next[32][R][B];
-      for (int lane = 0; lane < 32; ++lane)
-        for (int r = 0; r < R; ++r)
-          for (int b = 0; b < B; ++b) next[lane][r][b] = lanes[lane][r][b] + lanes[lane ^ off][r][b];
-      std::memcpy(lanes, next, sizeof lanes);
+    float warp_sums[kGemvWarps][R][B];
+    for (int warp = 0; warp < kGemvWarps; ++warp) {
+      float lanes[32][R][B];
+      for (int lane = 0; lane < 32; ++lane) {
+        gemv_lane_partial<F, B, R>(a, row0, lane, a.lut, warp, kGemvWarps, lanes[lane]);
+      }
+      // __shfl_xor_sync tree: at each step every lane adds the value of lane ^ off.
+      for (int off = 16; off > 0; off >>= 1) {
+        float next[32][R][B];
+        for (int lane = 0; lane < 32; ++lane)
+          for (int r = 0; r < R; ++r)
+            for (int b = 0; b < B; ++b) next[lane][r][b] = lanes[lane][r][b] + lanes[lane ^ off][r][b];
+        std::memcpy(lanes, next, sizeof lanes);
+      }
+      std::memcpy(warp_sums[warp], lanes[0], sizeof warp_sums[warp]);
     }
     for (int r = 0; r < R && row0 + r < a.rows; ++r) {
       const float rs = F::row_scale(a, row0 + r);
-      for (int b = 0; b < B; ++b) store_output(a, b, row0 + r, lanes[0][r][b] * rs);
+      for (int b = 0; b < B; ++b) {
+        float total = 0.0f;
+        for (int warp = 0; warp < kGemvWarps; ++warp) total += warp_sums[warp][r][b];
+        store_output(a, b, row0 + r, total * rs);
+      }
     }
   }
 }

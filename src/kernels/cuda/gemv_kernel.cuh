@@ -1,14 +1,17 @@
 // The one decode GEMV kernel, a template over the weight format (gemv_formats.cuh), the batch and
 // the rows per warp. Included by the per-format translation units gemv_<format>.cu only.
 //
-// Work split: a block of kGemvWarps warps; each warp owns R consecutive output rows and walks the
-// whole row length; lane l reads the 16-byte code chunk l of each 32-chunk "super-chunk" of its R
-// rows (512 contiguous bytes per row per step: coalesced 16-byte loads), the next super-chunk's codes
-// already in flight while the current one is computed. Codes are decoded four weights at a time
+// Work split: a block of kGemvWarps warps owns R consecutive output rows; warp w walks the
+// super-chunks w, w + kGemvWarps, ... of them (split K: short rows still give every SM many warps
+// with loads in flight — one warp walking a whole 2048-long row took four HBM round trips in a row,
+// measured as ~4 us of fixed cost per call on the H200); lane l reads the 16-byte code chunk l of
+// each 32-chunk "super-chunk" of its R rows (512 contiguous bytes per row per step: coalesced
+// 16-byte loads), the warp's next super-chunk's codes already in flight while the current one is
+// computed. Codes are decoded four weights at a time
 // ("pieces", laid out so the warp's float4 activation loads are contiguous) against a float4 of each
 // activation row; a piece's dot product is scaled by its group's scale, sums stay f32, and the warp's
-// 32 partial sums are combined by shuffles. Rows past the end reuse the last row's addresses (valid
-// memory) and write nothing.
+// 32 partial sums are combined by shuffles and the block's warps through shared memory. Rows past
+// the end reuse the last row's addresses (valid memory) and write nothing.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -16,15 +19,16 @@
 #include <cstdint>
 
 #include "kernels/cuda/gemv_launch.cuh"
+#include "kernels/cuda/pdl.cuh"
 
 namespace eaq::kernels::cuda::detail {
 
 inline constexpr int kGemvWarps = 4;
 inline constexpr int kGemvThreads = 32 * kGemvWarps;
 
-// Rows per warp by batch: a larger batch re-reads each activation float4 for more rows (R) so the
+// Rows per block by batch: a larger batch re-reads each activation float4 for more rows (R) so the
 // L1 traffic of the activations stays under the weights' HBM stream; a batch of 1-2 keeps R small
-// so that even 2048-row matrices spread over every SM with several warps each.
+// so that even 2048-row matrices spread over every SM with several blocks each.
 constexpr int gemv_rows_per_warp(int batch) { return batch <= 2 ? 2 : 4; }
 
 EAQ_HD float dot4_add(const float4& w, const float4& x, float t) {
@@ -73,12 +77,13 @@ EAQ_UNROLL
   }
 }
 
-// Lane `lane`'s partial sums acc[r][b] over its chunks of rows row0 .. row0 + R - 1 (rows past the
-// end read the last row). The kernel adds the 32 lanes' sums by shuffles; gemv_emulation.cu runs this
-// same function for each lane on the CPU.
+// Lane `lane`'s partial sums acc[r][b] over its chunks of super-chunks s_begin, s_begin + s_step, ...
+// of rows row0 .. row0 + R - 1 (rows past the end read the last row). The kernel adds the 32 lanes'
+// sums by shuffles and the warps' in shared memory; gemv_emulation.cu runs this same function for
+// each warp and lane on the CPU. Calls pdl_wait() (before reading x) on every path.
 template <class F, int B, int R>
 EAQ_HD void gemv_lane_partial(const GemvArgs& a, std::int64_t row0, int lane, const float* lut,
-                              float (&acc)[R][B]) {
+                              std::int64_t s_begin, int s_step, float (&acc)[R][B]) {
   std::int64_t row[R];
 EAQ_UNROLL
   for (int r = 0; r < R; ++r) row[r] = row0 + r < a.rows ? row0 + r : a.rows - 1;
@@ -91,22 +96,33 @@ EAQ_UNROLL
   // the warp (measured on the H100: int4 at batch 1 reached 40-65% of the copy bandwidth, int8 with
   // its single row scale 69-93%). The rows' scales are small (scale_row_bytes: 64 B to ~1 KB), so
   // every lane asks for its 32-byte sectors of them up front.
+  // The block's warps share the SM's L1: warp w asks for every kGemvWarps-th sector.
   if (a.scale_row_bytes > 0) {
+    const std::size_t first = static_cast<std::size_t>((s_begin % s_step) * 32 + lane) * 32;
 EAQ_UNROLL
     for (int r = 0; r < R; ++r) {
-      for (std::size_t off = static_cast<std::size_t>(lane) * 32; off < a.scale_row_bytes; off += 32 * 32) {
+      for (std::size_t off = first; off < a.scale_row_bytes; off += static_cast<std::size_t>(s_step) * 32 * 32) {
         prefetch_l1(a.scales + row[r] * a.scale_row_bytes + off);
       }
     }
   }
   const std::int64_t n_super = a.n_super;
+  if (s_begin >= n_super) {  // a short row: this warp has no super-chunk
+    pdl_wait();
+    return;
+  }
   uint4 q[R];
 EAQ_UNROLL
-  for (int r = 0; r < R; ++r) q[r] = F::load_codes(a, row[r], lane);
-  for (std::int64_t s = 0; s < n_super; ++s) {
+  for (int r = 0; r < R; ++r) q[r] = F::load_codes(a, row[r], s_begin * 32 + lane);
+  // Codes are not written by any kernel, so the first ones are loaded before waiting on the
+  // previous kernel (pdl.cuh) and stream from HBM during its tail. The activations x are its
+  // output and are read only after the wait. (Prefetching further super-chunks into L2 here was
+  // measured slower: each prefetched line was asked of L2 twice.)
+  pdl_wait();
+  for (std::int64_t s = s_begin; s < n_super; s += s_step) {
     // The next super-chunk's codes are in flight while this one computes (the last step reloads
     // its own chunk instead of branching: one 16-byte L2 hit per lane and row per call).
-    const std::int64_t next = (s + 1 < n_super ? s + 1 : s) * 32 + lane;
+    const std::int64_t next = (s + s_step < n_super ? s + s_step : s) * 32 + lane;
     uint4 qn[R];
 EAQ_UNROLL
     for (int r = 0; r < R; ++r) qn[r] = F::load_codes(a, row[r], next);
@@ -119,16 +135,18 @@ EAQ_UNROLL
 template <class F, int B, int R>
 __global__ void __launch_bounds__(kGemvThreads) gemv_kernel(GemvArgs a) {
   __shared__ float lut[16];
+  __shared__ float warp_sums[kGemvWarps][R][B];
   if constexpr (F::kUsesLut) {
     if (threadIdx.x < 16) lut[threadIdx.x] = a.lut[threadIdx.x];
     __syncthreads();
   }
-  const int lane = threadIdx.x & 31;
-  const std::int64_t warp = static_cast<std::int64_t>(blockIdx.x) * kGemvWarps + (threadIdx.x >> 5);
-  const std::int64_t row0 = warp * R;
-  if (row0 >= a.rows) return;
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const std::int64_t row0 = static_cast<std::int64_t>(blockIdx.x) * R;
   float acc[R][B];
-  gemv_lane_partial<F, B, R>(a, row0, lane, lut, acc);
+  gemv_lane_partial<F, B, R>(a, row0, lane, lut, warp, kGemvWarps, acc);
+  // The next kernel may be scheduled once every block has streamed its codes (earlier, its
+  // waiting blocks and their prefetches competed with this kernel's stream: measured slower).
+  pdl_launch_dependents();
 
 EAQ_UNROLL
   for (int r = 0; r < R; ++r)
@@ -136,14 +154,20 @@ EAQ_UNROLL
     for (int b = 0; b < B; ++b)
 EAQ_UNROLL
       for (int off = 16; off > 0; off >>= 1) acc[r][b] += __shfl_xor_sync(0xffffffffu, acc[r][b], off);
-
   if (lane == 0) {
 EAQ_UNROLL
-    for (int r = 0; r < R; ++r) {
-      if (row0 + r >= a.rows) break;
-      const float rs = F::row_scale(a, row0 + r);
+    for (int r = 0; r < R; ++r)
 EAQ_UNROLL
-      for (int b = 0; b < B; ++b) store_output(a, b, row0 + r, acc[r][b] * rs);
+      for (int b = 0; b < B; ++b) warp_sums[warp][r][b] = acc[r][b];
+  }
+  __syncthreads();
+  if (threadIdx.x < R * B) {
+    const int r = static_cast<int>(threadIdx.x) / B, b = static_cast<int>(threadIdx.x) % B;
+    if (row0 + r < a.rows) {
+      float total = 0.0f;
+EAQ_UNROLL
+      for (int w = 0; w < kGemvWarps; ++w) total += warp_sums[w][r][b];
+      store_output(a, b, row0 + r, total * F::row_scale(a, row0 + r));
     }
   }
 }
@@ -151,9 +175,8 @@ EAQ_UNROLL
 template <class F, int B>
 void launch_gemv_batch(const GemvArgs& a, cudaStream_t stream) {
   constexpr int R = gemv_rows_per_warp(B);
-  const std::int64_t warps = (a.rows + R - 1) / R;
-  const unsigned blocks = static_cast<unsigned>((warps + kGemvWarps - 1) / kGemvWarps);
-  gemv_kernel<F, B, R><<<blocks, kGemvThreads, 0, stream>>>(a);
+  const unsigned blocks = static_cast<unsigned>((a.rows + R - 1) / R);
+  (void)launch_pdl(gemv_kernel<F, B, R>, blocks, kGemvThreads, 0, stream, a);
 }
 
 template <class F>

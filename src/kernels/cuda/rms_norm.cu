@@ -3,6 +3,7 @@
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/decoder_ops.h"
 #include "kernels/cuda/device_math.cuh"
+#include "kernels/cuda/pdl.cuh"
 
 namespace eaq::kernels::cuda {
 
@@ -11,6 +12,8 @@ namespace {
 __global__ void add_rms_norm_kernel(float* x, const float* delta, const float* weight, float offset, float eps,
                                     int dim, float* y, void* y_half, bool is_bf16) {
   __shared__ float shared32[32];
+  pdl_launch_dependents();
+  pdl_wait();
   const long long row = blockIdx.x;
   float* xr = x + row * dim;
   const float* dr = delta ? delta + row * dim : nullptr;
@@ -38,9 +41,8 @@ void add_rms_norm(float* x, const float* delta, const float* weight, float weigh
                   int dim, float* y, void* y_half, DType half_dtype, cudaStream_t stream) {
   if (rows <= 0) return;
   const int threads = dim >= 1024 ? 1024 : (dim >= 256 ? 256 : 128);
-  add_rms_norm_kernel<<<rows, threads, 0, stream>>>(x, delta, weight, weight_offset, eps, dim, y, y_half,
-                                                    half_dtype == DType::BF16);
-  EAQ_CUDA_CHECK(cudaGetLastError());
+  EAQ_CUDA_CHECK(launch_pdl(add_rms_norm_kernel, rows, threads, 0, stream, x, delta, weight, weight_offset, eps, dim,
+                            y, y_half, half_dtype == DType::BF16));
 }
 
 }  // namespace eaq::kernels::cuda

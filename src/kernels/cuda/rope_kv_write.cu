@@ -4,6 +4,7 @@
 
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/decoder_ops.h"
+#include "kernels/cuda/pdl.cuh"
 #include "kernels/cuda/device_math.cuh"
 
 namespace eaq::kernels::cuda {
@@ -15,6 +16,8 @@ constexpr int kWarps = 8;
 
 __global__ void rope_kv_write_kernel(RopeKvParams p) {
   __shared__ float head_buffer[kWarps][kMaxHeadDim];
+  pdl_launch_dependents();
+  pdl_wait();
   const int t = blockIdx.x;
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
   const int hd = p.head_dim, half = hd / 2;
@@ -78,8 +81,7 @@ void rope_kv_write(const RopeKvParams& params, cudaStream_t stream) {
   if (params.n_tokens <= 0) return;
   const int n_all = params.n_heads + 2 * params.n_kv_heads;
   const dim3 grid(params.n_tokens, (n_all + kWarps - 1) / kWarps);
-  rope_kv_write_kernel<<<grid, kWarps * 32, 0, stream>>>(params);
-  EAQ_CUDA_CHECK(cudaGetLastError());
+  EAQ_CUDA_CHECK(launch_pdl(rope_kv_write_kernel, grid, kWarps * 32, 0, stream, params));
 }
 
 }  // namespace eaq::kernels::cuda

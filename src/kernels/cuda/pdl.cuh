@@ -1,0 +1,60 @@
+// Programmatic dependent launch (PDL, Hopper and later): a kernel of the decode step may be
+// scheduled while the kernel before it in the stream is still finishing, so its launch latency
+// and its first weight loads overlap that kernel's tail instead of following it.
+//
+// The contract every kernel launched through launch_pdl() keeps:
+//   pdl_launch_dependents();   // first: the next kernel may be scheduled from now on
+//   ... only reads of data no kernel writes (weights) ...
+//   pdl_wait();                // the previous kernel has completed and its writes are visible
+//   ... everything else ...
+// pdl_wait() waits for the whole previous grid (not just its trigger), and that grid waited for
+// its own predecessor before completing, so the stream's order of writes is kept transitively.
+// Both calls are no-ops when the kernel was launched without the attribute, and compile to
+// nothing below sm_90. EAQ_CUDA_PDL=0 turns the attribute off (for A/B measurements).
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstddef>
+#include <utility>
+
+namespace eaq::kernels::cuda {
+
+__host__ __device__ __forceinline__ void pdl_wait() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+
+__host__ __device__ __forceinline__ void pdl_launch_dependents() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+#endif
+}
+
+// Whether kernels launched now on the current device get the PDL attribute: compute capability
+// 9.0 or later and EAQ_CUDA_PDL not "0". Cached per device (defined in pdl_cuda.cpp).
+bool pdl_enabled();
+
+// kernel<<<grid, block, shared_bytes, stream>>>(args...) with the PDL attribute where
+// pdl_enabled(). Returns the launch's status (also left for cudaGetLastError(), like <<<>>>).
+template <class... KernelArgs, class... Args>
+cudaError_t launch_pdl(void (*kernel)(KernelArgs...), dim3 grid, dim3 block, std::size_t shared_bytes, cudaStream_t stream,
+                Args&&... args) {
+  cudaLaunchConfig_t config{};
+  config.gridDim = grid;
+  config.blockDim = block;
+  config.dynamicSmemBytes = shared_bytes;
+  config.stream = stream;
+  cudaLaunchAttribute attribute[1];
+  attribute[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+  attribute[0].val.programmaticStreamSerializationAllowed = 1;
+  config.attrs = attribute;
+  // Not on the legacy default stream, whose implicit synchronisation with every other stream the
+  // attribute would not change; eaq's decode runs on its own stream.
+  const bool legacy = stream == nullptr || stream == cudaStreamLegacy;
+  config.numAttrs = !legacy && pdl_enabled() ? 1 : 0;
+  return cudaLaunchKernelEx(&config, kernel, std::forward<Args>(args)...);
+}
+
+}  // namespace eaq::kernels::cuda
