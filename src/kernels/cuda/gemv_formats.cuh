@@ -83,15 +83,6 @@ EAQ_HD void prefetch_l1(const void* p) {
 #endif
 }
 
-// A hint to bring the 32-byte sector at p into L2 (from HBM) ahead of its loads; nothing on the host.
-EAQ_HD void prefetch_l2(const void* p) {
-#ifdef __CUDA_ARCH__
-  asm volatile("prefetch.global.L2 [%0];" ::"l"(p));
-#else
-  (void)p;
-#endif
-}
-
 // A read-only load (through the non-coherent cache on the device).
 template <class T>
 EAQ_HD T load_ro(const T* p) {
