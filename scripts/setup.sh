@@ -47,7 +47,7 @@ if ! "$PY" -c "import tokenizers, gguf, numpy, safetensors" >/dev/null 2>&1; the
   "${PIP[@]}" "${LIGHT_PY[@]}" || "${PIP[@]}" --break-system-packages "${LIGHT_PY[@]}"
 fi
 if [ "$WANT_REFERENCES" -eq 1 ]; then
-  HEAVY_PY=(torch transformers llama-cpp-python lm-eval bitsandbytes safetensors sentencepiece)
+  HEAVY_PY=(torch transformers accelerate llama-cpp-python lm-eval bitsandbytes safetensors sentencepiece)  # lm-eval's HF backend imports accelerate
   echo "setup: installing heavy references ${HEAVY_PY[*]} (several GB)"
   "${PIP[@]}" "${HEAVY_PY[@]}" || "${PIP[@]}" --break-system-packages "${HEAVY_PY[@]}"
 fi

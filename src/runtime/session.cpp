@@ -61,6 +61,7 @@ void Session::check_fits(std::int64_t first_position, std::int64_t n_tokens) con
 
 std::span<const float> Session::prefill(std::span<const std::int32_t> tokens) {
   if (tokens.empty()) fail("nothing to run: the token sequence is empty");
+  scored_context_.clear();
   check_fits(n_past_, static_cast<std::int64_t>(tokens.size()));
   model::TokenChunk chunk{tokens, n_past_, 0};
   logits_.resize(model_.vocab_size());
@@ -71,6 +72,7 @@ std::span<const float> Session::prefill(std::span<const std::int32_t> tokens) {
 
 const std::vector<float>& Session::prefill_all_logits(std::span<const std::int32_t> tokens) {
   if (tokens.empty()) fail("nothing to run: the token sequence is empty");
+  scored_context_.clear();
   check_fits(n_past_, static_cast<std::int64_t>(tokens.size()));
   model::TokenChunk chunk{tokens, n_past_, 0};
   logits_.resize(tokens.size() * model_.vocab_size());
@@ -92,8 +94,17 @@ std::vector<ContinuationScore> Session::score(
   if (context.empty()) fail("scoring needs a non-empty context (at least a BOS token)");
   const std::int64_t vocab = model_.vocab_size();
   const auto n_context = static_cast<std::int64_t>(context.size());
-  reset();
-  auto last = prefill(context);
+  // Keys and values depend only on the tokens up to their position, so the part of slot 0 that
+  // the previous context shares with this one is still right; the last context token always
+  // runs (its logits predict the first continuation token).
+  const std::int64_t shared = std::min<std::int64_t>(
+      n_context - 1, static_cast<std::int64_t>(
+                         std::mismatch(scored_context_.begin(), scored_context_.end(), context.begin(), context.end())
+                             .first -
+                         scored_context_.begin()));
+  n_past_ = shared;
+  reused_context_tokens_ += shared;
+  auto last = prefill(context.subspan(static_cast<std::size_t>(shared)));
   const std::vector<float> context_last(last.begin(), last.end());
 
   std::vector<ContinuationScore> scores(continuations.size());
@@ -134,6 +145,7 @@ std::vector<ContinuationScore> Session::score(
     }
   }
   n_past_ = n_context;  // slot 0 holds the context; continuation entries past it are stale
+  scored_context_.assign(context.begin(), context.end());
   return scores;
 }
 

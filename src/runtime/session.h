@@ -42,7 +42,10 @@ class Session {
   const KvCache& kv_cache() const { return cache_; }
 
   // Forgets everything in slot 0.
-  void reset() { n_past_ = 0; }
+  void reset() {
+    n_past_ = 0;
+    scored_context_.clear();
+  }
 
   // Runs `tokens` after what slot 0 already holds; returns the logits of the last token.
   // Throws eaq::Error if they would not fit in the context.
@@ -53,7 +56,9 @@ class Session {
   const std::vector<float>& prefill_all_logits(std::span<const std::int32_t> tokens);
 
   // Scores each continuation given the context: the context is run once, its keys and values
-  // are shared by every continuation, and continuations run in batches of n_slots.
+  // are shared by every continuation, and continuations run in batches of n_slots. The leading
+  // tokens the context shares with the previous score() call's context (a task's few-shot
+  // prefix) are not run again: their keys and values are still in slot 0.
   std::vector<ContinuationScore> score(std::span<const std::int32_t> context,
                                        const std::vector<std::vector<std::int32_t>>& continuations);
 
@@ -67,6 +72,14 @@ class Session {
   std::unique_ptr<CacheStore> store_;
   std::int64_t n_past_ = 0;
   std::vector<float> logits_;
+  // The context whose keys and values slot 0 holds at positions [0, size) after score(); empty
+  // once anything else has run in slot 0.
+  std::vector<std::int32_t> scored_context_;
+  std::int64_t reused_context_tokens_ = 0;
+
+ public:
+  // Context tokens score() took from the previous call's keys and values instead of running them.
+  std::int64_t reused_context_tokens() const { return reused_context_tokens_; }
 };
 
 // log softmax(logits)[token], computed in double.

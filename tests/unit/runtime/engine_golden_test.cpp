@@ -157,6 +157,47 @@ TEST_P(EngineGolden, BatchedScoringEqualsSequentialScoring) {
   }
 }
 
+// score() keeps the keys and values of the context's leading tokens that the previous call's context
+// shares (a task's few-shot prefix): the scores equal those of a fresh session, and only the tokens
+// that differ run.
+TEST_P(EngineGolden, ScoringReusesTheSharedContextPrefix) {
+  const std::string dir = kFixtures + GetParam();
+  auto prompt = read_json(dir + "/prompt_ids.json").get<std::vector<std::int32_t>>();
+  const std::vector<std::int32_t> first(prompt.begin(), prompt.begin() + 40);
+  std::vector<std::int32_t> second(prompt.begin(), prompt.begin() + 30);  // shares 30 tokens, then differs
+  second.insert(second.end(), prompt.begin() + 45, prompt.begin() + 55);
+  std::vector<std::int32_t> longer = second;  // extends `second`
+  longer.insert(longer.end(), prompt.begin() + 56, prompt.begin() + 60);
+  const std::vector<std::vector<std::int32_t>> continuations = {
+      {prompt.begin() + 40, prompt.begin() + 44}, {prompt[61]}, {prompt.begin() + 62, prompt.begin() + 64}};
+  auto loaded = load(dir, 2);
+  runtime::Session reusing(*loaded.lm, runtime::SessionOptions{128, 2, DType::F32});
+  auto expect_fresh_scores = [&](const std::vector<std::int32_t>& context, const char* what) {
+    const auto scores = reusing.score(context, continuations);
+    runtime::Session fresh(*loaded.lm, runtime::SessionOptions{128, 2, DType::F32});
+    const auto expected = fresh.score(context, continuations);
+    EXPECT_EQ(fresh.reused_context_tokens(), 0);
+    for (std::size_t i = 0; i < continuations.size(); ++i) {
+      EXPECT_NEAR(scores[i].log_likelihood, expected[i].log_likelihood, 1e-4) << what << ", continuation " << i;
+      EXPECT_EQ(scores[i].is_greedy, expected[i].is_greedy) << what << ", continuation " << i;
+    }
+  };
+  expect_fresh_scores(first, "first context");
+  EXPECT_EQ(reusing.reused_context_tokens(), 0);
+  expect_fresh_scores(second, "second context (30 shared tokens)");
+  EXPECT_EQ(reusing.reused_context_tokens(), 30);
+  expect_fresh_scores(longer, "a context extending the previous one");
+  EXPECT_EQ(reusing.reused_context_tokens(), 30 + static_cast<std::int64_t>(second.size()));
+  expect_fresh_scores(longer, "the same context again (all but its last token reused)");
+  EXPECT_EQ(reusing.reused_context_tokens(), 30 + static_cast<std::int64_t>(second.size() + longer.size()) - 1);
+  // Anything else run in slot 0 forgets the scored context.
+  reusing.reset();
+  reusing.prefill(std::span(prompt.data(), 8));
+  const std::int64_t before = reusing.reused_context_tokens();
+  expect_fresh_scores(first, "after a prefill");
+  EXPECT_EQ(reusing.reused_context_tokens(), before);
+}
+
 INSTANTIATE_TEST_SUITE_P(Architectures, EngineGolden,
                          ::testing::Values("llama_gqa", "llama_linear_rope", "llama3_rope", "qwen2_bias",
                                            "gemma3_sliding"));
