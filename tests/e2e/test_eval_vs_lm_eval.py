@@ -8,7 +8,8 @@ of its continuations) and counts the items where eaq chooses the same answer (ar
 log-likelihood); it requires >= 99% agreement per task and prints both accuracies.
 
 CI mode (default, ~2-3 minutes on 2 cores): runs eaq on the first items of arc_easy and sst2
-(EAQ_EVAL_CI_ITEMS, default 100) and on 4 MMLU subjects (1 item each, 5-shot).
+(EAQ_EVAL_CI_ITEMS, default 100), of truthfulqa_mc1 and truthfulqa_mc2 (EAQ_EVAL_CI_TQA_ITEMS,
+default 25) and on 4 MMLU subjects (1 item each, 5-shot).
 Full mode: EAQ_EVAL_ITEMS_DIR=DIR compares DIR/<task>.items.jsonl files that `eaq eval
 --items-out` wrote for every fixture task (the 200-item comparison; see docs/eval.md).
 """
@@ -26,6 +27,7 @@ EAQ = os.environ.get("EAQ_BIN", str(ROOT / "build" / "eaq"))
 MODEL = ROOT / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
 FIXTURES = ROOT / "tests" / "golden" / "eval"
 CI_MMLU_SUBJECTS = 4  # the first subjects of the mmlu fixture, 1 item each
+CI_TQA_TASKS = ["truthfulqa_mc1", "truthfulqa_mc2"]
 
 
 def sha16(text):
@@ -100,6 +102,11 @@ def main():
             run_eaq(["arc_easy", "sst2"], n_ci, items)
             for it in load_jsonl(items):
                 eaq_items.setdefault(it["task"], []).append(it)
+            tqa = [t for t in CI_TQA_TASKS if (FIXTURES / f"{t}.jsonl").exists()]
+            if tqa:
+                run_eaq(tqa, int(os.environ.get("EAQ_EVAL_CI_TQA_ITEMS", "25")), items)
+                for it in load_jsonl(items):
+                    eaq_items.setdefault(it["task"], []).append(it)
             subjects = []
             for ref in load_jsonl(FIXTURES / "mmlu.jsonl"):
                 subject = ref["id"].split("/")[0]
