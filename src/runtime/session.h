@@ -55,6 +55,9 @@ class Session {
   // Logits at every position of `tokens` (run after what slot 0 holds): [n][vocab].
   const std::vector<float>& prefill_all_logits(std::span<const std::int32_t> tokens);
 
+  // Context tokens score() took from the previous call's keys and values instead of running them.
+  std::int64_t reused_context_tokens() const { return reused_context_tokens_; }
+
   // Scores each continuation given the context: the context is run once, its keys and values
   // are shared by every continuation, and continuations run in batches of n_slots. The leading
   // tokens the context shares with the previous score() call's context (a task's few-shot
@@ -76,10 +79,6 @@ class Session {
   // once anything else has run in slot 0.
   std::vector<std::int32_t> scored_context_;
   std::int64_t reused_context_tokens_ = 0;
-
- public:
-  // Context tokens score() took from the previous call's keys and values instead of running them.
-  std::int64_t reused_context_tokens() const { return reused_context_tokens_; }
 };
 
 // log softmax(logits)[token], computed in double.

@@ -3,8 +3,8 @@
 
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/decoder_ops.h"
-#include "kernels/cuda/pdl.cuh"
 #include "kernels/cuda/device_math.cuh"
+#include "kernels/cuda/pdl.cuh"
 
 namespace eaq::kernels::cuda {
 

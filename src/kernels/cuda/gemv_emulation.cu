@@ -11,7 +11,7 @@ using namespace detail;
 
 template <class F, int B>
 void emulate(const GemvArgs& a) {
-  constexpr int R = gemv_rows_per_warp(B);
+  constexpr int R = gemv_rows_per_block(B);
   for (std::int64_t row0 = 0; row0 < a.rows; row0 += R) {
     float warp_sums[kGemvWarps][R][B];
     for (int warp = 0; warp < kGemvWarps; ++warp) {

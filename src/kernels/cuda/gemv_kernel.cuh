@@ -29,7 +29,7 @@ inline constexpr int kGemvThreads = 32 * kGemvWarps;
 // Rows per block by batch: a larger batch re-reads each activation float4 for more rows (R) so the
 // L1 traffic of the activations stays under the weights' HBM stream; a batch of 1-2 keeps R small
 // so that even 2048-row matrices spread over every SM with several blocks each.
-constexpr int gemv_rows_per_warp(int batch) { return batch <= 2 ? 2 : 4; }
+constexpr int gemv_rows_per_block(int batch) { return batch <= 2 ? 2 : 4; }
 
 EAQ_HD float dot4_add(const float4& w, const float4& x, float t) {
   t = fmaf(w.x, x.x, t);
@@ -174,7 +174,7 @@ EAQ_UNROLL
 
 template <class F, int B>
 void launch_gemv_batch(const GemvArgs& a, cudaStream_t stream) {
-  constexpr int R = gemv_rows_per_warp(B);
+  constexpr int R = gemv_rows_per_block(B);
   const unsigned blocks = static_cast<unsigned>((a.rows + R - 1) / R);
   (void)launch_pdl(gemv_kernel<F, B, R>, blocks, kGemvThreads, 0, stream, a);
 }

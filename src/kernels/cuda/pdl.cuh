@@ -3,10 +3,12 @@
 // and its first weight loads overlap that kernel's tail instead of following it.
 //
 // The contract every kernel launched through launch_pdl() keeps:
-//   pdl_launch_dependents();   // first: the next kernel may be scheduled from now on
 //   ... only reads of data no kernel writes (weights) ...
 //   pdl_wait();                // the previous kernel has completed and its writes are visible
 //   ... everything else ...
+// and it calls pdl_launch_dependents() (the next kernel may be scheduled from now on) once: at its
+// start for the small kernels, after the weight stream for the GEMVs (earlier, the next GEMV's
+// waiting blocks competed with this one's stream: measured slower).
 // pdl_wait() waits for the whole previous grid (not just its trigger), and that grid waited for
 // its own predecessor before completing, so the stream's order of writes is kept transitively.
 // Both calls are no-ops when the kernel was launched without the attribute, and compile to
