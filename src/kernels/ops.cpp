@@ -160,4 +160,9 @@ void softmax(const KernelContext& ctx, float* x, std::int64_t rows, std::int64_t
   cpu::softmax(pool, x, rows, n);
 }
 
+double log_sum_exp(const float* x, std::int64_t n) {
+  if (n <= 0) fail("log_sum_exp: a row of length {}", n);
+  return cpu::log_sum_exp(x, n);
+}
+
 }  // namespace eaq::kernels

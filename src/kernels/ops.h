@@ -105,5 +105,8 @@ void attention(const KernelContext& ctx, const AttentionParams& params, const fl
 
 // In-place softmax of each of `rows` rows of length n.
 void softmax(const KernelContext& ctx, float* x, std::int64_t rows, std::int64_t n);
+// log(sum_i exp(x[i])) of one row of length n > 0 (f32 exponentials, double sum); -inf if every
+// entry is -inf. log_softmax(x)[t] = x[t] - log_sum_exp(x, n).
+double log_sum_exp(const float* x, std::int64_t n);
 
 }  // namespace eaq::kernels

@@ -5,6 +5,8 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "kernels/ops.h"
+#include "runtime/sampler.h"
 
 namespace eaq::runtime {
 
@@ -83,11 +85,26 @@ const std::vector<float>& Session::prefill_all_logits(std::span<const std::int32
 
 double log_softmax_at(std::span<const float> logits, std::int32_t token) {
   EAQ_CHECK(token >= 0 && static_cast<std::size_t>(token) < logits.size(), "token {} out of range", token);
-  double max_logit = *std::max_element(logits.begin(), logits.end());
-  double sum = 0;
-  for (float l : logits) sum += std::exp(static_cast<double>(l) - max_logit);
-  return static_cast<double>(logits[token]) - max_logit - std::log(sum);
+  return static_cast<double>(logits[token]) - kernels::log_sum_exp(logits.data(), static_cast<std::int64_t>(logits.size()));
 }
+
+namespace {
+// What scoring needs of one logits row, computed once however many continuations it predicts.
+struct PredictingRow {
+  std::span<const float> logits;
+  double log_normalizer = 0;  // log-sum-exp of the row
+  std::int32_t greedy = 0;
+  explicit PredictingRow(std::span<const float> row)
+      : logits(row),
+        log_normalizer(kernels::log_sum_exp(row.data(), static_cast<std::int64_t>(row.size()))),
+        greedy(argmax(row)) {}
+  void add(ContinuationScore& s, std::int32_t token) const {
+    EAQ_CHECK(token >= 0 && static_cast<std::size_t>(token) < logits.size(), "token {} out of range", token);
+    s.log_likelihood += static_cast<double>(logits[token]) - log_normalizer;
+    if (greedy != token) s.is_greedy = false;
+  }
+};
+}  // namespace
 
 std::vector<ContinuationScore> Session::score(
     std::span<const std::int32_t> context, const std::vector<std::vector<std::int32_t>>& continuations) {
@@ -106,42 +123,48 @@ std::vector<ContinuationScore> Session::score(
   reused_context_tokens_ += shared;
   auto last = prefill(context.subspan(static_cast<std::size_t>(shared)));
   const std::vector<float> context_last(last.begin(), last.end());
+  const PredictingRow first_row(context_last);  // predicts every continuation's first token
 
   std::vector<ContinuationScore> scores(continuations.size());
+  std::vector<std::size_t> longer;  // continuations of 2+ tokens: their tokens but the last must run
+  for (std::size_t i = 0; i < continuations.size(); ++i) {
+    const auto& tokens = continuations[i];
+    if (tokens.empty()) fail("continuation {} is empty: every choice needs at least one token", i);
+    check_fits(n_context, static_cast<std::int64_t>(tokens.size()));
+    scores[i].n_tokens = static_cast<std::int64_t>(tokens.size());
+    first_row.add(scores[i], tokens[0]);
+    if (tokens.size() > 1) longer.push_back(i);
+  }
+
+  // A continuation's last token predicts nothing that is scored, so it never runs: single-token
+  // choices (MMLU's letters) are scored from the context's logits alone.
   std::vector<float> batch_logits;
-  for (std::size_t begin = 0; begin < continuations.size(); begin += n_slots_) {
-    const std::size_t end = std::min(continuations.size(), begin + static_cast<std::size_t>(n_slots_));
+  for (std::size_t begin = 0; begin < longer.size(); begin += static_cast<std::size_t>(n_slots_)) {
+    const std::size_t end = std::min(longer.size(), begin + static_cast<std::size_t>(n_slots_));
     std::vector<model::TokenChunk> chunks;
     std::int64_t total_tokens = 0;
-    for (std::size_t i = begin; i < end; ++i) {
-      const auto& tokens = continuations[i];
-      if (tokens.empty()) fail("continuation {} is empty: every choice needs at least one token", i);
-      check_fits(n_context, static_cast<std::int64_t>(tokens.size()));
-      const auto slot = static_cast<std::int64_t>(i - begin);
+    for (std::size_t k = begin; k < end; ++k) {
+      const auto& tokens = continuations[longer[k]];
+      const auto slot = static_cast<std::int64_t>(k - begin);
       if (slot != 0 && model_.owns_kv_cache()) {
         model_.copy_kv_prefix(0, slot, n_context);
       } else if (slot != 0) {
         cache_.copy_prefix(0, slot, n_context);
       }
-      chunks.push_back(model::TokenChunk{tokens, n_context, slot});
-      total_tokens += static_cast<std::int64_t>(tokens.size());
+      const auto n_run = tokens.size() - 1;
+      chunks.push_back(model::TokenChunk{std::span(tokens.data(), n_run), n_context, slot});
+      total_tokens += static_cast<std::int64_t>(n_run);
     }
     batch_logits.resize(static_cast<std::size_t>(total_tokens * vocab));
     model_.forward(chunks, *store_, model::LogitsRows::kAll, batch_logits.data());
 
     std::int64_t row = 0;
-    for (std::size_t i = begin; i < end; ++i) {
-      const auto& tokens = continuations[i];
-      ContinuationScore& s = scores[i];
-      s.n_tokens = static_cast<std::int64_t>(tokens.size());
-      for (std::size_t j = 0; j < tokens.size(); ++j) {
-        std::span<const float> predicting =
-            j == 0 ? std::span<const float>(context_last)
-                   : std::span<const float>(batch_logits.data() + (row + j - 1) * vocab, vocab);
-        s.log_likelihood += log_softmax_at(predicting, tokens[j]);
-        if (argmax(predicting) != tokens[j]) s.is_greedy = false;
+    for (std::size_t k = begin; k < end; ++k) {
+      const auto& tokens = continuations[longer[k]];
+      for (std::size_t j = 1; j < tokens.size(); ++j, ++row) {
+        PredictingRow(std::span<const float>(batch_logits.data() + row * vocab, static_cast<std::size_t>(vocab)))
+            .add(scores[longer[k]], tokens[j]);
       }
-      row += s.n_tokens;
     }
   }
   n_past_ = n_context;  // slot 0 holds the context; continuation entries past it are stale

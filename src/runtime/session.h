@@ -59,7 +59,8 @@ class Session {
   std::int64_t reused_context_tokens() const { return reused_context_tokens_; }
 
   // Scores each continuation given the context: the context is run once, its keys and values
-  // are shared by every continuation, and continuations run in batches of n_slots. The leading
+  // are shared by every continuation, and continuations run in batches of n_slots (all but their
+  // last token, whose logits predict nothing scored: one-token choices need no batch). The leading
   // tokens the context shares with the previous score() call's context (a task's few-shot
   // prefix) are not run again: their keys and values are still in slot 0.
   std::vector<ContinuationScore> score(std::span<const std::int32_t> context,
@@ -81,7 +82,7 @@ class Session {
   std::int64_t reused_context_tokens_ = 0;
 };
 
-// log softmax(logits)[token], computed in double.
+// log softmax(logits)[token]: f32 exponentials, their sum and the result in double.
 double log_softmax_at(std::span<const float> logits, std::int32_t token);
 
 }  // namespace eaq::runtime

@@ -30,6 +30,7 @@ void geglu_tanh(ThreadPool& pool, const float* gate, const float* up, float* out
 void add(ThreadPool& pool, const float* a, const float* b, float* y, std::int64_t n);
 void scale(ThreadPool& pool, float* x, float s, std::int64_t n);
 void softmax(ThreadPool& pool, float* x, std::int64_t rows, std::int64_t n);
+double log_sum_exp(const float* x, std::int64_t n);
 void kv_store(ThreadPool& pool, const KvRef& cache, std::int64_t first_position,
               std::int64_t n_tokens, const float* k, const float* v);
 void attention(ThreadPool& pool, const AttentionParams& params, const float* q,

@@ -1,4 +1,5 @@
-// CPU row softmax: subtract the row max, Highway's accurate Exp (1 ulp), sum, divide.
+// CPU row softmax: subtract the row max, Highway's accurate Exp (1 ulp), sum, divide; and a row's
+// log-sum-exp (the log-softmax normaliser that scoring subtracts).
 #include "kernels/cpu/highway_targets.h"
 
 #undef HWY_TARGET_INCLUDE
@@ -9,6 +10,7 @@
 
 #include <algorithm>
 #include <cfloat>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -67,6 +69,32 @@ void SoftmaxRow(float* x, std::size_t n) {
   for (; i < n; ++i) x[i] = x[i] / total;
 }
 
+// log(sum_i exp(x_i)) of one row: max, then exp(x - max) in f32 lanes, chunk sums in double.
+double LogSumExpImpl(const float* x, std::size_t n) {
+  const DF df;
+  const std::size_t lanes = hn::Lanes(df);
+  float row_max = -std::numeric_limits<float>::infinity();
+  for (std::size_t i = 0; i < n; ++i) row_max = std::max(row_max, x[i]);
+  if (row_max == -std::numeric_limits<float>::infinity()) return row_max;
+  const VF vmax = hn::Set(df, row_max);
+  double sum = 0.0;
+  std::size_t i = 0;
+  while (i + lanes <= n) {
+    VF vsum = hn::Zero(df);
+    const std::size_t chunk_end = std::min(n, i + kSumChunk);
+    for (; i + lanes <= chunk_end; i += lanes) vsum = hn::Add(vsum, ExpShifted(df, hn::LoadU(df, x + i), vmax));
+    sum += hn::GetLane(hn::SumOfLanes(df, vsum));
+  }
+  if (i < n) {
+    HWY_ALIGN float tail[kMaxLanes];
+    std::fill(tail, tail + lanes, -std::numeric_limits<float>::infinity());
+    std::copy(x + i, x + n, tail);
+    hn::Store(ExpShifted(df, hn::Load(df, tail), vmax), df, tail);
+    for (std::size_t j = 0; j < n - i; ++j) sum += tail[j];
+  }
+  return static_cast<double>(row_max) + std::log(sum);
+}
+
 void SoftmaxImpl(ThreadPool& pool, float* x, std::int64_t rows, std::int64_t n) {
   const std::size_t row_len = static_cast<std::size_t>(n);
   pool.parallel_for(static_cast<std::size_t>(rows), [&](std::size_t r0, std::size_t r1) {
@@ -82,9 +110,14 @@ HWY_AFTER_NAMESPACE();
 namespace eaq::kernels::cpu {
 
 HWY_EXPORT(SoftmaxImpl);
+HWY_EXPORT(LogSumExpImpl);
 
 void softmax(ThreadPool& pool, float* x, std::int64_t rows, std::int64_t n) {
   HWY_DYNAMIC_DISPATCH(SoftmaxImpl)(pool, x, rows, n);
+}
+
+double log_sum_exp(const float* x, std::int64_t n) {
+  return HWY_DYNAMIC_DISPATCH(LogSumExpImpl)(x, static_cast<std::size_t>(n));
 }
 
 }  // namespace eaq::kernels::cpu

@@ -1,4 +1,4 @@
-// softmax against a double-precision reference: large logits (max subtraction), -inf entries
+// softmax and log_sum_exp against a double-precision reference: large logits (max subtraction), -inf entries
 // (masked logits become exactly 0), lengths ending in a partial vector.
 #include <gtest/gtest.h>
 
@@ -34,6 +34,23 @@ TEST(Softmax, MatchesReference) {
         }
       }
     }
+  });
+}
+
+TEST(LogSumExp, MatchesReference) {
+  test::for_each_simd_target([] {
+    for (std::int64_t n : {1, 7, 16, 1000, 151936}) {
+      std::vector<float> x = test::random_floats(n, 11, -30.0f, 30.0f);
+      x[0] += 500.0f;  // exp without the max subtracted would overflow
+      if (n > 2) x[1] = -std::numeric_limits<float>::infinity();
+      double max_value = -INFINITY, sum = 0;
+      for (float v : x) max_value = std::max(max_value, static_cast<double>(v));
+      for (float v : x) sum += std::exp(static_cast<double>(v) - max_value);
+      const double expected = max_value + std::log(sum);
+      EXPECT_NEAR(log_sum_exp(x.data(), n), expected, 1e-5 * std::abs(expected)) << "n " << n;
+    }
+    const std::vector<float> masked(5, -std::numeric_limits<float>::infinity());
+    EXPECT_EQ(log_sum_exp(masked.data(), 5), -std::numeric_limits<double>::infinity());
   });
 }
 
