@@ -108,6 +108,7 @@ class CudaDecoderLm : public CausalLm {
     float* qkv_bias = nullptr;
     float* bo = nullptr;
     bool is_sliding = false;
+    bool qkv_dense_half = false;  // every part of qkv is an f16/bf16 matrix read by half_matvec
   };
 
   void release();
@@ -156,6 +157,8 @@ class CudaDecoderLm : public CausalLm {
   std::int32_t *token_ = nullptr, *position_ = nullptr, *step_ = nullptr, *out_tokens_ = nullptr;
   std::int32_t* host_staging_ = nullptr;  // pinned: ids + positions of a piece, decode token/position
   int max_splits_ = 1;
+  unsigned* split_counters_ = nullptr;  // [n_heads], zero between decode attention launches
+  bool fused_decode_rope_ = true;       // decode attention makes q and writes k/v (EAQ_CUDA_FUSED_ROPE=0: off)
   std::int64_t greedy_position_ = 0;  // host's count of positions the greedy loop has filled
   std::int64_t scratch_floats_ = 0;
 };

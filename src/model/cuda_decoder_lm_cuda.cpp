@@ -8,7 +8,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <string_view>
 
 #include "core/error.h"
 #include "core/half.h"
@@ -186,6 +188,9 @@ CudaDecoderLm::CudaDecoderLm(const DecoderSpec& spec, const DecoderWeights& weig
       Layer& L = layers_[static_cast<std::size_t>(l)];
       const kernels::WeightRef qkv[] = {w.wq, w.wk, w.wv};
       L.qkv = upload_linear(qkv, "a q|k|v projection");
+      L.qkv_dense_half = std::all_of(L.qkv.parts.begin(), L.qkv.parts.end(), [](const CudaLinear::Part& part) {
+        return is_half(part.dtype) && part.weight.codes == nullptr;
+      });
       L.wo = upload_linear(std::span(&w.wo, 1), "an attention output projection");
       const kernels::WeightRef gate_up[] = {w.w_gate, w.w_up};
       L.gate_up = upload_linear(gate_up, "a gate|up projection");
@@ -236,6 +241,10 @@ CudaDecoderLm::CudaDecoderLm(const DecoderSpec& spec, const DecoderWeights& weig
     scratch_ = floats(scratch_floats_, "workspaces");
     max_splits_ = kc::decode_max_splits(options_.max_positions);
     partial_ = floats(spec_.n_heads * max_splits_ * (hd + 2), "the attention split workspace");
+    const char* fused = std::getenv("EAQ_CUDA_FUSED_ROPE");
+    fused_decode_rope_ = fused == nullptr || std::string_view(fused) != "0";
+    split_counters_ = static_cast<unsigned*>(alloc(static_cast<std::size_t>(spec_.n_heads) * sizeof(unsigned), "the attention split workspace"));
+    EAQ_CUDA_CHECK(cudaMemset(split_counters_, 0, static_cast<std::size_t>(spec_.n_heads) * sizeof(unsigned)));
     // Two halves (hi, lo) of the widest GEMM input.
     x_half_ = alloc(static_cast<std::size_t>(2 * T * std::max({H, I, q_width})) * 2, "workspaces");
     ids_ = static_cast<std::int32_t*>(alloc(static_cast<std::size_t>(T) * 4, "workspaces"));
@@ -393,7 +402,12 @@ void CudaDecoderLm::run_layers(int T, const std::int32_t* positions, std::int64_
     rope.q_out = q_;
     rope.k_cache = k_cache(l, slot);
     rope.v_cache = v_cache(l, slot);
-    kc::rope_kv_write(rope, stream_);
+    // A decode step's attention kernel does this itself (attention_decode with `rope`) after a
+    // dense f16/bf16 QKV GEMV: measured on an H200 (bench_engine_cuda, docs/cuda.md) +3% tok/s
+    // there, but -11 to -18% after the packed int8/int4 GEMV on the 1.3B/1.5B shapes, cause not
+    // established, so those keep the separate kernel. EAQ_CUDA_FUSED_ROPE=0 turns it off (A/B).
+    const bool fused_rope = T == 1 && fused_decode_rope_ && L.qkv_dense_half;
+    if (!fused_rope) kc::rope_kv_write(rope, stream_);
 
     kc::AttentionCudaParams attn;
     attn.n_heads = rope.n_heads;
@@ -405,7 +419,8 @@ void CudaDecoderLm::run_layers(int T, const std::int32_t* positions, std::int64_
     attn.k_cache = rope.k_cache;
     attn.v_cache = rope.v_cache;
     if (T == 1) {
-      kc::attention_decode(attn, q_, positions, max_splits_, partial_, attn_, stream_);
+      kc::attention_decode(attn, fused_rope ? &rope : nullptr, fused_rope ? nullptr : q_, positions, max_splits_,
+                           partial_, split_counters_, attn_, stream_);
     } else {
       kc::attention_prefill(attn, q_, positions, T, attn_, nullptr, DType::F16, stream_);
     }

@@ -70,10 +70,14 @@ inline int decode_max_splits(std::int64_t max_positions) {
   return static_cast<int>((max_positions + kDecodeSplitKeys - 1) / kDecodeSplitKeys);
 }
 
-// One query token at position *position (device) per head: split-K over the cache, then a merge.
-// partial: f32 workspace of n_heads * max_splits * (head_dim + 2).
-void attention_decode(const AttentionCudaParams& params, const float* q, const std::int32_t* position,
-                      int max_splits, float* partial, float* out, cudaStream_t stream);
+// One query token per head, split-K over the cache; out: [n_heads][head_dim]. Either `rope` (its
+// qkv, positions[0], bias/norms, k_cache and v_cache; q == nullptr): the kernel makes the query
+// from the QKV projection and writes the token's key and value into the cache itself, in place of
+// rope_kv_write; or a ready query `q` at *position (rope == nullptr). partial: f32 workspace of
+// n_heads * max_splits * (head_dim + 2); split_counters: n_heads zeroed unsigned ints, left zeroed.
+void attention_decode(const AttentionCudaParams& params, const RopeKvParams* rope, const float* q,
+                      const std::int32_t* position, int max_splits, float* partial, unsigned* split_counters,
+                      float* out, cudaStream_t stream);
 
 // n_tokens queries at positions[t] (device), each attending to the cache up to its own position.
 // out: [n_tokens][n_heads][head_dim]; out_half (optional) the same in half_dtype.

@@ -1,6 +1,7 @@
 // The CUDA engine's decoder kernels (kernels/cuda/decoder_ops.h) against the CPU ops of
 // kernels/ops.h on the same inputs: fused add + RMSNorm, bias + RoPE + KV write (normal and neox
-// layouts), SwiGLU / GeGLU, split-K decode attention and prefill attention (GQA, sliding window,
+// layouts), SwiGLU / GeGLU, split-K decode attention (from a query, or from the QKV projection
+// with the RoPE and KV write fused in) and prefill attention (GQA, sliding window,
 // softcap; the same f16 cache bytes on both sides), the f16/bf16 matvec (batch 1..8, rows whose
 // length is not a multiple of 8), and the greedy argmax bookkeeping. Bar: max |gpu - cpu| /
 // max(1, max |cpu|) < 1e-4 (f32 arithmetic in a different order; attention and matvec < 2e-4).
@@ -13,6 +14,7 @@
 #include <cmath>
 #include <cstdint>
 #include <random>
+#include <tuple>
 #include <vector>
 
 #include "core/half.h"
@@ -218,13 +220,95 @@ TEST(DecoderOpsCuda, AttentionDecodeAndPrefillMatchCpu) {
     // Decode: each of a few positions through the split-K kernel.
     const int max_splits = decode_max_splits(max_pos);
     Device<float> d_partial(std::vector<float>(static_cast<std::size_t>(nh * max_splits * (hd + 2))));
+    Device<unsigned> d_counters(std::vector<unsigned>(static_cast<std::size_t>(nh), 0));
     for (int t : {0, 3, T - 1}) {
       Device<float> d_q1(std::vector<float>(q.begin() + t * nh * hd, q.begin() + (t + 1) * nh * hd));
       Device<float> d_o1(std::vector<float>(static_cast<std::size_t>(nh * hd)));
       Device<std::int32_t> d_p1(std::vector<std::int32_t>{positions[t]});
-      attention_decode(gp, d_q1.ptr, d_p1.ptr, max_splits, d_partial.ptr, d_o1.ptr, nullptr);
+      attention_decode(gp, nullptr, d_q1.ptr, d_p1.ptr, max_splits, d_partial.ptr, d_counters.ptr, d_o1.ptr, nullptr);
       const std::vector<float> ref1(ref.begin() + t * nh * hd, ref.begin() + (t + 1) * nh * hd);
       EXPECT_LT(rel_error(d_o1.get(), ref1), 2e-4) << "decode hd " << hd << " position " << positions[t];
+    }
+  }
+}
+
+// The decode step's attention kernel given the QKV projection instead of a query: it adds the
+// bias, ropes q and k at the position, writes k and v into the cache and attends — against the CPU
+// doing the same in its separate ops. Positions with one split (direct output) and several (the
+// last block merges, then resets its counter: the same counters serve every call).
+TEST(DecoderOpsCuda, DecodeAttentionFromQkvMatchesCpu) {
+  if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
+  CpuContext c;
+  const int max_pos = 300;
+  for (auto [nh, nkv, hd, neox] : {std::tuple{8, 2, 128, true}, std::tuple{4, 4, 64, false}}) {
+    const int width = (nh + 2 * nkv) * hd;
+    // Earlier positions' keys and values, the same f16 bytes on both sides.
+    auto k_old = random_floats(static_cast<std::size_t>(max_pos * nkv * hd), 21);
+    auto v_old = random_floats(k_old.size(), 22);
+    std::vector<std::uint16_t> k_cache(k_old.size()), v_cache(v_old.size());
+    KvRef cpu_cache{DType::F16, k_cache.data(), v_cache.data(), nkv, hd, max_pos};
+    kv_store(c.ctx, cpu_cache, 0, max_pos, k_old.data(), v_old.data());
+    Device<std::uint16_t> d_k(k_cache), d_v(v_cache);
+    auto bias = random_floats(static_cast<std::size_t>(width), 23, -0.1f, 0.1f);
+    std::vector<float> inv_freq(hd / 2);
+    for (int i = 0; i < hd / 2; ++i) inv_freq[i] = static_cast<float>(std::pow(10000.0, -2.0 * i / hd));
+    Device<float> d_bias(bias), d_freq(inv_freq);
+    const int max_splits = decode_max_splits(max_pos);
+    Device<float> d_partial(std::vector<float>(static_cast<std::size_t>(nh * max_splits * (hd + 2))));
+    Device<unsigned> d_counters(std::vector<unsigned>(static_cast<std::size_t>(nh), 0));
+    AttentionParams cp;
+    cp.n_heads = nh;
+    cp.n_kv_heads = nkv;
+    cp.head_dim = hd;
+    cp.scale = 1.0f / std::sqrt(static_cast<float>(hd));
+    AttentionCudaParams gp;
+    gp.n_heads = nh;
+    gp.n_kv_heads = nkv;
+    gp.head_dim = hd;
+    gp.scale = cp.scale;
+    gp.k_cache = d_k.ptr;
+    gp.v_cache = d_v.ptr;
+    for (std::int32_t position : {50, 299, 130, 0}) {
+      auto qkv = random_floats(static_cast<std::size_t>(width), 24 + position);
+      std::vector<float> q(nh * hd), k(nkv * hd), v(nkv * hd);
+      for (int i = 0; i < width; ++i) {
+        const float val = qkv[i] + bias[i];
+        if (i < nh * hd) q[i] = val;
+        else if (i < (nh + nkv) * hd) k[i - nh * hd] = val;
+        else v[i - (nh + nkv) * hd] = val;
+      }
+      const RopeLayout layout = neox ? RopeLayout::kNeox : RopeLayout::kNormal;
+      rope(c.ctx, q.data(), 1, nh, hd, &position, inv_freq.data(), layout, 1.0f);
+      rope(c.ctx, k.data(), 1, nkv, hd, &position, inv_freq.data(), layout, 1.0f);
+      kv_store(c.ctx, cpu_cache, position, 1, k.data(), v.data());
+      std::vector<float> ref(static_cast<std::size_t>(nh * hd));
+      attention(c.ctx, cp, q.data(), 1, &position, cpu_cache, ref.data());
+
+      Device<float> d_qkv(qkv), d_out(std::vector<float>(ref.size(), NAN));
+      Device<std::int32_t> d_pos(std::vector<std::int32_t>{position});
+      RopeKvParams r;
+      r.n_tokens = 1;
+      r.n_heads = nh;
+      r.n_kv_heads = nkv;
+      r.head_dim = hd;
+      r.qkv = d_qkv.ptr;
+      r.bias = d_bias.ptr;
+      r.inv_freq = d_freq.ptr;
+      r.neox = neox;
+      r.positions = d_pos.ptr;
+      r.k_cache = d_k.ptr;
+      r.v_cache = d_v.ptr;
+      attention_decode(gp, &r, nullptr, nullptr, max_splits, d_partial.ptr, d_counters.ptr, d_out.ptr, nullptr);
+      EXPECT_LT(rel_error(d_out.get(), ref), 2e-4) << "hd " << hd << " position " << position;
+      const auto gk = d_k.get(), gv = d_v.get();
+      int k_mismatch = 0, v_mismatch = 0;
+      for (std::size_t i = 0; i < k_cache.size(); ++i) {
+        k_mismatch += std::fabs(f16_to_f32(gk[i]) - f16_to_f32(k_cache[i])) > 1e-3f;
+        v_mismatch += gv[i] != v_cache[i];
+      }
+      EXPECT_EQ(k_mismatch, 0) << "position " << position;
+      EXPECT_EQ(v_mismatch, 0) << "position " << position;
+      EXPECT_EQ(d_counters.get(), std::vector<unsigned>(static_cast<std::size_t>(nh), 0)) << "counters reset";
     }
   }
 }
