@@ -4,16 +4,15 @@
 // --out is given, except sqlite, which needs a file). Rows reach jsonl and sqlite outputs as soon as
 // they are measured; SIGINT stops the run between tokens and still prints what was measured.
 #include <fmt/format.h>
-#include <signal.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/sigint_stop.h"
 #include "cli/text_input.h"
 #include "core/error.h"
 #include "experiment/bench_rows.h"
@@ -65,13 +64,6 @@ struct BenchFlags {
   bool no_progress = false;
   bool print_schema = false;
 };
-
-std::atomic<bool> g_stop{false};
-
-extern "C" void on_sigint(int) {
-  g_stop.store(true);
-  signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process at once
-}
 
 // The embedded model: beside the binary's parent (build/eaq → models/), then the source tree.
 std::string find_embedded_model() {
@@ -222,33 +214,27 @@ bool run_bench_command(const BenchFlags& f, bool quick) {
                spec.idle_s);
   }
 
-  g_stop.store(false);
-  struct sigaction action {};
-  action.sa_handler = on_sigint;
-  sigemptyset(&action.sa_mask);
-  struct sigaction previous {};
-  sigaction(SIGINT, &action, &previous);
-
-  experiment::BenchObserver observer;
-  observer.stop = &g_stop;
-  observer.on_step = [&bar](std::int64_t done, const std::string& label) { bar.update(done, label); };
-  observer.on_repetition = [&](const experiment::BenchContext& c, const experiment::PrecisionRun& run,
-                               const experiment::RepetitionMeasurement& m) {
-    outputs.measurement(experiment::measurement_row(spec, c, run, m));
-  };
-  observer.on_precision = [&](const experiment::BenchContext& c, const experiment::PrecisionRun& run) {
-    outputs.summary(experiment::summary_row(spec, c, run, experiment::summarize(spec, c, run)));
-  };
-
   experiment::BenchResult result;
-  try {
-    result = experiment::run_bench(spec, observer);
-  } catch (...) {
-    sigaction(SIGINT, &previous, nullptr);
-    bar.finish();
-    throw;
-  }
-  sigaction(SIGINT, &previous, nullptr);
+  {
+    SigintStop sigint;
+    experiment::BenchObserver observer;
+    observer.stop = sigint.flag();
+    observer.on_step = [&bar](std::int64_t done, const std::string& label) { bar.update(done, label); };
+    observer.on_repetition = [&](const experiment::BenchContext& c, const experiment::PrecisionRun& run,
+                                 const experiment::RepetitionMeasurement& m) {
+      outputs.measurement(experiment::measurement_row(spec, c, run, m));
+    };
+    observer.on_precision = [&](const experiment::BenchContext& c, const experiment::PrecisionRun& run) {
+      outputs.summary(experiment::summary_row(spec, c, run, experiment::summarize(spec, c, run)));
+    };
+
+    try {
+      result = experiment::run_bench(spec, observer);
+    } catch (...) {
+      bar.finish();
+      throw;
+    }
+  }  // the SIGINT handler is restored here
   bar.finish();
 
   std::vector<experiment::PrecisionSummary> summaries;

@@ -7,12 +7,14 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <optional>
 
 #include "cli/commands.h"
 #include "cli/engine_flags.h"
+#include "cli/sigint_stop.h"
 #include "core/error.h"
 #include "energy/energy_json.h"
 #include "energy/energy_window.h"
@@ -114,6 +116,8 @@ nlohmann::json row_json(const TaskRow& row, const EvalFlags& flags, const runtim
   j["metrics"] = nlohmann::json::object();
   for (const auto& m : r.metrics) j["metrics"][m.name] = {{"value", m.mean}, {"stderr", m.stderr_of_mean}};
   j["items"] = r.n_items;
+  j["task_items"] = r.n_task_items;
+  j["interrupted"] = r.interrupted;
   j["correct"] = r.n_correct;
   j["skipped_rows"] = r.skipped_rows;
   j["truncated_items"] = r.truncated_items;
@@ -163,10 +167,16 @@ std::string markdown_report(const std::vector<TaskRow>& rows, const EvalFlags& f
                                 e.source, e.domains);
     }
     out += fmt::format("| {} | {} | {:.4f} | {:.4f} | {} | {} | {} | {:.1f} | {:.3f} | {} |\n", r.task, head.name, head.mean,
-                       head.stderr_of_mean, norm.empty() ? "-" : norm, r.n_items, r.n_correct, r.wall_s, r.items_per_s(),
+                       head.stderr_of_mean, norm.empty() ? "-" : norm,
+                       r.interrupted ? fmt::format("{} of {}", r.n_items, r.n_task_items) : std::to_string(r.n_items),
+                       r.n_correct, r.wall_s, r.items_per_s(),
                        energy_cols);
   }
   for (const auto& row : rows) {
+    if (row.result.interrupted) {
+      out += fmt::format("\n{}: interrupted (SIGINT) after {} of {} items; its figures cover those items only",
+                         row.result.task, row.result.n_items, row.result.n_task_items);
+    }
     if (row.result.skipped_rows > 0) out += fmt::format("\n{}: {} malformed dataset rows skipped (--skip-bad)", row.result.task, row.result.skipped_rows);
     if (row.result.truncated_items > 0) out += fmt::format("\n{}: {} prompts cut on the left to fit the context (--ctx)", row.result.task, row.result.truncated_items);
   }
@@ -176,7 +186,8 @@ std::string markdown_report(const std::vector<TaskRow>& rows, const EvalFlags& f
   return out + "\n";
 }
 
-void run_eval(const EvalFlags& flags) {
+// Returns true when Ctrl-C stopped the run.
+bool run_eval(const EvalFlags& flags) {
   if (flags.list_tasks) {
     for (const auto& entry : eval::task_table()) {
       if (entry.listed) fmt::print("{:<16} {:<14} {}\n", entry.name,
@@ -184,7 +195,7 @@ void run_eval(const EvalFlags& flags) {
                                    entry.description);
     }
     fmt::print("mmlu_<subject>   loglikelihood  one MMLU subject (57: abstract_algebra ... world_religions)\n");
-    return;
+    return false;
   }
   if (flags.tasks.empty()) fail("give --task LIST (comma-separated; --list-tasks shows them)");
   if (flags.format != "md" && flags.format != "json" && flags.format != "jsonl") {
@@ -228,22 +239,31 @@ void run_eval(const EvalFlags& flags) {
     }
   }
 
+  // Ctrl-C stops between items: the report then covers the items run, marked interrupted.
   std::vector<TaskRow> rows;
-  for (const auto& task : tasks) {
-    ProgressBar bar(task->name(), !flags.no_progress);
-    eval::RunCallbacks callbacks;
-    callbacks.on_progress = [&bar](std::int64_t done, std::int64_t total) { bar.update(done, total); };
-    if (items_file) {
-      callbacks.on_item = [&items_file](const nlohmann::json& record) {
-        *items_file << record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-      };
+  bool interrupted = false;
+  {
+    SigintStop sigint;
+    for (const auto& task : tasks) {
+      ProgressBar bar(task->name(), !flags.no_progress);
+      eval::RunCallbacks callbacks;
+      callbacks.stop = sigint.flag();
+      callbacks.on_progress = [&bar](std::int64_t done, std::int64_t total) { bar.update(done, total); };
+      if (items_file) {
+        // Flushed per item: a run that is killed keeps every item it finished.
+        callbacks.on_item = [&items_file](const nlohmann::json& record) {
+          *items_file << record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
+        };
+      }
+      TaskRow row;
+      auto metered = experiment::run_task_metered(engine, *task, callbacks, meters, idle);
+      row.result = std::move(metered.result);
+      row.energy = task_energy(metered);
+      for (const auto& path : task->source_files()) row.sources.push_back(path.string());
+      interrupted = row.result.interrupted;
+      if (row.result.n_items > 0) rows.push_back(std::move(row));
+      if (interrupted) break;
     }
-    TaskRow row;
-    auto metered = experiment::run_task_metered(engine, *task, callbacks, meters, idle);
-    row.result = std::move(metered.result);
-    row.energy = task_energy(metered);
-    for (const auto& path : task->source_files()) row.sources.push_back(path.string());
-    rows.push_back(std::move(row));
   }
   if (items_file) {
     items_file->flush();
@@ -267,6 +287,8 @@ void run_eval(const EvalFlags& flags) {
     if (!out) fail("cannot write --out {}: check the directory exists and is writable", flags.out_file);
     out << report;
   }
+  if (interrupted) fmt::print(stderr, "eaq: eval interrupted (SIGINT); the report covers the items run before it\n");
+  return interrupted;
 }
 
 }  // namespace
@@ -289,7 +311,12 @@ void register_eval_command(CLI::App& app) {
   cmd->add_option("--energy", flags->energy, "auto (meter each task with the meters found) or off")->capture_default_str();
   cmd->add_option("--idle", flags->idle_s, "Seconds of idle baseline measured before the tasks (0: none, energy is gross)");
   cmd->add_flag("--no-progress", flags->no_progress, "No progress bar on stderr");
-  cmd->callback([flags] { run_eval(*flags); });
+  cmd->callback([flags] {
+    if (run_eval(*flags)) {
+      std::fflush(stdout);
+      std::_Exit(130);  // the conventional status of a run ended by SIGINT; outputs are closed
+    }
+  });
 }
 
 }  // namespace eaq::cli

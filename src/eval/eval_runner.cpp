@@ -31,6 +31,13 @@ std::int64_t fit_context(EncodedRequest& request, std::int64_t context_size) {
   return n - room;
 }
 
+// True (and the result marked interrupted) once the caller asked the run to stop.
+bool stopped(const RunCallbacks& callbacks, TaskResult& result) {
+  if (callbacks.stop == nullptr || !callbacks.stop->load()) return false;
+  result.interrupted = true;
+  return true;
+}
+
 struct MetricColumns {
   std::vector<std::string> names;
   std::vector<std::vector<double>> values;
@@ -54,6 +61,7 @@ void run_loglikelihood(runtime::Engine& engine, const LoglikelihoodTask& task, c
   const auto& items = task.items();
   const auto total = static_cast<std::int64_t>(items.size());
   for (std::int64_t i = 0; i < total; ++i) {
+    if (stopped(callbacks, result)) return;
     const auto& item = items[static_cast<std::size_t>(i)];
     std::vector<std::string> continuations;
     continuations.reserve(item.choices.size());
@@ -64,6 +72,7 @@ void run_loglikelihood(runtime::Engine& engine, const LoglikelihoodTask& task, c
     const auto scores = engine.session->score(request.context_ids, request.continuation_ids);
     ItemVerdict verdict = task.score(item, scores);
     columns.add(task.name(), verdict);
+    ++result.n_items;
     result.n_correct += verdict.correct ? 1 : 0;
     result.prompt_tokens += static_cast<std::int64_t>(request.context_ids.size());
     for (const auto& s : scores) result.scored_tokens += s.n_tokens;
@@ -93,6 +102,7 @@ void run_generation(runtime::Engine& engine, const GenerationTask& task, const R
   const auto& items = task.items();
   const auto total = static_cast<std::int64_t>(items.size());
   for (std::int64_t i = 0; i < total; ++i) {
+    if (stopped(callbacks, result)) return;
     const auto& item = items[static_cast<std::size_t>(i)];
     auto prompt = encode_generation_prompt(*engine.tokenizer, item.prompt);
     // lm-eval keeps the prompt's last (max_length - max_gen_toks) tokens.
@@ -115,6 +125,7 @@ void run_generation(runtime::Engine& engine, const GenerationTask& task, const R
         [](std::string_view) {});
     ItemVerdict verdict = task.score(item, generation.text);
     columns.add(task.name(), verdict);
+    ++result.n_items;
     result.n_correct += verdict.correct ? 1 : 0;
     result.prompt_tokens += static_cast<std::int64_t>(prompt.size());
     result.scored_tokens += static_cast<std::int64_t>(generation.tokens.size());
@@ -160,11 +171,11 @@ TaskResult run_task(runtime::Engine& engine, const Task& task, const RunCallback
   columns.values.resize(columns.names.size());
   const auto start = Clock::now();
   if (const auto* ll = dynamic_cast<const LoglikelihoodTask*>(&task)) {
+    result.n_task_items = static_cast<std::int64_t>(ll->items().size());
     run_loglikelihood(engine, *ll, callbacks, result, columns);
-    result.n_items = static_cast<std::int64_t>(ll->items().size());
   } else if (const auto* gen = dynamic_cast<const GenerationTask*>(&task)) {
+    result.n_task_items = static_cast<std::int64_t>(gen->items().size());
     run_generation(engine, *gen, callbacks, result, columns);
-    result.n_items = static_cast<std::int64_t>(gen->items().size());
   } else {
     throw InternalError(fmt::format("task {} is neither a LoglikelihoodTask nor a GenerationTask", task.name()));
   }

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <atomic>
 #include <functional>
 #include <string>
 #include <vector>
@@ -26,7 +27,9 @@ struct MetricSummary {
 struct TaskResult {
   std::string task;
   TaskKind kind = TaskKind::kLoglikelihood;
-  std::int64_t n_items = 0;
+  std::int64_t n_items = 0;     // items run (all of the task's, unless interrupted)
+  std::int64_t n_task_items = 0;  // items the task has
+  bool interrupted = false;       // stopped by RunCallbacks::stop before its last item
   std::int64_t n_correct = 0;  // items whose headline verdict is correct
   std::int64_t skipped_rows = 0;
   std::int64_t truncated_items = 0;  // prompts cut on the left to fit the context (as lm-eval does)
@@ -42,6 +45,9 @@ struct RunCallbacks {
   // One audit record per item: task, id, prompt, choices with log-likelihoods (or the
   // generation), predicted, gold, verdict, metrics, details.
   std::function<void(const nlohmann::json& record)> on_item;
+  // Checked before each item: once it reads true the task stops there, its result covering the
+  // items already run (TaskResult::interrupted).
+  const std::atomic<bool>* stop = nullptr;
 };
 
 TaskResult run_task(runtime::Engine& engine, const Task& task, const RunCallbacks& callbacks);
