@@ -41,15 +41,13 @@ runtime::Engine load_engine(const EngineFlags& flags, std::int64_t n_slots) {
   config.context_size = flags.context_size;
   config.n_slots = n_slots;
   config.plan_path = flags.plan_path;
+  check_weight_precision(flags.weight_dtype);
   if (flags.weight_dtype != "auto") {
     auto d = dtype_from_name(flags.weight_dtype);
     if (d && (*d == DType::F32 || *d == DType::F16 || *d == DType::BF16)) {
       config.weight_dtype = *d;
-    } else if (flags.weight_dtype == "native" || quant::find_scheme(flags.weight_dtype) != nullptr) {
-      config.precision = flags.weight_dtype;
     } else {
-      fail("--weights {} is not a precision: use auto, native, f32, f16, bf16 or a scheme ({})", flags.weight_dtype,
-           quant::scheme_names());
+      config.precision = flags.weight_dtype;
     }
   }
   if (flags.kv_dtype == "f32") {
@@ -67,6 +65,13 @@ runtime::Engine load_engine(const EngineFlags& flags, std::int64_t n_slots) {
   runtime::parse_device(flags.device);  // a bad value fails before the model is read
   config.device = flags.device;
   return runtime::load_engine(config);
+}
+
+void check_weight_precision(const std::string& name) {
+  if (name == "auto" || name == "native" || quant::find_scheme(name) != nullptr) return;
+  const auto d = dtype_from_name(name);
+  if (d && (*d == DType::F32 || *d == DType::F16 || *d == DType::BF16)) return;
+  fail("--weights {} is not a precision: use auto, native, f32, f16, bf16 or a scheme ({})", name, quant::scheme_names());
 }
 
 std::string json_quote(std::string_view text) {

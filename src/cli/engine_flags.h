@@ -25,6 +25,8 @@ struct EngineFlags {
 void add_engine_flags(CLI::App& cmd, EngineFlags& flags);
 // Validates the flags (eaq::Error naming the bad one) and loads the engine.
 runtime::Engine load_engine(const EngineFlags& flags, std::int64_t n_slots = 1);
+// eaq::Error naming --weights unless `name` is one of its values.
+void check_weight_precision(const std::string& name);
 std::string json_quote(std::string_view text);
 
 }  // namespace eaq::cli

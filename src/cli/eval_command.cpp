@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -101,18 +102,21 @@ class ProgressBar {
 };
 
 struct TaskRow {
+  std::string precision;  // as asked (--precision)
+  std::string weights;    // what the engine runs (Engine::weights_description)
   eval::TaskResult result;
   std::optional<TaskEnergy> energy;
   std::vector<std::string> sources;
 };
 
-nlohmann::json row_json(const TaskRow& row, const EvalFlags& flags, const runtime::Engine& engine) {
+nlohmann::json row_json(const TaskRow& row, const EvalFlags& flags) {
   const auto& r = row.result;
   nlohmann::json j;
   j["task"] = r.task;
   j["kind"] = r.kind == eval::TaskKind::kLoglikelihood ? "loglikelihood" : "generation";
   j["model"] = flags.engine.model_path;
-  j["weights"] = engine.weights_description;
+  j["precision"] = row.precision;
+  j["weights"] = row.weights;
   j["metrics"] = nlohmann::json::object();
   for (const auto& m : r.metrics) j["metrics"][m.name] = {{"value", m.mean}, {"stderr", m.stderr_of_mean}};
   j["items"] = r.n_items;
@@ -146,12 +150,16 @@ nlohmann::json row_json(const TaskRow& row, const EvalFlags& flags, const runtim
   return j;
 }
 
-std::string markdown_report(const std::vector<TaskRow>& rows, const EvalFlags& flags, const runtime::Engine& engine) {
-  std::string out = fmt::format("model: {} ({}), limit {}, seed {}\n\n", flags.engine.model_path,
-                                engine.weights_description, flags.limit < 0 ? std::string("none") : std::to_string(flags.limit),
-                                flags.seed);
-  out += "| task | metric | value | ± stderr | acc_norm | items | correct | time s | items/s | energy J | J/item | J/correct | energy source |\n";
-  out += "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n";
+std::string markdown_report(const std::vector<TaskRow>& rows, const EvalFlags& flags) {
+  std::string out = fmt::format("model: {}, limit {}, seed {}\n", flags.engine.model_path,
+                                flags.limit < 0 ? std::string("none") : std::to_string(flags.limit), flags.seed);
+  std::string seen;
+  for (const auto& row : rows) {
+    if (seen != row.precision) out += fmt::format("precision {}: {}\n", row.precision, row.weights);
+    seen = row.precision;
+  }
+  out += "\n| task | precision | metric | value | ± stderr | acc_norm | items | correct | time s | items/s | energy J | J/item | J/correct | energy source |\n";
+  out += "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n";
   for (const auto& row : rows) {
     const auto& r = row.result;
     const auto& head = r.metrics.front();
@@ -166,7 +174,7 @@ std::string markdown_report(const std::vector<TaskRow>& rows, const EvalFlags& f
                                 r.n_correct > 0 ? fmt::format("{:.3f}", e.energy_j / static_cast<double>(r.n_correct)) : "-",
                                 e.source, e.domains);
     }
-    out += fmt::format("| {} | {} | {:.4f} | {:.4f} | {} | {} | {} | {:.1f} | {:.3f} | {} |\n", r.task, head.name, head.mean,
+    out += fmt::format("| {} | {} | {} | {:.4f} | {:.4f} | {} | {} | {} | {:.1f} | {:.3f} | {} |\n", r.task, row.precision, head.name, head.mean,
                        head.stderr_of_mean, norm.empty() ? "-" : norm,
                        r.interrupted ? fmt::format("{} of {}", r.n_items, r.n_task_items) : std::to_string(r.n_items),
                        r.n_correct, r.wall_s, r.items_per_s(),
@@ -174,8 +182,8 @@ std::string markdown_report(const std::vector<TaskRow>& rows, const EvalFlags& f
   }
   for (const auto& row : rows) {
     if (row.result.interrupted) {
-      out += fmt::format("\n{}: interrupted (SIGINT) after {} of {} items; its figures cover those items only",
-                         row.result.task, row.result.n_items, row.result.n_task_items);
+      out += fmt::format("\n{} ({}): interrupted (SIGINT) after {} of {} items; its figures cover those items only",
+                         row.result.task, row.precision, row.result.n_items, row.result.n_task_items);
     }
     if (row.result.skipped_rows > 0) out += fmt::format("\n{}: {} malformed dataset rows skipped (--skip-bad)", row.result.task, row.result.skipped_rows);
     if (row.result.truncated_items > 0) out += fmt::format("\n{}: {} prompts cut on the left to fit the context (--ctx)", row.result.task, row.result.truncated_items);
@@ -216,6 +224,23 @@ bool run_eval(const EvalFlags& flags) {
   options.num_fewshot = flags.num_fewshot;
   options.skip_bad = flags.skip_bad;
 
+  // --weights/--precision may list several: every name is checked before anything runs.
+  std::vector<std::string> precisions;
+  for (std::size_t begin = 0; begin <= flags.engine.weight_dtype.size();) {
+    std::size_t end = flags.engine.weight_dtype.find(',', begin);
+    if (end == std::string::npos) end = flags.engine.weight_dtype.size();
+    const std::string name = flags.engine.weight_dtype.substr(begin, end - begin);
+    if (name.empty()) fail("--precision {} has an empty entry: give comma-separated names, e.g. f16,int8", flags.engine.weight_dtype);
+    check_weight_precision(name);
+    if (std::find(precisions.begin(), precisions.end(), name) != precisions.end()) fail("--precision lists {} twice", name);
+    precisions.push_back(name);
+    begin = end + 1;
+  }
+  if (precisions.size() > 1 && !flags.engine.plan_path.empty()) {
+    fail("--plan sets the precision of every tensor, so it takes no --precision list ({}); run one plan per eval",
+         flags.engine.weight_dtype);
+  }
+
   // Build every task first: data errors surface before the model loads.
   std::vector<std::unique_ptr<eval::Task>> tasks;
   for (const auto* entry : eval::parse_task_list(flags.tasks)) tasks.push_back(entry->make(options));
@@ -225,8 +250,6 @@ bool run_eval(const EvalFlags& flags) {
     items_file = std::make_unique<std::ofstream>(flags.items_out);
     if (!*items_file) fail("cannot write --items-out {}: check the directory exists and is writable", flags.items_out);
   }
-
-  auto engine = load_engine(flags.engine, flags.batch);
 
   energy::MeterSet meters;
   energy::IdleBaseline idle;
@@ -239,29 +262,51 @@ bool run_eval(const EvalFlags& flags) {
     }
   }
 
-  // Ctrl-C stops between items: the report then covers the items run, marked interrupted.
+  // One model load per precision, the tasks run on each in turn. Ctrl-C stops between items: the
+  // report then covers the items run, the task that was running marked interrupted.
   std::vector<TaskRow> rows;
+  std::vector<std::pair<std::string, std::string>> failed_precisions;  // (precision, why)
   bool interrupted = false;
   {
     SigintStop sigint;
-    for (const auto& task : tasks) {
-      ProgressBar bar(task->name(), !flags.no_progress);
-      eval::RunCallbacks callbacks;
-      callbacks.stop = sigint.flag();
-      callbacks.on_progress = [&bar](std::int64_t done, std::int64_t total) { bar.update(done, total); };
-      if (items_file) {
-        // Flushed per item: a run that is killed keeps every item it finished.
-        callbacks.on_item = [&items_file](const nlohmann::json& record) {
-          *items_file << record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
-        };
+    for (const auto& precision : precisions) {
+      EngineFlags engine_flags = flags.engine;
+      engine_flags.weight_dtype = precision;
+      std::optional<runtime::Engine> loaded;
+      try {
+        loaded.emplace(load_engine(engine_flags, flags.batch));
+      } catch (const Error& e) {
+        if (rows.empty()) throw;  // nothing measured yet: fail as a single precision would
+        // The precisions already measured stay in the report; this one is listed under it.
+        spdlog::error("precision {} could not be loaded: {}", precision, e.what());
+        failed_precisions.emplace_back(precision, e.what());
+        continue;
       }
-      TaskRow row;
-      auto metered = experiment::run_task_metered(engine, *task, callbacks, meters, idle);
-      row.result = std::move(metered.result);
-      row.energy = task_energy(metered);
-      for (const auto& path : task->source_files()) row.sources.push_back(path.string());
-      interrupted = row.result.interrupted;
-      if (row.result.n_items > 0) rows.push_back(std::move(row));
+      runtime::Engine& engine = *loaded;
+      for (const auto& task : tasks) {
+        ProgressBar bar(precisions.size() > 1 ? task->name() + " " + precision : task->name(), !flags.no_progress);
+        eval::RunCallbacks callbacks;
+        callbacks.stop = sigint.flag();
+        callbacks.on_progress = [&bar](std::int64_t done, std::int64_t total) { bar.update(done, total); };
+        if (items_file) {
+          // Flushed per item: a run that is killed keeps every item it finished.
+          callbacks.on_item = [&items_file, &precision](const nlohmann::json& record) {
+            nlohmann::json tagged = record;
+            tagged["precision"] = precision;
+            *items_file << tagged.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
+          };
+        }
+        TaskRow row;
+        row.precision = precision;
+        row.weights = engine.weights_description;
+        auto metered = experiment::run_task_metered(engine, *task, callbacks, meters, idle);
+        row.result = std::move(metered.result);
+        row.energy = task_energy(metered);
+        for (const auto& path : task->source_files()) row.sources.push_back(path.string());
+        interrupted = row.result.interrupted;
+        if (row.result.n_items > 0) rows.push_back(std::move(row));
+        if (interrupted) break;
+      }
       if (interrupted) break;
     }
   }
@@ -272,13 +317,13 @@ bool run_eval(const EvalFlags& flags) {
 
   std::string report;
   if (flags.format == "md") {
-    report = markdown_report(rows, flags, engine);
+    report = markdown_report(rows, flags);
   } else if (flags.format == "json") {
     nlohmann::json all = nlohmann::json::array();
-    for (const auto& row : rows) all.push_back(row_json(row, flags, engine));
+    for (const auto& row : rows) all.push_back(row_json(row, flags));
     report = all.dump(2) + "\n";
   } else {
-    for (const auto& row : rows) report += row_json(row, flags, engine).dump() + "\n";
+    for (const auto& row : rows) report += row_json(row, flags).dump() + "\n";
   }
   if (flags.out_file.empty()) {
     fmt::print("{}", report);
@@ -288,6 +333,12 @@ bool run_eval(const EvalFlags& flags) {
     out << report;
   }
   if (interrupted) fmt::print(stderr, "eaq: eval interrupted (SIGINT); the report covers the items run before it\n");
+  if (!failed_precisions.empty() && !interrupted) {
+    std::string why;
+    for (const auto& [name, message] : failed_precisions) why += fmt::format("\n  {}: {}", name, message);
+    fail("{} of {} precisions could not be loaded (the report above has the others):{}", failed_precisions.size(),
+         precisions.size(), why);
+  }
   return interrupted;
 }
 

@@ -80,7 +80,7 @@ def main():
         proc.send_signal(signal.SIGINT)
         stdout, _ = proc.communicate(timeout=60)
         check(proc.returncode == 130, f"SIGINT (md): exit {proc.returncode}")
-        check("hellaswag: interrupted (SIGINT) after" in stdout and " of 10042 " in stdout,
+        check("hellaswag (auto): interrupted (SIGINT) after" in stdout and " of 10042 " in stdout,
               f"SIGINT (md): the report says how far the task got: {stdout[-400:]}")
 
         proc, items, seen = start(tmp, "sigkill", [])
