@@ -32,14 +32,19 @@ HWY_INLINE VF ExpShifted(DF df, VF v, VF row_max) {
   return hn::Exp(df, hn::Max(hn::Sub(v, row_max), hn::Set(df, -FLT_MAX)));
 }
 
-void SoftmaxRow(float* x, std::size_t n) {
-  const DF df;
-  const std::size_t lanes = hn::Lanes(df);
+float RowMax(const float* x, std::size_t n) {
   float row_max = -std::numeric_limits<float>::infinity();
   for (std::size_t i = 0; i < n; ++i) row_max = std::max(row_max, x[i]);
+  return row_max;
+}
+
+// sum_i exp(x_i - row_max), writing each exp to out when out is not null (out may be x). f32
+// partial sums per chunk, chunks summed in double: vocabulary-sized rows keep ~1e-7 relative error
+// even on the 1-lane fallback target.
+double SumExpShifted(const float* x, float row_max, float* out, std::size_t n) {
+  const DF df;
+  const std::size_t lanes = hn::Lanes(df);
   const VF vmax = hn::Set(df, row_max);
-  // f32 partial sums per chunk, chunks summed in double: vocabulary-sized rows keep ~1e-7
-  // relative error even on the 1-lane fallback target.
   double sum = 0.0;
   std::size_t i = 0;
   while (i + lanes <= n) {
@@ -47,7 +52,7 @@ void SoftmaxRow(float* x, std::size_t n) {
     const std::size_t chunk_end = std::min(n, i + kSumChunk);
     for (; i + lanes <= chunk_end; i += lanes) {
       const VF e = ExpShifted(df, hn::LoadU(df, x + i), vmax);
-      hn::StoreU(e, df, x + i);
+      if (out != nullptr) hn::StoreU(e, df, out + i);
       vsum = hn::Add(vsum, e);
     }
     sum += hn::GetLane(hn::SumOfLanes(df, vsum));
@@ -58,41 +63,28 @@ void SoftmaxRow(float* x, std::size_t n) {
     std::copy(x + i, x + n, tail);
     hn::Store(ExpShifted(df, hn::Load(df, tail), vmax), df, tail);
     for (std::size_t j = 0; j < n - i; ++j) {
-      x[i + j] = tail[j];
+      if (out != nullptr) out[i + j] = tail[j];
       sum += tail[j];
     }
   }
-  const float total = static_cast<float>(sum);
+  return sum;
+}
+
+void SoftmaxRow(float* x, std::size_t n) {
+  const DF df;
+  const std::size_t lanes = hn::Lanes(df);
+  const float total = static_cast<float>(SumExpShifted(x, RowMax(x, n), x, n));
   const VF vtotal = hn::Set(df, total);
-  i = 0;
+  std::size_t i = 0;
   for (; i + lanes <= n; i += lanes) hn::StoreU(hn::Div(hn::LoadU(df, x + i), vtotal), df, x + i);
   for (; i < n; ++i) x[i] = x[i] / total;
 }
 
-// log(sum_i exp(x_i)) of one row: max, then exp(x - max) in f32 lanes, chunk sums in double.
+// log(sum_i exp(x_i)) of one row: the max plus the log of the shifted sum.
 double LogSumExpImpl(const float* x, std::size_t n) {
-  const DF df;
-  const std::size_t lanes = hn::Lanes(df);
-  float row_max = -std::numeric_limits<float>::infinity();
-  for (std::size_t i = 0; i < n; ++i) row_max = std::max(row_max, x[i]);
+  const float row_max = RowMax(x, n);
   if (row_max == -std::numeric_limits<float>::infinity()) return row_max;
-  const VF vmax = hn::Set(df, row_max);
-  double sum = 0.0;
-  std::size_t i = 0;
-  while (i + lanes <= n) {
-    VF vsum = hn::Zero(df);
-    const std::size_t chunk_end = std::min(n, i + kSumChunk);
-    for (; i + lanes <= chunk_end; i += lanes) vsum = hn::Add(vsum, ExpShifted(df, hn::LoadU(df, x + i), vmax));
-    sum += hn::GetLane(hn::SumOfLanes(df, vsum));
-  }
-  if (i < n) {
-    HWY_ALIGN float tail[kMaxLanes];
-    std::fill(tail, tail + lanes, -std::numeric_limits<float>::infinity());
-    std::copy(x + i, x + n, tail);
-    hn::Store(ExpShifted(df, hn::Load(df, tail), vmax), df, tail);
-    for (std::size_t j = 0; j < n - i; ++j) sum += tail[j];
-  }
-  return static_cast<double>(row_max) + std::log(sum);
+  return static_cast<double>(row_max) + std::log(SumExpShifted(x, row_max, nullptr, n));
 }
 
 void SoftmaxImpl(ThreadPool& pool, float* x, std::int64_t rows, std::int64_t n) {
