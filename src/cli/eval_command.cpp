@@ -22,6 +22,7 @@
 #include "energy/meter_set.h"
 #include "eval/eval_runner.h"
 #include "eval/task_registry.h"
+#include "experiment/bench_spec.h"
 #include "experiment/metered_task.h"
 
 namespace eaq::cli {
@@ -225,16 +226,13 @@ bool run_eval(const EvalFlags& flags) {
   options.skip_bad = flags.skip_bad;
 
   // --weights/--precision may list several: every name is checked before anything runs.
-  std::vector<std::string> precisions;
-  for (std::size_t begin = 0; begin <= flags.engine.weight_dtype.size();) {
-    std::size_t end = flags.engine.weight_dtype.find(',', begin);
-    if (end == std::string::npos) end = flags.engine.weight_dtype.size();
-    const std::string name = flags.engine.weight_dtype.substr(begin, end - begin);
-    if (name.empty()) fail("--precision {} has an empty entry: give comma-separated names, e.g. f16,int8", flags.engine.weight_dtype);
-    check_weight_precision(name);
-    if (std::find(precisions.begin(), precisions.end(), name) != precisions.end()) fail("--precision lists {} twice", name);
-    precisions.push_back(name);
-    begin = end + 1;
+  const std::vector<std::string> precisions = experiment::split_list(flags.engine.weight_dtype);
+  if (precisions.size() != static_cast<std::size_t>(std::count(flags.engine.weight_dtype.begin(), flags.engine.weight_dtype.end(), ',')) + 1) {
+    fail("--precision {} has an empty entry: give comma-separated names, e.g. f16,int8", flags.engine.weight_dtype);
+  }
+  for (auto it = precisions.begin(); it != precisions.end(); ++it) {
+    check_weight_precision(*it);
+    if (std::find(precisions.begin(), it, *it) != it) fail("--precision lists {} twice", *it);
   }
   if (precisions.size() > 1 && !flags.engine.plan_path.empty()) {
     fail("--plan sets the precision of every tensor, so it takes no --precision list ({}); run one plan per eval",
