@@ -3,7 +3,8 @@
 // QKV and gate|up where the dtypes agree); the f16 KV cache and every workspace are allocated at
 // construction; a decode step is captured once as a CUDA graph and replayed, its token and
 // position living on the device so greedy generation runs with no host round-trip per token.
-// Prefill uses cuBLAS for f16/bf16 weights and the batched GEMV (8 tokens a pass) otherwise.
+// Prefill uses cuBLAS for f16/bf16 weights, and for packed weights dequantizes 16 MiB slices to f16
+// for cuBLAS (EAQ_CUDA_PREFILL_DEQUANT=0: the batched GEMV, 8 tokens a pass, instead).
 // Only CUDA builds compile this (cuda_decoder_lm_cuda.cpp); include it under EAQ_HAVE_CUDA.
 #pragma once
 
@@ -152,6 +153,8 @@ class CudaDecoderLm : public CausalLm {
   float *x_ = nullptr, *xn_ = nullptr, *qkv_ = nullptr, *q_ = nullptr, *attn_ = nullptr, *tmp_ = nullptr;
   float *gate_up_ = nullptr, *act_ = nullptr, *logits_ = nullptr, *scratch_ = nullptr, *partial_ = nullptr;
   void* x_half_ = nullptr;
+  void* dequant_ = nullptr;  // f16 slice of a packed weight for the prefill GEMM (none: batched GEMV)
+  std::int64_t dequant_halves_ = 0;
   std::int32_t *ids_ = nullptr, *positions_ = nullptr;
   // Decode state on the device: the token to run, its position, the step counter, the tokens.
   std::int32_t *token_ = nullptr, *position_ = nullptr, *step_ = nullptr, *out_tokens_ = nullptr;

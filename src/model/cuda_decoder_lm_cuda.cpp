@@ -247,6 +247,26 @@ CudaDecoderLm::CudaDecoderLm(const DecoderSpec& spec, const DecoderWeights& weig
     EAQ_CUDA_CHECK(cudaMemset(split_counters_, 0, static_cast<std::size_t>(spec_.n_heads) * sizeof(unsigned)));
     // Two halves (hi, lo) of the widest GEMM input.
     x_half_ = alloc(static_cast<std::size_t>(2 * T * std::max({H, I, q_width})) * 2, "workspaces");
+    // Prefill of packed weights: f16 slices of up to 16 MiB (the largest part's size when smaller).
+    // EAQ_CUDA_PREFILL_DEQUANT=0 runs them through the batched GEMV instead (A/B).
+    const char* dequant = std::getenv("EAQ_CUDA_PREFILL_DEQUANT");
+    if (T > kc::kMaxGemvBatch && (dequant == nullptr || std::string_view(dequant) != "0")) {
+      std::int64_t largest = 0;
+      auto visit = [&](const CudaLinear& lin) {
+        for (const auto& p : lin.parts) {
+          if (!is_half(p.dtype)) largest = std::max(largest, p.rows * ((lin.cols + 7) / 8 * 8));
+        }
+      };
+      for (const auto& L : layers_) {
+        for (const CudaLinear* lin : {&L.qkv, &L.wo, &L.gate_up, &L.down}) visit(*lin);
+      }
+      visit(lm_head_);
+      if (largest > 0) {
+        constexpr std::int64_t kSliceHalves = 8 << 20;  // 16 MiB of f16
+        dequant_halves_ = std::min(largest, kSliceHalves);
+        dequant_ = alloc(static_cast<std::size_t>(dequant_halves_) * 2, "the prefill dequantization slice");
+      }
+    }
     ids_ = static_cast<std::int32_t*>(alloc(static_cast<std::size_t>(T) * 4, "workspaces"));
     positions_ = static_cast<std::int32_t*>(alloc(static_cast<std::size_t>(T) * 4, "workspaces"));
     auto* state = static_cast<std::int32_t*>(alloc(4 * sizeof(std::int32_t), "decode state"));
@@ -271,11 +291,12 @@ CudaDecoderLm::CudaDecoderLm(const DecoderSpec& spec, const DecoderWeights& weig
     std::string joined;
     for (const auto& d : dtypes) joined += (joined.empty() ? "" : "+") + d;
     description_ = fmt::format("cuda:{} {} | weights {} ({} parts per q|k|v, {} per gate|up in layer 0) | head {} | "
-                               "half GEMV: {} | prefill activations: {}",
+                               "half GEMV: {} | prefill activations: {} | prefill of packed weights: {}",
                                device_.index, device_.name, joined, layers_.front().qkv.parts.size(),
                                layers_.front().gate_up.parts.size(), dtype_name(lm_head_.parts.front().dtype),
                                options_.half_gemv_from_kernels ? "kernels gemv()" : "engine half_matvec",
-                               options_.split_half_activations ? "split hi+lo" : "16-bit");
+                               options_.split_half_activations ? "split hi+lo" : "16-bit",
+                               dequant_ != nullptr ? "f16 slices + cuBLAS" : "batched GEMV");
   } catch (...) {
     release();  // the destructor does not run for a constructor that throws
     throw;
@@ -336,20 +357,36 @@ void CudaDecoderLm::copy_kv_prefix(std::int64_t from_slot, std::int64_t to_slot,
 
 void CudaDecoderLm::run_linear(const CudaLinear& linear, const float* x, int n_tokens, float* y) {
   const std::int64_t cols = linear.cols;
+  // cuBLAS on 16-bit operands: x converted to `dtype` (hi, and lo when split), W rows [0, rows)
+  // at w (row stride w_stride), output columns from y_col on.
+  auto gemm_16bit = [&](DType dtype, const void* w, std::int64_t rows, std::int64_t w_stride, float* y_col,
+                        bool convert_x) {
+    void* lo = static_cast<std::uint16_t*>(x_half_) + static_cast<std::int64_t>(n_tokens) * cols;
+    if (convert_x && options_.split_half_activations) kc::to_half_split(x, n_tokens * cols, x_half_, lo, dtype, stream_);
+    if (convert_x && !options_.split_half_activations) kc::to_half(x, n_tokens * cols, x_half_, dtype, stream_);
+    kc::gemm_half(cublas_, dtype, w, rows, cols, w_stride, x_half_, n_tokens, y_col, linear.rows);
+    if (options_.split_half_activations) {
+      kc::gemm_half(cublas_, dtype, w, rows, cols, w_stride, lo, n_tokens, y_col, linear.rows, true);
+    }
+  };
   for (const auto& part : linear.parts) {
     const bool alone = linear.parts.size() == 1;
     if (is_half(part.dtype) && n_tokens > kc::kMaxGemvBatch) {
-      if (options_.split_half_activations) {
-        void* lo = static_cast<std::uint16_t*>(x_half_) + static_cast<std::int64_t>(n_tokens) * cols;
-        kc::to_half_split(x, n_tokens * cols, x_half_, lo, part.dtype, stream_);
-        kc::gemm_half(cublas_, part.dtype, part.dense, part.rows, cols, part.dense_stride, x_half_, n_tokens,
-                      y + part.column, linear.rows);
-        kc::gemm_half(cublas_, part.dtype, part.dense, part.rows, cols, part.dense_stride, lo, n_tokens,
-                      y + part.column, linear.rows, true);
-      } else {
-        kc::to_half(x, n_tokens * cols, x_half_, part.dtype, stream_);
-        kc::gemm_half(cublas_, part.dtype, part.dense, part.rows, cols, part.dense_stride, x_half_, n_tokens,
-                      y + part.column, linear.rows);
+      gemm_16bit(part.dtype, part.dense, part.rows, part.dense_stride, y + part.column, true);
+      continue;
+    }
+    if (!is_half(part.dtype) && n_tokens > kc::kMaxGemvBatch && dequant_ != nullptr) {
+      // Packed weights in a prefill: a slice of rows at a time dequantized to f16 (small enough
+      // to stay in L2 for the GEMM that reads it), then cuBLAS on the tensor cores.
+      const std::int64_t stride = (cols + 7) / 8 * 8;
+      const std::int64_t slice = std::max<std::int64_t>(1, dequant_halves_ / stride);
+      // Per-channel int8 / fp8 codes are exact in f16: their row scale goes on the f32 output.
+      const float* scales = kc::row_scales(part.weight);
+      for (std::int64_t r0 = 0; r0 < part.rows; r0 += slice) {
+        const std::int64_t n_rows = std::min(slice, part.rows - r0);
+        kc::dequantize_rows_f16(part.weight, r0, n_rows, stride, scales == nullptr, dequant_, stream_);
+        gemm_16bit(DType::F16, dequant_, n_rows, stride, y + part.column + r0, r0 == 0);
+        if (scales) kc::scale_columns(y + part.column + r0, linear.rows, n_tokens, scales + r0, n_rows, stream_);
       }
       continue;
     }

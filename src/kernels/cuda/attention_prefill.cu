@@ -1,7 +1,13 @@
-// Causal attention for a chunk of query tokens (prefill): one warp per query, four queries of
-// one head per block so their key tiles are shared through L1; keys in tiles of 32 with an
-// online softmax — no n x n score matrix. Queries see the cache up to their own position (and
-// within the sliding window).
+// Causal attention for a chunk of query tokens (prefill). The tensor-core kernel
+// (attention_prefill_tc.cu) runs it; this file's kernel is the fallback where that one's shared
+// memory does not fit (head_dim 256 on a 99 KiB device) and the A/B baseline
+// (EAQ_CUDA_TC_ATTENTION=0): one warp per query, four queries of one head per block so their key
+// tiles are shared through L1; keys in tiles of 32 with an online softmax — no n x n score
+// matrix. Queries see the cache up to their own position (and within the sliding window).
+#include <cstdlib>
+#include <cstring>
+
+#include "kernels/cuda/attention_prefill_tc.h"
 #include "kernels/cuda/attention_tile.cuh"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/decoder_ops.h"
@@ -52,6 +58,17 @@ __global__ void attention_prefill_kernel(AttentionCudaParams p, const float* q, 
 
 void attention_prefill(const AttentionCudaParams& params, const float* q, const std::int32_t* positions,
                        int n_tokens, float* out, void* out_half, DType half_dtype, cudaStream_t stream) {
+  if (n_tokens <= 0) return;
+  static const bool tensor_cores = [] {
+    const char* v = std::getenv("EAQ_CUDA_TC_ATTENTION");
+    return v == nullptr || std::strcmp(v, "0") != 0;
+  }();
+  if (tensor_cores && attention_prefill_tc(params, q, positions, n_tokens, out, out_half, half_dtype, stream)) return;
+  attention_prefill_warp(params, q, positions, n_tokens, out, out_half, half_dtype, stream);
+}
+
+void attention_prefill_warp(const AttentionCudaParams& params, const float* q, const std::int32_t* positions,
+                            int n_tokens, float* out, void* out_half, DType half_dtype, cudaStream_t stream) {
   if (n_tokens <= 0) return;
   const dim3 grid(params.n_heads, (n_tokens + kQueriesPerBlock - 1) / kQueriesPerBlock);
   const int threads = 32 * kQueriesPerBlock;

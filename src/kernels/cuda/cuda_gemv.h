@@ -57,6 +57,20 @@ void gemv(const GpuWeight& w, const float* x, int batch, float* y, cudaStream_t 
 // residual add after o_proj / down_proj, or qwen2's q/k/v biases. bias is [rows] on the device.
 void gemv(const GpuWeight& w, const float* x, int batch, float* y, cudaStream_t stream, const GemvEpilogue& epilogue);
 
+// Rows [row_begin, row_begin + n_rows) of w as dense f16 into out ([n_rows][stride], stride >=
+// cols; padding columns untouched): the prefill GEMM's operand for packed formats (cuBLAS on the
+// tensor cores, a slice at a time so the slice stays in L2). value = the GEMV's decoded code x its
+// scales, rounded to f16 once; with apply_row_scales false the per-row scale (row_scales(w)) is
+// left out, so int8 / fp8 codes stay exact and the caller scales the GEMM output (scale_columns).
+// No allocation, no sync. Throws eaq::Error for rows outside w.
+void dequantize_rows_f16(const GpuWeight& w, std::int64_t row_begin, std::int64_t n_rows, std::int64_t stride,
+                         bool apply_row_scales, void* out, cudaStream_t stream);
+// The per-output-row scales of w on the device (f32 [rows]: I8_CH, F8_E4M3_CH), else nullptr.
+const float* row_scales(const GpuWeight& w);
+// y[r][c] *= scales[c] for r < n_rows, c < n_cols (y row stride y_stride floats).
+void scale_columns(float* y, std::int64_t y_stride, std::int64_t n_rows, const float* scales, std::int64_t n_cols,
+                   cudaStream_t stream);
+
 // The largest batch gemv() takes.
 inline constexpr int kMaxGemvBatch = 8;
 

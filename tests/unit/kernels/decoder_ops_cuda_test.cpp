@@ -2,7 +2,8 @@
 // kernels/ops.h on the same inputs: fused add + RMSNorm, bias + RoPE + KV write (normal and neox
 // layouts), SwiGLU / GeGLU, split-K decode attention (from a query, or from the QKV projection
 // with the RoPE and KV write fused in) and prefill attention (GQA, sliding window,
-// softcap; the same f16 cache bytes on both sides), the f16/bf16 matvec (batch 1..8, rows whose
+// softcap; the same f16 cache bytes on both sides; the tensor-core and warp-per-query kernels each
+// on their own, and a whole prefill chunk), the f16/bf16 matvec (batch 1..8, rows whose
 // length is not a multiple of 8), and the greedy argmax bookkeeping. Bar: max |gpu - cpu| /
 // max(1, max |cpu|) < 1e-4 (f32 arithmetic in a different order; attention and matvec < 2e-4).
 // Skips without a GPU.
@@ -19,6 +20,7 @@
 
 #include "core/half.h"
 #include "core/thread_pool.h"
+#include "kernels/cuda/attention_prefill_tc.h"
 #include "kernels/cuda/decoder_ops.h"
 #include "kernels/ops.h"
 
@@ -216,6 +218,12 @@ TEST(DecoderOpsCuda, AttentionDecodeAndPrefillMatchCpu) {
     Device<std::int32_t> d_pos(positions);
     attention_prefill(gp, d_q.ptr, d_pos.ptr, T, d_out.ptr, nullptr, DType::F16, nullptr);
     EXPECT_LT(rel_error(d_out.get(), ref), 2e-4) << "prefill hd " << hd << " window " << ac.window;
+    // Each of the two kernels it dispatches between, on its own.
+    Device<float> d_out_warp(std::vector<float>(q.size())), d_out_tc(std::vector<float>(q.size()));
+    attention_prefill_warp(gp, d_q.ptr, d_pos.ptr, T, d_out_warp.ptr, nullptr, DType::F16, nullptr);
+    EXPECT_LT(rel_error(d_out_warp.get(), ref), 2e-4) << "warp prefill hd " << hd << " window " << ac.window;
+    EXPECT_TRUE(attention_prefill_tc(gp, d_q.ptr, d_pos.ptr, T, d_out_tc.ptr, nullptr, DType::F16, nullptr));
+    EXPECT_LT(rel_error(d_out_tc.get(), ref), 2e-4) << "tensor-core prefill hd " << hd << " window " << ac.window;
 
     // Decode: each of a few positions through the split-K kernel.
     const int max_splits = decode_max_splits(max_pos);
@@ -229,6 +237,60 @@ TEST(DecoderOpsCuda, AttentionDecodeAndPrefillMatchCpu) {
       const std::vector<float> ref1(ref.begin() + t * nh * hd, ref.begin() + (t + 1) * nh * hd);
       EXPECT_LT(rel_error(d_o1.get(), ref1), 2e-4) << "decode hd " << hd << " position " << positions[t];
     }
+  }
+}
+
+// A prefill chunk as the engine runs it: consecutive positions after an earlier chunk, long
+// enough for several blocks of queries and several key tiles per query, with a last block
+// partly past the chunk; the tensor-core kernel (and the dispatcher) against the CPU op.
+TEST(DecoderOpsCuda, AttentionPrefillChunkMatchesCpu) {
+  if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
+  CpuContext c;
+  for (const AttentionCase& ac : {AttentionCase{32, 8, 128, 0, 0.0f}, AttentionCase{8, 4, 256, 100, 30.0f},
+                                  AttentionCase{12, 2, 64, 0, 0.0f}, AttentionCase{6, 3, 96, 0, 0.0f}}) {
+    const int hd = ac.head_dim, nkv = ac.n_kv_heads, nh = ac.n_heads;
+    const int first = 70, T = 230, max_pos = first + T;
+    auto k = random_floats(static_cast<std::size_t>(max_pos * nkv * hd), 31, -2.0f, 2.0f);
+    auto v = random_floats(k.size(), 32);
+    std::vector<std::uint16_t> k_cache(k.size()), v_cache(v.size());
+    KvRef cache{DType::F16, k_cache.data(), v_cache.data(), nkv, hd, max_pos};
+    kv_store(c.ctx, cache, 0, max_pos, k.data(), v.data());
+    AttentionParams cp;
+    cp.n_heads = nh;
+    cp.n_kv_heads = nkv;
+    cp.head_dim = hd;
+    cp.scale = 1.0f / std::sqrt(static_cast<float>(hd));
+    cp.sliding_window = ac.window;
+    cp.logit_softcap = ac.softcap;
+    std::vector<std::int32_t> positions(T);
+    for (int t = 0; t < T; ++t) positions[t] = first + t;
+    auto q = random_floats(static_cast<std::size_t>(T * nh * hd), 33, -2.0f, 2.0f);
+    std::vector<float> ref(q.size());
+    attention(c.ctx, cp, q.data(), T, positions.data(), cache, ref.data());
+    AttentionCudaParams gp;
+    gp.n_heads = nh;
+    gp.n_kv_heads = nkv;
+    gp.head_dim = hd;
+    gp.scale = cp.scale;
+    gp.sliding_window = ac.window;
+    gp.logit_softcap = ac.softcap;
+    Device<std::uint16_t> d_k(k_cache), d_v(v_cache);
+    gp.k_cache = d_k.ptr;
+    gp.v_cache = d_v.ptr;
+    Device<float> d_q(q), d_tc(std::vector<float>(q.size())), d_any(std::vector<float>(q.size()));
+    Device<std::int32_t> d_pos(positions);
+    Device<std::uint16_t> d_half(std::vector<std::uint16_t>(q.size()));
+    EXPECT_TRUE(attention_prefill_tc(gp, d_q.ptr, d_pos.ptr, T, d_tc.ptr, d_half.ptr, DType::F16, nullptr));
+    const std::vector<float> tc = d_tc.get();
+    EXPECT_LT(rel_error(tc, ref), 2e-4) << "tensor-core prefill hd " << hd << " window " << ac.window;
+    const std::vector<std::uint16_t> halves = d_half.get();
+    double worst_half = 0;
+    for (std::size_t i = 0; i < tc.size(); ++i) {
+      worst_half = std::max(worst_half, std::abs(static_cast<double>(f16_to_f32(halves[i])) - tc[i]));
+    }
+    EXPECT_LT(worst_half, 2e-3) << "f16 copy of the output, hd " << hd;
+    attention_prefill(gp, d_q.ptr, d_pos.ptr, T, d_any.ptr, nullptr, DType::F16, nullptr);
+    EXPECT_LT(rel_error(d_any.get(), ref), 2e-4) << "dispatched prefill hd " << hd;
   }
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/half.h"
 #include "core/thread_pool.h"
 #include "kernels/cuda/cuda_gemv.h"
 #include "kernels/cuda/gemv_random_weights.h"
@@ -71,6 +72,72 @@ TEST_P(GemvCuda, MatchesCpuMatmulForBatch1To8) {
     }
   }
   test::print_gemv_error("GPU", dtype, worst);
+}
+
+// dequantize_rows_f16 (the packed formats' prefill operand): a slice of rows, written with a
+// padded stride, equals the CPU's dequantize() of the same packed bytes rounded to f16 (within one
+// f16 rounding: the scale products may differ in their last f32 bit); padding left untouched; for
+// per-channel formats also the unscaled codes (exact) times row_scales().
+TEST_P(GemvCuda, DequantizeRowsF16MatchesCpuDequantize) {
+  if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
+  const DType dtype = GetParam();
+  std::uint64_t seed = 211;
+  for (const test::GemvShape& s : test::gemv_shapes_for(dtype)) {
+    const std::size_t row_stride = row_bytes(dtype, static_cast<std::size_t>(s.cols));
+    const auto bytes = random_packed_weight(dtype, s.rows, s.cols, row_stride, seed++);
+    const WeightRef host{dtype, s.rows, s.cols, bytes.data(), row_stride};
+    GpuWeight w = upload_weight(host, nullptr);
+    const std::int64_t first = s.rows / 3, n_rows = s.rows - first;
+    const std::int64_t stride = (s.cols + 7) / 8 * 8 + 8;
+    std::uint16_t* d_out = nullptr;
+    const std::size_t n = static_cast<std::size_t>(n_rows * stride);
+    ASSERT_EQ(cudaMalloc(reinterpret_cast<void**>(&d_out), n * 2), cudaSuccess);
+    ASSERT_EQ(cudaMemset(d_out, 0xFF, n * 2), cudaSuccess);
+    dequantize_rows_f16(w, first, n_rows, stride, true, d_out, nullptr);
+    std::vector<std::uint16_t> out(n);
+    ASSERT_EQ(cudaMemcpy(out.data(), d_out, n * 2, cudaMemcpyDeviceToHost), cudaSuccess);
+    std::vector<float> ref(static_cast<std::size_t>(s.cols));
+    int bad = 0;
+    for (std::int64_t r = 0; r < n_rows; ++r) {
+      dequantize(dtype, bytes.data() + static_cast<std::size_t>(first + r) * row_stride, ref.data(),
+                 static_cast<std::size_t>(s.cols));
+      for (std::int64_t c = 0; c < stride; ++c) {
+        const std::uint16_t got = out[static_cast<std::size_t>(r * stride + c)];
+        if (c >= s.cols) {
+          if (got != 0xFFFF && bad++ < 5) ADD_FAILURE() << dtype_name(dtype) << " padding written at " << r << "," << c;
+          continue;
+        }
+        const float expected = ref[static_cast<std::size_t>(c)];
+        const float tolerance = std::abs(expected) * 0x1p-10f + 0x1p-24f;
+        if (!(std::abs(f16_to_f32(got) - expected) <= tolerance) && bad++ < 5) {
+          ADD_FAILURE() << dtype_name(dtype) << " [" << s.rows << "][" << s.cols << "] row " << first + r << " col "
+                        << c << ": " << f16_to_f32(got) << " vs " << expected;
+        }
+      }
+    }
+    EXPECT_THROW(dequantize_rows_f16(w, first, n_rows + 1, stride, true, d_out, nullptr), Error);
+    // Without the row scale (per-channel formats): the codes, exact, times row_scales() = the values.
+    if (const float* d_scales = row_scales(w)) {
+      dequantize_rows_f16(w, first, n_rows, stride, false, d_out, nullptr);
+      ASSERT_EQ(cudaMemcpy(out.data(), d_out, n * 2, cudaMemcpyDeviceToHost), cudaSuccess);
+      std::vector<float> scales(static_cast<std::size_t>(s.rows));
+      ASSERT_EQ(cudaMemcpy(scales.data(), d_scales, scales.size() * 4, cudaMemcpyDeviceToHost), cudaSuccess);
+      for (std::int64_t r = 0; r < n_rows && bad < 5; ++r) {
+        dequantize(dtype, bytes.data() + static_cast<std::size_t>(first + r) * row_stride, ref.data(),
+                   static_cast<std::size_t>(s.cols));
+        for (std::int64_t c = 0; c < s.cols; ++c) {
+          const float got = f16_to_f32(out[static_cast<std::size_t>(r * stride + c)]) * scales[first + r];
+          const float expected = ref[static_cast<std::size_t>(c)];
+          if (!(std::abs(got - expected) <= std::abs(expected) * 1e-6f) && bad++ < 5) {
+            ADD_FAILURE() << dtype_name(dtype) << " unscaled row " << first + r << " col " << c << ": " << got << " vs "
+                          << expected;
+          }
+        }
+      }
+    }
+    cudaFree(d_out);
+    free_weight(w);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(AllFormats, GemvCuda,

@@ -1,0 +1,22 @@
+// The two prefill attention kernels attention_prefill dispatches between, callable directly for
+// tests and benchmarks. Same arguments as attention_prefill.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "kernels/cuda/decoder_ops.h"
+
+namespace eaq::kernels::cuda {
+
+// Tensor cores (attention_prefill_tc.cu); returns false, launching nothing, when the device's
+// shared memory cannot hold even one warp's tiles for this head size.
+bool attention_prefill_tc(const AttentionCudaParams& params, const float* q, const std::int32_t* positions,
+                          int n_tokens, float* out, void* out_half, DType half_dtype, cudaStream_t stream);
+
+// A warp per query on the CUDA cores (attention_prefill.cu): the fallback and A/B baseline.
+void attention_prefill_warp(const AttentionCudaParams& params, const float* q, const std::int32_t* positions,
+                            int n_tokens, float* out, void* out_half, DType half_dtype, cudaStream_t stream);
+
+}  // namespace eaq::kernels::cuda

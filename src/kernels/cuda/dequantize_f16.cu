@@ -1,0 +1,108 @@
+// dequantize_rows_f16(): rows of a packed GPU weight as dense f16, the operand of the prefill GEMM
+// for the packed formats (the decode GEMV reads them packed). One thread per 16-byte code chunk,
+// decoded with the GEMV's own per-format functions (gemv_formats.cuh), so both paths read the
+// same layout the same way: value = decode(code) x group scale (x row scale), rounded to f16.
+// Per-row-scaled formats (int8, fp8 per channel) can leave the row scale out: their codes are
+// exact in f16, and scale_columns() applies the scale to the GEMM's f32 output instead.
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/cuda_gemv.h"
+#include "kernels/cuda/gemv_formats.cuh"
+#include "kernels/cuda/gpu_weight.h"
+
+namespace eaq::kernels::cuda {
+
+namespace {
+
+using detail::GemvArgs;
+
+template <class F>
+__global__ void dequantize_f16_kernel(GemvArgs a, std::int64_t row_begin, std::int64_t n_rows, std::int64_t stride,
+                                      bool apply_row_scale, __half* out) {
+  constexpr int kPieces = F::kElems / 4;
+  constexpr std::int64_t kSuper = 32 * F::kElems;
+  const std::int64_t chunks = a.n_super * 32;
+  const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= n_rows * chunks) return;
+  const std::int64_t r = i / chunks, c = i - r * chunks;
+  const std::int64_t row = row_begin + r;
+  const std::int64_t s = c / 32;
+  const int lane = static_cast<int>(c % 32);
+  const uint4 q = F::load_codes(a, row, c);
+  const float row_scale = apply_row_scale ? F::row_scale(a, row) : 1.0f;
+  __half* dst = out + r * stride;
+#pragma unroll
+  for (int p = 0; p < kPieces; ++p) {
+    const std::int64_t pos = s * kSuper + p * 128 + lane * 4;
+    if (pos >= a.cols) continue;  // the last super-chunk's padding
+    const typename F::Meta m = F::load_meta(a, row, pos);
+    const float4 w = F::decode(q, p, m, a.lut);
+    float scale = row_scale;
+    if constexpr (F::kGroupScale) scale *= F::group_scale(m);
+    const float v[4] = {w.x * scale, w.y * scale, w.z * scale, w.w * scale};
+    if (pos + 4 <= a.cols && (stride & 1) == 0) {
+      *reinterpret_cast<__half2*>(dst + pos) = __floats2half2_rn(v[0], v[1]);
+      *reinterpret_cast<__half2*>(dst + pos + 2) = __floats2half2_rn(v[2], v[3]);
+    } else {
+      for (int k = 0; k < 4 && pos + k < a.cols; ++k) dst[pos + k] = __float2half_rn(v[k]);
+    }
+  }
+}
+
+__global__ void scale_columns_kernel(float* y, std::int64_t y_stride, std::int64_t n_rows, const float* scales,
+                                     std::int64_t n_cols) {
+  const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= n_rows * n_cols) return;
+  const std::int64_t r = i / n_cols, c = i - r * n_cols;
+  y[r * y_stride + c] *= scales[c];
+}
+
+}  // namespace
+
+const float* row_scales(const GpuWeight& w) {
+  const bool per_row = w.dtype == DType::I8_CH || w.dtype == DType::F8_E4M3_CH;
+  return per_row ? static_cast<const float*>(w.scales) : nullptr;
+}
+
+void scale_columns(float* y, std::int64_t y_stride, std::int64_t n_rows, const float* scales, std::int64_t n_cols,
+                   cudaStream_t stream) {
+  if (n_rows <= 0 || n_cols <= 0) return;
+  constexpr int kBlock = 256;
+  const auto blocks = static_cast<unsigned>((n_rows * n_cols + kBlock - 1) / kBlock);
+  scale_columns_kernel<<<blocks, kBlock, 0, stream>>>(y, y_stride, n_rows, scales, n_cols);
+  EAQ_CUDA_CHECK(cudaGetLastError());
+}
+
+void dequantize_rows_f16(const GpuWeight& w, std::int64_t row_begin, std::int64_t n_rows, std::int64_t stride,
+                         bool apply_row_scales, void* out, cudaStream_t stream) {
+  using namespace detail;
+  if (w.codes == nullptr) {
+    fail_streamed("dequantize_rows_f16: the ", dtype_name(w.dtype), " weight [", w.rows, "][", w.cols,
+                  "] is not on the GPU (upload_weight first)");
+  }
+  if (row_begin < 0 || n_rows < 0 || row_begin + n_rows > w.rows || stride < w.cols) {
+    fail_streamed("dequantize_rows_f16 on a ", dtype_name(w.dtype), " weight [", w.rows, "][", w.cols, "]: rows [",
+                  row_begin, ", ", row_begin + n_rows, ") with row stride ", stride, " do not fit it");
+  }
+  if (n_rows == 0) return;
+  const int chunk_elems = gemv_chunk_elems(w.dtype);
+  const GemvArgs a = make_gemv_args(w.codes, w.code_row_bytes, w.scales, w.scale_row_bytes, w.rows, w.cols,
+                                    w.cols_padded, chunk_elems, nullptr, nullptr);
+  const std::int64_t threads = n_rows * (a.n_super * 32);
+  constexpr int kBlock = 256;
+  const auto blocks = static_cast<unsigned>((threads + kBlock - 1) / kBlock);
+  const bool known = visit_gemv_format(w.dtype, [&](auto format) {
+    dequantize_f16_kernel<decltype(format)><<<blocks, kBlock, 0, stream>>>(a, row_begin, n_rows, stride,
+                                                                           apply_row_scales, static_cast<__half*>(out));
+  });
+  if (!known) {
+    fail_streamed("dequantize_rows_f16: no CUDA decoder for ", dtype_name(w.dtype), " weights");
+  }
+  EAQ_CUDA_CHECK(cudaGetLastError());
+}
+
+}  // namespace eaq::kernels::cuda
