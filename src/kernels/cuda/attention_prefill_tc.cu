@@ -10,11 +10,12 @@
 // prefill's FLOPs; the doubled products cost little.
 //
 // Shared memory per warp: Q hi/lo, the 16 x 64 scores (f32), P hi/lo and the running output
-// (f32, rescaled in place); per block: the K and V tiles. Softmax and rescaling go a row at a time
-// across the warp's lanes (consecutive lanes, consecutive banks). The warps per block are chosen at launch
+// (f32, rescaled in place); per block: the K and V tiles. Two lanes per query row do its softmax
+// and rescaling, visiting columns in a per-lane rotated order so the lanes hit different banks. The warps per block are chosen at launch
 // so that fits the device's opt-in limit; where even one warp does not fit, attention_prefill
 // uses the warp-per-query kernel.
 #include <cuda_fp16.h>
+#include <cuda_pipeline.h>
 #include <mma.h>
 
 #include <cstdint>
@@ -48,8 +49,8 @@ struct TcLayout {
   __host__ __device__ int o_bytes() const { return kRowsPerWarp * ld_o() * 4; }
   __host__ __device__ int rows_bytes() const { return 2 * kRowsPerWarp * 4 + 64; }  // position, start; padded
   __host__ __device__ int warp_bytes() const { return 2 * q_bytes() + s_bytes() + 2 * p_bytes() + o_bytes() + rows_bytes(); }
-  __host__ __device__ int kv_bytes() const { return kTileKeys * ld_q() * 2; }  // one of K / V
-  __host__ __device__ int total() const { return 2 * kv_bytes() + warps * warp_bytes() + 32; }
+  __host__ __device__ int kv_bytes() const { return kTileKeys * ld_q() * 2; }  // one of K / V, one buffer
+  __host__ __device__ int total() const { return 4 * kv_bytes() + warps * warp_bytes() + 32; }
 };
 
 using FragA = wmma::fragment<wmma::matrix_a, 16, 16, 16, __half, wmma::row_major>;
@@ -67,11 +68,11 @@ __global__ void attention_prefill_tc_kernel(AttentionCudaParams p, TcLayout lay,
   const int kv_head = head / (p.n_heads / p.n_kv_heads);
   const long long kv_stride = static_cast<long long>(p.n_kv_heads) * hd;
 
-  // Carve shared memory.
-  __half* k_tile = reinterpret_cast<__half*>(smem);
-  __half* v_tile = reinterpret_cast<__half*>(smem + lay.kv_bytes());
-  int* range = reinterpret_cast<int*>(smem + 2 * lay.kv_bytes());  // [0] min start, [1] max position
-  unsigned char* mine = smem + 2 * lay.kv_bytes() + 32 + warp * lay.warp_bytes();
+  // Carve shared memory: K and V tiles twice (the next tile loads while this one computes).
+  __half* k_buf[2] = {reinterpret_cast<__half*>(smem), reinterpret_cast<__half*>(smem + 2 * lay.kv_bytes())};
+  __half* v_buf[2] = {reinterpret_cast<__half*>(smem + lay.kv_bytes()), reinterpret_cast<__half*>(smem + 3 * lay.kv_bytes())};
+  int* range = reinterpret_cast<int*>(smem + 4 * lay.kv_bytes());  // [0] min start, [1] max position
+  unsigned char* mine = smem + 4 * lay.kv_bytes() + 32 + warp * lay.warp_bytes();
   __half* q_hi = reinterpret_cast<__half*>(mine);
   __half* q_lo = reinterpret_cast<__half*>(mine + lay.q_bytes());
   float* s_tile = reinterpret_cast<float*>(mine + 2 * lay.q_bytes());
@@ -124,30 +125,32 @@ __global__ void attention_prefill_tc_kernel(AttentionCudaParams p, TcLayout lay,
   __syncthreads();
   const int key_lo = range[0], key_hi = range[1];
 
-  // Softmax state of the warp's 16 rows (every lane holds all of them).
-  float m[kRowsPerWarp], l[kRowsPerWarp];
-#pragma unroll
-  for (int r = 0; r < kRowsPerWarp; ++r) {
-    m[r] = -INFINITY;
-    l[r] = 0.0f;
-  }
+  // Softmax state of row my_row; the two lanes of a row hold the same values, and each owns half
+  // of the row's score columns and output dims.
+  const int my_row = lane >> 1, my_half = lane & 1;
+  const int my_pos = row_pos[my_row], my_start = row_start[my_row];
+  float m = -INFINITY, l = 0.0f;
 
-  for (int first = key_lo; first <= key_hi; first += kTileKeys) {
-    // K and V tiles (keys past key_hi, and dims past head_dim, are zero): 16-byte loads when a
-    // row is a whole number of them, else 4-byte.
+  // Keys [first, first + 64) into buffer `buf`: 16-byte asynchronous copies when a row is a whole
+  // number of them, else 4-byte loads; keys past key_hi and dims past head_dim are zero.
+  auto load_tile = [&](int first, int buf) {
+    __half* kt = k_buf[buf];
+    __half* vt = v_buf[buf];
+    const __half* kc = static_cast<const __half*>(p.k_cache);
+    const __half* vc = static_cast<const __half*>(p.v_cache);
     if ((hd & 7) == 0) {
       const int vecs = hdp / 8;
       for (int i = threadIdx.x; i < kTileKeys * vecs; i += n_threads) {
         const int j = i / vecs, d = (i - j * vecs) * 8;
         const int key = first + j;
-        uint4 kv = make_uint4(0, 0, 0, 0), vv = make_uint4(0, 0, 0, 0);
         if (key <= key_hi && d < hd) {
           const long long off = static_cast<long long>(key) * kv_stride + static_cast<long long>(kv_head) * hd + d;
-          kv = *reinterpret_cast<const uint4*>(static_cast<const __half*>(p.k_cache) + off);
-          vv = *reinterpret_cast<const uint4*>(static_cast<const __half*>(p.v_cache) + off);
+          __pipeline_memcpy_async(kt + j * ldq + d, kc + off, 16);
+          __pipeline_memcpy_async(vt + j * ldq + d, vc + off, 16);
+        } else {
+          *reinterpret_cast<uint4*>(kt + j * ldq + d) = make_uint4(0, 0, 0, 0);
+          *reinterpret_cast<uint4*>(vt + j * ldq + d) = make_uint4(0, 0, 0, 0);
         }
-        *reinterpret_cast<uint4*>(k_tile + j * ldq + d) = kv;
-        *reinterpret_cast<uint4*>(v_tile + j * ldq + d) = vv;
       }
     } else {
       const int pairs = hdp / 2;
@@ -157,14 +160,28 @@ __global__ void attention_prefill_tc_kernel(AttentionCudaParams p, TcLayout lay,
         __half2 kv = __float2half2_rn(0.0f), vv = __float2half2_rn(0.0f);
         if (key <= key_hi && d < hd) {
           const long long off = static_cast<long long>(key) * kv_stride + static_cast<long long>(kv_head) * hd + d;
-          kv = *reinterpret_cast<const __half2*>(static_cast<const __half*>(p.k_cache) + off);
-          vv = *reinterpret_cast<const __half2*>(static_cast<const __half*>(p.v_cache) + off);
+          kv = *reinterpret_cast<const __half2*>(kc + off);
+          vv = *reinterpret_cast<const __half2*>(vc + off);
         }
-        *reinterpret_cast<__half2*>(k_tile + j * ldq + d) = kv;
-        *reinterpret_cast<__half2*>(v_tile + j * ldq + d) = vv;
+        *reinterpret_cast<__half2*>(kt + j * ldq + d) = kv;
+        *reinterpret_cast<__half2*>(vt + j * ldq + d) = vv;
       }
     }
-    __syncthreads();
+    __pipeline_commit();
+  };
+
+  if (key_lo <= key_hi) load_tile(key_lo, 0);
+  int buf = 0;
+  for (int first = key_lo; first <= key_hi; first += kTileKeys, buf ^= 1) {
+    if (first + kTileKeys <= key_hi) {
+      load_tile(first + kTileKeys, buf ^ 1);  // its buffer was released by the last barrier
+      __pipeline_wait_prior(1);
+    } else {
+      __pipeline_wait_prior(0);
+    }
+    __syncthreads();  // tile `buf` complete for every warp
+    const __half* k_tile = k_buf[buf];
+    const __half* v_tile = v_buf[buf];
     const bool warp_sees_tile = rows_max >= first && rows_min < first + kTileKeys;
     if (warp_sees_tile) {
       // S = Q Kᵀ (hi and lo parts), 16 x 64: four independent accumulators, one per 16 keys.
@@ -190,42 +207,57 @@ __global__ void attention_prefill_tc_kernel(AttentionCudaParams p, TcLayout lay,
         }
       }
       __syncwarp();
-      // Online softmax, a row at a time: lane j takes keys j and j + 32 of the tile.
-#pragma unroll
-      for (int r = 0; r < kRowsPerWarp; ++r) {
-        const int start = row_start[r], pos = row_pos[r];
-        float sv[2];
+      // Online softmax: lane (row r, half h) takes 32 of its row's 64 keys, visiting column c
+      // as (c + rot) & 31 so the warp's 32 lanes touch 32 different banks; the two lanes of a
+      // row meet by one shuffle.
+      {
+        const int rot = 2 * my_half + (my_row >> 3);
+        float* srow = s_tile + my_row * kLdS + 32 * my_half;
+        const int key0 = first + 32 * my_half;
         float tile_max = -INFINITY;
-#pragma unroll
-        for (int h = 0; h < 2; ++h) {
-          const int key = first + lane + 32 * h;
+#pragma unroll 8
+        for (int i = 0; i < 32; ++i) {
+          const int c = (i + rot) & 31;
+          const int key = key0 + c;
           float x = -INFINITY;
-          if (key >= start && key <= pos) {
-            x = s_tile[r * kLdS + lane + 32 * h];
+          if (key >= my_start && key <= my_pos) {
+            x = srow[c];
             if (p.logit_softcap > 0.0f) x = p.logit_softcap * tanhf(x / p.logit_softcap);
           }
-          sv[h] = x;
+          srow[c] = x;
           tile_max = fmaxf(tile_max, x);
         }
-        tile_max = warp_max(tile_max);
-        const float m_new = fmaxf(m[r], tile_max);
-        const float correction = m[r] == -INFINITY ? 0.0f : __expf(m[r] - m_new);
+        tile_max = fmaxf(tile_max, __shfl_xor_sync(0xffffffffu, tile_max, 1));
+        const float m_new = fmaxf(m, tile_max);
+        const float correction = m == -INFINITY ? 0.0f : __expf(m - m_new);
+        __half* phi = p_hi + my_row * kLdP + 32 * my_half;
+        __half* plo = p_lo + my_row * kLdP + 32 * my_half;
         float sum = 0.0f;
-#pragma unroll
-        for (int h = 0; h < 2; ++h) {
-          const float pc = sv[h] == -INFINITY ? 0.0f : __expf(sv[h] - m_new);
+#pragma unroll 8
+        for (int i = 0; i < 32; ++i) {
+          const int c = (i + rot) & 31;
+          const float x = srow[c];
+          const float pc = x == -INFINITY ? 0.0f : __expf(x - m_new);
           sum += pc;
           const __half hi = __float2half_rn(pc);
-          p_hi[r * kLdP + lane + 32 * h] = hi;
-          p_lo[r * kLdP + lane + 32 * h] = __float2half_rn(pc - __half2float(hi));
+          phi[c] = hi;
+          plo[c] = __float2half_rn(pc - __half2float(hi));
         }
-        l[r] = l[r] * correction + warp_sum(sum);
-        m[r] = m_new;
+        sum += __shfl_xor_sync(0xffffffffu, sum, 1);
+        l = l * correction + sum;
+        m = m_new;
         if (correction != 1.0f) {
-          for (int d = lane; d < hdp; d += 32) o_acc[r * ldo + d] *= correction;
+          const int half_dims = hdp / 2;
+          float* orow = o_acc + my_row * ldo + half_dims * my_half;
+#pragma unroll 8
+          for (int i = 0; i < half_dims; ++i) {
+            int d = i + rot;
+            if (d >= half_dims) d -= half_dims;
+            orow[d] *= correction;
+          }
         }
       }
-      __syncwarp();
+      __syncwarp();  // P and the rescaled O are read across lanes below
       // O += P V (hi and lo parts of P), kGroup output blocks of 16 dims at a time.
       for (int c0 = 0; c0 < hdp / 16; c0 += kGroup) {
         const int n_c = min(kGroup, hdp / 16 - c0);
@@ -255,19 +287,18 @@ __global__ void attention_prefill_tc_kernel(AttentionCudaParams p, TcLayout lay,
         }
       }
     }
-    __syncthreads();  // the next tile overwrites K and V
+    __syncthreads();  // every warp is done with buffer `buf` before the next load into it
   }
   __syncwarp();
 
-  // Normalise and write the warp's rows.
-#pragma unroll
-  for (int r = 0; r < kRowsPerWarp; ++r) {
-    const int t = first_row + r;
-    if (t >= n_tokens) continue;
-    const float inv_l = l[r] > 0.0f ? 1.0f / l[r] : 0.0f;
+  // Normalise and write this lane's half of its row.
+  const int t = first_row + my_row;
+  if (t < n_tokens) {
+    const float inv_l = l > 0.0f ? 1.0f / l : 0.0f;
     const long long base = (static_cast<long long>(t) * p.n_heads + head) * hd;
-    for (int d = lane; d < hd; d += 32) {
-      const float v = o_acc[r * ldo + d] * inv_l;
+    const int half_dims = hdp / 2;
+    for (int d = half_dims * my_half; d < min(hd, half_dims * (my_half + 1)); ++d) {
+      const float v = o_acc[my_row * ldo + d] * inv_l;
       out[base + d] = v;
       if (out_half) store_half(out_half, base + d, v, is_bf16);
     }
