@@ -11,11 +11,15 @@
 //
 // Shared memory per warp: Q hi/lo, the 16 x 64 scores (f32), P hi/lo and the running output
 // (f32, rescaled in place); per block: the K and V tiles. Two lanes per query row do its softmax
-// and rescaling, visiting columns in a per-lane rotated order so the lanes hit different banks. The warps per block are chosen at launch
-// so that fits the device's opt-in limit; where even one warp does not fit, attention_prefill
-// uses the warp-per-query kernel.
+// and rescaling, visiting columns in a per-lane rotated order so the lanes hit different banks.
+// The warps per block are chosen at launch so that fits the device's opt-in limit; where even one
+// warp does not fit, attention_prefill uses the warp-per-query kernel.
+//
+// What limits it (ncu, H200, 1.3B shape, 512 tokens): 4 warps an SM (the shared memory above),
+// so one warp per scheduler issuing every ~6 cycles: ~140 us a layer, against ~310 us for the
+// warp-per-query kernel. A register-resident (mma.sync, FlashAttention-2 style) kernel with many
+// more warps an SM is the next step.
 #include <cuda_fp16.h>
-#include <cuda_pipeline.h>
 #include <mma.h>
 
 #include <cstdint>
@@ -49,8 +53,8 @@ struct TcLayout {
   __host__ __device__ int o_bytes() const { return kRowsPerWarp * ld_o() * 4; }
   __host__ __device__ int rows_bytes() const { return 2 * kRowsPerWarp * 4 + 64; }  // position, start; padded
   __host__ __device__ int warp_bytes() const { return 2 * q_bytes() + s_bytes() + 2 * p_bytes() + o_bytes() + rows_bytes(); }
-  __host__ __device__ int kv_bytes() const { return kTileKeys * ld_q() * 2; }  // one of K / V, one buffer
-  __host__ __device__ int total() const { return 4 * kv_bytes() + warps * warp_bytes() + 32; }
+  __host__ __device__ int kv_bytes() const { return kTileKeys * ld_q() * 2; }  // one of K / V
+  __host__ __device__ int total() const { return 2 * kv_bytes() + warps * warp_bytes() + 32; }
 };
 
 using FragA = wmma::fragment<wmma::matrix_a, 16, 16, 16, __half, wmma::row_major>;
@@ -68,11 +72,11 @@ __global__ void attention_prefill_tc_kernel(AttentionCudaParams p, TcLayout lay,
   const int kv_head = head / (p.n_heads / p.n_kv_heads);
   const long long kv_stride = static_cast<long long>(p.n_kv_heads) * hd;
 
-  // Carve shared memory: K and V tiles twice (the next tile loads while this one computes).
-  __half* k_buf[2] = {reinterpret_cast<__half*>(smem), reinterpret_cast<__half*>(smem + 2 * lay.kv_bytes())};
-  __half* v_buf[2] = {reinterpret_cast<__half*>(smem + lay.kv_bytes()), reinterpret_cast<__half*>(smem + 3 * lay.kv_bytes())};
-  int* range = reinterpret_cast<int*>(smem + 4 * lay.kv_bytes());  // [0] min start, [1] max position
-  unsigned char* mine = smem + 4 * lay.kv_bytes() + 32 + warp * lay.warp_bytes();
+  // Carve shared memory.
+  __half* k_tile = reinterpret_cast<__half*>(smem);
+  __half* v_tile = reinterpret_cast<__half*>(smem + lay.kv_bytes());
+  int* range = reinterpret_cast<int*>(smem + 2 * lay.kv_bytes());  // [0] min start, [1] max position
+  unsigned char* mine = smem + 2 * lay.kv_bytes() + 32 + warp * lay.warp_bytes();
   __half* q_hi = reinterpret_cast<__half*>(mine);
   __half* q_lo = reinterpret_cast<__half*>(mine + lay.q_bytes());
   float* s_tile = reinterpret_cast<float*>(mine + 2 * lay.q_bytes());
@@ -131,11 +135,10 @@ __global__ void attention_prefill_tc_kernel(AttentionCudaParams p, TcLayout lay,
   const int my_pos = row_pos[my_row], my_start = row_start[my_row];
   float m = -INFINITY, l = 0.0f;
 
-  // Keys [first, first + 64) into buffer `buf`: 16-byte asynchronous copies when a row is a whole
-  // number of them, else 4-byte loads; keys past key_hi and dims past head_dim are zero.
-  auto load_tile = [&](int first, int buf) {
-    __half* kt = k_buf[buf];
-    __half* vt = v_buf[buf];
+  for (int first = key_lo; first <= key_hi; first += kTileKeys) {
+    // K and V tiles (keys past key_hi, and dims past head_dim, are zero): 16-byte loads when a
+    // row is a whole number of them, else 4-byte. (Double-buffering these through cp.async was
+    // measured: no faster; the kernel is bound by issue with one warp per scheduler.)
     const __half* kc = static_cast<const __half*>(p.k_cache);
     const __half* vc = static_cast<const __half*>(p.v_cache);
     if ((hd & 7) == 0) {
@@ -143,14 +146,14 @@ __global__ void attention_prefill_tc_kernel(AttentionCudaParams p, TcLayout lay,
       for (int i = threadIdx.x; i < kTileKeys * vecs; i += n_threads) {
         const int j = i / vecs, d = (i - j * vecs) * 8;
         const int key = first + j;
+        uint4 kv = make_uint4(0, 0, 0, 0), vv = make_uint4(0, 0, 0, 0);
         if (key <= key_hi && d < hd) {
           const long long off = static_cast<long long>(key) * kv_stride + static_cast<long long>(kv_head) * hd + d;
-          __pipeline_memcpy_async(kt + j * ldq + d, kc + off, 16);
-          __pipeline_memcpy_async(vt + j * ldq + d, vc + off, 16);
-        } else {
-          *reinterpret_cast<uint4*>(kt + j * ldq + d) = make_uint4(0, 0, 0, 0);
-          *reinterpret_cast<uint4*>(vt + j * ldq + d) = make_uint4(0, 0, 0, 0);
+          kv = *reinterpret_cast<const uint4*>(kc + off);
+          vv = *reinterpret_cast<const uint4*>(vc + off);
         }
+        *reinterpret_cast<uint4*>(k_tile + j * ldq + d) = kv;
+        *reinterpret_cast<uint4*>(v_tile + j * ldq + d) = vv;
       }
     } else {
       const int pairs = hdp / 2;
@@ -163,25 +166,11 @@ __global__ void attention_prefill_tc_kernel(AttentionCudaParams p, TcLayout lay,
           kv = *reinterpret_cast<const __half2*>(kc + off);
           vv = *reinterpret_cast<const __half2*>(vc + off);
         }
-        *reinterpret_cast<__half2*>(kt + j * ldq + d) = kv;
-        *reinterpret_cast<__half2*>(vt + j * ldq + d) = vv;
+        *reinterpret_cast<__half2*>(k_tile + j * ldq + d) = kv;
+        *reinterpret_cast<__half2*>(v_tile + j * ldq + d) = vv;
       }
     }
-    __pipeline_commit();
-  };
-
-  if (key_lo <= key_hi) load_tile(key_lo, 0);
-  int buf = 0;
-  for (int first = key_lo; first <= key_hi; first += kTileKeys, buf ^= 1) {
-    if (first + kTileKeys <= key_hi) {
-      load_tile(first + kTileKeys, buf ^ 1);  // its buffer was released by the last barrier
-      __pipeline_wait_prior(1);
-    } else {
-      __pipeline_wait_prior(0);
-    }
-    __syncthreads();  // tile `buf` complete for every warp
-    const __half* k_tile = k_buf[buf];
-    const __half* v_tile = v_buf[buf];
+    __syncthreads();
     const bool warp_sees_tile = rows_max >= first && rows_min < first + kTileKeys;
     if (warp_sees_tile) {
       // S = Q Kᵀ (hi and lo parts), 16 x 64: four independent accumulators, one per 16 keys.
@@ -287,7 +276,7 @@ __global__ void attention_prefill_tc_kernel(AttentionCudaParams p, TcLayout lay,
         }
       }
     }
-    __syncthreads();  // every warp is done with buffer `buf` before the next load into it
+    __syncthreads();  // the next tile overwrites K and V
   }
   __syncwarp();
 
