@@ -34,8 +34,9 @@ struct CudaModelOptions {
   // kernels' gemv() from a second, repacked copy (twice the memory; for comparison).
   bool half_gemv_from_kernels = false;
   // Prefill GEMMs of half weights take 16-bit activations (tensor cores). When set
-  // (EAQ_CUDA_PREFILL=split), each activation is split into hi + lo halves and the GEMM runs
-  // twice, accumulating: ~f32 activation precision at twice the prefill cost (parity checks).
+  // (EAQ_CUDA_PREFILL=split), each activation is split into hi + lo halves (hi + lo + lo2 for
+  // bf16) and the GEMM runs two (three) times, accumulating: ~f32 activation precision at that
+  // many times the prefill cost (parity checks).
   bool split_half_activations = false;
 };
 

@@ -245,8 +245,8 @@ CudaDecoderLm::CudaDecoderLm(const DecoderSpec& spec, const DecoderWeights& weig
     fused_decode_rope_ = fused == nullptr || std::string_view(fused) != "0";
     split_counters_ = static_cast<unsigned*>(alloc(static_cast<std::size_t>(spec_.n_heads) * sizeof(unsigned), "the attention split workspace"));
     EAQ_CUDA_CHECK(cudaMemset(split_counters_, 0, static_cast<std::size_t>(spec_.n_heads) * sizeof(unsigned)));
-    // Two halves (hi, lo) of the widest GEMM input.
-    x_half_ = alloc(static_cast<std::size_t>(2 * T * std::max({H, I, q_width})) * 2, "workspaces");
+    // Up to three 16-bit parts (hi, lo, lo2) of the widest GEMM input.
+    x_half_ = alloc(static_cast<std::size_t>(3 * T * std::max({H, I, q_width})) * 2, "workspaces");
     // Prefill of packed weights: f16 slices of up to 16 MiB (the largest part's size when smaller).
     // EAQ_CUDA_PREFILL_DEQUANT=0 runs them through the batched GEMV instead (A/B).
     const char* dequant = std::getenv("EAQ_CUDA_PREFILL_DEQUANT");
@@ -357,16 +357,20 @@ void CudaDecoderLm::copy_kv_prefix(std::int64_t from_slot, std::int64_t to_slot,
 
 void CudaDecoderLm::run_linear(const CudaLinear& linear, const float* x, int n_tokens, float* y) {
   const std::int64_t cols = linear.cols;
-  // cuBLAS on 16-bit operands: x converted to `dtype` (hi, and lo when split), W rows [0, rows)
-  // at w (row stride w_stride), output columns from y_col on.
+  // cuBLAS on 16-bit operands: x converted to `dtype` (hi, and lo when split; bf16 also lo2, as
+  // bf16 hi + lo carry only 16 bits), W rows [0, rows) at w (row stride w_stride), output columns
+  // from y_col on.
   auto gemm_16bit = [&](DType dtype, const void* w, std::int64_t rows, std::int64_t w_stride, float* y_col,
                         bool convert_x) {
-    void* lo = static_cast<std::uint16_t*>(x_half_) + static_cast<std::int64_t>(n_tokens) * cols;
-    if (convert_x && options_.split_half_activations) kc::to_half_split(x, n_tokens * cols, x_half_, lo, dtype, stream_);
-    if (convert_x && !options_.split_half_activations) kc::to_half(x, n_tokens * cols, x_half_, dtype, stream_);
+    const std::int64_t n = static_cast<std::int64_t>(n_tokens) * cols;
+    void* lo = static_cast<std::uint16_t*>(x_half_) + n;
+    void* lo2 = dtype == DType::BF16 ? static_cast<std::uint16_t*>(x_half_) + 2 * n : nullptr;
+    if (convert_x && options_.split_half_activations) kc::to_half_split(x, n, x_half_, lo, dtype, stream_, lo2);
+    if (convert_x && !options_.split_half_activations) kc::to_half(x, n, x_half_, dtype, stream_);
     kc::gemm_half(cublas_, dtype, w, rows, cols, w_stride, x_half_, n_tokens, y_col, linear.rows);
     if (options_.split_half_activations) {
       kc::gemm_half(cublas_, dtype, w, rows, cols, w_stride, lo, n_tokens, y_col, linear.rows, true);
+      if (lo2) kc::gemm_half(cublas_, dtype, w, rows, cols, w_stride, lo2, n_tokens, y_col, linear.rows, true);
     }
   };
   for (const auto& part : linear.parts) {

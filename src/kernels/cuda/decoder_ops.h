@@ -90,9 +90,11 @@ void softcap(float* x, std::int64_t n, float cap, cudaStream_t stream);
 void add_bias(float* y, const float* bias, int rows, int n, cudaStream_t stream);
 // out = half(x) in half_dtype (F16 or BF16)
 void to_half(const float* x, std::int64_t n, void* out, DType half_dtype, cudaStream_t stream);
-// hi = half(x), lo = half(x - hi): hi + lo carries ~22 bits of x, so two 16-bit GEMMs (hi, then
-// lo accumulated) come close to an f32-activation GEMM.
-void to_half_split(const float* x, std::int64_t n, void* hi, void* lo, DType half_dtype, cudaStream_t stream);
+// hi = half(x), lo = half(x - hi): hi + lo carries ~22 bits of x in f16 (16 in bf16), so two
+// 16-bit GEMMs (hi, then lo accumulated) come close to an f32-activation GEMM. lo2 (optional) =
+// half(x - hi - lo), a third part: bf16 hi + lo + lo2 carry 24 bits.
+void to_half_split(const float* x, std::int64_t n, void* hi, void* lo, DType half_dtype, cudaStream_t stream,
+                   void* lo2 = nullptr);
 
 // Greedy step bookkeeping on the device: *token = argmax(logits[0..vocab)), out_tokens[*step] =
 // *token, then ++*step and ++*position — so a captured decode step feeds the next one.

@@ -38,29 +38,36 @@ __global__ void to_half_kernel(const float* x, long long n, void* out, bool is_b
   }
 }
 
-__global__ void to_half_split_kernel(const float* x, long long n, void* hi, void* lo, bool is_bf16) {
+__global__ void to_half_split_kernel(const float* x, long long n, void* hi, void* lo, void* lo2, bool is_bf16) {
   for (long long i = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<long long>(gridDim.x) * blockDim.x) {
     const float v = x[i];
-    float h;
+    float h, l;
     if (is_bf16) {
       const __nv_bfloat16 b = __float2bfloat16(v);
       static_cast<__nv_bfloat16*>(hi)[i] = b;
       h = __bfloat162float(b);
+      const __nv_bfloat16 c = __float2bfloat16(v - h);
+      static_cast<__nv_bfloat16*>(lo)[i] = c;
+      l = __bfloat162float(c);
     } else {
       const __half b = __float2half(v);
       static_cast<__half*>(hi)[i] = b;
       h = __half2float(b);
+      const __half c = __float2half(v - h);
+      static_cast<__half*>(lo)[i] = c;
+      l = __half2float(c);
     }
-    store_half(lo, i, v - h, is_bf16);
+    if (lo2) store_half(lo2, i, (v - h) - l, is_bf16);
   }
 }
 
 }  // namespace
 
-void to_half_split(const float* x, std::int64_t n, void* hi, void* lo, DType half_dtype, cudaStream_t stream) {
+void to_half_split(const float* x, std::int64_t n, void* hi, void* lo, DType half_dtype, cudaStream_t stream,
+                   void* lo2) {
   if (n <= 0) return;
-  to_half_split_kernel<<<grid_for(n), kThreads, 0, stream>>>(x, n, hi, lo, half_dtype == DType::BF16);
+  to_half_split_kernel<<<grid_for(n), kThreads, 0, stream>>>(x, n, hi, lo, lo2, half_dtype == DType::BF16);
   EAQ_CUDA_CHECK(cudaGetLastError());
 }
 
