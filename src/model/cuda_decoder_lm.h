@@ -3,7 +3,7 @@
 // QKV and gate|up where the dtypes agree); the f16 KV cache and every workspace are allocated at
 // construction; a decode step is captured once as a CUDA graph and replayed, its token and
 // position living on the device so greedy generation runs with no host round-trip per token.
-// Prefill uses cuBLAS for f16/bf16 weights, and for packed weights dequantizes 16 MiB slices to f16
+// Prefill uses cuBLAS for f16/bf16 weights, and for packed weights dequantizes 64 MiB slices to f16
 // for cuBLAS (EAQ_CUDA_PREFILL_DEQUANT=0: the batched GEMV, 8 tokens a pass, instead).
 // Only CUDA builds compile this (cuda_decoder_lm_cuda.cpp); include it under EAQ_HAVE_CUDA.
 #pragma once

@@ -247,7 +247,10 @@ CudaDecoderLm::CudaDecoderLm(const DecoderSpec& spec, const DecoderWeights& weig
     EAQ_CUDA_CHECK(cudaMemset(split_counters_, 0, static_cast<std::size_t>(spec_.n_heads) * sizeof(unsigned)));
     // Up to three 16-bit parts (hi, lo, lo2) of the widest GEMM input.
     x_half_ = alloc(static_cast<std::size_t>(3 * T * std::max({H, I, q_width})) * 2, "workspaces");
-    // Prefill of packed weights: f16 slices of up to 16 MiB (the largest part's size when smaller).
+    // Prefill of packed weights: f16 slices of up to EAQ_CUDA_DEQUANT_SLICE_MIB (default 64) MiB,
+    // the largest part's size when smaller. Measured on an H200 (bench_engine_cuda, 512-token
+    // prompt, docs/cuda.md): Llama-2-7B int8 prefill 13047 tok/s with 16 MiB slices, 19060 with
+    // 64, 20066 with 256 (fewer, wider GEMMs; the slice staying in L2 mattered less).
     // EAQ_CUDA_PREFILL_DEQUANT=0 runs them through the batched GEMV instead (A/B).
     const char* dequant = std::getenv("EAQ_CUDA_PREFILL_DEQUANT");
     if (T > kc::kMaxGemvBatch && (dequant == nullptr || std::string_view(dequant) != "0")) {
@@ -262,8 +265,9 @@ CudaDecoderLm::CudaDecoderLm(const DecoderSpec& spec, const DecoderWeights& weig
       }
       visit(lm_head_);
       if (largest > 0) {
-        constexpr std::int64_t kSliceHalves = 8 << 20;  // 16 MiB of f16
-        dequant_halves_ = std::min(largest, kSliceHalves);
+        const char* mib = std::getenv("EAQ_CUDA_DEQUANT_SLICE_MIB");
+        const std::int64_t slice_mib = mib != nullptr ? std::max(1, std::atoi(mib)) : 64;
+        dequant_halves_ = std::min(largest, slice_mib << 19);  // MiB of f16 values
         dequant_ = alloc(static_cast<std::size_t>(dequant_halves_) * 2, "the prefill dequantization slice");
       }
     }
@@ -380,8 +384,8 @@ void CudaDecoderLm::run_linear(const CudaLinear& linear, const float* x, int n_t
       continue;
     }
     if (!is_half(part.dtype) && n_tokens > kc::kMaxGemvBatch && dequant_ != nullptr) {
-      // Packed weights in a prefill: a slice of rows at a time dequantized to f16 (small enough
-      // to stay in L2 for the GEMM that reads it), then cuBLAS on the tensor cores.
+      // Packed weights in a prefill: a slice of rows at a time dequantized to f16, then cuBLAS on
+      // the tensor cores.
       const std::int64_t stride = (cols + 7) / 8 * 8;
       const std::int64_t slice = std::max<std::int64_t>(1, dequant_halves_ / stride);
       // Per-channel int8 / fp8 codes are exact in f16: their row scale goes on the f32 output.

@@ -59,7 +59,7 @@ void gemv(const GpuWeight& w, const float* x, int batch, float* y, cudaStream_t 
 
 // Rows [row_begin, row_begin + n_rows) of w as dense f16 into out ([n_rows][stride], stride >=
 // cols; padding columns untouched): the prefill GEMM's operand for packed formats (cuBLAS on the
-// tensor cores, a slice at a time so the slice stays in L2). value = the GEMV's decoded code x its
+// tensor cores, a slice of rows at a time). value = the GEMV's decoded code x its
 // scales, rounded to f16 once; with apply_row_scales false the per-row scale (row_scales(w)) is
 // left out, so int8 / fp8 codes stay exact and the caller scales the GEMM output (scale_columns).
 // No allocation, no sync. Throws eaq::Error for rows outside w.
