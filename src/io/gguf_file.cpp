@@ -12,8 +12,6 @@ namespace eaq::gguf {
 
 namespace {
 
-constexpr std::uint32_t kMaxNestingDepth = 8;
-
 class Cursor {
  public:
   Cursor(const std::string& path, const std::uint8_t* data, std::size_t size)

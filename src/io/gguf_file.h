@@ -17,6 +17,9 @@
 
 namespace eaq::gguf {
 
+// The deepest nesting of arrays in metadata that GgufFile reads and GgufWriter writes.
+inline constexpr std::uint32_t kMaxNestingDepth = 8;
+
 enum class ValueType : std::uint32_t {
   kUint8 = 0,
   kInt8 = 1,

@@ -19,7 +19,6 @@ namespace {
 
 constexpr std::uint64_t kDefaultAlignment = 32;
 constexpr std::size_t kMaxTensorNameBytes = 63;  // ggml's GGML_MAX_NAME (64) minus the NUL
-constexpr std::uint32_t kMaxNestingDepth = 8;    // as GgufFile accepts
 
 std::uint64_t align_up(std::uint64_t n, std::uint64_t alignment) {
   return (n + alignment - 1) / alignment * alignment;
