@@ -299,7 +299,7 @@ CudaDecoderLm::CudaDecoderLm(const DecoderSpec& spec, const DecoderWeights& weig
                                device_.index, device_.name, joined, layers_.front().qkv.parts.size(),
                                layers_.front().gate_up.parts.size(), dtype_name(lm_head_.parts.front().dtype),
                                options_.half_gemv_from_kernels ? "kernels gemv()" : "engine half_matvec",
-                               options_.split_half_activations ? "split hi+lo" : "16-bit",
+                               options_.split_half_activations ? "split hi+lo (bf16 +lo2)" : "16-bit",
                                dequant_ != nullptr ? "f16 slices + cuBLAS" : "batched GEMV");
   } catch (...) {
     release();  // the destructor does not run for a constructor that throws
