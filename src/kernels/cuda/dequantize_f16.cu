@@ -1,7 +1,7 @@
 // dequantize_rows_f16(): rows of a packed GPU weight as dense f16, the operand of the prefill GEMM
-// for the packed formats (the decode GEMV reads them packed). One thread per 16-byte code chunk,
-// decoded with the GEMV's own per-format functions (gemv_formats.cuh), so both paths read the
-// same layout the same way: value = decode(code) x group scale (x row scale), rounded to f16.
+// for the packed formats (the decode GEMV reads them packed). One thread per 16-byte code chunk
+// (dequantize_chunk.cuh), decoded with the GEMV's own per-format functions (gemv_formats.cuh), so
+// both paths read the same layout the same way: value = decode(code) x group scale (x row scale), rounded to f16.
 // Per-row-scaled formats (int8, fp8 per channel) can leave the row scale out: their codes are
 // exact in f16, and scale_columns() applies the scale to the GEMM's f32 output instead.
 #include <cuda_fp16.h>
@@ -11,6 +11,7 @@
 
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/cuda_gemv.h"
+#include "kernels/cuda/dequantize_chunk.cuh"
 #include "kernels/cuda/gemv_formats.cuh"
 #include "kernels/cuda/gpu_weight.h"
 
@@ -23,34 +24,11 @@ using detail::GemvArgs;
 template <class F>
 __global__ void dequantize_f16_kernel(GemvArgs a, std::int64_t row_begin, std::int64_t n_rows, std::int64_t stride,
                                       bool apply_row_scale, __half* out) {
-  constexpr int kPieces = F::kElems / 4;
-  constexpr std::int64_t kSuper = 32 * F::kElems;
   const std::int64_t chunks = a.n_super * 32;
   const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= n_rows * chunks) return;
   const std::int64_t r = i / chunks, c = i - r * chunks;
-  const std::int64_t row = row_begin + r;
-  const std::int64_t s = c / 32;
-  const int lane = static_cast<int>(c % 32);
-  const uint4 q = F::load_codes(a, row, c);
-  const float row_scale = apply_row_scale ? F::row_scale(a, row) : 1.0f;
-  __half* dst = out + r * stride;
-#pragma unroll
-  for (int p = 0; p < kPieces; ++p) {
-    const std::int64_t pos = s * kSuper + p * 128 + lane * 4;
-    if (pos >= a.cols) continue;  // the last super-chunk's padding
-    const typename F::Meta m = F::load_meta(a, row, pos);
-    const float4 w = F::decode(q, p, m, a.lut);
-    float scale = row_scale;
-    if constexpr (F::kGroupScale) scale *= F::group_scale(m);
-    const float v[4] = {w.x * scale, w.y * scale, w.z * scale, w.w * scale};
-    if (pos + 4 <= a.cols && (stride & 1) == 0) {
-      *reinterpret_cast<__half2*>(dst + pos) = __floats2half2_rn(v[0], v[1]);
-      *reinterpret_cast<__half2*>(dst + pos + 2) = __floats2half2_rn(v[2], v[3]);
-    } else {
-      for (int k = 0; k < 4 && pos + k < a.cols; ++k) dst[pos + k] = __float2half_rn(v[k]);
-    }
-  }
+  detail::dequantize_chunk<F>(a, row_begin + r, c, apply_row_scale, (stride & 1) == 0, out + r * stride);
 }
 
 __global__ void scale_columns_kernel(float* y, std::int64_t y_stride, std::int64_t n_rows, const float* scales,

@@ -1,5 +1,7 @@
-// gemv_on_host (kernels/cuda/gemv_emulation.h): the kernel's per-lane code on the CPU.
+// gemv_on_host and dequantize_rows_f16_on_host (kernels/cuda/gemv_emulation.h): the kernels'
+// per-lane (per-chunk) code on the CPU.
 #include "kernels/cuda/cuda_gemv.h"
+#include "kernels/cuda/dequantize_chunk.cuh"
 #include "kernels/cuda/gemv_emulation.h"
 #include "kernels/cuda/gemv_kernel.cuh"
 
@@ -66,6 +68,26 @@ void gemv_on_host(const PackedGpuWeight& w, const float* x, int batch, float* y,
   a.accumulate = epilogue.accumulate ? 1 : 0;
   const bool known = visit_gemv_format(w.dtype, [&](auto format) { emulate_batch<decltype(format)>(a, batch); });
   if (!known) fail_streamed("gemv_on_host: no GPU layout for ", dtype_name(w.dtype), " weights");
+}
+
+void dequantize_rows_f16_on_host(const PackedGpuWeight& w, std::int64_t row_begin, std::int64_t n_rows,
+                                 std::int64_t stride, bool apply_row_scales, std::uint16_t* out) {
+  if (row_begin < 0 || n_rows < 0 || row_begin + n_rows > w.rows || stride < w.cols) {
+    fail_streamed("dequantize_rows_f16_on_host: rows [", row_begin, ", ", row_begin + n_rows, ") with row stride ",
+                  stride, " do not fit a [", w.rows, "][", w.cols, "] weight");
+  }
+  const GemvArgs a = make_gemv_args(w.codes.data(), w.code_row_bytes, w.scales.empty() ? nullptr : w.scales.data(),
+                                    w.scale_row_bytes, w.rows, w.cols, w.cols_padded, gemv_chunk_elems(w.dtype),
+                                    nullptr, nullptr);
+  const bool known = visit_gemv_format(w.dtype, [&](auto format) {
+    for (std::int64_t r = 0; r < n_rows; ++r) {
+      for (std::int64_t c = 0; c < a.n_super * 32; ++c) {
+        dequantize_chunk<decltype(format)>(a, row_begin + r, c, apply_row_scales, (stride & 1) == 0,
+                                           reinterpret_cast<__half*>(out + r * stride));
+      }
+    }
+  });
+  if (!known) fail_streamed("dequantize_rows_f16_on_host: no GPU layout for ", dtype_name(w.dtype), " weights");
 }
 
 }  // namespace eaq::kernels::cuda

@@ -4,17 +4,21 @@
 // rows, split scales, q4_K's nibble reorder and unpacked scales, zero padding), the decoders and
 // the indexing, for every format, batch 1..8, odd shapes and padded row strides — on machines with
 // no GPU (CI). It does not check what only a GPU can show (the launch, shuffles, memory model):
-// gemv_cuda_test.cpp does, on the GPU machine. Built only with CUDA (the emulation is a .cu file).
+// gemv_cuda_test.cpp does, on the GPU machine. Also the prefill's dequantization code
+// (dequantize_chunk.cuh) against the CPU's dequantize(). Built only with CUDA (the emulation is a
+// .cu file).
 #include <gtest/gtest.h>
 
 #if EAQ_HAVE_CUDA
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <vector>
 
 #include "core/error.h"
+#include "core/half.h"
 #include "core/thread_pool.h"
 #include "kernels/cuda/gemv_emulation.h"
 #include "kernels/cuda/gemv_random_weights.h"
@@ -57,6 +61,54 @@ TEST_P(GemvEmulation, KernelCodeOnCpuMatchesCpuMatmul) {
     }
   }
   test::print_gemv_error("kernel code on the CPU", dtype, worst);
+}
+
+// The prefill's dequantization (dequantize_chunk.cuh, run here on the CPU) against the CPU's
+// dequantize() of the same packed bytes: a slice of rows with a padded stride equals it rounded to
+// f16 (within one f16 rounding: the scale products may differ in their last f32 bit), padding
+// untouched; per-channel formats without the row scale give the codes, exact, which times the
+// row's scale are the values. Rows outside the weight are an error.
+TEST_P(GemvEmulation, DequantizeRowsF16MatchesCpuDequantize) {
+  const DType dtype = GetParam();
+  std::uint64_t seed = 105;
+  for (const test::GemvShape& s : test::gemv_shapes_for(dtype)) {
+    const std::size_t row_stride = row_bytes(dtype, static_cast<std::size_t>(s.cols));
+    const auto bytes = random_packed_weight(dtype, s.rows, s.cols, row_stride, seed++);
+    const WeightRef host{dtype, s.rows, s.cols, bytes.data(), row_stride};
+    const PackedGpuWeight packed = pack_for_gpu(host);
+    const std::int64_t first = s.rows / 3, n_rows = s.rows - first;
+    const std::int64_t stride = (s.cols + 7) / 8 * 8 + 8;
+    const bool per_row = dtype == DType::I8_CH || dtype == DType::F8_E4M3_CH;
+    std::vector<float> ref(static_cast<std::size_t>(s.cols));
+    for (bool with_row_scale : {true, false}) {
+      if (!with_row_scale && !per_row) continue;
+      std::vector<std::uint16_t> out(static_cast<std::size_t>(n_rows * stride), 0xFFFF);
+      dequantize_rows_f16_on_host(packed, first, n_rows, stride, with_row_scale, out.data());
+      int bad = 0;
+      for (std::int64_t r = 0; r < n_rows; ++r) {
+        dequantize(dtype, bytes.data() + static_cast<std::size_t>(first + r) * row_stride, ref.data(),
+                   static_cast<std::size_t>(s.cols));
+        float row_scale = 1.0f;
+        if (!with_row_scale) std::memcpy(&row_scale, packed.scales.data() + (first + r) * 4, 4);
+        for (std::int64_t c = 0; c < stride; ++c) {
+          const std::uint16_t got = out[static_cast<std::size_t>(r * stride + c)];
+          if (c >= s.cols) {
+            if (got != 0xFFFF && bad++ < 5) ADD_FAILURE() << dtype_name(dtype) << " padding written at " << r << "," << c;
+            continue;
+          }
+          const float value = f16_to_f32(got) * row_scale;
+          const float expected = ref[static_cast<std::size_t>(c)];
+          const float tolerance = with_row_scale ? std::abs(expected) * 0x1p-10f + 0x1p-24f : std::abs(expected) * 1e-6f;
+          if (!(std::abs(value - expected) <= tolerance) && bad++ < 5) {
+            ADD_FAILURE() << dtype_name(dtype) << " [" << s.rows << "][" << s.cols << "] row " << first + r << " col "
+                          << c << (with_row_scale ? "" : " (codes x row scale)") << ": " << value << " vs " << expected;
+          }
+        }
+      }
+    }
+    std::vector<std::uint16_t> out(static_cast<std::size_t>(n_rows * stride));
+    EXPECT_THROW(dequantize_rows_f16_on_host(packed, first, n_rows + 1, stride, true, out.data()), Error);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(AllFormats, GemvEmulation,
