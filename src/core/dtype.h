@@ -73,6 +73,9 @@ inline double bits_per_weight(DType dtype) {
   return 8.0 * static_cast<double>(t.block_bytes) / static_cast<double>(t.block_size);
 }
 
+// f16 or bf16: the 16-bit float dtypes (dense on a GPU, what cuBLAS multiplies).
+inline bool is_half(DType dtype) { return dtype == DType::F16 || dtype == DType::BF16; }
+
 // Dequantizes n_elements of `dtype` at src into dst (throws eaq::Error for a non-float dtype or a
 // count that is not a multiple of the block size).
 void dequantize(DType dtype, const void* src, float* dst, std::size_t n_elements);

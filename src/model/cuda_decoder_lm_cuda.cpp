@@ -1,7 +1,6 @@
-// CudaDecoderLm: upload, workspaces, the layer loop on the GPU, the captured decode step and the
-// device-side greedy loop. The forward pass mirrors DecoderLm::run_layer op for op (see there);
-// what differs is fusion: q|k|v and gate|up are one projection when their dtypes agree, bias +
-// q/k-norm + RoPE + KV write are one kernel, and each residual add is fused into the next norm.
+// CudaDecoderLm, construction: weight upload (fusion of q|k|v and gate|up, dense half copies,
+// packed GPU layouts), the KV cache and workspaces, release, the KV prefix copy. The forward
+// pass, the captured decode step and the greedy loop are in cuda_decoder_lm_forward_cuda.cpp.
 #include "model/cuda_decoder_lm.h"
 
 #include <fmt/format.h>
@@ -23,8 +22,6 @@ namespace eaq::model {
 namespace kc = kernels::cuda;
 
 namespace {
-
-bool is_half(DType d) { return d == DType::F16 || d == DType::BF16; }
 
 // The dtype a stored matrix is computed in on the GPU: its own where a kernel reads it, else f16
 // (f32, formats without a GPU kernel, and packed rows whose length the GEMV cannot take — not a
@@ -265,8 +262,17 @@ CudaDecoderLm::CudaDecoderLm(const DecoderSpec& spec, const DecoderWeights& weig
       }
       visit(lm_head_);
       if (largest > 0) {
-        const char* mib = std::getenv("EAQ_CUDA_DEQUANT_SLICE_MIB");
-        const std::int64_t slice_mib = mib != nullptr ? std::max(1, std::atoi(mib)) : 64;
+        std::int64_t slice_mib = 64;
+        if (const char* mib = std::getenv("EAQ_CUDA_DEQUANT_SLICE_MIB")) {
+          char* end = nullptr;
+          const long v = std::strtol(mib, &end, 10);
+          if (end == mib || *end != '\0' || v < 1 || v > 65536) {
+            fail("EAQ_CUDA_DEQUANT_SLICE_MIB='{}' is not a slice size: give a whole number of MiB from 1 to 65536 "
+                 "(default 64), or unset it",
+                 mib);
+          }
+          slice_mib = v;
+        }
         dequant_halves_ = std::min(largest, slice_mib << 19);  // MiB of f16 values
         dequant_ = alloc(static_cast<std::size_t>(dequant_halves_) * 2, "the prefill dequantization slice");
       }
@@ -357,277 +363,6 @@ void CudaDecoderLm::copy_kv_prefix(std::int64_t from_slot, std::int64_t to_slot,
     EAQ_CUDA_CHECK(cudaMemcpyAsync(k_cache(l, to_slot), k_cache(l, from_slot), bytes, cudaMemcpyDeviceToDevice, stream_));
     EAQ_CUDA_CHECK(cudaMemcpyAsync(v_cache(l, to_slot), v_cache(l, from_slot), bytes, cudaMemcpyDeviceToDevice, stream_));
   }
-}
-
-void CudaDecoderLm::run_linear(const CudaLinear& linear, const float* x, int n_tokens, float* y) {
-  const std::int64_t cols = linear.cols;
-  // cuBLAS on 16-bit operands: x converted to `dtype` (hi, and lo when split; bf16 also lo2, as
-  // bf16 hi + lo carry only 16 bits), W rows [0, rows) at w (row stride w_stride), output columns
-  // from y_col on.
-  auto gemm_16bit = [&](DType dtype, const void* w, std::int64_t rows, std::int64_t w_stride, float* y_col,
-                        bool convert_x) {
-    const std::int64_t n = static_cast<std::int64_t>(n_tokens) * cols;
-    void* lo = static_cast<std::uint16_t*>(x_half_) + n;
-    void* lo2 = dtype == DType::BF16 ? static_cast<std::uint16_t*>(x_half_) + 2 * n : nullptr;
-    if (convert_x && options_.split_half_activations) kc::to_half_split(x, n, x_half_, lo, dtype, stream_, lo2);
-    if (convert_x && !options_.split_half_activations) kc::to_half(x, n, x_half_, dtype, stream_);
-    kc::gemm_half(cublas_, dtype, w, rows, cols, w_stride, x_half_, n_tokens, y_col, linear.rows);
-    if (options_.split_half_activations) {
-      kc::gemm_half(cublas_, dtype, w, rows, cols, w_stride, lo, n_tokens, y_col, linear.rows, true);
-      if (lo2) kc::gemm_half(cublas_, dtype, w, rows, cols, w_stride, lo2, n_tokens, y_col, linear.rows, true);
-    }
-  };
-  for (const auto& part : linear.parts) {
-    const bool alone = linear.parts.size() == 1;
-    if (is_half(part.dtype) && n_tokens > kc::kMaxGemvBatch) {
-      gemm_16bit(part.dtype, part.dense, part.rows, part.dense_stride, y + part.column, true);
-      continue;
-    }
-    if (!is_half(part.dtype) && n_tokens > kc::kMaxGemvBatch && dequant_ != nullptr) {
-      // Packed weights in a prefill: a slice of rows at a time dequantized to f16, then cuBLAS on
-      // the tensor cores.
-      const std::int64_t stride = (cols + 7) / 8 * 8;
-      const std::int64_t slice = std::max<std::int64_t>(1, dequant_halves_ / stride);
-      // Per-channel int8 / fp8 codes are exact in f16: their row scale goes on the f32 output.
-      const float* scales = kc::row_scales(part.weight);
-      for (std::int64_t r0 = 0; r0 < part.rows; r0 += slice) {
-        const std::int64_t n_rows = std::min(slice, part.rows - r0);
-        kc::dequantize_rows_f16(part.weight, r0, n_rows, stride, scales == nullptr, dequant_, stream_);
-        gemm_16bit(DType::F16, dequant_, n_rows, stride, y + part.column + r0, r0 == 0);
-        if (scales) kc::scale_columns(y + part.column + r0, linear.rows, n_tokens, scales + r0, n_rows, stream_);
-      }
-      continue;
-    }
-    for (int b0 = 0; b0 < n_tokens; b0 += kc::kMaxGemvBatch) {
-      const int nb = std::min(kc::kMaxGemvBatch, n_tokens - b0);
-      // gemv writes [nb][part.rows]: straight into y when that is y's layout, else via scratch.
-      float* out = alone ? y + static_cast<std::int64_t>(b0) * linear.rows : scratch_;
-      const float* xb = x + static_cast<std::int64_t>(b0) * cols;
-      if (is_half(part.dtype) && part.weight.codes == nullptr) {
-        kc::half_matvec(part.dense, part.dtype, part.rows, cols, part.dense_stride, xb, nb, out, stream_);
-      } else {
-        kc::gemv(part.weight, xb, nb, out, stream_);
-      }
-      if (!alone) {
-        EAQ_CUDA_CHECK(cudaMemcpy2DAsync(y + static_cast<std::int64_t>(b0) * linear.rows + part.column,
-                                         static_cast<std::size_t>(linear.rows) * sizeof(float), out,
-                                         static_cast<std::size_t>(part.rows) * sizeof(float),
-                                         static_cast<std::size_t>(part.rows) * sizeof(float),
-                                         static_cast<std::size_t>(nb), cudaMemcpyDeviceToDevice, stream_));
-      }
-    }
-  }
-}
-
-void CudaDecoderLm::run_layers(int T, const std::int32_t* positions, std::int64_t slot) {
-  const int H = static_cast<int>(spec_.hidden_size), hd = static_cast<int>(spec_.head_dim);
-  const int I = static_cast<int>(spec_.intermediate_size);
-  const float off = spec_.norm_weight_offset, eps = spec_.rms_norm_eps;
-  for (std::int64_t l = 0; l < spec_.n_layers; ++l) {
-    const Layer& L = layers_[static_cast<std::size_t>(l)];
-    // The previous layer's FFN output (tmp_) joins the residual stream inside this norm.
-    kc::add_rms_norm(x_, l == 0 ? nullptr : tmp_, L.attn_norm, off, eps, T, H, xn_, nullptr, DType::F16, stream_);
-    run_linear(L.qkv, xn_, T, qkv_);
-
-    kc::RopeKvParams rope;
-    rope.n_tokens = T;
-    rope.n_heads = static_cast<int>(spec_.n_heads);
-    rope.n_kv_heads = static_cast<int>(spec_.n_kv_heads);
-    rope.head_dim = hd;
-    rope.qkv = qkv_;
-    rope.bias = L.qkv_bias;
-    rope.q_norm = L.q_norm;
-    rope.k_norm = L.k_norm;
-    rope.norm_offset = off;
-    rope.norm_eps = eps;
-    rope.inv_freq = L.is_sliding ? inv_freq_sliding_ : inv_freq_global_;
-    rope.neox = spec_.rope_layout == kernels::RopeLayout::kNeox;
-    rope.attention_factor = spec_.rope_attention_factor;
-    rope.positions = positions;
-    rope.q_out = q_;
-    rope.k_cache = k_cache(l, slot);
-    rope.v_cache = v_cache(l, slot);
-    // A decode step's attention kernel does this itself (attention_decode with `rope`) after a
-    // dense f16/bf16 QKV GEMV: measured on an H200 (bench_engine_cuda, docs/cuda.md) +3% tok/s
-    // there, but -11 to -18% after the packed int8/int4 GEMV on the 1.3B/1.5B shapes, cause not
-    // established, so those keep the separate kernel. EAQ_CUDA_FUSED_ROPE=0 turns it off (A/B).
-    const bool fused_rope = T == 1 && fused_decode_rope_ && L.qkv_dense_half;
-    if (!fused_rope) kc::rope_kv_write(rope, stream_);
-
-    kc::AttentionCudaParams attn;
-    attn.n_heads = rope.n_heads;
-    attn.n_kv_heads = rope.n_kv_heads;
-    attn.head_dim = hd;
-    attn.scale = spec_.attention_scale;
-    attn.sliding_window = L.is_sliding ? static_cast<int>(spec_.sliding_window) : 0;
-    attn.logit_softcap = spec_.attn_logit_softcap;
-    attn.k_cache = rope.k_cache;
-    attn.v_cache = rope.v_cache;
-    if (T == 1) {
-      kc::attention_decode(attn, fused_rope ? &rope : nullptr, fused_rope ? nullptr : q_, positions, max_splits_,
-                           partial_, split_counters_, attn_, stream_);
-    } else {
-      kc::attention_prefill(attn, q_, positions, T, attn_, nullptr, DType::F16, stream_);
-    }
-    run_linear(L.wo, attn_, T, tmp_);
-    if (L.bo) kc::add_bias(tmp_, L.bo, T, H, stream_);
-    if (spec_.sandwich_norms) kc::add_rms_norm(tmp_, nullptr, L.post_attn_norm, off, eps, T, H, tmp_, nullptr, DType::F16, stream_);
-    kc::add_rms_norm(x_, tmp_, L.ffn_norm, off, eps, T, H, xn_, nullptr, DType::F16, stream_);
-    run_linear(L.gate_up, xn_, T, gate_up_);
-    kc::gated_activation(gate_up_, T, I, spec_.activation == Activation::kGeluTanh, act_, nullptr, DType::F16, stream_);
-    run_linear(L.down, act_, T, tmp_);
-    if (spec_.sandwich_norms) kc::add_rms_norm(tmp_, nullptr, L.post_ffn_norm, off, eps, T, H, tmp_, nullptr, DType::F16, stream_);
-  }
-  kc::add_rms_norm(x_, tmp_, final_norm_, off, eps, T, H, xn_, nullptr, DType::F16, stream_);
-}
-
-void CudaDecoderLm::enqueue_decode_step() {
-  kc::embedding_lookup(embedding_, embedding_dtype_, token_, 1, static_cast<int>(spec_.hidden_size), spec_.embedding_scale, x_, stream_);
-  run_layers(1, position_, 0);
-  run_linear(lm_head_, xn_, 1, logits_);
-  if (spec_.final_logit_softcap > 0.0f) kc::softcap(logits_, spec_.vocab_size, spec_.final_logit_softcap, stream_);
-  kc::argmax_next_token(logits_, static_cast<int>(spec_.vocab_size), token_, out_tokens_, step_, position_, stream_);
-}
-
-void CudaDecoderLm::ensure_decode_graph() {
-  if (decode_graph_) return;
-  cudaGraph_t graph = nullptr;
-  EAQ_CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
-  try {
-    enqueue_decode_step();
-  } catch (...) {
-    cudaStreamEndCapture(stream_, &graph);
-    if (graph) cudaGraphDestroy(graph);
-    throw;
-  }
-  EAQ_CUDA_CHECK(cudaStreamEndCapture(stream_, &graph));
-  cudaError_t status = cudaGraphInstantiate(&decode_graph_, graph, 0);
-  cudaGraphDestroy(graph);
-  EAQ_CUDA_CHECK(status);
-}
-
-void CudaDecoderLm::prefill_piece(std::span<const std::int32_t> tokens, std::int64_t first_position, std::int64_t slot) {
-  const int T = static_cast<int>(tokens.size());
-  for (int i = 0; i < T; ++i) {
-    host_staging_[i] = tokens[static_cast<std::size_t>(i)];
-    host_staging_[options_.max_prefill_tokens + i] = static_cast<std::int32_t>(first_position + i);
-  }
-  EAQ_CUDA_CHECK(cudaMemcpyAsync(ids_, host_staging_, static_cast<std::size_t>(T) * 4, cudaMemcpyHostToDevice, stream_));
-  EAQ_CUDA_CHECK(cudaMemcpyAsync(positions_, host_staging_ + options_.max_prefill_tokens, static_cast<std::size_t>(T) * 4,
-                                 cudaMemcpyHostToDevice, stream_));
-  kc::embedding_lookup(embedding_, embedding_dtype_, ids_, T, static_cast<int>(spec_.hidden_size), spec_.embedding_scale, x_, stream_);
-  run_layers(T, positions_, slot);
-}
-
-void CudaDecoderLm::forward(std::span<const TokenChunk> chunks, KvStore& kv, LogitsRows rows, float* logits) {
-  const std::int64_t H = spec_.hidden_size, V = spec_.vocab_size;
-  for (const auto& c : chunks) {
-    if (c.tokens.empty()) fail("an empty token chunk was passed to the model");
-    const std::int64_t end = c.first_position + static_cast<std::int64_t>(c.tokens.size());
-    if (c.first_position < 0 || end > kv.max_positions() || end > options_.max_positions) {
-      fail("tokens at positions [{}, {}) do not fit the GPU KV cache of {} positions", c.first_position, end,
-           std::min(kv.max_positions(), options_.max_positions));
-    }
-    if (c.slot < 0 || c.slot >= options_.n_slots) {
-      fail("sequence slot {} is outside the GPU KV cache's {} slots", c.slot, options_.n_slots);
-    }
-    for (std::int32_t id : c.tokens) {
-      if (id < 0 || id >= V) fail("token id {} is outside the model's vocabulary of {} tokens", id, V);
-    }
-  }
-  std::int64_t out_row = 0;
-  for (const auto& c : chunks) {
-    const auto n = static_cast<std::int64_t>(c.tokens.size());
-    if (n == 1 && c.slot == 0) {
-      // The captured step reads its token and position from the device.
-      ensure_decode_graph();
-      host_staging_[0] = c.tokens[0];
-      host_staging_[1] = static_cast<std::int32_t>(c.first_position);
-      host_staging_[2] = 0;
-      EAQ_CUDA_CHECK(cudaMemcpyAsync(token_, host_staging_, 3 * sizeof(std::int32_t), cudaMemcpyHostToDevice, stream_));
-      EAQ_CUDA_CHECK(cudaGraphLaunch(decode_graph_, stream_));
-      EAQ_CUDA_CHECK(cudaMemcpyAsync(logits + out_row * V, logits_, static_cast<std::size_t>(V) * sizeof(float),
-                                     cudaMemcpyDeviceToHost, stream_));
-      EAQ_CUDA_CHECK(cudaStreamSynchronize(stream_));
-      ++out_row;
-      continue;
-    }
-    for (std::int64_t begin = 0; begin < n; begin += options_.max_prefill_tokens) {
-      const std::int64_t piece = std::min<std::int64_t>(options_.max_prefill_tokens, n - begin);
-      prefill_piece(c.tokens.subspan(static_cast<std::size_t>(begin), static_cast<std::size_t>(piece)),
-                    c.first_position + begin, c.slot);
-      const bool last_piece = begin + piece == n;
-      if (rows == LogitsRows::kAll) {
-        run_linear(lm_head_, xn_, static_cast<int>(piece), logits_);
-        if (spec_.final_logit_softcap > 0.0f) kc::softcap(logits_, piece * V, spec_.final_logit_softcap, stream_);
-        EAQ_CUDA_CHECK(cudaMemcpyAsync(logits + out_row * V, logits_, static_cast<std::size_t>(piece * V) * sizeof(float),
-                                       cudaMemcpyDeviceToHost, stream_));
-        out_row += piece;
-      } else if (last_piece) {
-        run_linear(lm_head_, xn_ + (piece - 1) * H, 1, logits_);
-        if (spec_.final_logit_softcap > 0.0f) kc::softcap(logits_, V, spec_.final_logit_softcap, stream_);
-        EAQ_CUDA_CHECK(cudaMemcpyAsync(logits + out_row * V, logits_, static_cast<std::size_t>(V) * sizeof(float),
-                                       cudaMemcpyDeviceToHost, stream_));
-        out_row += 1;
-      }
-      EAQ_CUDA_CHECK(cudaStreamSynchronize(stream_));  // the staging buffer is reused by the next piece
-    }
-  }
-}
-
-void CudaDecoderLm::begin_greedy(std::span<const std::int32_t> prompt) {
-  const auto n = static_cast<std::int64_t>(prompt.size());
-  if (n == 0) fail("greedy generation needs a non-empty prompt");
-  if (n >= options_.max_positions) fail("a prompt of {} tokens leaves no room in a context of {}", n, options_.max_positions);
-  for (std::int32_t id : prompt) {
-    if (id < 0 || id >= spec_.vocab_size) fail("token id {} is outside the model's vocabulary of {} tokens", id, spec_.vocab_size);
-  }
-  EAQ_CUDA_CHECK(cudaStreamSynchronize(stream_));  // earlier copies may still read the staging buffer
-  ensure_decode_graph();
-  for (std::int64_t begin = 0; begin < n; begin += options_.max_prefill_tokens) {
-    const std::int64_t piece = std::min<std::int64_t>(options_.max_prefill_tokens, n - begin);
-    prefill_piece(prompt.subspan(static_cast<std::size_t>(begin), static_cast<std::size_t>(piece)), begin, 0);
-    if (begin + piece < n) EAQ_CUDA_CHECK(cudaStreamSynchronize(stream_));  // staging reuse
-    else {
-      run_linear(lm_head_, xn_ + (piece - 1) * spec_.hidden_size, 1, logits_);
-      if (spec_.final_logit_softcap > 0.0f) kc::softcap(logits_, spec_.vocab_size, spec_.final_logit_softcap, stream_);
-    }
-  }
-  // argmax increments position to n (where the picked token will go) and step to 1.
-  host_staging_[2 * options_.max_prefill_tokens] = static_cast<std::int32_t>(n - 1);
-  host_staging_[2 * options_.max_prefill_tokens + 1] = 0;
-  EAQ_CUDA_CHECK(cudaMemcpyAsync(position_, host_staging_ + 2 * options_.max_prefill_tokens, 2 * sizeof(std::int32_t),
-                                 cudaMemcpyHostToDevice, stream_));
-  kc::argmax_next_token(logits_, static_cast<int>(spec_.vocab_size), token_, out_tokens_, step_, position_, stream_);
-  greedy_position_ = n;
-}
-
-void CudaDecoderLm::continue_greedy(int n_steps) {
-  if (greedy_position_ + n_steps > options_.max_positions) {
-    fail("{} more greedy steps after position {} do not fit the context of {}", n_steps, greedy_position_,
-         options_.max_positions);
-  }
-  ensure_decode_graph();
-  for (int i = 0; i < n_steps; ++i) EAQ_CUDA_CHECK(cudaGraphLaunch(decode_graph_, stream_));
-  greedy_position_ += n_steps;
-}
-
-void CudaDecoderLm::rewind_greedy(std::int64_t position, std::int32_t token) {
-  if (position < 1 || position >= options_.max_positions) fail("cannot rewind the greedy loop to position {}", position);
-  EAQ_CUDA_CHECK(cudaStreamSynchronize(stream_));  // the staging words may still be in flight
-  const int base = 2 * options_.max_prefill_tokens + 4;
-  host_staging_[base] = token;
-  host_staging_[base + 1] = static_cast<std::int32_t>(position);
-  host_staging_[base + 2] = 0;
-  EAQ_CUDA_CHECK(cudaMemcpyAsync(token_, host_staging_ + base, 3 * sizeof(std::int32_t), cudaMemcpyHostToDevice, stream_));
-  greedy_position_ = position;
-}
-
-std::vector<std::int32_t> CudaDecoderLm::greedy_tokens(int n) {
-  EAQ_CUDA_CHECK(cudaStreamSynchronize(stream_));
-  std::vector<std::int32_t> out(static_cast<std::size_t>(std::max(n, 0)));
-  if (n > 0) EAQ_CUDA_CHECK(cudaMemcpy(out.data(), out_tokens_, out.size() * 4, cudaMemcpyDeviceToHost));
-  return out;
 }
 
 }  // namespace eaq::model
