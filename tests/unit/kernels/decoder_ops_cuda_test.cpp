@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <random>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "core/half.h"
@@ -174,6 +175,26 @@ struct AttentionCase {
   float softcap;
 };
 
+// The CPU and GPU attention parameters of a case (scale 1/sqrt(head_dim)); the GPU caches are set
+// by the caller.
+std::pair<AttentionParams, AttentionCudaParams> attention_params(const AttentionCase& ac) {
+  AttentionParams cp;
+  cp.n_heads = ac.n_heads;
+  cp.n_kv_heads = ac.n_kv_heads;
+  cp.head_dim = ac.head_dim;
+  cp.scale = 1.0f / std::sqrt(static_cast<float>(ac.head_dim));
+  cp.sliding_window = ac.window;
+  cp.logit_softcap = ac.softcap;
+  AttentionCudaParams gp;
+  gp.n_heads = ac.n_heads;
+  gp.n_kv_heads = ac.n_kv_heads;
+  gp.head_dim = ac.head_dim;
+  gp.scale = cp.scale;
+  gp.sliding_window = ac.window;
+  gp.logit_softcap = ac.softcap;
+  return {cp, gp};
+}
+
 TEST(DecoderOpsCuda, AttentionDecodeAndPrefillMatchCpu) {
   if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
   CpuContext c;
@@ -187,20 +208,7 @@ TEST(DecoderOpsCuda, AttentionDecodeAndPrefillMatchCpu) {
     std::vector<std::uint16_t> k_cache(k.size()), v_cache(v.size());
     KvRef cache{DType::F16, k_cache.data(), v_cache.data(), nkv, hd, max_pos};
     kv_store(c.ctx, cache, 0, max_pos, k.data(), v.data());
-    AttentionParams cp;
-    cp.n_heads = nh;
-    cp.n_kv_heads = nkv;
-    cp.head_dim = hd;
-    cp.scale = 1.0f / std::sqrt(static_cast<float>(hd));
-    cp.sliding_window = ac.window;
-    cp.logit_softcap = ac.softcap;
-    AttentionCudaParams gp;
-    gp.n_heads = nh;
-    gp.n_kv_heads = nkv;
-    gp.head_dim = hd;
-    gp.scale = cp.scale;
-    gp.sliding_window = ac.window;
-    gp.logit_softcap = ac.softcap;
+    auto [cp, gp] = attention_params(ac);
     Device<std::uint16_t> d_k(k_cache), d_v(v_cache);
     gp.k_cache = d_k.ptr;
     gp.v_cache = d_v.ptr;
@@ -255,25 +263,12 @@ TEST(DecoderOpsCuda, AttentionPrefillChunkMatchesCpu) {
     std::vector<std::uint16_t> k_cache(k.size()), v_cache(v.size());
     KvRef cache{DType::F16, k_cache.data(), v_cache.data(), nkv, hd, max_pos};
     kv_store(c.ctx, cache, 0, max_pos, k.data(), v.data());
-    AttentionParams cp;
-    cp.n_heads = nh;
-    cp.n_kv_heads = nkv;
-    cp.head_dim = hd;
-    cp.scale = 1.0f / std::sqrt(static_cast<float>(hd));
-    cp.sliding_window = ac.window;
-    cp.logit_softcap = ac.softcap;
+    auto [cp, gp] = attention_params(ac);
     std::vector<std::int32_t> positions(T);
     for (int t = 0; t < T; ++t) positions[t] = first + t;
     auto q = random_floats(static_cast<std::size_t>(T * nh * hd), 33, -2.0f, 2.0f);
     std::vector<float> ref(q.size());
     attention(c.ctx, cp, q.data(), T, positions.data(), cache, ref.data());
-    AttentionCudaParams gp;
-    gp.n_heads = nh;
-    gp.n_kv_heads = nkv;
-    gp.head_dim = hd;
-    gp.scale = cp.scale;
-    gp.sliding_window = ac.window;
-    gp.logit_softcap = ac.softcap;
     Device<std::uint16_t> d_k(k_cache), d_v(v_cache);
     gp.k_cache = d_k.ptr;
     gp.v_cache = d_v.ptr;

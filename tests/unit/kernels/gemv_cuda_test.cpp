@@ -96,44 +96,16 @@ TEST_P(GemvCuda, DequantizeRowsF16MatchesCpuDequantize) {
     dequantize_rows_f16(w, first, n_rows, stride, true, d_out, nullptr);
     std::vector<std::uint16_t> out(n);
     ASSERT_EQ(cudaMemcpy(out.data(), d_out, n * 2, cudaMemcpyDeviceToHost), cudaSuccess);
-    std::vector<float> ref(static_cast<std::size_t>(s.cols));
-    int bad = 0;
-    for (std::int64_t r = 0; r < n_rows; ++r) {
-      dequantize(dtype, bytes.data() + static_cast<std::size_t>(first + r) * row_stride, ref.data(),
-                 static_cast<std::size_t>(s.cols));
-      for (std::int64_t c = 0; c < stride; ++c) {
-        const std::uint16_t got = out[static_cast<std::size_t>(r * stride + c)];
-        if (c >= s.cols) {
-          if (got != 0xFFFF && bad++ < 5) ADD_FAILURE() << dtype_name(dtype) << " padding written at " << r << "," << c;
-          continue;
-        }
-        const float expected = ref[static_cast<std::size_t>(c)];
-        const float tolerance = std::abs(expected) * 0x1p-10f + 0x1p-24f;
-        if (!(std::abs(f16_to_f32(got) - expected) <= tolerance) && bad++ < 5) {
-          ADD_FAILURE() << dtype_name(dtype) << " [" << s.rows << "][" << s.cols << "] row " << first + r << " col "
-                        << c << ": " << f16_to_f32(got) << " vs " << expected;
-        }
-      }
-    }
+    test::expect_dequantized_f16(dtype, bytes.data(), row_stride, s.cols, first, n_rows, stride, out, nullptr);
     EXPECT_THROW(dequantize_rows_f16(w, first, n_rows + 1, stride, true, d_out, nullptr), Error);
     // Without the row scale (per-channel formats): the codes, exact, times row_scales() = the values.
     if (const float* d_scales = row_scales(w)) {
+      ASSERT_EQ(cudaMemset(d_out, 0xFF, n * 2), cudaSuccess);
       dequantize_rows_f16(w, first, n_rows, stride, false, d_out, nullptr);
       ASSERT_EQ(cudaMemcpy(out.data(), d_out, n * 2, cudaMemcpyDeviceToHost), cudaSuccess);
       std::vector<float> scales(static_cast<std::size_t>(s.rows));
       ASSERT_EQ(cudaMemcpy(scales.data(), d_scales, scales.size() * 4, cudaMemcpyDeviceToHost), cudaSuccess);
-      for (std::int64_t r = 0; r < n_rows && bad < 5; ++r) {
-        dequantize(dtype, bytes.data() + static_cast<std::size_t>(first + r) * row_stride, ref.data(),
-                   static_cast<std::size_t>(s.cols));
-        for (std::int64_t c = 0; c < s.cols; ++c) {
-          const float got = f16_to_f32(out[static_cast<std::size_t>(r * stride + c)]) * scales[first + r];
-          const float expected = ref[static_cast<std::size_t>(c)];
-          if (!(std::abs(got - expected) <= std::abs(expected) * 1e-6f) && bad++ < 5) {
-            ADD_FAILURE() << dtype_name(dtype) << " unscaled row " << first + r << " col " << c << ": " << got << " vs "
-                          << expected;
-          }
-        }
-      }
+      test::expect_dequantized_f16(dtype, bytes.data(), row_stride, s.cols, first, n_rows, stride, out, scales.data());
     }
     cudaFree(d_out);
     free_weight(w);

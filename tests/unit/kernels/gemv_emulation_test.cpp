@@ -79,32 +79,12 @@ TEST_P(GemvEmulation, DequantizeRowsF16MatchesCpuDequantize) {
     const std::int64_t first = s.rows / 3, n_rows = s.rows - first;
     const std::int64_t stride = (s.cols + 7) / 8 * 8 + 8;
     const bool per_row = dtype == DType::I8_CH || dtype == DType::F8_E4M3_CH;
-    std::vector<float> ref(static_cast<std::size_t>(s.cols));
     for (bool with_row_scale : {true, false}) {
       if (!with_row_scale && !per_row) continue;
       std::vector<std::uint16_t> out(static_cast<std::size_t>(n_rows * stride), 0xFFFF);
       dequantize_rows_f16_on_host(packed, first, n_rows, stride, with_row_scale, out.data());
-      int bad = 0;
-      for (std::int64_t r = 0; r < n_rows; ++r) {
-        dequantize(dtype, bytes.data() + static_cast<std::size_t>(first + r) * row_stride, ref.data(),
-                   static_cast<std::size_t>(s.cols));
-        float row_scale = 1.0f;
-        if (!with_row_scale) std::memcpy(&row_scale, packed.scales.data() + (first + r) * 4, 4);
-        for (std::int64_t c = 0; c < stride; ++c) {
-          const std::uint16_t got = out[static_cast<std::size_t>(r * stride + c)];
-          if (c >= s.cols) {
-            if (got != 0xFFFF && bad++ < 5) ADD_FAILURE() << dtype_name(dtype) << " padding written at " << r << "," << c;
-            continue;
-          }
-          const float value = f16_to_f32(got) * row_scale;
-          const float expected = ref[static_cast<std::size_t>(c)];
-          const float tolerance = with_row_scale ? std::abs(expected) * 0x1p-10f + 0x1p-24f : std::abs(expected) * 1e-6f;
-          if (!(std::abs(value - expected) <= tolerance) && bad++ < 5) {
-            ADD_FAILURE() << dtype_name(dtype) << " [" << s.rows << "][" << s.cols << "] row " << first + r << " col "
-                          << c << (with_row_scale ? "" : " (codes x row scale)") << ": " << value << " vs " << expected;
-          }
-        }
-      }
+      test::expect_dequantized_f16(dtype, bytes.data(), row_stride, s.cols, first, n_rows, stride, out,
+                                   with_row_scale ? nullptr : reinterpret_cast<const float*>(packed.scales.data()));
     }
     std::vector<std::uint16_t> out(static_cast<std::size_t>(n_rows * stride));
     EXPECT_THROW(dequantize_rows_f16_on_host(packed, first, n_rows + 1, stride, true, out.data()), Error);

@@ -1,4 +1,4 @@
-// Shapes and the comparison shared by the GEMV tests (gemv_cuda_test.cpp on a GPU,
+// Shapes and the comparisons shared by the GEMV and dequantization tests (gemv_cuda_test.cpp on a GPU,
 // gemv_emulation_test.cpp on the CPU): per dtype, cols a multiple of its block and of 8, chosen to
 // leave a partial last kernel step (256/512/1024 weights for 16/8/4-bit codes), and rows that are
 // not a multiple of the rows per warp or block.
@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/dtype.h"
+#include "core/half.h"
 
 namespace eaq::kernels::test {
 
@@ -65,6 +66,38 @@ inline double expect_gemv_matches(const std::vector<float>& y, const std::vector
 inline void print_gemv_error(const char* source, DType dtype, double worst) {
   std::printf("[%s] %s: max |gemv - cpu matmul| / max |cpu matmul| = %.2e over all shapes, batch 1..8\n", source,
               std::string(dtype_name(dtype)).c_str(), worst);
+}
+
+// Checks dequantize_rows_f16's output (on a GPU or its host emulation) against the CPU's
+// dequantize() of the same packed bytes: rows [first, first + n_rows) of a weight of `cols`
+// columns (host rows row_stride bytes apart) written as f16 bits into out ([n_rows][stride],
+// padding pre-filled with 0xFFFF). row_scales null: the values, within one f16 rounding (the scale
+// products may differ in their last f32 bit); else the unscaled codes, which times
+// row_scales[row] must equal the values (1e-6 relative). Padding must be untouched.
+inline void expect_dequantized_f16(DType dtype, const std::uint8_t* bytes, std::size_t row_stride, std::int64_t cols,
+                                   std::int64_t first, std::int64_t n_rows, std::int64_t stride,
+                                   const std::vector<std::uint16_t>& out, const float* row_scales) {
+  std::vector<float> ref(static_cast<std::size_t>(cols));
+  int bad = 0;
+  for (std::int64_t r = 0; r < n_rows; ++r) {
+    dequantize(dtype, bytes + static_cast<std::size_t>(first + r) * row_stride, ref.data(), static_cast<std::size_t>(cols));
+    const float row_scale = row_scales != nullptr ? row_scales[first + r] : 1.0f;
+    for (std::int64_t c = 0; c < stride; ++c) {
+      const std::uint16_t got = out[static_cast<std::size_t>(r * stride + c)];
+      if (c >= cols) {
+        if (got != 0xFFFF && bad++ < 5) ADD_FAILURE() << dtype_name(dtype) << " padding written at " << r << "," << c;
+        continue;
+      }
+      const float value = f16_to_f32(got) * row_scale;
+      const float expected = ref[static_cast<std::size_t>(c)];
+      const float tolerance =
+          row_scales == nullptr ? std::abs(expected) * 0x1p-10f + 0x1p-24f : std::abs(expected) * 1e-6f;
+      if (!(std::abs(value - expected) <= tolerance) && bad++ < 5) {
+        ADD_FAILURE() << dtype_name(dtype) << " [" << cols << " cols] row " << first + r << " col " << c
+                      << (row_scales == nullptr ? "" : " (codes x row scale)") << ": " << value << " vs " << expected;
+      }
+    }
+  }
 }
 
 }  // namespace eaq::kernels::test
