@@ -21,6 +21,16 @@
 
 namespace eaq::kernels::cuda {
 
+// The GPU layouts of a weight: 16-byte code chunks read by the CUDA-core kernel (gemv_kernel.cuh,
+// every format), or 16x(32|64) tiles read by the tensor-core kernel (gemv_mma.cuh: i8_ch,
+// i4s_g32/g64/g128, q4_0).
+enum class GemvLayout { chunks, mma_tiles };
+// Whether dtype has the tensor-core layout.
+bool has_mma_layout(DType dtype);
+// The layout upload_weight picks: mma_tiles where dtype has it, unless EAQ_CUDA_MMA_GEMV=0 (the
+// A/B switch; 1 or unset: on). Throws eaq::Error for another value of EAQ_CUDA_MMA_GEMV.
+GemvLayout default_gemv_layout(DType dtype);
+
 // A weight matrix W[rows][cols] resident on the GPU. Fields are set by upload_weight; the layout of
 // `codes` and `scales` per dtype is described in gemv_formats.cuh (written by gpu_weight.cu). Owns its
 // device memory (free_weight).
@@ -29,11 +39,12 @@ struct GpuWeight {
   std::int64_t rows = 0;
   std::int64_t cols = 0;
   std::int64_t cols_padded = 0;        // cols rounded up to the kernel's step (padding holds zeros)
-  void* codes = nullptr;               // device: rows * code_row_bytes
+  void* codes = nullptr;               // device: rows * code_row_bytes (mma_tiles: rows rounded up to 16)
   std::size_t code_row_bytes = 0;      // multiple of 16
   void* scales = nullptr;              // device: per-row or per-group scales (nullptr for F16/BF16)
   std::size_t scale_row_bytes = 0;     // bytes of scales per row (0 when per-row or none)
   std::size_t device_bytes = 0;        // codes + scales: the bytes one gemv call reads
+  GemvLayout layout = GemvLayout::chunks;
 };
 
 // Whether gemv() handles weights of `dtype`: F16, BF16, I8_CH, F8_E4M3_CH, I4S_G32/G64/G128, Q8_0,
@@ -45,6 +56,8 @@ bool gemv_supports(DType dtype);
 // eaq::Error for an unsupported dtype, a shape the kernels cannot take (F16/BF16/I8_CH/F8_E4M3_CH
 // need cols % 8 == 0) or a failed allocation (names the bytes asked and the bytes free).
 GpuWeight upload_weight(const WeightRef& host, cudaStream_t stream);
+// The same in a given layout (mma_tiles only for has_mma_layout dtypes: else an eaq::Error).
+GpuWeight upload_weight(const WeightRef& host, cudaStream_t stream, GemvLayout layout);
 // Frees the device memory of w (no-op on an empty weight) and resets it.
 void free_weight(GpuWeight& w);
 

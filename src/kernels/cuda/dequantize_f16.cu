@@ -13,6 +13,7 @@
 #include "kernels/cuda/cuda_gemv.h"
 #include "kernels/cuda/dequantize_chunk.cuh"
 #include "kernels/cuda/gemv_formats.cuh"
+#include "kernels/cuda/gemv_mma.cuh"
 #include "kernels/cuda/gpu_weight.h"
 
 namespace eaq::kernels::cuda {
@@ -29,6 +30,16 @@ __global__ void dequantize_f16_kernel(GemvArgs a, std::int64_t row_begin, std::i
   if (i >= n_rows * chunks) return;
   const std::int64_t r = i / chunks, c = i - r * chunks;
   detail::dequantize_chunk<F>(a, row_begin + r, c, apply_row_scale, (stride & 1) == 0, out + r * stride);
+}
+
+// The tensor-core layout (gemv_mma.cuh): one thread per 16-byte chunk of the row tiles from tr0.
+template <class F>
+__global__ void dequantize_mma_f16_kernel(GemvArgs a, std::int64_t tr0, std::int64_t n_chunks, std::int64_t row_begin,
+                                          std::int64_t n_rows, std::int64_t stride, bool apply_row_scale, __half* out) {
+  const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= n_chunks) return;
+  const std::int64_t tile = i / 32, tr = tr0 + tile / a.n_super, kt = tile % a.n_super;
+  detail::dequantize_mma_chunk<F>(a, tr, kt, static_cast<int>(i % 32), row_begin, n_rows, stride, apply_row_scale, out);
 }
 
 __global__ void scale_columns_kernel(float* y, std::int64_t y_stride, std::int64_t n_rows, const float* scales,
@@ -67,11 +78,27 @@ void dequantize_rows_f16(const GpuWeight& w, std::int64_t row_begin, std::int64_
                   row_begin, ", ", row_begin + n_rows, ") with row stride ", stride, " do not fit it");
   }
   if (n_rows == 0) return;
+  constexpr int kBlock = 256;
+  if (w.layout == GemvLayout::mma_tiles) {
+    GemvArgs a = make_gemv_args(w.codes, w.code_row_bytes, w.scales, w.scale_row_bytes, w.rows, w.cols, w.cols_padded,
+                                gemv_chunk_elems(w.dtype), nullptr, nullptr);
+    const bool tiled = visit_mma_format(w.dtype, [&](auto format) {
+      using F = decltype(format);
+      a.n_super = w.cols_padded / F::kTileCols;
+      const std::int64_t tr0 = row_begin / kMmaTileRows, tr1 = (row_begin + n_rows - 1) / kMmaTileRows + 1;
+      const std::int64_t n_chunks = (tr1 - tr0) * a.n_super * 32;
+      const auto blocks = static_cast<unsigned>((n_chunks + kBlock - 1) / kBlock);
+      dequantize_mma_f16_kernel<F><<<blocks, kBlock, 0, stream>>>(a, tr0, n_chunks, row_begin, n_rows, stride,
+                                                                   apply_row_scales, static_cast<__half*>(out));
+    });
+    if (!tiled) fail_streamed("dequantize_rows_f16: internal error: a ", dtype_name(w.dtype), " weight in the tensor-core layout");
+    EAQ_CUDA_CHECK(cudaGetLastError());
+    return;
+  }
   const int chunk_elems = gemv_chunk_elems(w.dtype);
   const GemvArgs a = make_gemv_args(w.codes, w.code_row_bytes, w.scales, w.scale_row_bytes, w.rows, w.cols,
                                     w.cols_padded, chunk_elems, nullptr, nullptr);
   const std::int64_t threads = n_rows * (a.n_super * 32);
-  constexpr int kBlock = 256;
   const auto blocks = static_cast<unsigned>((threads + kBlock - 1) / kBlock);
   const bool known = visit_gemv_format(w.dtype, [&](auto format) {
     dequantize_f16_kernel<decltype(format)><<<blocks, kBlock, 0, stream>>>(a, row_begin, n_rows, stride,

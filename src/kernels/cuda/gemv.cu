@@ -1,11 +1,13 @@
-// gemv(): picks the kernel instance for a GpuWeight's dtype and batch (kernels in gemv_kernel.cuh,
-// instantiated in gemv_<format>.cu). Host-side checks only; no allocation, no sync.
+// gemv(): picks the kernel instance for a GpuWeight's layout, dtype and batch (the CUDA-core
+// kernels in gemv_kernel.cuh, instantiated in gemv_<format>.cu; the tensor-core ones in
+// gemv_mma.cuh, instantiated in gemv_mma.cu). Host-side checks only; no allocation, no sync.
 #include <cuda_runtime.h>
 
 #include <cstdint>
 
 #include "kernels/cuda/cuda_gemv.h"
 #include "kernels/cuda/gemv_launch.cuh"
+#include "kernels/cuda/gemv_mma.cuh"
 #include "kernels/cuda/gpu_weight.h"
 
 namespace eaq::kernels::cuda {
@@ -32,6 +34,14 @@ void gemv(const GpuWeight& w, const float* x, int batch, float* y, cudaStream_t 
                               w.cols_padded, gemv_chunk_elems(w.dtype), x, y);
   a.bias = epilogue.bias;
   a.accumulate = epilogue.accumulate ? 1 : 0;
+  if (w.layout == GemvLayout::mma_tiles) {
+    const bool tiled = visit_mma_format(w.dtype, [&](auto format) {
+      a.n_super = w.cols_padded / decltype(format)::kTileCols;  // column tiles a row tile
+      launch_gemv_mma<decltype(format)>(a, batch, stream);
+    });
+    if (!tiled) fail_streamed("gemv: internal error: a ", dtype_name(w.dtype), " weight in the tensor-core layout");
+    return;
+  }
   const bool known = visit_gemv_format(w.dtype, [&](auto format) {
     launch_gemv<decltype(format)>(a, batch, stream);
   });

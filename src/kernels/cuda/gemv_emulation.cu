@@ -1,9 +1,14 @@
 // gemv_on_host and dequantize_rows_f16_on_host (kernels/cuda/gemv_emulation.h): the kernels'
 // per-lane (per-chunk) code on the CPU.
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
 #include "kernels/cuda/cuda_gemv.h"
 #include "kernels/cuda/dequantize_chunk.cuh"
 #include "kernels/cuda/gemv_emulation.h"
 #include "kernels/cuda/gemv_kernel.cuh"
+#include "kernels/cuda/gemv_mma.cuh"
 
 namespace eaq::kernels::cuda {
 
@@ -56,16 +61,116 @@ void emulate_batch(const GemvArgs& a, int batch) {
   }
 }
 
+// d += A B for one mma.m16n8k16 from the 32 lanes' fragments, as PTX defines it: A[r][k] is element
+// e of lane l's a (r = mma_a_row, k = mma_a_k), B[k][n] half i of register h of lane 4n + t
+// (k = 2t + i + 8h), D[r][n] value i of lane 4(r % 8) + n / 2 (r = g + 8 (i / 2), n = 2t + i % 2).
+void mma_16816_on_host(float (&d)[32][4], const std::uint32_t (&a)[32][4], const std::uint32_t (&b)[32][2]) {
+  float am[16][16], bm[16][8];
+  for (int lane = 0; lane < 32; ++lane) {
+    for (int e = 0; e < 8; ++e) am[mma_a_row(lane, e)][mma_a_k(lane, e)] = fragment_value(a[lane], e);
+    for (int h = 0; h < 2; ++h) {
+      const float2 v = __half22float2(bits_half2(b[lane][h]));
+      bm[2 * (lane & 3) + 8 * h][lane >> 2] = v.x;
+      bm[2 * (lane & 3) + 8 * h + 1][lane >> 2] = v.y;
+    }
+  }
+  for (int lane = 0; lane < 32; ++lane) {
+    for (int i = 0; i < 4; ++i) {
+      const int r = (lane >> 2) + 8 * (i >> 1), n = 2 * (lane & 3) + (i & 1);
+      float sum = d[lane][i];
+      for (int k = 0; k < 16; ++k) sum += am[r][k] * bm[k][n];
+      d[lane][i] = sum;
+    }
+  }
+}
+
+// The tensor-core kernel (gemv_mma.cuh) on the CPU: the same fragments, B operands (the block's
+// split of x where the kernel makes one), group scales and output mapping, with 4 warps a row
+// tile; each mma as mma_16816_on_host.
+template <class F>
+void emulate_mma(const GemvArgs& a, int batch) {
+  constexpr int kWarps = 4;
+  constexpr int kStepsPerGroup = F::kGroup == 0 ? F::kSteps : std::min(F::kSteps, F::kGroup / 16);
+  const int n_mmas = batch <= 4 ? 1 : 2;
+  const std::int64_t row_tiles = (a.rows + kMmaTileRows - 1) / kMmaTileRows, k_tiles = a.n_super;
+  const std::int64_t cols_padded = k_tiles * F::kTileCols;
+  std::vector<__half2> split;
+  if (mma_x_in_shared(batch, cols_padded)) {
+    split.resize(static_cast<std::size_t>(batch * cols_padded));
+    for (std::int64_t i = 0; i < batch * cols_padded / 2; ++i) mma_split_pair(a, cols_padded, i, split.data());
+  }
+  for (std::int64_t tr = 0; tr < row_tiles; ++tr) {
+    static float acc[kWarps][2][32][4];
+    std::memset(acc, 0, sizeof acc);
+    for (int w = 0; w < kWarps; ++w) {
+      for (std::int64_t kt = w; kt < k_tiles; kt += kWarps) {
+        float part[2][32][4];
+        for (int j = 0; j < F::kSteps; ++j) {
+          if (F::kGroup != 0 && j % kStepsPerGroup == 0) std::memset(part, 0, sizeof part);
+          std::uint32_t af[32][4], bf[2][32][2];
+          for (int lane = 0; lane < 32; ++lane) {
+            const uint4 q = load_stream16(a.codes + (tr * k_tiles + kt) * kMmaTileBytes + lane * 16);
+            F::fragment(q, j, af[lane]);
+            for (int m = 0; m < n_mmas; ++m) {
+              const std::int64_t c0 = kt * F::kTileCols + 16 * j;
+              if (split.empty()) {
+                mma_b_fragment(a, batch, m, c0, lane, bf[m][lane]);
+              } else {
+                mma_b_fragment_shared(split.data(), cols_padded, batch, m, c0, lane, bf[m][lane]);
+              }
+            }
+          }
+          for (int m = 0; m < n_mmas; ++m) mma_16816_on_host(F::kGroup != 0 ? part[m] : acc[w][m], af, bf[m]);
+          if (F::kGroup != 0 && j % kStepsPerGroup == kStepsPerGroup - 1) {
+            for (int lane = 0; lane < 32; ++lane) {
+              const std::int64_t col = kt * F::kTileCols + (j / kStepsPerGroup) * kStepsPerGroup * 16;
+              const float2 sc = F::group_scales(a, mma_out_row(tr * kMmaTileRows, lane, 0), col);
+              for (int m = 0; m < n_mmas; ++m) {
+                for (int i = 0; i < 4; ++i) acc[w][m][lane][i] += (i < 2 ? sc.x : sc.y) * part[m][lane][i];
+              }
+            }
+          }
+        }
+      }
+    }
+    for (int lane = 0; lane < 32; ++lane) {
+      for (int m = 0; m < n_mmas; ++m) {
+        float total[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+        for (int w = 0; w < kWarps; ++w)
+          for (int i = 0; i < 4; ++i) total[i] += acc[w][m][lane][i];
+        const int b = mma_out_batch(lane, m);
+        if (b >= batch) continue;
+        for (int h = 0; h < 2; ++h) {
+          const std::int64_t row = mma_out_row(tr * kMmaTileRows, lane, h);
+          if (row < a.rows) store_output(a, b, row, mma_out_value(total, h) * F::row_scale(a, row));
+        }
+      }
+    }
+  }
+}
+
+GemvArgs host_args(const PackedGpuWeight& w, const float* x, float* y) {
+  return make_gemv_args(w.codes.data(), w.code_row_bytes, w.scales.empty() ? nullptr : w.scales.data(),
+                        w.scale_row_bytes, w.rows, w.cols, w.cols_padded, gemv_chunk_elems(w.dtype), x, y);
+}
+
 }  // namespace
 
 void gemv_on_host(const PackedGpuWeight& w, const float* x, int batch, float* y, const GemvEpilogue& epilogue) {
   if (batch < 1 || batch > kMaxGemvBatch) {
     fail_streamed("gemv_on_host: batch ", batch, " is outside 1..", kMaxGemvBatch);
   }
-  GemvArgs a = make_gemv_args(w.codes.data(), w.code_row_bytes, w.scales.empty() ? nullptr : w.scales.data(),
-                              w.scale_row_bytes, w.rows, w.cols, w.cols_padded, gemv_chunk_elems(w.dtype), x, y);
+  GemvArgs a = host_args(w, x, y);
   a.bias = epilogue.bias;
   a.accumulate = epilogue.accumulate ? 1 : 0;
+  if (w.layout == GemvLayout::mma_tiles) {
+    const bool tiled = visit_mma_format(w.dtype, [&](auto format) {
+      a.n_super = w.cols_padded / decltype(format)::kTileCols;
+      emulate_mma<decltype(format)>(a, batch);
+    });
+    if (!tiled) fail_streamed("gemv_on_host: no tensor-core layout for ", dtype_name(w.dtype), " weights");
+    return;
+  }
   const bool known = visit_gemv_format(w.dtype, [&](auto format) { emulate_batch<decltype(format)>(a, batch); });
   if (!known) fail_streamed("gemv_on_host: no GPU layout for ", dtype_name(w.dtype), " weights");
 }
@@ -76,9 +181,23 @@ void dequantize_rows_f16_on_host(const PackedGpuWeight& w, std::int64_t row_begi
     fail_streamed("dequantize_rows_f16_on_host: rows [", row_begin, ", ", row_begin + n_rows, ") with row stride ",
                   stride, " do not fit a [", w.rows, "][", w.cols, "] weight");
   }
-  const GemvArgs a = make_gemv_args(w.codes.data(), w.code_row_bytes, w.scales.empty() ? nullptr : w.scales.data(),
-                                    w.scale_row_bytes, w.rows, w.cols, w.cols_padded, gemv_chunk_elems(w.dtype),
-                                    nullptr, nullptr);
+  GemvArgs a = host_args(w, nullptr, nullptr);
+  if (w.layout == GemvLayout::mma_tiles) {
+    const bool tiled = visit_mma_format(w.dtype, [&](auto format) {
+      using F = decltype(format);
+      a.n_super = w.cols_padded / F::kTileCols;
+      for (std::int64_t tr = row_begin / kMmaTileRows; tr * kMmaTileRows < row_begin + n_rows; ++tr) {
+        for (std::int64_t kt = 0; kt < a.n_super; ++kt) {
+          for (int lane = 0; lane < 32; ++lane) {
+            dequantize_mma_chunk<F>(a, tr, kt, lane, row_begin, n_rows, stride, apply_row_scales,
+                                    reinterpret_cast<__half*>(out));
+          }
+        }
+      }
+    });
+    if (!tiled) fail_streamed("dequantize_rows_f16_on_host: no tensor-core layout for ", dtype_name(w.dtype), " weights");
+    return;
+  }
   const bool known = visit_gemv_format(w.dtype, [&](auto format) {
     for (std::int64_t r = 0; r < n_rows; ++r) {
       for (std::int64_t c = 0; c < a.n_super * 32; ++c) {

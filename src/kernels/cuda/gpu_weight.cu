@@ -5,6 +5,7 @@
 // whole super-chunk (zero codes and zero scales decode to 0).
 #include <cuda_runtime.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "core/eaq_quant_blocks.h"
 #include "core/quant_blocks.h"
 #include "kernels/cuda/cuda_gemv.h"
+#include "kernels/cuda/gemv_mma.cuh"
 #include "kernels/cuda/gpu_weight.h"
 
 namespace eaq::kernels::cuda {
@@ -173,7 +175,106 @@ PackedGpuWeight repack_i4s(const WeightRef& w, std::int64_t cols_padded) {
   });
 }
 
+// The tensor-core layout (gemv_mma.cuh): rows rounded up to 16 and columns to cols_padded, tile
+// by tile. code_of(row bytes, position) is the stored code (4-bit: the nibble; 8-bit: the signed
+// byte ^ 0x80, so 0x80 is zero and fills the padding). Group formats (group > 0) copy each block's
+// f16 scale field (at scale_offset) to [rows_padded][cols_padded / group]; per-row formats
+// (group 0) the f32 row header to [rows_padded]. Padding scales stay zero.
+template <class CodeOf>
+PackedGpuWeight repack_mma_tiles(const WeightRef& w, std::int64_t cols_padded, int bits, int group,
+                                 std::size_t scale_offset, CodeOf code_of) {
+  using namespace detail;
+  const int tile_cols = bits == 4 ? MmaI4S<32>::kTileCols : MmaI8Row::kTileCols;
+  const std::int64_t rows_padded = (w.rows + kMmaTileRows - 1) / kMmaTileRows * kMmaTileRows;
+  const std::int64_t k_tiles = cols_padded / tile_cols;
+  PackedGpuWeight out;
+  out.layout = GemvLayout::mma_tiles;
+  out.cols_padded = cols_padded;
+  out.code_row_bytes = static_cast<std::size_t>(cols_padded) * bits / 8;
+  out.codes.assign(out.code_row_bytes * static_cast<std::size_t>(rows_padded), bits == 8 ? 0x80 : 0);
+  if (group > 0) {
+    out.scale_row_bytes = static_cast<std::size_t>(cols_padded / group) * 2;
+    out.scales.assign(out.scale_row_bytes * static_cast<std::size_t>(rows_padded), 0);
+  } else {
+    out.scales.assign(static_cast<std::size_t>(rows_padded) * 4, 0);
+  }
+  const std::size_t block_bytes = traits(w.dtype).block_bytes;
+  const auto* base = static_cast<const std::uint8_t*>(w.data);
+  for (std::int64_t r = 0; r < w.rows; ++r) {
+    const std::uint8_t* src = base + static_cast<std::size_t>(r) * w.row_stride_bytes;
+    if (group > 0) {
+      std::uint8_t* scales = out.scales.data() + static_cast<std::size_t>(r) * out.scale_row_bytes;
+      for (std::int64_t b = 0; b < w.cols / group; ++b) std::memcpy(scales + b * 2, src + b * block_bytes + scale_offset, 2);
+    } else {
+      std::memcpy(out.scales.data() + r * 4, src, 4);
+    }
+    const std::int64_t tr = r / kMmaTileRows;
+    const int rr = static_cast<int>(r % kMmaTileRows);
+    for (std::int64_t c = 0; c < w.cols; ++c) {
+      const std::int64_t kt = c / tile_cols;
+      const int in_tile = static_cast<int>(c % tile_cols), j = in_tile / 16, kk = in_tile % 16;
+      const int lane = mma_lane_of(rr, kk), e = mma_element_of(rr, kk);
+      std::uint8_t* chunk = out.codes.data() + static_cast<std::size_t>((tr * k_tiles + kt) * kMmaTileBytes + lane * 16);
+      const std::uint8_t code = code_of(src, c);
+      if (bits == 8) {
+        chunk[(2 * j + e / 4) * 4 + e % 4] = code;
+      } else {
+        const int nibble = mma_nibble_of(e);
+        chunk[j * 4 + nibble / 2] |= static_cast<std::uint8_t>(nibble % 2 ? code << 4 : code);
+      }
+    }
+  }
+  return out;
+}
+
+PackedGpuWeight pack_mma_tiles(const WeightRef& host) {
+  using namespace detail;
+  const auto round_up = [&](std::int64_t m) { return (host.cols + m - 1) / m * m; };
+  switch (host.dtype) {
+    case DType::I8_CH:
+      return repack_mma_tiles(host, round_up(MmaI8Row::kTileCols), 8, 0, 0, [](const std::uint8_t* row, std::int64_t e) {
+        return static_cast<std::uint8_t>(row[kChannelRowHeaderBytes + static_cast<std::size_t>(e)] ^ 0x80u);
+      });
+    case DType::Q4_0:
+      return repack_mma_tiles(host, round_up(64), 4, kQK4_0, offsetof(block_q4_0, d),
+                              [](const std::uint8_t* row, std::int64_t e) {
+                                return nibble_q4_0_order(row, e, kQK4_0, sizeof(block_q4_0), offsetof(block_q4_0, qs));
+                              });
+    case DType::I4S_G32:
+      return repack_mma_tiles(host, round_up(64), 4, 32, offsetof(block_i4s<32>, d), [](const std::uint8_t* row, std::int64_t e) {
+        return nibble_q4_0_order(row, e, 32, sizeof(block_i4s<32>), offsetof(block_i4s<32>, qs));
+      });
+    case DType::I4S_G64:
+      return repack_mma_tiles(host, round_up(64), 4, 64, offsetof(block_i4s<64>, d), [](const std::uint8_t* row, std::int64_t e) {
+        return nibble_q4_0_order(row, e, 64, sizeof(block_i4s<64>), offsetof(block_i4s<64>, qs));
+      });
+    case DType::I4S_G128:
+      return repack_mma_tiles(host, round_up(128), 4, 128, offsetof(block_i4s<128>, d),
+                              [](const std::uint8_t* row, std::int64_t e) {
+                                return nibble_q4_0_order(row, e, 128, sizeof(block_i4s<128>), offsetof(block_i4s<128>, qs));
+                              });
+    default:
+      fail_streamed("the tensor-core GEMV layout has no ", dtype_name(host.dtype), " weights ([", host.rows, "][", host.cols,
+                    "]); it takes i8_ch, i4s_g32/g64/g128 and q4_0. Upload it in the chunk layout.");
+  }
+}
+
 }  // namespace
+
+bool has_mma_layout(DType dtype) {
+  return detail::visit_mma_format(dtype, [](auto) {});
+}
+
+GemvLayout default_gemv_layout(DType dtype) {
+  static const bool enabled = [] {
+    const char* v = std::getenv("EAQ_CUDA_MMA_GEMV");
+    if (v == nullptr || std::strcmp(v, "1") == 0) return true;
+    if (std::strcmp(v, "0") == 0) return false;
+    fail_streamed("EAQ_CUDA_MMA_GEMV='", v, "': give 1 (the tensor-core GEMV for i8_ch, i4s and q4_0 weights, ",
+                  "the default) or 0 (the CUDA-core GEMV for every format)");
+  }();
+  return enabled && has_mma_layout(dtype) ? GemvLayout::mma_tiles : GemvLayout::chunks;
+}
 
 int gemv_chunk_elems(DType dtype) {
   switch (dtype) {
@@ -194,7 +295,9 @@ int gemv_chunk_elems(DType dtype) {
 
 bool gemv_supports(DType dtype) { return gemv_chunk_elems(dtype) != 0; }
 
-PackedGpuWeight pack_for_gpu(const WeightRef& host) {
+PackedGpuWeight pack_for_gpu(const WeightRef& host) { return pack_for_gpu(host, default_gemv_layout(host.dtype)); }
+
+PackedGpuWeight pack_for_gpu(const WeightRef& host, GemvLayout gemv_layout) {
   const int elems = gemv_chunk_elems(host.dtype);
   if (elems == 0) {
     fail_streamed("the CUDA decode GEMV has no kernel for ", dtype_name(host.dtype), " weights ([", host.rows, "][", host.cols, "]); supported: f16, bf16, i8_ch, f8_e4m3_ch, i4s_g32/g64/g128, q8_0, q4_0, nf4, q4_k. Convert the weight (eaq quantize) or run it on the CPU.");
@@ -209,6 +312,13 @@ PackedGpuWeight pack_for_gpu(const WeightRef& host) {
   const std::size_t min_stride = row_bytes(host.dtype, static_cast<std::size_t>(host.cols));
   if (host.row_stride_bytes < min_stride) {
     fail_streamed("uploading a ", dtype_name(host.dtype), " weight [", host.rows, "][", host.cols, "]: row stride ", host.row_stride_bytes, " bytes is shorter than a row (", min_stride, " bytes)");
+  }
+  if (gemv_layout == GemvLayout::mma_tiles) {
+    PackedGpuWeight tiles = pack_mma_tiles(host);
+    tiles.dtype = host.dtype;
+    tiles.rows = host.rows;
+    tiles.cols = host.cols;
+    return tiles;
   }
   const std::int64_t super = 32 * elems;
   const std::int64_t cols_padded = (host.cols + super - 1) / super * super;
@@ -252,7 +362,11 @@ PackedGpuWeight pack_for_gpu(const WeightRef& host) {
 }
 
 GpuWeight upload_weight(const WeightRef& host, cudaStream_t stream) {
-  const PackedGpuWeight layout = pack_for_gpu(host);
+  return upload_weight(host, stream, default_gemv_layout(host.dtype));
+}
+
+GpuWeight upload_weight(const WeightRef& host, cudaStream_t stream, GemvLayout gemv_layout) {
+  const PackedGpuWeight layout = pack_for_gpu(host, gemv_layout);
   GpuWeight g;
   g.dtype = host.dtype;
   g.rows = host.rows;
@@ -260,6 +374,7 @@ GpuWeight upload_weight(const WeightRef& host, cudaStream_t stream) {
   g.cols_padded = layout.cols_padded;
   g.code_row_bytes = layout.code_row_bytes;
   g.scale_row_bytes = layout.scale_row_bytes;
+  g.layout = layout.layout;
   g.codes = device_alloc(layout.codes.size(), host, "codes");
   if (!layout.scales.empty()) {
     try {

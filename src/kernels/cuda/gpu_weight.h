@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/dtype.h"
+#include "kernels/cuda/cuda_gemv.h"
 #include "kernels/ops.h"
 #include <string>
 
@@ -20,13 +21,16 @@ struct PackedGpuWeight {
   std::int64_t rows = 0;
   std::int64_t cols = 0;
   std::int64_t cols_padded = 0;
-  std::vector<std::uint8_t> codes;   // rows * code_row_bytes
+  std::vector<std::uint8_t> codes;   // rows * code_row_bytes (mma_tiles: rows rounded up to 16)
   std::vector<std::uint8_t> scales;  // rows * scale_row_bytes, or rows * 4 (f32) for per-row scales
   std::size_t code_row_bytes = 0;
   std::size_t scale_row_bytes = 0;
+  GemvLayout layout = GemvLayout::chunks;  // mma_tiles: codes and scales cover rows rounded up to 16
 };
-// Repacks a host weight into the GPU layout of its dtype. Throws eaq::Error as upload_weight does.
+// Repacks a host weight into a GPU layout (default_gemv_layout(dtype) unless given). Throws
+// eaq::Error as upload_weight does.
 PackedGpuWeight pack_for_gpu(const WeightRef& host);
+PackedGpuWeight pack_for_gpu(const WeightRef& host, GemvLayout layout);
 
 // Throws eaq::Error(message). Defined in gpu_weight_error.cpp: nvcc 13 (C++20) cannot compile
 // fmt's constexpr and consteval code, so no .cu file includes core/error.h (which includes fmt).

@@ -36,6 +36,7 @@ TEST_P(GemvCuda, MatchesCpuMatmulForBatch1To8) {
   ASSERT_TRUE(gemv_supports(dtype));
   ThreadPool pool(2);
   KernelContext ctx{&pool};
+  for (GemvLayout layout : test::gemv_layouts_for(dtype)) {
   double worst = 0;
   std::uint64_t seed = 11;
   for (const test::GemvShape& s : test::gemv_shapes_for(dtype)) {
@@ -43,7 +44,8 @@ TEST_P(GemvCuda, MatchesCpuMatmulForBatch1To8) {
       const std::size_t stride = row_bytes(dtype, static_cast<std::size_t>(s.cols)) + pad;
       const auto bytes = random_packed_weight(dtype, s.rows, s.cols, stride, seed++);
       const WeightRef host{dtype, s.rows, s.cols, bytes.data(), stride};
-      GpuWeight w = upload_weight(host, nullptr);
+      GpuWeight w = upload_weight(host, nullptr, layout);
+      EXPECT_EQ(w.layout, layout);
 
       GemvRng rng(seed++);
       std::vector<float> x(static_cast<std::size_t>(kMaxGemvBatch * s.cols));
@@ -61,8 +63,8 @@ TEST_P(GemvCuda, MatchesCpuMatmulForBatch1To8) {
         ASSERT_EQ(cudaGetLastError(), cudaSuccess);
         std::vector<float> y(ref.size());
         ASSERT_EQ(cudaMemcpy(y.data(), d_y, y.size() * 4, cudaMemcpyDeviceToHost), cudaSuccess);
-        const std::string what = std::string(dtype_name(dtype)) + " [" + std::to_string(s.rows) + "][" +
-                                 std::to_string(s.cols) + "] pad " + std::to_string(pad);
+        const std::string what = std::string(dtype_name(dtype)) + " (" + test::layout_name(layout) + ") [" +
+                                 std::to_string(s.rows) + "][" + std::to_string(s.cols) + "] pad " + std::to_string(pad);
         worst = std::max(worst, test::expect_gemv_matches(y, ref, batch, s.rows, what.c_str()));
       }
       cudaFree(d_x);
@@ -71,7 +73,8 @@ TEST_P(GemvCuda, MatchesCpuMatmulForBatch1To8) {
       EXPECT_EQ(w.codes, nullptr);
     }
   }
-  test::print_gemv_error("GPU", dtype, worst);
+  test::print_gemv_error("GPU", dtype, layout, worst);
+  }
 }
 
 // dequantize_rows_f16 (the packed formats' prefill operand): a slice of rows, written with a
@@ -82,11 +85,13 @@ TEST_P(GemvCuda, DequantizeRowsF16MatchesCpuDequantize) {
   if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
   const DType dtype = GetParam();
   std::uint64_t seed = 211;
+  for (GemvLayout layout : test::gemv_layouts_for(dtype))
   for (const test::GemvShape& s : test::gemv_shapes_for(dtype)) {
+    SCOPED_TRACE(test::layout_name(layout));
     const std::size_t row_stride = row_bytes(dtype, static_cast<std::size_t>(s.cols));
     const auto bytes = random_packed_weight(dtype, s.rows, s.cols, row_stride, seed++);
     const WeightRef host{dtype, s.rows, s.cols, bytes.data(), row_stride};
-    GpuWeight w = upload_weight(host, nullptr);
+    GpuWeight w = upload_weight(host, nullptr, layout);
     const std::int64_t first = s.rows / 3, n_rows = s.rows - first;
     const std::int64_t stride = (s.cols + 7) / 8 * 8 + 8;
     std::uint16_t* d_out = nullptr;
@@ -125,7 +130,7 @@ TEST(GemvCuda, EpilogueAddsBiasAndAccumulates) {
   if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
   ThreadPool pool(2);
   KernelContext ctx{&pool};
-  for (DType dtype : {DType::F16, DType::I4S_G128}) {
+  for (DType dtype : {DType::F16, DType::I4S_G128, DType::I8_CH}) {
     const std::int64_t rows = 37, cols = 1152;
     const std::size_t stride = row_bytes(dtype, cols);
     const auto bytes = random_packed_weight(dtype, rows, cols, stride, 77);

@@ -34,6 +34,7 @@ TEST_P(GemvEmulation, KernelCodeOnCpuMatchesCpuMatmul) {
   const DType dtype = GetParam();
   ThreadPool pool(1);
   KernelContext ctx{&pool};
+  for (GemvLayout layout : test::gemv_layouts_for(dtype)) {
   double worst = 0;
   std::uint64_t seed = 5;
   for (const test::GemvShape& s : test::gemv_shapes_for(dtype)) {
@@ -41,7 +42,8 @@ TEST_P(GemvEmulation, KernelCodeOnCpuMatchesCpuMatmul) {
       const std::size_t stride = row_bytes(dtype, static_cast<std::size_t>(s.cols)) + pad;
       const auto bytes = random_packed_weight(dtype, s.rows, s.cols, stride, seed++);
       const WeightRef host{dtype, s.rows, s.cols, bytes.data(), stride};
-      const PackedGpuWeight packed = pack_for_gpu(host);
+      const PackedGpuWeight packed = pack_for_gpu(host, layout);
+      EXPECT_EQ(packed.layout, layout);
       EXPECT_EQ(packed.code_row_bytes % 16, 0u);
       EXPECT_GE(packed.cols_padded, s.cols);
 
@@ -51,8 +53,8 @@ TEST_P(GemvEmulation, KernelCodeOnCpuMatchesCpuMatmul) {
       for (float& v : x) v = rng.uniform(-1.0f, 1.0f);
       std::vector<float> ref(static_cast<std::size_t>(kBatch * s.rows));
       matmul(ctx, x.data(), kBatch, host, nullptr, ref.data());
-      const std::string what = std::string(dtype_name(dtype)) + " [" + std::to_string(s.rows) + "][" +
-                               std::to_string(s.cols) + "] pad " + std::to_string(pad);
+      const std::string what = std::string(dtype_name(dtype)) + " (" + test::layout_name(layout) + ") [" +
+                               std::to_string(s.rows) + "][" + std::to_string(s.cols) + "] pad " + std::to_string(pad);
       for (int batch = 1; batch <= kBatch; ++batch) {
         std::vector<float> y(ref.size(), std::nanf(""));
         gemv_on_host(packed, x.data(), batch, y.data());
@@ -60,7 +62,8 @@ TEST_P(GemvEmulation, KernelCodeOnCpuMatchesCpuMatmul) {
       }
     }
   }
-  test::print_gemv_error("kernel code on the CPU", dtype, worst);
+  test::print_gemv_error("kernel code on the CPU", dtype, layout, worst);
+  }
 }
 
 // The prefill's dequantization (dequantize_chunk.cuh, run here on the CPU) against the CPU's
@@ -71,11 +74,13 @@ TEST_P(GemvEmulation, KernelCodeOnCpuMatchesCpuMatmul) {
 TEST_P(GemvEmulation, DequantizeRowsF16MatchesCpuDequantize) {
   const DType dtype = GetParam();
   std::uint64_t seed = 105;
+  for (GemvLayout layout : test::gemv_layouts_for(dtype))
   for (const test::GemvShape& s : test::gemv_shapes_for(dtype)) {
+    SCOPED_TRACE(test::layout_name(layout));
     const std::size_t row_stride = row_bytes(dtype, static_cast<std::size_t>(s.cols));
     const auto bytes = random_packed_weight(dtype, s.rows, s.cols, row_stride, seed++);
     const WeightRef host{dtype, s.rows, s.cols, bytes.data(), row_stride};
-    const PackedGpuWeight packed = pack_for_gpu(host);
+    const PackedGpuWeight packed = pack_for_gpu(host, layout);
     const std::int64_t first = s.rows / 3, n_rows = s.rows - first;
     const std::int64_t stride = (s.cols + 7) / 8 * 8 + 8;
     const bool per_row = dtype == DType::I8_CH || dtype == DType::F8_E4M3_CH;
@@ -103,12 +108,13 @@ INSTANTIATE_TEST_SUITE_P(AllFormats, GemvEmulation,
 TEST(GemvEmulation, EpilogueAddsBiasAndAccumulates) {
   ThreadPool pool(1);
   KernelContext ctx{&pool};
-  for (DType dtype : {DType::F16, DType::I4S_G128}) {
+  for (DType dtype : {DType::F16, DType::I4S_G128, DType::I8_CH}) {
     const std::int64_t rows = 37, cols = 1152;
     const std::size_t stride = row_bytes(dtype, cols);
     const auto bytes = random_packed_weight(dtype, rows, cols, stride, 77);
     const WeightRef host{dtype, rows, cols, bytes.data(), stride};
-    const PackedGpuWeight packed = pack_for_gpu(host);
+    for (GemvLayout layout : test::gemv_layouts_for(dtype)) {
+    const PackedGpuWeight packed = pack_for_gpu(host, layout);
     GemvRng rng(78);
     std::vector<float> x(3 * cols), bias(rows), y0(3 * rows);
     for (float& v : x) v = rng.uniform(-1.0f, 1.0f);
@@ -121,9 +127,10 @@ TEST(GemvEmulation, EpilogueAddsBiasAndAccumulates) {
       gemv_on_host(packed, x.data(), batch, y.data(), GemvEpilogue{bias.data(), true});
       for (std::int64_t i = 0; i < 3 * rows; ++i) {
         const float expected = i < batch * rows ? y0[i] + wx[i] + bias[i % rows] : y0[i];
-        EXPECT_NEAR(y[i], expected, 1e-4f * (1.0f + std::abs(expected))) << dtype_name(dtype) << " batch " << batch
-                                                                          << " output " << i;
+        EXPECT_NEAR(y[i], expected, 1e-4f * (1.0f + std::abs(expected)))
+            << dtype_name(dtype) << " (" << test::layout_name(layout) << ") batch " << batch << " output " << i;
       }
+    }
     }
   }
 }
@@ -133,6 +140,8 @@ TEST(GemvEmulationErrors, BadInputIsAnError) {
   EXPECT_THROW(pack_for_gpu(WeightRef{DType::Q6_K, 1, 256, bytes.data(), 210}), Error);
   EXPECT_THROW(pack_for_gpu(WeightRef{DType::F16, 2, 12, bytes.data(), 24}), Error);
   EXPECT_THROW(pack_for_gpu(WeightRef{DType::F16, 2, 64, bytes.data(), 100}), Error);
+  // The tensor-core layout is for i8_ch, i4s and q4_0 only.
+  EXPECT_THROW(pack_for_gpu(WeightRef{DType::F16, 4, 64, bytes.data(), 128}, GemvLayout::mma_tiles), Error);
   const PackedGpuWeight w = pack_for_gpu(WeightRef{DType::F16, 4, 64, bytes.data(), 128});
   std::vector<float> x(9 * 64), y(9 * 4);
   EXPECT_THROW(gemv_on_host(w, x.data(), 0, y.data()), Error);

@@ -15,6 +15,7 @@
 
 #include "core/dtype.h"
 #include "core/half.h"
+#include "kernels/cuda/cuda_gemv.h"
 
 namespace eaq::kernels::test {
 
@@ -35,6 +36,15 @@ inline std::vector<GemvShape> gemv_shapes_for(DType dtype) {
     case DType::Q4_K: return {{1, 256}, {9, 1280}, {35, 2304}};
     default: return {{1, 32}, {9, 1056}, {35, 2080}};  // i4s_g32, q4_0
   }
+}
+
+// The GPU layouts to test dtype in: the chunk layout always, and the tensor-core tiles where dtype has them.
+inline std::vector<cuda::GemvLayout> gemv_layouts_for(DType dtype) {
+  if (cuda::has_mma_layout(dtype)) return {cuda::GemvLayout::chunks, cuda::GemvLayout::mma_tiles};
+  return {cuda::GemvLayout::chunks};
+}
+inline const char* layout_name(cuda::GemvLayout layout) {
+  return layout == cuda::GemvLayout::mma_tiles ? "mma tiles" : "chunks";
 }
 
 // Expects y[0 .. batch*rows) finite and within 1e-4 * max |ref| of ref (the CPU kernels::matmul of
@@ -63,9 +73,9 @@ inline double expect_gemv_matches(const std::vector<float>& y, const std::vector
 }
 
 // Prints the worst ratio of a format's test (the figure the 1e-4 bar is checked against).
-inline void print_gemv_error(const char* source, DType dtype, double worst) {
-  std::printf("[%s] %s: max |gemv - cpu matmul| / max |cpu matmul| = %.2e over all shapes, batch 1..8\n", source,
-              std::string(dtype_name(dtype)).c_str(), worst);
+inline void print_gemv_error(const char* source, DType dtype, cuda::GemvLayout layout, double worst) {
+  std::printf("[%s] %s (%s): max |gemv - cpu matmul| / max |cpu matmul| = %.2e over all shapes, batch 1..8\n", source,
+              std::string(dtype_name(dtype)).c_str(), layout_name(layout), worst);
 }
 
 // Checks dequantize_rows_f16's output (on a GPU or its host emulation) against the CPU's
