@@ -32,14 +32,38 @@ __global__ void dequantize_f16_kernel(GemvArgs a, std::int64_t row_begin, std::i
   detail::dequantize_chunk<F>(a, row_begin + r, c, apply_row_scale, (stride & 1) == 0, out + r * stride);
 }
 
-// The tensor-core layout (gemv_mma.cuh): one thread per 16-byte chunk of the row tiles from tr0.
+// The tensor-core layout (gemv_mma.cuh): a block of kDequantTiles warps takes kDequantTiles column
+// tiles of one row tile, each warp decoding one tile into shared memory, then the block writes the
+// 16 rows out whole (written straight from the fragments, each store of a warp touched 8 rows:
+// measured 35% slower prefill on the H200).
+constexpr int kDequantTiles = 4;
+
 template <class F>
-__global__ void dequantize_mma_f16_kernel(GemvArgs a, std::int64_t tr0, std::int64_t n_chunks, std::int64_t row_begin,
-                                          std::int64_t n_rows, std::int64_t stride, bool apply_row_scale, __half* out) {
-  const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (i >= n_chunks) return;
-  const std::int64_t tile = i / 32, tr = tr0 + tile / a.n_super, kt = tile % a.n_super;
-  detail::dequantize_mma_chunk<F>(a, tr, kt, static_cast<int>(i % 32), row_begin, n_rows, stride, apply_row_scale, out);
+__global__ void dequantize_mma_f16_kernel(GemvArgs a, std::int64_t tr0, std::int64_t row_begin, std::int64_t n_rows,
+                                          std::int64_t stride, bool apply_row_scale, __half* out) {
+  constexpr int kCols = kDequantTiles * F::kTileCols;
+  __shared__ __half2 staged[detail::kMmaTileRows][kCols / 2];
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const std::int64_t tr = tr0 + blockIdx.y, col0 = static_cast<std::int64_t>(blockIdx.x) * kCols;
+  const std::int64_t kt = blockIdx.x * kDequantTiles + warp;
+  if (kt < a.n_super) {
+    detail::dequantize_mma_chunk<F>(a, tr, kt, lane, apply_row_scale, [&](std::int64_t row, std::int64_t col, __half2 v) {
+      staged[row - tr * detail::kMmaTileRows][(col - col0) / 2] = v;
+    });
+  }
+  __syncthreads();
+  for (int i = threadIdx.x; i < detail::kMmaTileRows * kCols / 2; i += blockDim.x) {
+    const int r = i / (kCols / 2), c = 2 * (i % (kCols / 2));
+    const std::int64_t row = tr * detail::kMmaTileRows + r, col = col0 + c;
+    if (row < row_begin || row >= row_begin + n_rows || col >= a.cols) continue;
+    __half* dst = out + (row - row_begin) * stride + col;
+    if ((stride & 1) == 0) {
+      *reinterpret_cast<__half2*>(dst) = staged[r][c / 2];
+    } else {
+      dst[0] = __low2half(staged[r][c / 2]);
+      dst[1] = __high2half(staged[r][c / 2]);
+    }
+  }
 }
 
 __global__ void scale_columns_kernel(float* y, std::int64_t y_stride, std::int64_t n_rows, const float* scales,
@@ -86,10 +110,10 @@ void dequantize_rows_f16(const GpuWeight& w, std::int64_t row_begin, std::int64_
       using F = decltype(format);
       a.n_super = w.cols_padded / F::kTileCols;
       const std::int64_t tr0 = row_begin / kMmaTileRows, tr1 = (row_begin + n_rows - 1) / kMmaTileRows + 1;
-      const std::int64_t n_chunks = (tr1 - tr0) * a.n_super * 32;
-      const auto blocks = static_cast<unsigned>((n_chunks + kBlock - 1) / kBlock);
-      dequantize_mma_f16_kernel<F><<<blocks, kBlock, 0, stream>>>(a, tr0, n_chunks, row_begin, n_rows, stride,
-                                                                   apply_row_scales, static_cast<__half*>(out));
+      const dim3 grid(static_cast<unsigned>((a.n_super + kDequantTiles - 1) / kDequantTiles),
+                      static_cast<unsigned>(tr1 - tr0));
+      dequantize_mma_f16_kernel<F><<<grid, 32 * kDequantTiles, 0, stream>>>(a, tr0, row_begin, n_rows, stride,
+                                                                           apply_row_scales, static_cast<__half*>(out));
     });
     if (!tiled) fail_streamed("dequantize_rows_f16: internal error: a ", dtype_name(w.dtype), " weight in the tensor-core layout");
     EAQ_CUDA_CHECK(cudaGetLastError());

@@ -189,8 +189,12 @@ void dequantize_rows_f16_on_host(const PackedGpuWeight& w, std::int64_t row_begi
       for (std::int64_t tr = row_begin / kMmaTileRows; tr * kMmaTileRows < row_begin + n_rows; ++tr) {
         for (std::int64_t kt = 0; kt < a.n_super; ++kt) {
           for (int lane = 0; lane < 32; ++lane) {
-            dequantize_mma_chunk<F>(a, tr, kt, lane, row_begin, n_rows, stride, apply_row_scales,
-                                    reinterpret_cast<__half*>(out));
+            dequantize_mma_chunk<F>(a, tr, kt, lane, apply_row_scales, [&](std::int64_t row, std::int64_t col, __half2 v) {
+              if (row < row_begin || row >= row_begin + n_rows) return;
+              const __half2_raw raw = v;
+              out[(row - row_begin) * stride + col] = raw.x;
+              out[(row - row_begin) * stride + col + 1] = raw.y;
+            });
           }
         }
       }

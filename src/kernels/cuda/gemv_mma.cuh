@@ -245,30 +245,33 @@ __device__ __forceinline__ void mma_16816(float (&d)[4], const std::uint32_t (&a
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
 }
 
-// What a lane reads besides codes, set up once a kernel: its two rows' group scales (group
-// formats) and, when x is split in shared memory, where its B operands of each mma start there
-// (nullptr: a batch row past `batch`, read as 0).
+// Where a lane's B operands of each mma start in the split x in shared memory (nullptr: a batch
+// row past `batch`, read as 0).
 template <int kMmas>
 struct MmaLane {
-  const __half* scales_g = nullptr;   // row g's scales
-  const __half* scales_g8 = nullptr;  // row g + 8's
   const uint2* x[kMmas] = {};
 };
 
-// Column tile kt (first column col0) for this lane: acc[m] += (group scale x) codes x B for the
-// tile's steps. All of the tile's B operands and scales are asked for before the first mma.
+// Scale groups in a column tile (0: per-row scale only), and a tile's group scales of a lane's
+// rows g (x) and g + 8 (y), loaded with the tile's codes: asked for inside the tile, each group
+// scale was a round trip to DRAM in the middle of the tile's work.
+template <class F>
+inline constexpr int kMmaStepsPerGroup = F::kGroup == 0 ? F::kSteps : (F::kGroup / 16 < F::kSteps ? F::kGroup / 16 : F::kSteps);
+template <class F>
+inline constexpr int kMmaGroupsPerTile = F::kGroup == 0 ? 0 : F::kSteps / kMmaStepsPerGroup<F>;
+template <class F>
+struct MmaTileData {
+  uint4 q;
+  __half2 scales[kMmaGroupsPerTile<F> > 0 ? kMmaGroupsPerTile<F> : 1];
+};
+
+// Column tile (first column col0) for this lane: acc[m] += (group scale x) codes x B for the
+// tile's steps. All of the tile's B operands are asked for before the first mma.
 template <class F, int kMmas, bool kSplit>
 __device__ __forceinline__ void mma_tile(const GemvArgs& a, int batch, const MmaLane<kMmas>& ln, int col0, int lane,
-                                         const uint4& q, float (&acc)[kMmas][4]) {
-  constexpr int kStepsPerGroup = F::kGroup == 0 ? F::kSteps : (F::kGroup / 16 < F::kSteps ? F::kGroup / 16 : F::kSteps);
-  float2 scales[F::kSteps / kStepsPerGroup];
-  if constexpr (F::kGroup != 0) {
-EAQ_UNROLL
-    for (int s = 0; s < F::kSteps / kStepsPerGroup; ++s) {
-      const unsigned group = static_cast<unsigned>(col0 + s * kStepsPerGroup * 16) / F::kGroup;
-      scales[s] = make_float2(__half2float(ln.scales_g[group]), __half2float(ln.scales_g8[group]));
-    }
-  }
+                                         const MmaTileData<F>& tile, float (&acc)[kMmas][4]) {
+  constexpr int kStepsPerGroup = kMmaStepsPerGroup<F>;
+  const uint4& q = tile.q;
   std::uint32_t bf[F::kSteps][kMmas][2];
 EAQ_UNROLL
   for (int j = 0; j < F::kSteps; ++j)
@@ -303,7 +306,7 @@ EAQ_UNROLL
     }
     if constexpr (F::kGroup != 0) {
       if (j % kStepsPerGroup == kStepsPerGroup - 1) {
-        const float2 s = scales[j / kStepsPerGroup];
+        const float2 s = __half22float2(tile.scales[j / kStepsPerGroup]);
 EAQ_UNROLL
         for (int m = 0; m < kMmas; ++m) {
           acc[m][0] = fmaf(s.x, part[m][0], acc[m][0]);
@@ -351,17 +354,28 @@ __global__ void __launch_bounds__(kMmaMaxWarps * 32) gemv_mma_kernel(GemvArgs a,
   std::int64_t load_tr = blockIdx.x;
   int load_j = 0;
   auto load_next = [&](std::int64_t item) {
-    uint4 q{};
+    MmaTileData<F> t{};
     if (item < items) {
-      q = load_stream16(codes + (load_tr * k_tiles + warp + load_j * n_warps) * kTileChunks);
+      const std::int64_t kt = warp + load_j * n_warps;
+      t.q = load_stream16(codes + (load_tr * k_tiles + kt) * kTileChunks);
+      if constexpr (kMmaGroupsPerTile<F> > 0) {
+        const std::int64_t row_g = mma_out_row(load_tr * kMmaTileRows, lane, 0);
+        const auto* s_g = reinterpret_cast<const __half*>(a.scales + row_g * a.scale_row_bytes);
+        const auto* s_g8 = reinterpret_cast<const __half*>(a.scales + (row_g + 8) * a.scale_row_bytes);
+EAQ_UNROLL
+        for (int g = 0; g < kMmaGroupsPerTile<F>; ++g) {
+          const unsigned group = static_cast<unsigned>(kt * F::kTileCols + g * kMmaStepsPerGroup<F> * 16) / F::kGroup;
+          t.scales[g] = __halves2half2(load_ro(s_g + group), load_ro(s_g8 + group));
+        }
+      }
       if (++load_j == per_tile) {
         load_j = 0;
         load_tr += gridDim.x;
       }
     }
-    return q;
+    return t;
   };
-  uint4 ring[kMmaDepth];
+  MmaTileData<F> ring[kMmaDepth];
 EAQ_UNROLL
   for (int d = 0; d < kMmaDepth; ++d) ring[d] = load_next(d);
   // Codes are not written by any kernel: the first tiles stream before the wait (pdl.cuh).
@@ -388,20 +402,15 @@ EAQ_UNROLL
   std::int64_t item = 0;
   for (std::int64_t tr = blockIdx.x; tr < row_tiles; tr += gridDim.x) {
     const std::int64_t row0 = tr * kMmaTileRows;
-    if (a.scale_row_bytes > 0) {
-      const std::int64_t row_g = mma_out_row(row0, lane, 0);
-      ln.scales_g = reinterpret_cast<const __half*>(a.scales + row_g * a.scale_row_bytes);
-      ln.scales_g8 = reinterpret_cast<const __half*>(a.scales + (row_g + 8) * a.scale_row_bytes);
-    }
     float acc[kMmas][4];
 EAQ_UNROLL
     for (int m = 0; m < kMmas; ++m) acc[m][0] = acc[m][1] = acc[m][2] = acc[m][3] = 0.0f;
     for (int j = 0; j < per_tile; ++j, ++item) {
-      const uint4 q = ring[0];
+      const MmaTileData<F> tile = ring[0];
 EAQ_UNROLL
       for (int d = 0; d + 1 < kMmaDepth; ++d) ring[d] = ring[d + 1];
       ring[kMmaDepth - 1] = load_next(item + kMmaDepth);
-      mma_tile<F, kMmas, kSplit>(a, batch, ln, (warp + j * n_warps) * F::kTileCols, lane, q, acc);
+      mma_tile<F, kMmas, kSplit>(a, batch, ln, (warp + j * n_warps) * F::kTileCols, lane, tile, acc);
     }
 EAQ_UNROLL
     for (int m = 0; m < kMmas; ++m)
@@ -429,13 +438,13 @@ EAQ_UNROLL
   pdl_launch_dependents();
 }
 
-// Column tile kt of row tile tr (lane's 16-byte chunk) as f16 values, value = code x group scale
-// (x row scale when apply_row_scale) rounded once, into out rows [row_begin, row_begin + n_rows)
-// ([n_rows][stride]); rows outside and columns past a.cols are skipped. The prefill's
-// dequantization (dequantize_f16.cu), also run on the host.
-template <class F>
-EAQ_HD void dequantize_mma_chunk(const GemvArgs& a, std::int64_t tr, std::int64_t kt, int lane, std::int64_t row_begin,
-                                 std::int64_t n_rows, std::int64_t stride, bool apply_row_scale, __half* out) {
+// Column tile kt of row tile tr (lane's 16-byte chunk) as f16 values: value = code x group scale
+// (x row scale when apply_row_scale) rounded once, handed to put(row, col, half2 of columns col and
+// col + 1) for the pairs below a.cols. The prefill's dequantization (dequantize_f16.cu stages a
+// block's tiles in shared memory; gemv_emulation.cu writes them directly on the host).
+template <class F, class Put>
+EAQ_HD void dequantize_mma_chunk(const GemvArgs& a, std::int64_t tr, std::int64_t kt, int lane, bool apply_row_scale,
+                                 Put&& put) {
   const uint4 q = load_stream16(a.codes + (tr * a.n_super + kt) * kMmaTileBytes + lane * 16);
   const std::int64_t row0 = tr * kMmaTileRows;
 EAQ_UNROLL
@@ -448,17 +457,10 @@ EAQ_UNROLL
 EAQ_UNROLL
     for (int e = 0; e < 8; e += 2) {  // elements e, e + 1: one row, adjacent columns
       const std::int64_t row = row0 + mma_a_row(lane, e), col = c0 + mma_a_k(lane, e);
-      if (row < row_begin || row >= row_begin + n_rows || col >= a.cols) continue;
+      if (col >= a.cols) continue;
       float scale = (e >> 1) & 1 ? gs.y : gs.x;
       if (apply_row_scale) scale *= F::row_scale(a, row);
-      __half* dst = out + (row - row_begin) * stride + col;
-      const float v0 = fragment_value(af, e) * scale, v1 = fragment_value(af, e + 1) * scale;
-      if ((stride & 1) == 0) {
-        *reinterpret_cast<__half2*>(dst) = __floats2half2_rn(v0, v1);
-      } else {
-        dst[0] = __float2half_rn(v0);
-        dst[1] = __float2half_rn(v1);
-      }
+      put(row, col, __floats2half2_rn(fragment_value(af, e) * scale, fragment_value(af, e + 1) * scale));
     }
   }
 }
