@@ -27,8 +27,11 @@ struct NvmlLibrary::Functions {
 
 namespace {
 
+// Not named bind: with std::string arguments an unqualified bind(...) also finds std::bind by
+// argument-dependent lookup once <functional> is included, which returned a bind object and left
+// every pointer null (seen when a precompiled header brought <functional> into this file).
 template <typename F>
-void bind(void* handle, const std::string& path, const char* symbol, F& out) {
+void bind_symbol(void* handle, const std::string& path, const char* symbol, F& out) {
   void* address = dlsym(handle, symbol);
   if (address == nullptr) {
     fail("NVML library {} lacks the function {}: the driver is too old for eaq. Update the NVIDIA "
@@ -52,19 +55,19 @@ NvmlLibrary::NvmlLibrary(std::string path) : path_(std::move(path)), fn_(std::ma
          path_, why != nullptr ? why : "unknown reason");
   }
   try {
-    bind(handle_, path_, "nvmlInit_v2", fn_->init_v2);
-    bind(handle_, path_, "nvmlShutdown", fn_->shutdown);
-    bind(handle_, path_, "nvmlErrorString", fn_->error_string);
-    bind(handle_, path_, "nvmlDeviceGetCount_v2", fn_->device_get_count_v2);
-    bind(handle_, path_, "nvmlDeviceGetHandleByIndex_v2", fn_->device_get_handle_by_index_v2);
-    bind(handle_, path_, "nvmlDeviceGetName", fn_->device_get_name);
-    bind(handle_, path_, "nvmlSystemGetDriverVersion", fn_->system_get_driver_version);
-    bind(handle_, path_, "nvmlDeviceGetTotalEnergyConsumption", fn_->device_get_total_energy_consumption);
-    bind(handle_, path_, "nvmlDeviceGetPowerUsage", fn_->device_get_power_usage);
-    bind(handle_, path_, "nvmlDeviceGetEnforcedPowerLimit", fn_->device_get_enforced_power_limit);
-    bind(handle_, path_, "nvmlDeviceGetClockInfo", fn_->device_get_clock_info);
-    bind(handle_, path_, "nvmlDeviceGetTemperature", fn_->device_get_temperature);
-    bind(handle_, path_, "nvmlDeviceGetMemoryInfo", fn_->device_get_memory_info);
+    bind_symbol(handle_, path_, "nvmlInit_v2", fn_->init_v2);
+    bind_symbol(handle_, path_, "nvmlShutdown", fn_->shutdown);
+    bind_symbol(handle_, path_, "nvmlErrorString", fn_->error_string);
+    bind_symbol(handle_, path_, "nvmlDeviceGetCount_v2", fn_->device_get_count_v2);
+    bind_symbol(handle_, path_, "nvmlDeviceGetHandleByIndex_v2", fn_->device_get_handle_by_index_v2);
+    bind_symbol(handle_, path_, "nvmlDeviceGetName", fn_->device_get_name);
+    bind_symbol(handle_, path_, "nvmlSystemGetDriverVersion", fn_->system_get_driver_version);
+    bind_symbol(handle_, path_, "nvmlDeviceGetTotalEnergyConsumption", fn_->device_get_total_energy_consumption);
+    bind_symbol(handle_, path_, "nvmlDeviceGetPowerUsage", fn_->device_get_power_usage);
+    bind_symbol(handle_, path_, "nvmlDeviceGetEnforcedPowerLimit", fn_->device_get_enforced_power_limit);
+    bind_symbol(handle_, path_, "nvmlDeviceGetClockInfo", fn_->device_get_clock_info);
+    bind_symbol(handle_, path_, "nvmlDeviceGetTemperature", fn_->device_get_temperature);
+    bind_symbol(handle_, path_, "nvmlDeviceGetMemoryInfo", fn_->device_get_memory_info);
     const nvml::Return code = fn_->init_v2();
     if (code != nvml::kSuccess) {
       fail("NVML could not start (nvmlInit_v2: {}, code {}) with {}: the NVIDIA driver is not "
