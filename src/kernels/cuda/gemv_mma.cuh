@@ -6,11 +6,14 @@
 // 16x8 B operand are batch row b's high and low parts (4 batch rows an mma). Group scales multiply
 // the f32 partial sum of their group; the per-row scale multiplies the final sum.
 //
-// Why: the chunk kernel (gemv_kernel.cuh) decodes every weight to f32 on the CUDA cores and used
-// ~10 instructions a weight for int4 (ncu), so it was bound by instruction issue at 29-38% of the
-// copy bandwidth (docs/cuda.md). Here a lane turns 8 nibbles into its A fragment with 9 integer /
-// half2 instructions (lop3 into the exponent of 1024, then one subtraction or fma a pair), and the
-// tensor core does the multiply-adds.
+// Why: the chunk kernel (gemv_kernel.cuh) decodes every weight to f32 on the CUDA cores (~10
+// instructions a weight for int4 by ncu) and reached 29-38% of the copy bandwidth for int4. Here a
+// lane turns 8 nibbles into its A fragment with 9 integer / f16x2 instructions (lop3 into the
+// exponent of 1024, then one subtraction or fma a pair), and the tensor core does the
+// multiply-adds: ~92 instructions a 512-byte tile in the SASS. Measured on an H200 (docs/cuda.md):
+// the int4 GEMVs gain where rows are many (7B decode +11%), but the kernel stays at 26-48% of the
+// copy bandwidth, limited by latency, not issue; int8 ran slower than its chunk kernel, so i8_ch
+// uses this layout only when asked (default_gemv_layout).
 //
 // Layout ("mma tiles", written by gpu_weight.cu): rows in tiles of 16, columns in tiles of
 // kTileCols (64 for 4-bit, 32 for 8-bit codes), one 512-byte tile after another, row tile by row
@@ -18,14 +21,15 @@
 // fragments of the tile's 16-column steps j (4 steps of 4-bit codes, 2 of 8-bit): 4-bit: word j's
 // nibble mma_nibble_of(e) is fragment element e; 8-bit: byte e & 3 of word 2j + e / 4, stored as
 // code ^ 0x80 (value = byte - 128). Element e of lane l is row mma_a_row(l, e), column
-// mma_a_k(l, e) of the step (PTX's m16n8k16 A layout). Scales: i4s f16 [rows_padded][cols_padded /
-// G]; i8_ch f32 [rows_padded]. Padding codes decode to 0 (4-bit: with a zero scale) and padded
+// mma_a_k(l, e) of the step (PTX's m16n8k16 A layout). Scales: i4s f16 [rows_padded / 16][cols_padded
+// / G][8][2] (mma_scale_pair); i8_ch f32 [rows_padded]. Padding codes decode to 0 (4-bit: with a zero scale) and padded
 // columns of x are read as 0.
 //
-// Work split: a block of n_warps warps owns one row tile; warp w takes the column tiles w,
-// w + n_warps, ... (two tiles' codes in flight ahead of the one it computes), and the warps' f32
-// sums are added in shared memory. Everything below except the kernel is also compiled for the
-// host (EAQ_HD): gemv_emulation.cu runs the same fragments, scales and output mapping on the CPU.
+// Work split (gemv_mma_kernel): persistent blocks of n_warps warps loop over row tiles; warp w
+// takes column tiles w, w + n_warps, ... of each, its codes and group scales kMmaDepth tiles ahead;
+// the warps' f32 sums are added in shared memory. Everything below except the kernel is also
+// compiled for the host (EAQ_HD): gemv_emulation.cu runs the same fragments, B operands, scales and
+// output mapping on the CPU.
 #pragma once
 
 #include <cuda_fp16.h>
@@ -83,6 +87,15 @@ __device__ __forceinline__ std::uint32_t fma_f16x2(std::uint32_t a, std::uint32_
 }
 #endif
 
+// Group scales of the tile layout: [rows_padded / 16][groups][8][2] f16, the scales of rows g
+// and g + 8 of a row tile side by side, so a lane's pair is one 4-byte load and a warp's 16 rows
+// one 32-byte sector (in row order, [rows][groups], a warp asked for 16 sectors twice a tile).
+// groups = a.scale_row_bytes / 2. The pair of row g (0..7) of row tile tr, group `group`:
+EAQ_HD const __half2* mma_scale_pair(const GemvArgs& a, std::int64_t tr, int g, std::int64_t group) {
+  const std::int64_t groups = static_cast<std::int64_t>(a.scale_row_bytes / 2);
+  return reinterpret_cast<const __half2*>(a.scales) + (tr * groups + group) * 8 + g;
+}
+
 // int4 symmetric, groups of G: value = (nibble - 8) * d, d f16 per group.
 template <int G>
 struct MmaI4S {
@@ -109,11 +122,10 @@ struct MmaI4S {
     }
 #endif
   }
-  // The f16 group scales of rows `row` and row + 8 for column col.
+  // The f16 group scales of rows `row` (row % 16 < 8) and row + 8 for column col: one half2
+  // (mma_scale_pair).
   EAQ_HD static float2 group_scales(const GemvArgs& a, std::int64_t row, std::int64_t col) {
-    const auto* s = reinterpret_cast<const __half*>(a.scales + row * a.scale_row_bytes) + col / G;
-    const auto* s8 = reinterpret_cast<const __half*>(a.scales + (row + 8) * a.scale_row_bytes) + col / G;
-    return make_float2(__half2float(load_ro(s)), __half2float(load_ro(s8)));
+    return __half22float2(load_ro(mma_scale_pair(a, row / kMmaTileRows, static_cast<int>(row % kMmaTileRows), col / G)));
   }
   EAQ_HD static float row_scale(const GemvArgs&, std::int64_t) { return 1.0f; }
 };
@@ -359,13 +371,11 @@ __global__ void __launch_bounds__(kMmaMaxWarps * 32) gemv_mma_kernel(GemvArgs a,
       const std::int64_t kt = warp + load_j * n_warps;
       t.q = load_stream16(codes + (load_tr * k_tiles + kt) * kTileChunks);
       if constexpr (kMmaGroupsPerTile<F> > 0) {
-        const std::int64_t row_g = mma_out_row(load_tr * kMmaTileRows, lane, 0);
-        const auto* s_g = reinterpret_cast<const __half*>(a.scales + row_g * a.scale_row_bytes);
-        const auto* s_g8 = reinterpret_cast<const __half*>(a.scales + (row_g + 8) * a.scale_row_bytes);
+        const __half2* pairs = mma_scale_pair(a, load_tr, lane >> 2, 0);
 EAQ_UNROLL
         for (int g = 0; g < kMmaGroupsPerTile<F>; ++g) {
           const unsigned group = static_cast<unsigned>(kt * F::kTileCols + g * kMmaStepsPerGroup<F> * 16) / F::kGroup;
-          t.scales[g] = __halves2half2(load_ro(s_g + group), load_ro(s_g8 + group));
+          t.scales[g] = load_ro(pairs + group * 8);
         }
       }
       if (++load_j == per_tile) {

@@ -1,5 +1,6 @@
 // upload_weight / free_weight: a host weight in its packed eaq format → the GPU layout that the decode
-// GEMV reads (gemv_formats.cuh describes each layout; the two files must agree). Values are never
+// GEMV reads: code chunks (gemv_formats.cuh describes each format's) or, for i8_ch / i4s / q4_0,
+// tensor-core tiles (gemv_mma.cuh); each reader and this file must agree. Values are never
 // changed: f16/bf16/int8/fp8/4-bit codes are copied bit for bit (reordered into the kernel's pieces),
 // scales are copied or unpacked (q4_K's 6-bit scales to bytes), and the row is zero-padded to a
 // whole super-chunk (zero codes and zero scales decode to 0).
@@ -178,8 +179,9 @@ PackedGpuWeight repack_i4s(const WeightRef& w, std::int64_t cols_padded) {
 // The tensor-core layout (gemv_mma.cuh): rows rounded up to 16 and columns to cols_padded, tile
 // by tile. code_of(row bytes, position) is the stored code (4-bit: the nibble; 8-bit: the signed
 // byte ^ 0x80, so 0x80 is zero and fills the padding). Group formats (group > 0) copy each block's
-// f16 scale field (at scale_offset) to [rows_padded][cols_padded / group]; per-row formats
-// (group 0) the f32 row header to [rows_padded]. Padding scales stay zero.
+// f16 scale field (at scale_offset) to [rows_padded / 16][cols_padded / group][8][2] (rows g and
+// g + 8 of a tile side by side: gemv_mma.cuh); per-row formats (group 0) the f32 row header to
+// [rows_padded]. Padding scales stay zero.
 template <class CodeOf>
 PackedGpuWeight repack_mma_tiles(const WeightRef& w, std::int64_t cols_padded, int bits, int group,
                                  std::size_t scale_offset, CodeOf code_of) {
@@ -202,9 +204,12 @@ PackedGpuWeight repack_mma_tiles(const WeightRef& w, std::int64_t cols_padded, i
   const auto* base = static_cast<const std::uint8_t*>(w.data);
   for (std::int64_t r = 0; r < w.rows; ++r) {
     const std::uint8_t* src = base + static_cast<std::size_t>(r) * w.row_stride_bytes;
-    if (group > 0) {
-      std::uint8_t* scales = out.scales.data() + static_cast<std::size_t>(r) * out.scale_row_bytes;
-      for (std::int64_t b = 0; b < w.cols / group; ++b) std::memcpy(scales + b * 2, src + b * block_bytes + scale_offset, 2);
+    if (group > 0) {  // [rows_padded / 16][groups][8][2]: rows g and g + 8 of a row tile side by side
+      const std::int64_t groups = cols_padded / group, tile = r / kMmaTileRows, in = r % kMmaTileRows;
+      for (std::int64_t b = 0; b < w.cols / group; ++b) {
+        const std::int64_t index = ((tile * groups + b) * 8 + in % 8) * 2 + in / 8;
+        std::memcpy(out.scales.data() + index * 2, src + b * block_bytes + scale_offset, 2);
+      }
     } else {
       std::memcpy(out.scales.data() + r * 4, src, 4);
     }
