@@ -11,8 +11,8 @@
 // lane turns 8 nibbles into its A fragment with 9 integer / f16x2 instructions (lop3 into the
 // exponent of 1024, then one subtraction or fma a pair), and the tensor core does the
 // multiply-adds: ~92 instructions a 512-byte tile in the SASS. Measured on an H200 (docs/cuda.md):
-// the int4 GEMVs gain where rows are many (7B decode +11%), but the kernel stays at 26-48% of the
-// copy bandwidth, limited by latency, not issue; int8 ran slower than its chunk kernel, so i8_ch
+// the int4 GEMVs gain (7B decode +18%), but the kernel stays at 13-49% of the copy bandwidth,
+// limited by latency, not issue; int8 ran slower than its chunk kernel, so i8_ch
 // uses this layout only when asked (default_gemv_layout).
 //
 // Layout ("mma tiles", written by gpu_weight.cu): rows in tiles of 16, columns in tiles of

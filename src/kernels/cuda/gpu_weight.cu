@@ -279,7 +279,8 @@ GemvLayout default_gemv_layout(DType dtype) {
                   "the default) or 0 (the CUDA-core GEMV for every format)");
   }();
   // int8 stays in chunks: its tensor-core kernel decoded Llama-2-7B at 283.6 tok/s against the
-  // chunk kernel's 330 (H200, bench_engine_cuda); the int4 formats gain (302.8 -> 345.0).
+  // chunk kernel's 330 (H200, bench_engine_cuda); the int4 formats gain (302.7 -> 356.4 tok/s:
+  // docs/cuda.md).
   const bool tiles_default = dtype != DType::I8_CH;
   return enabled && tiles_default && has_mma_layout(dtype) ? GemvLayout::mma_tiles : GemvLayout::chunks;
 }
