@@ -7,7 +7,9 @@
 // bandwidth. upload_weight() splits each format's blocks into a code array (16-byte aligned rows,
 // one 16-byte load per lane per step) and a small scale array (per row or per group), without
 // changing a single value: the GPU result equals the CPU kernels::matmul on the same packed bytes up
-// to f32 summation order. Activations stay f32 and accumulation is f32.
+// to f32 summation order. Activations stay f32 and accumulation is f32 — except in the tensor-core
+// layout (GemvLayout::mma_tiles), where each activation is split into two f16 parts (22 bits of
+// mantissa, so the same result to ~1e-7 relative, but within f16's range: |x| < 65504).
 #pragma once
 
 #include <cuda_runtime_api.h>
