@@ -90,7 +90,7 @@ void mma_16816_on_host(float (&d)[32][4], const std::uint32_t (&a)[32][4], const
 template <class F>
 void emulate_mma(const GemvArgs& a, int batch) {
   constexpr int kWarps = 4;
-  constexpr int kStepsPerGroup = F::kGroup == 0 ? F::kSteps : std::min(F::kSteps, F::kGroup / 16);
+  constexpr int kStepsPerGroup = kMmaStepsPerGroup<F>;
   const int n_mmas = batch <= 4 ? 1 : 2;
   const std::int64_t row_tiles = (a.rows + kMmaTileRows - 1) / kMmaTileRows, k_tiles = a.n_super;
   const std::int64_t cols_padded = k_tiles * F::kTileCols;
@@ -100,8 +100,7 @@ void emulate_mma(const GemvArgs& a, int batch) {
     for (std::int64_t i = 0; i < batch * cols_padded / 2; ++i) mma_split_pair(a, cols_padded, i, split.data());
   }
   for (std::int64_t tr = 0; tr < row_tiles; ++tr) {
-    static float acc[kWarps][2][32][4];
-    std::memset(acc, 0, sizeof acc);
+    float acc[kWarps][2][32][4] = {};
     for (int w = 0; w < kWarps; ++w) {
       for (std::int64_t kt = w; kt < k_tiles; kt += kWarps) {
         float part[2][32][4];
@@ -116,17 +115,19 @@ void emulate_mma(const GemvArgs& a, int batch) {
               if (split.empty()) {
                 mma_b_fragment(a, batch, m, c0, lane, bf[m][lane]);
               } else {
-                mma_b_fragment_shared(split.data(), cols_padded, batch, m, c0, lane, bf[m][lane]);
+                mma_split_operand(mma_split_lane(split.data(), cols_padded, batch, m, lane), c0, bf[m][lane]);
               }
             }
           }
           for (int m = 0; m < n_mmas; ++m) mma_16816_on_host(F::kGroup != 0 ? part[m] : acc[w][m], af, bf[m]);
-          if (F::kGroup != 0 && j % kStepsPerGroup == kStepsPerGroup - 1) {
-            for (int lane = 0; lane < 32; ++lane) {
-              const std::int64_t col = kt * F::kTileCols + (j / kStepsPerGroup) * kStepsPerGroup * 16;
-              const float2 sc = F::group_scales(a, mma_out_row(tr * kMmaTileRows, lane, 0), col);
-              for (int m = 0; m < n_mmas; ++m) {
-                for (int i = 0; i < 4; ++i) acc[w][m][lane][i] += (i < 2 ? sc.x : sc.y) * part[m][lane][i];
+          if constexpr (F::kGroup != 0) {
+            if (j % kStepsPerGroup == kStepsPerGroup - 1) {
+              for (int lane = 0; lane < 32; ++lane) {
+                const std::int64_t col = kt * F::kTileCols + (j / kStepsPerGroup) * kStepsPerGroup * 16;
+                const float2 sc = F::group_scales(a, mma_out_row(tr * kMmaTileRows, lane, 0), col);
+                for (int m = 0; m < n_mmas; ++m) {
+                  for (int i = 0; i < 4; ++i) acc[w][m][lane][i] += (i < 2 ? sc.x : sc.y) * part[m][lane][i];
+                }
               }
             }
           }

@@ -155,7 +155,6 @@ struct MmaI8Row {
     }
 #endif
   }
-  EAQ_HD static float2 group_scales(const GemvArgs&, std::int64_t, std::int64_t) { return make_float2(1.0f, 1.0f); }
   EAQ_HD static float row_scale(const GemvArgs& a, std::int64_t row) {
     return load_ro(reinterpret_cast<const float*>(a.scales) + row);
   }
@@ -165,6 +164,14 @@ struct MmaI8Row {
 // is ~2e-6, a subnormal with 3 significant bits: measured 6e-6 relative error of the dot products
 // in the emulation, 2e-7 scaled).
 inline constexpr float kMmaLowScale = 2048.0f;
+
+// The f16 high parts of (x0, x1), or with low the f16 rounding of (x - high) x 2^11.
+EAQ_HD __half2 mma_split_part(float x0, float x1, bool low) {
+  const __half2 high = __floats2half2_rn(x0, x1);
+  if (!low) return high;
+  const float2 back = __half22float2(high);
+  return __floats2half2_rn((x0 - back.x) * kMmaLowScale, (x1 - back.y) * kMmaLowScale);
+}
 
 // Lane `lane`'s B fragment of mma m for the 16 columns from c0: column n = lane / 4 of the 16x8
 // operand is batch row 4m + n / 2 (zero past `batch`), its f16 high part for even n and the f16
@@ -187,14 +194,7 @@ EAQ_UNROLL
     }
   }
 EAQ_UNROLL
-  for (int h = 0; h < 2; ++h) {
-    __half2 part = __floats2half2_rn(v[2 * h], v[2 * h + 1]);
-    if (n & 1) {
-      const float2 high = __half22float2(part);
-      part = __floats2half2_rn((v[2 * h] - high.x) * kMmaLowScale, (v[2 * h + 1] - high.y) * kMmaLowScale);
-    }
-    b[h] = half2_bits(part);
-  }
+  for (int h = 0; h < 2; ++h) b[h] = half2_bits(mma_split_part(v[2 * h], v[2 * h + 1], (n & 1) != 0));
 }
 
 // Batch rows whose split fits kMmaSharedXBytes are split once a block into shared memory (below)
@@ -215,23 +215,24 @@ EAQ_HD void mma_split_pair(const GemvArgs& a, std::int64_t cols_padded, std::int
   const int pairs = static_cast<int>(cols_padded / 2), i = static_cast<int>(pair), b = i / pairs, c = 2 * (i % pairs);
   float2 v = make_float2(0.0f, 0.0f);
   if (c < a.cols) v = load_ro(reinterpret_cast<const float2*>(a.x + static_cast<std::int64_t>(b) * a.cols + c));
-  const __half2 high = __floats2half2_rn(v.x, v.y);
-  const float2 back = __half22float2(high);
-  const __half2 low = __floats2half2_rn((v.x - back.x) * kMmaLowScale, (v.y - back.y) * kMmaLowScale);
   const int slot = ((c & ~15) + mma_split_slot(c & 15)) / 2;
-  split[(2 * b) * pairs + slot] = high;
-  split[(2 * b + 1) * pairs + slot] = low;
+  split[(2 * b) * pairs + slot] = mma_split_part(v.x, v.y, false);
+  split[(2 * b + 1) * pairs + slot] = mma_split_part(v.x, v.y, true);
 }
-// mma_b_fragment read from the split.
-EAQ_HD void mma_b_fragment_shared(const __half2* split, std::int64_t cols_padded, int batch, int m, std::int64_t c0,
-                                  int lane, std::uint32_t (&b)[2]) {
-  const int n = lane >> 2, t = lane & 3;
-  const int row = 4 * m + (n >> 1);
-  if (row >= batch) {
+// Where lane `lane`'s B operands of mma m start in the split (its batch row and part, columns 2t
+// on): nullptr for a batch row past `batch` (read as 0). The kernel computes it once.
+EAQ_HD const __half2* mma_split_lane(const __half2* split, std::int64_t cols_padded, int batch, int m, int lane) {
+  const int n = lane >> 2, row = 4 * m + (n >> 1);
+  if (row >= batch) return nullptr;
+  return split + (2 * row + (n & 1)) * (cols_padded / 2) + 2 * (lane & 3);
+}
+// mma_b_fragment read from the split: the step of columns c0 .. c0 + 15 at the lane's start.
+EAQ_HD void mma_split_operand(const __half2* lane_start, std::int64_t c0, std::uint32_t (&b)[2]) {
+  if (lane_start == nullptr) {
     b[0] = b[1] = 0u;
     return;
   }
-  const __half2* p = split + (2 * row + (n & 1)) * (cols_padded / 2) + (c0 + 4 * t) / 2;
+  const __half2* p = lane_start + c0 / 2;
 #ifdef __CUDA_ARCH__
   const uint2 v = *reinterpret_cast<const uint2*>(p);
   b[0] = v.x;
@@ -261,7 +262,7 @@ __device__ __forceinline__ void mma_16816(float (&d)[4], const std::uint32_t (&a
 // row past `batch`, read as 0).
 template <int kMmas>
 struct MmaLane {
-  const uint2* x[kMmas] = {};
+  const __half2* x[kMmas] = {};  // mma_split_lane
 };
 
 // Scale groups in a column tile (0: per-row scale only), and a tile's group scales of a lane's
@@ -290,9 +291,7 @@ EAQ_UNROLL
 EAQ_UNROLL
     for (int m = 0; m < kMmas; ++m) {
       if constexpr (kSplit) {
-        const uint2 v = ln.x[m] != nullptr ? ln.x[m][((col0 >> 4) + j) * 4] : make_uint2(0u, 0u);
-        bf[j][m][0] = v.x;
-        bf[j][m][1] = v.y;
+        mma_split_operand(ln.x[m], col0 + 16 * j, bf[j][m]);
       } else {
         mma_b_fragment(a, batch, m, col0 + 16 * j, lane, bf[j][m]);
       }
@@ -402,10 +401,7 @@ EAQ_UNROLL
       }
     }
 EAQ_UNROLL
-    for (int m = 0; m < kMmas; ++m) {
-      const int n = lane >> 2, row = 4 * m + (n >> 1);
-      if (row < batch) ln.x[m] = reinterpret_cast<const uint2*>(split + (2 * row + (n & 1)) * (cols_padded / 2)) + (lane & 3);
-    }
+    for (int m = 0; m < kMmas; ++m) ln.x[m] = mma_split_lane(split, cols_padded, batch, m, lane);
     __syncthreads();
   }
   float* sums = reinterpret_cast<float*>(smem + mma_split_bytes(batch, cols_padded));  // [n_warps][kMmas * 4][32]

@@ -232,6 +232,14 @@ PackedGpuWeight repack_mma_tiles(const WeightRef& w, std::int64_t cols_padded, i
   return out;
 }
 
+template <int G>
+PackedGpuWeight repack_i4s_tiles(const WeightRef& w) {
+  constexpr std::int64_t kStep = G > 64 ? G : 64;  // whole column tiles and whole groups
+  return repack_mma_tiles(w, (w.cols + kStep - 1) / kStep * kStep, 4, G, offsetof(block_i4s<G>, d), [](const std::uint8_t* row, std::int64_t e) {
+    return nibble_q4_0_order(row, e, G, sizeof(block_i4s<G>), offsetof(block_i4s<G>, qs));
+  });
+}
+
 PackedGpuWeight pack_mma_tiles(const WeightRef& host) {
   using namespace detail;
   const auto round_up = [&](std::int64_t m) { return (host.cols + m - 1) / m * m; };
@@ -245,19 +253,9 @@ PackedGpuWeight pack_mma_tiles(const WeightRef& host) {
                               [](const std::uint8_t* row, std::int64_t e) {
                                 return nibble_q4_0_order(row, e, kQK4_0, sizeof(block_q4_0), offsetof(block_q4_0, qs));
                               });
-    case DType::I4S_G32:
-      return repack_mma_tiles(host, round_up(64), 4, 32, offsetof(block_i4s<32>, d), [](const std::uint8_t* row, std::int64_t e) {
-        return nibble_q4_0_order(row, e, 32, sizeof(block_i4s<32>), offsetof(block_i4s<32>, qs));
-      });
-    case DType::I4S_G64:
-      return repack_mma_tiles(host, round_up(64), 4, 64, offsetof(block_i4s<64>, d), [](const std::uint8_t* row, std::int64_t e) {
-        return nibble_q4_0_order(row, e, 64, sizeof(block_i4s<64>), offsetof(block_i4s<64>, qs));
-      });
-    case DType::I4S_G128:
-      return repack_mma_tiles(host, round_up(128), 4, 128, offsetof(block_i4s<128>, d),
-                              [](const std::uint8_t* row, std::int64_t e) {
-                                return nibble_q4_0_order(row, e, 128, sizeof(block_i4s<128>), offsetof(block_i4s<128>, qs));
-                              });
+    case DType::I4S_G32: return repack_i4s_tiles<32>(host);
+    case DType::I4S_G64: return repack_i4s_tiles<64>(host);
+    case DType::I4S_G128: return repack_i4s_tiles<128>(host);
     default:
       fail_streamed("the tensor-core GEMV layout has no ", dtype_name(host.dtype), " weights ([", host.rows, "][", host.cols,
                     "]); it takes i8_ch, i4s_g32/g64/g128 and q4_0. Upload it in the chunk layout.");

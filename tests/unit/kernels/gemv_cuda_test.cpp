@@ -92,8 +92,7 @@ TEST_P(GemvCuda, DequantizeRowsF16MatchesCpuDequantize) {
     const auto bytes = random_packed_weight(dtype, s.rows, s.cols, row_stride, seed++);
     const WeightRef host{dtype, s.rows, s.cols, bytes.data(), row_stride};
     GpuWeight w = upload_weight(host, nullptr, layout);
-    const std::int64_t first = s.rows / 3, n_rows = s.rows - first;
-    const std::int64_t stride = (s.cols + 7) / 8 * 8 + 8;
+    const auto [first, n_rows, stride] = test::dequant_slice(s);
     std::uint16_t* d_out = nullptr;
     const std::size_t n = static_cast<std::size_t>(n_rows * stride);
     ASSERT_EQ(cudaMalloc(reinterpret_cast<void**>(&d_out), n * 2), cudaSuccess);

@@ -81,8 +81,7 @@ TEST_P(GemvEmulation, DequantizeRowsF16MatchesCpuDequantize) {
     const auto bytes = random_packed_weight(dtype, s.rows, s.cols, row_stride, seed++);
     const WeightRef host{dtype, s.rows, s.cols, bytes.data(), row_stride};
     const PackedGpuWeight packed = pack_for_gpu(host, layout);
-    const std::int64_t first = s.rows / 3, n_rows = s.rows - first;
-    const std::int64_t stride = (s.cols + 7) / 8 * 8 + 8;
+    const auto [first, n_rows, stride] = test::dequant_slice(s);
     const bool per_row = dtype == DType::I8_CH || dtype == DType::F8_E4M3_CH;
     for (bool with_row_scale : {true, false}) {
       if (!with_row_scale && !per_row) continue;

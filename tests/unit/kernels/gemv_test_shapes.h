@@ -38,6 +38,15 @@ inline std::vector<GemvShape> gemv_shapes_for(DType dtype) {
   }
 }
 
+// The slice of a shape's rows the dequantization tests write: from a third of the way down to the
+// end, with a row stride padded past cols.
+struct DequantSlice {
+  std::int64_t first, n_rows, stride;
+};
+inline DequantSlice dequant_slice(const GemvShape& s) {
+  return {s.rows / 3, s.rows - s.rows / 3, (s.cols + 7) / 8 * 8 + 8};
+}
+
 // The GPU layouts to test dtype in: the chunk layout always, and the tensor-core tiles where dtype has them.
 inline std::vector<cuda::GemvLayout> gemv_layouts_for(DType dtype) {
   if (cuda::has_mma_layout(dtype)) return {cuda::GemvLayout::chunks, cuda::GemvLayout::mma_tiles};
