@@ -1,12 +1,13 @@
 // CPU kernel benchmarks: decode matvec (m = 1) GB/s for a 2048 × 8192 weight in f32 / f16 / bf16
-// (and q4_1 through the reference decoder) against the STREAM triad bandwidth measured in the
-// same process with the same thread count, prefill matmul (m = 64) GFLOP/s, and one decode step
+// and the packed formats (i8_ch, i4s_g32, q8_0, q4_0, q4_1: their own kernels) against the STREAM
+// triad bandwidth measured in the same process with the same thread count, prefill matmul (m = 64) GFLOP/s, and one decode step
 // of attention over 1K / 4K cached positions.
 // Weights rotate through copies totalling ≥ 512 MiB so every pass streams from DRAM, not cache.
 #include <benchmark/benchmark.h>
 
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -23,14 +24,18 @@
 #include "core/thread_pool.h"
 #include "kernels/cpu/memory_bandwidth.h"
 #include "kernels/ops.h"
+#include "quant/scheme_registry.h"
 
 namespace {
 
 using eaq::DType;
 namespace kernels = eaq::kernels;
 
-constexpr std::int64_t kRows = 2048;  // output features
-constexpr std::int64_t kCols = 8192;  // input features
+// The weight's shape: output × input features (EAQ_BENCH_SHAPE=ROWSxCOLS overrides it; with a
+// small shape and EAQ_BENCH_MIB=1 the weights stay in cache and the matvec figures are the
+// kernels' compute ceilings rather than memory figures).
+std::int64_t kRows = 2048;
+std::int64_t kCols = 8192;
 // Bytes of weight copies the matvec rotates through, and of each triad array: both far beyond
 // the last-level cache (override with EAQ_BENCH_MIB for a machine with a larger one).
 std::size_t g_working_set_bytes = std::size_t{512} << 20;
@@ -73,7 +78,7 @@ WeightCopies make_weights(DType dtype, std::size_t min_total_bytes) {
         default: break;
       }
     }
-    if (dtype == DType::Q4_1) eaq::quantize_row_q4_1(row.data(), dst, kCols);
+    if (eaq::traits(dtype).is_quantized) eaq::quant::quantize_row(dtype, row.data(), dst, kCols);
   }
   // Further copies are byte copies: distinct memory is what matters, not distinct values.
   for (std::size_t c = 0; c < copies; ++c) w.storage.push_back(first);
@@ -161,6 +166,12 @@ void BM_AttentionDecode(benchmark::State& state, DType cache_dtype) {
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (const char* mib = std::getenv("EAQ_BENCH_MIB")) g_working_set_bytes = std::stoull(mib) << 20;
+  if (const char* shape = std::getenv("EAQ_BENCH_SHAPE")) {
+    if (std::sscanf(shape, "%ldx%ld", &kRows, &kCols) != 2 || kRows < 1 || kCols < 1 || kCols % 256 != 0) {
+      fmt::print(stderr, "EAQ_BENCH_SHAPE='{}': give ROWSxCOLS with COLS a multiple of 256, e.g. 2048x8192\n", shape);
+      return 2;
+    }
+  }
   fmt::print("SIMD target: {}\n", kernels::cpu_simd_target());
   for (int threads : {1, 2}) {
     eaq::ThreadPool pool(threads);
@@ -168,7 +179,8 @@ int main(int argc, char** argv) {
     fmt::print("STREAM triad, {} thread(s), 3 x {} MiB arrays: {:.2f} GB/s\n", threads,
                g_working_set_bytes >> 20, g_triad_bytes_per_s[threads] / 1e9);
   }
-  for (DType dtype : {DType::F32, DType::F16, DType::BF16, DType::Q4_1}) {
+  for (DType dtype : {DType::F32, DType::F16, DType::BF16, DType::I8_CH, DType::Q8_0, DType::I4S_G32, DType::Q4_0,
+                      DType::Q4_1}) {
     const std::string name = fmt::format("matvec/{}", eaq::dtype_name(dtype));
     benchmark::RegisterBenchmark(name.c_str(), BM_Matvec, dtype)->Arg(1)->Arg(2)->UseRealTime()->MinTime(1.0);
   }
