@@ -167,8 +167,8 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (const char* mib = std::getenv("EAQ_BENCH_MIB")) g_working_set_bytes = std::stoull(mib) << 20;
   if (const char* shape = std::getenv("EAQ_BENCH_SHAPE")) {
-    if (std::sscanf(shape, "%ldx%ld", &kRows, &kCols) != 2 || kRows < 1 || kCols < 1 || kCols % 256 != 0) {
-      fmt::print(stderr, "EAQ_BENCH_SHAPE='{}': give ROWSxCOLS with COLS a multiple of 256, e.g. 2048x8192\n", shape);
+    if (std::sscanf(shape, "%ldx%ld", &kRows, &kCols) != 2 || kRows < 1 || kCols < 1 || kCols % 32 != 0) {
+      fmt::print(stderr, "EAQ_BENCH_SHAPE='{}': give ROWSxCOLS with COLS a multiple of 32, e.g. 2048x8192\n", shape);
       return 2;
     }
   }

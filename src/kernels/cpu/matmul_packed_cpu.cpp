@@ -66,6 +66,9 @@ struct PackedArgs {
   const void* w;
   std::size_t w_stride;
   const float* xsum32;  // [m][k/32] sums of 32 activations (q4_1, q4_K), else null
+  // [m][k/32][Lanes(DF)]: each 32 activations summed down to one vector, whose lanes add up to
+  // their sum (q4_0, int4: the offset is subtracted from the block's vector sum), else null
+  const float* xvec32;
 };
 
 // A block scale: one per 32 weights, so the hardware conversion (F16C) matters for decode.
@@ -138,9 +141,12 @@ HWY_INLINE void ZeroAll(VF* v) {
 }
 
 // The per-format row dots: out[r] = Σ_k w[k] · x[r][k] for one weight row.
+// Inlined into a row loop instantiated per dtype (WeightOnlyRowsOf), so the switch below folds
+// away and nothing is called per row: at k = 576 (SmolLM2's rows) a call and dispatch per row
+// cost ~25% of the int4 matvec.
 template <std::size_t MR>
-void RowDot(DType dtype, const std::uint8_t* row, const float* const* x, const float* const* xsum, std::size_t k,
-            float* out) {
+HWY_INLINE void RowDot(DType dtype, const std::uint8_t* row, const float* const* x, const float* const* xsum,
+                       const float* const* xvec, std::size_t k, float* out) {
   const DF df;
   const DI di;
   const std::size_t lanes = hn::Lanes(df);
@@ -168,6 +174,15 @@ void RowDot(DType dtype, const std::uint8_t* row, const float* const* x, const f
   auto add_nibble_block = [&](VF* a, VF scale) EAQ_INLINE_LAMBDA {
     for (std::size_t r = 0; r < MR; ++r) a[r] = hn::MulAdd(hn::Add(t[r], t_hi[r]), scale, a[r]);
   };
+  // A nibble block whose codes carry an offset z: (Σ x·q - z·Σx)·scale, with z·Σx taken from the
+  // block's activation vector sum (one vector FMA a block instead of a subtraction per weight).
+  auto add_offset_nibble_block = [&](VF* a, VF scale, VF z, std::size_t chunk0, std::size_t n_chunks) EAQ_INLINE_LAMBDA {
+    for (std::size_t r = 0; r < MR; ++r) {
+      VF xs = hn::LoadU(df, xvec[r] + chunk0 * lanes);
+      for (std::size_t c = 1; c < n_chunks; ++c) xs = hn::Add(xs, hn::LoadU(df, xvec[r] + (chunk0 + c) * lanes));
+      a[r] = hn::MulAdd(hn::NegMulAdd(z, xs, hn::Add(t[r], t_hi[r])), scale, a[r]);
+    }
+  };
   auto zero_nibble_sums = [&]() EAQ_INLINE_LAMBDA {
     ZeroAll<MR>(t);
     ZeroAll<MR>(t_hi);
@@ -183,17 +198,15 @@ void RowDot(DType dtype, const std::uint8_t* row, const float* const* x, const f
 
   switch (dtype) {
     case DType::Q4_0: {
-      // Σ x·(q - 8)·d as d·(Σ x·q) - 8·d·Σx: the codes convert without a subtraction, and the
-      // offset costs one scalar FMA a block against Σx, precomputed once per activation row.
+      // Σ x·(q - 8)·d as d·(Σ x·q - 8·Σx): the codes convert without a subtraction, and the
+      // offset costs one vector FMA a block against Σx, precomputed once per activation row.
       // Per-block sums in t (short, independent FMA chains), then one FMA by the scale:
       // measured faster than folding the scale into the table and FMA-ing into the row sums.
       const auto* blocks = reinterpret_cast<const block_q4_0*>(row);
-      for_blocks(k / 32, [&](std::size_t b, VF* a, float* off) EAQ_INLINE_LAMBDA {
+      for_blocks(k / 32, [&](std::size_t b, VF* a, float*) EAQ_INLINE_LAMBDA {
         zero_nibble_sums();
         NibbleChunk<MR>(blocks[b].qs, x, b * 32, to_f32, t, t_hi);
-        const float d = F16At(&blocks[b].d);
-        add_nibble_block(a, hn::Set(df, d));
-        for (std::size_t r = 0; r < MR; ++r) off[r] -= 8.0f * d * xsum[r][b];
+        add_offset_nibble_block(a, hn::Set(df, F16At(&blocks[b].d)), hn::Set(df, 8.0f), b, 1);
       });
       return finish(1.0f);
     }
@@ -210,26 +223,20 @@ void RowDot(DType dtype, const std::uint8_t* row, const float* const* x, const f
     }
     case DType::I4S_G32: case DType::I4S_G64: case DType::I4S_G128:
     case DType::I4Z_G32: case DType::I4Z_G64: case DType::I4Z_G128: {
-      // As q4_0: Σ x·(q - z)·d = d·(Σ x·q) - z·d·Σx, z = 8 (symmetric) or the block's zero point.
+      // As q4_0: Σ x·(q - z)·d = d·(Σ x·q - z·Σx), z = 8 (symmetric) or the block's zero point.
       // The group size and header are compile-time constants in each instance, so the chunk
       // loop unrolls (a runtime-bounded one measured ~25% slower for g32).
       auto groups = [&]<std::size_t kChunks, bool kZeroPoint>() EAQ_INLINE_LAMBDA {
         constexpr std::size_t kGroup = 32 * kChunks, kHeader = kZeroPoint ? 3 : 2;
         constexpr std::size_t kBlockBytes = kHeader + 16 * kChunks;
-        for_blocks(k / kGroup, [&](std::size_t b, VF* a, float* off) EAQ_INLINE_LAMBDA {
+        for_blocks(k / kGroup, [&](std::size_t b, VF* a, float*) EAQ_INLINE_LAMBDA {
           const std::uint8_t* block = row + b * kBlockBytes;
           zero_nibble_sums();
           for (std::size_t c = 0; c < kChunks; ++c) {
             NibbleChunk<MR>(block + kHeader + c * 16, x, b * kGroup + c * 32, to_f32, t, t_hi);
           }
-          const float d = F16At(block);
-          add_nibble_block(a, hn::Set(df, d));
-          const float zd = (kZeroPoint ? static_cast<float>(block[2]) : 8.0f) * d;
-          for (std::size_t r = 0; r < MR; ++r) {
-            float xs = 0.0f;
-            for (std::size_t c = 0; c < kChunks; ++c) xs += xsum[r][b * kChunks + c];
-            off[r] -= zd * xs;
-          }
+          const VF z = hn::Set(df, kZeroPoint ? static_cast<float>(block[2]) : 8.0f);
+          add_offset_nibble_block(a, hn::Set(df, F16At(block)), z, b * kChunks, kChunks);
         });
       };
       switch (dtype) {
@@ -371,8 +378,9 @@ std::size_t RowsPerTile(std::size_t k) {
   return std::clamp<std::size_t>((256 * 1024) / (k * sizeof(float)) / kMaxRows * kMaxRows, kMaxRows, 256);
 }
 
-void WeightOnlyRows(const PackedArgs& a, DType dtype, std::size_t row_begin, std::size_t row_end) {
-  const std::size_t chunks = a.k / 32;
+template <DType kDtype>
+void WeightOnlyRowsOf(const PackedArgs& a, std::size_t row_begin, std::size_t row_end) {
+  const std::size_t chunks = a.k / 32, lanes = hn::Lanes(DF());
   const std::size_t tile = RowsPerTile(a.k);
   for (std::size_t m0 = 0; m0 < a.m; m0 += tile) {
     const std::size_t m1 = std::min(a.m, m0 + tile);
@@ -383,43 +391,48 @@ void WeightOnlyRows(const PackedArgs& a, DType dtype, std::size_t row_begin, std
       for (; i + kMaxRows <= m1; i += kMaxRows) {
         const float* x[kMaxRows];
         const float* xs[kMaxRows];
+        const float* xv[kMaxRows];
         for (std::size_t r = 0; r < kMaxRows; ++r) {
           x[r] = a.x + (i + r) * a.k;
           xs[r] = a.xsum32 != nullptr ? a.xsum32 + (i + r) * chunks : nullptr;
+          xv[r] = a.xvec32 != nullptr ? a.xvec32 + (i + r) * chunks * lanes : nullptr;
         }
         float out[kMaxRows];
-        RowDot<kMaxRows>(dtype, row, x, xs, a.k, out);
+        RowDot<kMaxRows>(kDtype, row, x, xs, xv, a.k, out);
         for (std::size_t r = 0; r < kMaxRows; ++r) a.y[(i + r) * a.n + n] = out[r] + bias;
       }
       for (; i < m1; ++i) {
         const float* x[1] = {a.x + i * a.k};
         const float* xs[1] = {a.xsum32 != nullptr ? a.xsum32 + i * chunks : nullptr};
+        const float* xv[1] = {a.xvec32 != nullptr ? a.xvec32 + i * chunks * lanes : nullptr};
         float out[1];
-        RowDot<1>(dtype, row, x, xs, a.k, out);
+        RowDot<1>(kDtype, row, x, xs, xv, a.k, out);
         a.y[i * a.n + n] = out[0] + bias;
       }
     }
   }
 }
 
-// The nibble formats whose offset or minimum is applied through Σx over each 32 activations.
-bool NeedsActivationSums(DType dtype) {
+void WeightOnlyRows(const PackedArgs& a, DType dtype, std::size_t row_begin, std::size_t row_end) {
   switch (dtype) {
-    case DType::Q4_0: case DType::Q4_1: case DType::Q4_K: case DType::I4S_G32: case DType::I4S_G64:
-    case DType::I4S_G128: case DType::I4Z_G32: case DType::I4Z_G64: case DType::I4Z_G128:
-      return true;
+#define EAQ_ROWS_OF(D) \
+  case DType::D: return WeightOnlyRowsOf<DType::D>(a, row_begin, row_end);
+    EAQ_ROWS_OF(Q4_0) EAQ_ROWS_OF(Q4_1) EAQ_ROWS_OF(Q8_0) EAQ_ROWS_OF(Q4_K) EAQ_ROWS_OF(Q6_K)
+    EAQ_ROWS_OF(I4S_G32) EAQ_ROWS_OF(I4S_G64) EAQ_ROWS_OF(I4S_G128) EAQ_ROWS_OF(I4Z_G32) EAQ_ROWS_OF(I4Z_G64)
+    EAQ_ROWS_OF(I4Z_G128) EAQ_ROWS_OF(NF4) EAQ_ROWS_OF(I8_CH) EAQ_ROWS_OF(F8_E4M3_CH)
+#undef EAQ_ROWS_OF
     default:
-      return false;
+      HWY_ASSERT(false);
   }
 }
 
 void MatmulWeightOnly(ThreadPool& pool, const float* x, std::int64_t m, const WeightRef& w, const float* bias,
                       float* y) {
   PackedArgs a{x, static_cast<std::size_t>(m), static_cast<std::size_t>(w.rows), static_cast<std::size_t>(w.cols),
-               bias, y, w.data, w.row_stride_bytes, nullptr};
-  std::vector<float> xsum;
-  if (NeedsActivationSums(w.dtype)) {
-    const std::size_t chunks = a.k / 32;
+               bias, y, w.data, w.row_stride_bytes, nullptr, nullptr};
+  const std::size_t chunks = a.k / 32;
+  std::vector<float> xsum, xvec;
+  if (w.dtype == DType::Q4_1 || w.dtype == DType::Q4_K) {
     xsum.resize(a.m * chunks);
     for (std::size_t i = 0; i < a.m; ++i) {
       for (std::size_t c = 0; c < chunks; ++c) {
@@ -429,6 +442,22 @@ void MatmulWeightOnly(ThreadPool& pool, const float* x, std::int64_t m, const We
       }
     }
     a.xsum32 = xsum.data();
+  }
+  const bool int4 = w.dtype == DType::I4S_G32 || w.dtype == DType::I4S_G64 || w.dtype == DType::I4S_G128 ||
+                    w.dtype == DType::I4Z_G32 || w.dtype == DType::I4Z_G64 || w.dtype == DType::I4Z_G128;
+  if (w.dtype == DType::Q4_0 || int4) {
+    const DF df;
+    const std::size_t lanes = hn::Lanes(df);
+    xvec.resize(a.m * chunks * lanes);
+    for (std::size_t i = 0; i < a.m; ++i) {
+      for (std::size_t c = 0; c < chunks; ++c) {
+        const float* xc = x + i * a.k + c * 32;
+        VF s = hn::LoadU(df, xc);
+        for (std::size_t j = lanes; j < 32; j += lanes) s = hn::Add(s, hn::LoadU(df, xc + j));
+        hn::StoreU(s, df, xvec.data() + (i * chunks + c) * lanes);
+      }
+    }
+    a.xvec32 = xvec.data();
   }
   pool.parallel_for(a.n, [&](std::size_t begin, std::size_t end) { WeightOnlyRows(a, w.dtype, begin, end); });
 }
