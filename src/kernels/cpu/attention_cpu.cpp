@@ -60,6 +60,29 @@ HWY_INLINE float Dot(DF df, const float* q, const CacheT* k, std::size_t n) {
   return sum;
 }
 
+// Dot for four keys at once: the same operations per key as Dot (results bit-identical), with the
+// four FMA chains interleaved so they overlap instead of each key waiting on its own chain's
+// latency (decode attention's scores were latency-bound on it).
+template <typename CacheT>
+HWY_INLINE void DotFour(DF df, const float* q, const CacheT* k, std::size_t stride, std::size_t n, float* out) {
+  const std::size_t lanes = hn::Lanes(df);
+  VF a0 = hn::Zero(df), a1 = hn::Zero(df), a2 = hn::Zero(df), a3 = hn::Zero(df);
+  std::size_t i = 0;
+  for (; i + lanes <= n; i += lanes) {
+    const VF qv = hn::LoadU(df, q + i);
+    a0 = hn::MulAdd(qv, LoadAsF32(df, k + i), a0);
+    a1 = hn::MulAdd(qv, LoadAsF32(df, k + stride + i), a1);
+    a2 = hn::MulAdd(qv, LoadAsF32(df, k + 2 * stride + i), a2);
+    a3 = hn::MulAdd(qv, LoadAsF32(df, k + 3 * stride + i), a3);
+  }
+  float s[4] = {hn::GetLane(hn::SumOfLanes(df, a0)), hn::GetLane(hn::SumOfLanes(df, a1)),
+                hn::GetLane(hn::SumOfLanes(df, a2)), hn::GetLane(hn::SumOfLanes(df, a3))};
+  for (; i < n; ++i) {
+    for (std::size_t r = 0; r < 4; ++r) s[r] += q[i] * ScalarAsF32(k + r * stride, i);
+  }
+  for (std::size_t r = 0; r < 4; ++r) out[r] = s[r];
+}
+
 // acc[i] = acc[i] * keep + p * v[i]
 template <typename CacheT>
 HWY_INLINE void AccumulateRow(DF df, float* acc, float p, const CacheT* v, std::size_t n) {
@@ -123,8 +146,14 @@ void AttendOne(const AttentionItem& item, const float* q, std::int64_t position,
     const std::size_t n_keys =
         static_cast<std::size_t>(std::min<std::int64_t>(kKeyBlock, position + 1 - j0));
     const std::size_t n_padded = (n_keys + lanes - 1) / lanes * lanes;
-    for (std::size_t j = 0; j < n_keys; ++j) {
-      scores[j] = Dot(df, q, k_base + (static_cast<std::size_t>(j0) + j) * item.kv_row_elements, hd) * p.scale;
+    std::size_t jk = 0;
+    for (; jk + 4 <= n_keys; jk += 4) {
+      DotFour(df, q, k_base + (static_cast<std::size_t>(j0) + jk) * item.kv_row_elements, item.kv_row_elements, hd,
+              scores + jk);
+      for (std::size_t r = 0; r < 4; ++r) scores[jk + r] *= p.scale;
+    }
+    for (; jk < n_keys; ++jk) {
+      scores[jk] = Dot(df, q, k_base + (static_cast<std::size_t>(j0) + jk) * item.kv_row_elements, hd) * p.scale;
     }
     std::fill(scores + n_keys, scores + n_padded, 0.0f);
     if (p.logit_softcap != 0.0f) {
