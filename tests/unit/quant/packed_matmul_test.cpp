@@ -102,7 +102,12 @@ void check(DType dtype, const std::vector<Shape>& shapes) {
       const std::vector<float> x0(x.begin(), x.begin() + s.k);
       const std::vector<float> alone = run(2, x0, 1, w.ref(), bias.data());
       ASSERT_EQ(0, std::memcmp(alone.data(), y1.data(), static_cast<std::size_t>(s.n) * 4))
-          << dtype_name(dtype) << ": row alone vs in batch";
+          << dtype_name(dtype) << ": row alone vs in batch, m=" << s.m << " n=" << s.n << " k=" << s.k << " pad=" << pad 
+          << " first differing output: " << [&] {
+               std::int64_t j = 0;
+               while (j + 1 < s.n && alone[j] == y1[j]) ++j;
+               return j;
+             }();
     }
   }
 }
