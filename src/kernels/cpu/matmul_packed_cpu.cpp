@@ -7,13 +7,16 @@
 // widened to f32 in registers (nibbles: one u8→i32 widening gives both halves of a byte; fp8: a
 // shift into the f32 exponent/mantissa fields; nf4: a 16-entry table lookup), multiplied with the
 // activations (FMA) into a per-block sum, which is then scaled by the block's scale into the
-// row accumulator. Affine minimums (q4_1, q4_K) are applied as min · Σx over the block, with Σx
-// precomputed once per activation row. Nothing is dequantized to memory except q6_K's 256
-// codes (to an on-stack int8 buffer; its bit layout has no cheap in-register form).
+// row accumulator. Affine minimums (q4_1, q4_K) are applied as min · Σx over the block, and the
+// offsets of q4_0 / int4 (8 or the zero point z) as Σ x·q − z·Σx, with Σx (as a scalar, or as a
+// vector whose lanes add up to it) precomputed once per activation row: nibbles convert without a
+// subtraction. Nothing is dequantized to memory except q6_K's 256 codes (to an on-stack int8
+// buffer; its bit layout has no cheap in-register form). The row loop is instantiated per dtype
+// with the row dot inlined, and decode runs two q4_0/int4 weight rows a pass.
 //
 // Up to 4 activation rows share each decoded block; every row's accumulator sees the same
 // operation sequence whatever m, the grouping or the thread count, so a row computed alone
-// equals the same row inside a batch, bit for bit.
+// equals the same row inside a batch, bit for bit (packed_matmul_test checks it).
 #include "kernels/cpu/highway_targets.h"
 
 #undef HWY_TARGET_INCLUDE
