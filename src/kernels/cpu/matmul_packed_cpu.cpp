@@ -203,8 +203,8 @@ HWY_INLINE void RowDot(DType dtype, const std::uint8_t* row, const float* const*
     case DType::Q4_0: {
       // Σ x·(q - 8)·d as d·(Σ x·q - 8·Σx): the codes convert without a subtraction, and the
       // offset costs one vector FMA a block against Σx, precomputed once per activation row.
-      // Per-block sums in t (short, independent FMA chains), then one FMA by the scale:
-      // measured faster than folding the scale into the table and FMA-ing into the row sums.
+      // Per-block sums in t and t_hi (short FMA chains that restart each block), then one FMA by
+      // the scale: measured faster than scaling each decoded weight and FMA-ing into the row sums.
       const auto* blocks = reinterpret_cast<const block_q4_0*>(row);
       for_blocks(k / 32, [&](std::size_t b, VF* a, float*) EAQ_INLINE_LAMBDA {
         zero_nibble_sums();
