@@ -1,7 +1,7 @@
 // CPU matmul for packed weight formats, computed on the packed bytes: GGUF q8_0 / q4_0 / q4_1 /
 // q4_K / q6_K and eaq's int4 group-wise (symmetric and zero-point), nf4, int8 and fp8 per
-// output channel (weight-only: activations stay f32), and int8-dyn (W8A8: activations quantized
-// to int8 per token, integer dot products).
+// output channel (weight-only: activations stay f32). int8-dyn (W8A8) is in
+// matmul_int8_dynamic_cpu.cpp.
 //
 // Design (weight-only formats): each weight row is read block by block; a block's codes are
 // widened to f32 in registers (nibbles: one u8→i32 widening gives both halves of a byte; fp8: a
@@ -143,6 +143,32 @@ HWY_INLINE void ZeroAll(VF* v) {
   for (std::size_t r = 0; r < MR; ++r) v[r] = hn::Zero(DF());
 }
 
+// One block of a format whose nibbles carry an offset z (q4_0: 8, int4: 8 or the group's zero
+// point), for MR activation rows: a[r] += (Σ x·q − z·Σx)·d, Σx from the block's activation vector
+// sums (xvec). Blocks are [f16 d][z if kZeroPoint][16·kChunks bytes of q4_0-order nibbles]; q4_0
+// is the kChunks = 1 symmetric case. RowDot and OffsetNibbleRows both run this, so a row alone
+// and in a batch see the same operations.
+template <std::size_t MR, std::size_t kChunks, bool kZeroPoint>
+HWY_INLINE void OffsetNibbleBlock(const std::uint8_t* row, std::size_t b, const float* const* x,
+                                  const float* const* xvec, VF* a) {
+  const DF df;
+  const std::size_t lanes = hn::Lanes(df);
+  constexpr std::size_t kGroup = 32 * kChunks, kHeader = kZeroPoint ? 3 : 2;
+  const std::uint8_t* block = row + b * (kHeader + 16 * kChunks);
+  const auto to_f32 = [&df](VI v) { return hn::ConvertTo(df, v); };
+  VF t[MR], t_hi[MR];
+  ZeroAll<MR>(t);
+  ZeroAll<MR>(t_hi);
+  for (std::size_t c = 0; c < kChunks; ++c) NibbleChunk<MR>(block + kHeader + c * 16, x, b * kGroup + c * 32, to_f32, t, t_hi);
+  const VF z = hn::Set(df, kZeroPoint ? static_cast<float>(block[2]) : 8.0f);
+  const VF scale = hn::Set(df, F16At(block));
+  for (std::size_t r = 0; r < MR; ++r) {
+    VF xs = hn::LoadU(df, xvec[r] + b * kChunks * lanes);
+    for (std::size_t c = 1; c < kChunks; ++c) xs = hn::Add(xs, hn::LoadU(df, xvec[r] + (b * kChunks + c) * lanes));
+    a[r] = hn::MulAdd(hn::NegMulAdd(z, xs, hn::Add(t[r], t_hi[r])), scale, a[r]);
+  }
+}
+
 // The per-format row dots: out[r] = Σ_k w[k] · x[r][k] for one weight row.
 // Inlined into a row loop instantiated per dtype (WeightOnlyRowsOf), so the switch below folds
 // away and nothing is called per row: at k = 576 (SmolLM2's rows) a call and dispatch per row
@@ -177,15 +203,6 @@ HWY_INLINE void RowDot(DType dtype, const std::uint8_t* row, const float* const*
   auto add_nibble_block = [&](VF* a, VF scale) EAQ_INLINE_LAMBDA {
     for (std::size_t r = 0; r < MR; ++r) a[r] = hn::MulAdd(hn::Add(t[r], t_hi[r]), scale, a[r]);
   };
-  // A nibble block whose codes carry an offset z: (Σ x·q - z·Σx)·scale, with z·Σx taken from the
-  // block's activation vector sum (one vector FMA a block instead of a subtraction per weight).
-  auto add_offset_nibble_block = [&](VF* a, VF scale, VF z, std::size_t chunk0, std::size_t n_chunks) EAQ_INLINE_LAMBDA {
-    for (std::size_t r = 0; r < MR; ++r) {
-      VF xs = hn::LoadU(df, xvec[r] + chunk0 * lanes);
-      for (std::size_t c = 1; c < n_chunks; ++c) xs = hn::Add(xs, hn::LoadU(df, xvec[r] + (chunk0 + c) * lanes));
-      a[r] = hn::MulAdd(hn::NegMulAdd(z, xs, hn::Add(t[r], t_hi[r])), scale, a[r]);
-    }
-  };
   auto zero_nibble_sums = [&]() EAQ_INLINE_LAMBDA {
     ZeroAll<MR>(t);
     ZeroAll<MR>(t_hi);
@@ -200,19 +217,6 @@ HWY_INLINE void RowDot(DType dtype, const std::uint8_t* row, const float* const*
   const auto to_f32 = [&df](VI v) { return hn::ConvertTo(df, v); };
 
   switch (dtype) {
-    case DType::Q4_0: {
-      // Σ x·(q - 8)·d as d·(Σ x·q - 8·Σx): the codes convert without a subtraction, and the
-      // offset costs one vector FMA a block against Σx, precomputed once per activation row.
-      // Per-block sums in t and t_hi (short FMA chains that restart each block), then one FMA by
-      // the scale: measured faster than scaling each decoded weight and FMA-ing into the row sums.
-      const auto* blocks = reinterpret_cast<const block_q4_0*>(row);
-      for_blocks(k / 32, [&](std::size_t b, VF* a, float*) EAQ_INLINE_LAMBDA {
-        zero_nibble_sums();
-        NibbleChunk<MR>(blocks[b].qs, x, b * 32, to_f32, t, t_hi);
-        add_offset_nibble_block(a, hn::Set(df, F16At(&blocks[b].d)), hn::Set(df, 8.0f), b, 1);
-      });
-      return finish(1.0f);
-    }
     case DType::Q4_1: {
       const auto* blocks = reinterpret_cast<const block_q4_1*>(row);
       for_blocks(k / 32, [&](std::size_t b, VF* a, float* off) EAQ_INLINE_LAMBDA {
@@ -224,26 +228,22 @@ HWY_INLINE void RowDot(DType dtype, const std::uint8_t* row, const float* const*
       });
       return finish(1.0f);
     }
+    case DType::Q4_0:
     case DType::I4S_G32: case DType::I4S_G64: case DType::I4S_G128:
     case DType::I4Z_G32: case DType::I4Z_G64: case DType::I4Z_G128: {
-      // As q4_0: Σ x·(q - z)·d = d·(Σ x·q - z·Σx), z = 8 (symmetric) or the block's zero point.
+      // Σ x·(q - z)·d as d·(Σ x·q - z·Σx): the codes convert without a subtraction, and the
+      // offset costs one vector FMA a block against Σx, precomputed once per activation row.
+      // Per-block sums (short FMA chains that restart each block), then one FMA by the scale:
+      // measured faster than scaling each decoded weight and FMA-ing into the row sums.
       // The group size and header are compile-time constants in each instance, so the chunk
       // loop unrolls (a runtime-bounded one measured ~25% slower for g32).
       auto groups = [&]<std::size_t kChunks, bool kZeroPoint>() EAQ_INLINE_LAMBDA {
-        constexpr std::size_t kGroup = 32 * kChunks, kHeader = kZeroPoint ? 3 : 2;
-        constexpr std::size_t kBlockBytes = kHeader + 16 * kChunks;
-        for_blocks(k / kGroup, [&](std::size_t b, VF* a, float*) EAQ_INLINE_LAMBDA {
-          const std::uint8_t* block = row + b * kBlockBytes;
-          zero_nibble_sums();
-          for (std::size_t c = 0; c < kChunks; ++c) {
-            NibbleChunk<MR>(block + kHeader + c * 16, x, b * kGroup + c * 32, to_f32, t, t_hi);
-          }
-          const VF z = hn::Set(df, kZeroPoint ? static_cast<float>(block[2]) : 8.0f);
-          add_offset_nibble_block(a, hn::Set(df, F16At(block)), z, b * kChunks, kChunks);
+        for_blocks(k / (32 * kChunks), [&](std::size_t b, VF* a, float*) EAQ_INLINE_LAMBDA {
+          OffsetNibbleBlock<MR, kChunks, kZeroPoint>(row, b, x, xvec, a);
         });
       };
       switch (dtype) {
-        case DType::I4S_G32: groups.template operator()<1, false>(); break;
+        case DType::Q4_0: case DType::I4S_G32: groups.template operator()<1, false>(); break;
         case DType::I4S_G64: groups.template operator()<2, false>(); break;
         case DType::I4S_G128: groups.template operator()<4, false>(); break;
         case DType::I4Z_G32: groups.template operator()<1, true>(); break;
@@ -394,23 +394,14 @@ template <std::size_t kRows, std::size_t kChunks, bool kZeroPoint>
 HWY_INLINE void OffsetNibbleRows(const std::uint8_t* row0, std::size_t stride, const float* x, const float* xvec,
                                  std::size_t k, float* out) {
   const DF df;
-  const std::size_t lanes = hn::Lanes(df);
-  constexpr std::size_t kGroup = 32 * kChunks, kHeader = kZeroPoint ? 3 : 2;
-  constexpr std::size_t kBlockBytes = kHeader + 16 * kChunks;
   const float* const xs[1] = {x};
-  const auto to_f32 = [&df](VI v) { return hn::ConvertTo(df, v); };
+  const float* const xv[1] = {xvec};
   VF acc[kRows], acc_odd[kRows];
   for (std::size_t w = 0; w < kRows; ++w) acc[w] = acc_odd[w] = hn::Zero(df);
   auto block = [&](std::size_t b, std::size_t w, VF& a) EAQ_INLINE_LAMBDA {
-    const std::uint8_t* blk = row0 + w * stride + b * kBlockBytes;
-    VF t[1] = {hn::Zero(df)}, t_hi[1] = {hn::Zero(df)};
-    for (std::size_t c = 0; c < kChunks; ++c) NibbleChunk<1>(blk + kHeader + c * 16, xs, b * kGroup + c * 32, to_f32, t, t_hi);
-    VF xsum = hn::LoadU(df, xvec + b * kChunks * lanes);
-    for (std::size_t c = 1; c < kChunks; ++c) xsum = hn::Add(xsum, hn::LoadU(df, xvec + (b * kChunks + c) * lanes));
-    const VF z = hn::Set(df, kZeroPoint ? static_cast<float>(blk[2]) : 8.0f);
-    a = hn::MulAdd(hn::NegMulAdd(z, xsum, hn::Add(t[0], t_hi[0])), hn::Set(df, F16At(blk)), a);
+    OffsetNibbleBlock<1, kChunks, kZeroPoint>(row0 + w * stride, b, xs, xv, &a);
   };
-  const std::size_t n_blocks = k / kGroup;
+  const std::size_t n_blocks = k / (32 * kChunks);
   std::size_t b = 0;
   for (; b + 2 <= n_blocks; b += 2) {
     for (std::size_t w = 0; w < kRows; ++w) block(b, w, acc[w]);
@@ -537,48 +528,8 @@ void MatmulWeightOnly(ThreadPool& pool, const float* x, std::int64_t m, const We
   pool.parallel_for(a.n, [&](std::size_t begin, std::size_t end) { WeightOnlyRows(a, w.dtype, begin, end); });
 }
 
-// int8-dyn: Σ int8(w) · int8(x) in int32 through 16-bit multiply-adds (vpmaddwd on x86).
-std::int32_t DotInt8(const std::int8_t* a, const std::int8_t* b, std::size_t k) {
-  const hn::ScalableTag<std::int16_t> d16;
-  const hn::Rebind<std::int8_t, decltype(d16)> d8;
-  const hn::Repartition<std::int32_t, decltype(d16)> d32;
-  const std::size_t lanes = hn::Lanes(d16);
-  auto sum0 = hn::Zero(d32), sum1 = hn::Zero(d32);
-  std::size_t j = 0;
-  for (; j + lanes <= k; j += lanes) {
-    const auto va = hn::PromoteTo(d16, hn::LoadU(d8, a + j));
-    const auto vb = hn::PromoteTo(d16, hn::LoadU(d8, b + j));
-    sum0 = hn::ReorderWidenMulAccumulate(d32, va, vb, sum0, sum1);
-  }
-  std::int32_t total = hn::GetLane(hn::SumOfLanes(d32, hn::RearrangeToOddPlusEven(sum0, sum1)));
-  for (; j < k; ++j) total += static_cast<std::int32_t>(a[j]) * b[j];
-  return total;
-}
-
-void MatmulDynamicInt8(ThreadPool& pool, const float* x, std::int64_t m_signed, const WeightRef& w,
-                       const float* bias, float* y) {
-  const std::size_t m = static_cast<std::size_t>(m_signed), n = static_cast<std::size_t>(w.rows),
-                    k = static_cast<std::size_t>(w.cols);
-  std::vector<std::int8_t> xq(m * k);
-  std::vector<float> x_scale(m);
-  for (std::size_t i = 0; i < m; ++i) quantize_activations_int8(x + i * k, k, xq.data() + i * k, &x_scale[i]);
-  pool.parallel_for(n, [&](std::size_t begin, std::size_t end) {
-    for (std::size_t row = begin; row < end; ++row) {
-      const auto* bytes = static_cast<const std::uint8_t*>(w.data) + row * w.row_stride_bytes;
-      float w_scale;
-      std::memcpy(&w_scale, bytes, 4);
-      const auto* q = reinterpret_cast<const std::int8_t*>(bytes + kChannelRowHeaderBytes);
-      for (std::size_t i = 0; i < m; ++i) {
-        const std::int32_t dot = DotInt8(q, xq.data() + i * k, k);
-        y[i * n + row] = static_cast<float>(dot) * (x_scale[i] * w_scale) + (bias != nullptr ? bias[row] : 0.0f);
-      }
-    }
-  });
-}
-
 void MatmulPackedImpl(ThreadPool& pool, const float* x, std::int64_t m, const WeightRef& w, const float* bias,
                       float* y) {
-  if (w.dtype == DType::I8_CH_DYN) return MatmulDynamicInt8(pool, x, m, w, bias, y);
   MatmulWeightOnly(pool, x, m, w, bias, y);
 }
 
@@ -602,18 +553,9 @@ bool has_packed_kernel(DType dtype) {
   }
 }
 
-void quantize_activations_int8(const float* x, std::size_t k, std::int8_t* q, float* scale) {
-  float absmax = 0.0f;
-  for (std::size_t j = 0; j < k; ++j) absmax = std::max(absmax, std::fabs(x[j]));
-  *scale = absmax / 127.0f;
-  for (std::size_t j = 0; j < k; ++j) {
-    const float v = *scale != 0.0f ? x[j] / *scale : 0.0f;
-    q[j] = static_cast<std::int8_t>(std::clamp(std::nearbyint(v), -127.0f, 127.0f));
-  }
-}
-
 void matmul_packed(ThreadPool& pool, const float* x, std::int64_t m, const WeightRef& w, const float* bias,
                    float* y) {
+  if (w.dtype == DType::I8_CH_DYN) return matmul_int8_dynamic(pool, x, m, w, bias, y);
   HWY_DYNAMIC_DISPATCH(MatmulPackedImpl)(pool, x, m, w, bias, y);
 }
 
