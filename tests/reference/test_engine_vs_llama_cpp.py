@@ -10,10 +10,16 @@ activations quantized to 8 bits per 32-value block (Q8_1; Q8_0 for the Q8_0 outp
 default multiplies the same weights by f32 activations (it then equals transformers fp32 on the
 dequantized weights, KL ~1e-11). On this 135M model that 8-bit activation noise alone puts
 llama.cpp at mean KL ~2.5e-3 / top-1 ~97% from both (tools/compare_engine_vs_llama_cpp.py). eaq's
-`--activations q8` quantizes activations per row as ggml's reference code does — at position 0 its
-logit noise equals llama.cpp's (correlation 0.9999999995, measured 2026-12-04) — but from position
-1 on llama.cpp's result depends on which of its kernels ran: its own batched and token-by-token
-evaluations of one Q8_0 file differ by mean KL ~2e-3, and eaq q8 sits ~3.5e-3 from either. So the
+`--activations q8` quantizes activations per row as ggml's reference code does; that brings the
+first position to KL 4.5e-4 from llama.cpp (f32 activations: 6.5e-3), not to zero, and the mean
+over all positions does not improve (~3e-3). Neither does llama.cpp against itself: this test prints
+its batched against its token-by-token evaluation of the Q4_1 file (measured 2026-12-05, 512
+positions: mean KL 2.8e-3, top-1 97.1%, identical up to position 16) — it misses the bar too. The
+reason: with 8-bit activations the result is chaotic in f32 rounding. tools/q8_activation_sensitivity.py,
+a numpy model of llama.cpp's Q4_1 x Q8_1 forward, multiplies every matvec and norm output by
+(1 + 3e-8·N(0,1)), less than one f32 ulp, and single positions move by KL up to 1.8e-3 (rounding
+flips in 8-bit blocks that hold an outlier): only a bit-identical copy of one llama.cpp build's
+kernels could meet the bar on this file. So the
 bar is asserted where llama.cpp computes in floating point: the same model's weights dequantized by
 `eaq quantize` into an F32 and an F16 GGUF, with llama.cpp's KV cache in f32 and flash attention
 off. The Q4_1 figures (eaq default and --activations q8) are printed beside them, not asserted.
@@ -109,7 +115,7 @@ def agreement(ref, other):
 
 def line(label, ref, other):
     kl, top1, dmax = agreement(ref, other)
-    print(f"  {label:<58} mean KL {kl.mean():.3e}  max KL {kl.max():.3e}  top-1 {100 * top1:6.2f}%  "
+    print(f"  {label:<62} mean KL {kl.mean():.3e}  max KL {kl.max():.3e}  top-1 {100 * top1:6.2f}%  "
           f"max |dlogit| {dmax:.4f}")
     return kl.mean(), top1
 
@@ -151,6 +157,11 @@ def main():
                 failures += 1
                 print(f"  FAIL: {scheme} GGUF misses the bar")
         print("printed, not asserted: the Q4_1 file itself (llama.cpp: Q4_1 x Q8_1 activations, KV f32):")
+        single = subprocess.run([sys.executable, "-c", LLAMA_SCRIPT, ids_path, "single", MODEL,
+                                 os.path.join(tmp, "llama_single.npy"), "f32"], capture_output=True, text=True)
+        if single.returncode == 0:
+            line("Q4_1 GGUF: llama.cpp batched vs llama.cpp token by token", refs[-1],
+                 np.load(os.path.join(tmp, "llama_single.npy")))
         line("Q4_1 GGUF: eaq default (f32 activations) vs llama.cpp", refs[-1], eaq_logits(tmp, ids, MODEL))
         line("Q4_1 GGUF: eaq --weights native --activations q8 vs llama.cpp", refs[-1],
              eaq_logits(tmp, ids, MODEL, ("--weights", "native", "--activations", "q8")))
