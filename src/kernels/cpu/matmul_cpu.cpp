@@ -159,9 +159,9 @@ std::size_t RowsPerMTile(std::size_t k) {
 // the tile takes one row from each: kNR sequential streams, each running through its whole segment,
 // which the hardware prefetcher follows. Taking kNR adjacent rows instead made kNR streams one
 // row long: with SmolLM2's short rows (576 bf16 = 1152 bytes) too short for the prefetcher to
-// ramp up. Measured on the dev VM with a standalone AVX2 copy of both loops (1536x576 bf16 from
-// DRAM, 1 thread, 2026-12-05): adjacent rows 9.4 GB/s (12 GB/s with software prefetch), one row at a
-// time 15-16 GB/s, four segments 24 GB/s; on 2048x8192 21 / 16 / 24 GB/s. The arithmetic per output
+// ramp up. Measured on the dev VM with benchmarks/cpu/matvec_streams.cpp (1536x576 bf16 from DRAM,
+// 1 thread, 2026-12-05; triad 21.4 GB/s): adjacent rows 9.0 GB/s (11.3 with software prefetch), one
+// row at a time 13.8-16.5, quarters 23.7; on 2048x8192 20.3 / 14.2 / 24.5. The arithmetic per output
 // is DotTile's, as in prefill.
 template <typename WeightT>
 void DecodeDirect(const MatmulShape& s, const WeightRef& w, std::size_t block_begin, std::size_t block_end) {
