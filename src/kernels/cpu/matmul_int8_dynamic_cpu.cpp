@@ -49,15 +49,28 @@ void MatmulDynamicInt8(ThreadPool& pool, const float* x, std::int64_t m_signed, 
   std::vector<std::int8_t> xq(m * k);
   std::vector<float> x_scale(m);
   for (std::size_t i = 0; i < m; ++i) quantize_activations_int8(x + i * k, k, xq.data() + i * k, &x_scale[i]);
+  auto row_dot = [&](std::size_t row) {
+    const auto* bytes = static_cast<const std::uint8_t*>(w.data) + row * w.row_stride_bytes;
+    float w_scale;
+    std::memcpy(&w_scale, bytes, 4);
+    const auto* q = reinterpret_cast<const std::int8_t*>(bytes + kChannelRowHeaderBytes);
+    for (std::size_t i = 0; i < m; ++i) {
+      const std::int32_t dot = DotInt8(q, xq.data() + i * k, k);
+      y[i * n + row] = static_cast<float>(dot) * (x_scale[i] * w_scale) + (bias != nullptr ? bias[row] : 0.0f);
+    }
+  };
   pool.parallel_for(n, [&](std::size_t begin, std::size_t end) {
-    for (std::size_t row = begin; row < end; ++row) {
-      const auto* bytes = static_cast<const std::uint8_t*>(w.data) + row * w.row_stride_bytes;
-      float w_scale;
-      std::memcpy(&w_scale, bytes, 4);
-      const auto* q = reinterpret_cast<const std::int8_t*>(bytes + kChannelRowHeaderBytes);
-      for (std::size_t i = 0; i < m; ++i) {
-        const std::int32_t dot = DotInt8(q, xq.data() + i * k, k);
-        y[i * n + row] = static_cast<float>(dot) * (x_scale[i] * w_scale) + (bias != nullptr ? bias[row] : 0.0f);
+    if (m > 1) {
+      for (std::size_t row = begin; row < end; ++row) row_dot(row);
+      return;
+    }
+    // Decode: one row from each quarter of the range in turn — four long sequential streams, as
+    // in the weight-only kernels (matmul_packed_cpu.cpp).
+    constexpr std::size_t kSegments = 4;
+    const std::size_t segment = (end - begin + kSegments - 1) / kSegments;
+    for (std::size_t t = 0; t < segment; ++t) {
+      for (std::size_t c = 0; c < kSegments; ++c) {
+        if (begin + c * segment + t < end) row_dot(begin + c * segment + t);
       }
     }
   });
