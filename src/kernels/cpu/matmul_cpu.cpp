@@ -33,6 +33,7 @@
 #include "core/dtype.h"
 #include "core/half.h"
 #include "kernels/cpu/cpu_ops.h"
+#include "kernels/cpu/decode_row_order.h"
 #include "kernels/cpu/matmul_packed_cpu.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -155,25 +156,20 @@ std::size_t RowsPerMTile(std::size_t k) {
   return rows / kMR * kMR;
 }
 
-// Decode (m = 1), weights read in place. The thread's rows are cut into kNR equal segments and
-// the tile takes one row from each: kNR sequential streams, each running through its whole segment,
-// which the hardware prefetcher follows. Taking kNR adjacent rows instead made kNR streams one
-// row long: with SmolLM2's short rows (576 bf16 = 1152 bytes) too short for the prefetcher to
-// ramp up. Measured on the dev VM with benchmarks/cpu/matvec_streams.cpp (1536x576 bf16 from DRAM,
-// 1 thread, 2026-12-05; triad 21.4 GB/s): adjacent rows 9.0 GB/s (11.3 with software prefetch), one
-// row at a time 13.8-16.5, quarters 23.7; on 2048x8192 20.3 / 14.2 / 24.5. The arithmetic per output
-// is DotTile's, as in prefill.
+// Decode (m = 1), weights read in place, in decode_row_order.h's order: kNR rows a pass, one from
+// each segment. The arithmetic per output is DotTile's, as in prefill.
 template <typename WeightT>
 void DecodeDirect(const MatmulShape& s, const WeightRef& w, std::size_t block_begin, std::size_t block_end) {
+  static_assert(kNR == kDecodeStreams, "a pass takes one row from each stream");
   const auto* base = static_cast<const std::uint8_t*>(w.data);
   const std::size_t row_begin = block_begin * kNR, row_end = std::min(s.n, block_end * kNR);
-  const std::size_t segment = (row_end - row_begin + kNR - 1) / kNR;
-  for (std::size_t t = 0; t < segment; ++t) {
+  const std::size_t segment_rows = decode_segment_rows(row_begin, row_end);
+  for (std::size_t t = 0; t < segment_rows; ++t) {
     std::size_t rows[kNR];
     const WeightT* w_rows[kNR];
     for (std::size_t c = 0; c < kNR; ++c) {
-      rows[c] = row_begin + c * segment + t;
-      // The last segments may be shorter: repeat a valid row, its output is not written.
+      rows[c] = decode_row(row_begin, segment_rows, c, t);
+      // A shorter last segment: repeat a valid row, its output is not written.
       const std::size_t row = rows[c] < row_end ? rows[c] : row_begin + t;
       w_rows[c] = reinterpret_cast<const WeightT*>(base + row * w.row_stride_bytes);
     }

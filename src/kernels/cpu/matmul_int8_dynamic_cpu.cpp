@@ -17,6 +17,7 @@
 
 #include "core/dtype.h"
 #include "core/eaq_quant_blocks.h"
+#include "kernels/cpu/decode_row_order.h"
 #include "kernels/cpu/matmul_packed_cpu.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -64,15 +65,7 @@ void MatmulDynamicInt8(ThreadPool& pool, const float* x, std::int64_t m_signed, 
       for (std::size_t row = begin; row < end; ++row) row_dot(row);
       return;
     }
-    // Decode: one row from each quarter of the range in turn — four long sequential streams, as
-    // in the weight-only kernels (matmul_packed_cpu.cpp).
-    constexpr std::size_t kSegments = 4;
-    const std::size_t segment = (end - begin + kSegments - 1) / kSegments;
-    for (std::size_t t = 0; t < segment; ++t) {
-      for (std::size_t c = 0; c < kSegments; ++c) {
-        if (begin + c * segment + t < end) row_dot(begin + c * segment + t);
-      }
-    }
+    for_rows_in_decode_order(begin, end, row_dot);  // decode: decode_row_order.h
   });
 }
 

@@ -36,6 +36,7 @@
 #include "core/half.h"
 #include "core/quant_blocks.h"
 #include "kernels/cpu/cpu_ops.h"
+#include "kernels/cpu/decode_row_order.h"
 #include "kernels/cpu/matmul_packed_cpu.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -433,39 +434,35 @@ template <DType kDtype>
 void WeightOnlyRowsOf(const PackedArgs& a, std::size_t row_begin, std::size_t row_end) {
   const std::size_t chunks = a.k / 32, lanes = hn::Lanes(DF());
   if (a.m == 1) {
-    // Decode: the rows are cut into kSegments equal segments and taken one from each in turn, so
-    // that the weight is read as kSegments long sequential streams, which the hardware prefetcher
-    // follows; adjacent rows (324 bytes for q4_0 at k = 576) made streams too short for it. The
-    // same change to the f32/bf16 decode (matmul_cpu.cpp) took SmolLM2's 1536x576 bf16 matvec from
-    // 63% to ~100% of the triad on the dev VM. Each row's arithmetic is unchanged.
-    constexpr std::size_t kSegments = 4;
-    const std::size_t segment = (row_end - row_begin + kSegments - 1) / kSegments;
-    for (std::size_t t = 0; t < segment; ++t) {
-      std::size_t rows[kSegments];
-      for (std::size_t c = 0; c < kSegments; ++c) rows[c] = row_begin + c * segment + t;
-      if constexpr (OffsetNibbleChunks(kDtype) > 0) {
-        // Four rows a pass: in cache at 512x576, 1 thread, i4s_g32 6.0 GB/s one row a pass, 7.3 four.
-        const std::uint8_t* ptrs[kSegments];
-        for (std::size_t c = 0; c < kSegments; ++c) {
-          // The last segments may be shorter: repeat a valid row, its output is not written.
+    // Decode, in decode_row_order.h's order.
+    if constexpr (OffsetNibbleChunks(kDtype) > 0) {
+      // Four rows a pass, one from each stream: in cache at 512x576, 1 thread, i4s_g32 6.0 GB/s
+      // one row a pass, 7.3 four.
+      const std::size_t segment_rows = decode_segment_rows(row_begin, row_end);
+      for (std::size_t t = 0; t < segment_rows; ++t) {
+        std::size_t rows[kDecodeStreams];
+        const std::uint8_t* ptrs[kDecodeStreams];
+        for (std::size_t c = 0; c < kDecodeStreams; ++c) {
+          rows[c] = decode_row(row_begin, segment_rows, c, t);
+          // A shorter last segment: repeat a valid row, its output is not written.
           ptrs[c] = static_cast<const std::uint8_t*>(a.w) + (rows[c] < row_end ? rows[c] : rows[0]) * a.w_stride;
         }
-        float out[kSegments];
-        OffsetNibbleRows<kSegments, OffsetNibbleChunks(kDtype), HasZeroPoint(kDtype)>(ptrs, a.x, a.xvec32, a.k, out);
-        for (std::size_t c = 0; c < kSegments; ++c) {
+        float out[kDecodeStreams];
+        OffsetNibbleRows<kDecodeStreams, OffsetNibbleChunks(kDtype), HasZeroPoint(kDtype)>(ptrs, a.x, a.xvec32, a.k,
+                                                                                          out);
+        for (std::size_t c = 0; c < kDecodeStreams; ++c) {
           if (rows[c] < row_end) a.y[rows[c]] = out[c] + (a.bias != nullptr ? a.bias[rows[c]] : 0.0f);
         }
-      } else {
-        for (std::size_t c = 0; c < kSegments; ++c) {
-          if (rows[c] >= row_end) continue;
-          const float* x[1] = {a.x};
-          const float* xs[1] = {a.xsum32};
-          const float* xv[1] = {a.xvec32};
-          float out[1];
-          RowDot<1>(kDtype, static_cast<const std::uint8_t*>(a.w) + rows[c] * a.w_stride, x, xs, xv, a.k, out);
-          a.y[rows[c]] = out[0] + (a.bias != nullptr ? a.bias[rows[c]] : 0.0f);
-        }
       }
+    } else {
+      for_rows_in_decode_order(row_begin, row_end, [&](std::size_t row) {
+        const float* x[1] = {a.x};
+        const float* xs[1] = {a.xsum32};
+        const float* xv[1] = {a.xvec32};
+        float out[1];
+        RowDot<1>(kDtype, static_cast<const std::uint8_t*>(a.w) + row * a.w_stride, x, xs, xv, a.k, out);
+        a.y[row] = out[0] + (a.bias != nullptr ? a.bias[row] : 0.0f);
+      });
     }
     return;
   }
