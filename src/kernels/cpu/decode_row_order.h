@@ -9,6 +9,10 @@
 // from DRAM, 1 thread, triad 21.4 GB/s, 2026-12-05): adjacent rows 9.0 GB/s (11.3 with software
 // prefetch), one row at a time 13.8-16.5, four segments 23.7; on 2048x8192 20.3 / 14.2 / 24.5.
 // The order never changes a row's arithmetic.
+//
+// This header gives the arithmetic only; the loops stay in the kernels. A helper taking the row
+// computation as a lambda is compiled outside Highway's per-target region, so it cannot inline the
+// AVX2 lambda: measured 15% slower int4 / q4_1 decode in cache (bench_kernels_cpu 512x576).
 #pragma once
 
 #include <cstddef>
@@ -25,18 +29,6 @@ inline std::size_t decode_segment_rows(std::size_t begin, std::size_t end) {
 // Row t of segment s; at or past `end` when that segment is shorter.
 inline std::size_t decode_row(std::size_t begin, std::size_t segment_rows, std::size_t s, std::size_t t) {
   return begin + s * segment_rows + t;
-}
-
-// Calls row_fn(row) for every row of [begin, end), in stream order.
-template <typename RowFn>
-void for_rows_in_decode_order(std::size_t begin, std::size_t end, const RowFn& row_fn) {
-  const std::size_t segment_rows = decode_segment_rows(begin, end);
-  for (std::size_t t = 0; t < segment_rows; ++t) {
-    for (std::size_t s = 0; s < kDecodeStreams; ++s) {
-      const std::size_t row = decode_row(begin, segment_rows, s, t);
-      if (row < end) row_fn(row);
-    }
-  }
 }
 
 }  // namespace eaq::kernels::cpu

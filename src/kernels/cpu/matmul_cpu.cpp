@@ -28,8 +28,6 @@
 #include <cstring>
 #include <vector>
 
-#include "hwy/cache_control.h"
-
 #include "core/dtype.h"
 #include "core/half.h"
 #include "kernels/cpu/cpu_ops.h"
@@ -170,7 +168,7 @@ void DecodeDirect(const MatmulShape& s, const WeightRef& w, std::size_t block_be
     for (std::size_t c = 0; c < kNR; ++c) {
       rows[c] = decode_row(row_begin, segment_rows, c, t);
       // A shorter last segment: repeat a valid row, its output is not written.
-      const std::size_t row = rows[c] < row_end ? rows[c] : row_begin + t;
+      const std::size_t row = rows[c] < row_end ? rows[c] : rows[0];
       w_rows[c] = reinterpret_cast<const WeightT*>(base + row * w.row_stride_bytes);
     }
     float out[1][kNR];

@@ -65,7 +65,13 @@ void MatmulDynamicInt8(ThreadPool& pool, const float* x, std::int64_t m_signed, 
       for (std::size_t row = begin; row < end; ++row) row_dot(row);
       return;
     }
-    for_rows_in_decode_order(begin, end, row_dot);  // decode: decode_row_order.h
+    const std::size_t segment_rows = decode_segment_rows(begin, end);  // decode: decode_row_order.h
+    for (std::size_t t = 0; t < segment_rows; ++t) {
+      for (std::size_t c = 0; c < kDecodeStreams; ++c) {
+        const std::size_t row = decode_row(begin, segment_rows, c, t);
+        if (row < end) row_dot(row);
+      }
+    }
   });
 }
 

@@ -12,7 +12,8 @@
 // vector whose lanes add up to it) precomputed once per activation row: nibbles convert without a
 // subtraction. Nothing is dequantized to memory except q6_K's 256 codes (to an on-stack int8
 // buffer; its bit layout has no cheap in-register form). The row loop is instantiated per dtype
-// with the row dot inlined, and decode runs four q4_0/int4 weight rows a pass.
+// with the row dot inlined; decode reads rows in decode_row_order.h's order, four q4_0/int4/q4_1
+// rows a pass. The per-block building blocks are in packed_blocks-inl.h.
 //
 // Up to 4 activation rows share each decoded block; every row's accumulator sees the same
 // operation sequence whatever m, the grouping or the thread count, so a row computed alone
@@ -23,6 +24,7 @@
 #define HWY_TARGET_INCLUDE "kernels/cpu/matmul_packed_cpu.cpp"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 #include "hwy/highway.h"
+#include "kernels/cpu/packed_blocks-inl.h"
 
 #include <algorithm>
 #include <cmath>
@@ -43,14 +45,6 @@ HWY_BEFORE_NAMESPACE();
 namespace eaq::kernels::cpu {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
-
-// At most 16 lanes: a 32-weight chunk of nibbles is 16 bytes.
-using DF = hn::CappedTag<float, 16>;
-using VF = hn::Vec<DF>;
-using DI = hn::Rebind<std::int32_t, DF>;
-using VI = hn::Vec<DI>;
-using DU8 = hn::Rebind<std::uint8_t, DF>;
-using DI8 = hn::Rebind<std::int8_t, DF>;
 
 constexpr std::size_t kMaxRows = 4;  // activation rows sharing one decoded block
 
@@ -74,101 +68,6 @@ struct PackedArgs {
   // their sum (q4_0, int4: the offset is subtracted from the block's vector sum), else null
   const float* xvec32;
 };
-
-// A block scale: one per 32 weights, so the hardware conversion (F16C) matters for decode.
-HWY_INLINE float F16At(const void* p) {
-  std::uint16_t bits;
-  std::memcpy(&bits, p, 2);
-#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
-  return _cvtsh_ss(bits);
-#else
-  return f16_to_f32(bits);
-#endif
-}
-
-// t[r] += Σ_j codes(j) · x[r][base + j] over one 32-weight chunk in q4_0 nibble order: the low
-// nibbles' products into t_lo, the high nibbles' into t_hi (two FMA chains: one would make each
-// block wait on four FMA latencies in turn).
-template <std::size_t MR, class Decode>
-HWY_INLINE void NibbleChunk(const std::uint8_t* qs, const float* const* x, std::size_t base, const Decode& decode,
-                            VF* t_lo, VF* t_hi) {
-  const DF df;
-  const DI di;
-  const DU8 du8;
-  const std::size_t lanes = hn::Lanes(df);
-  for (std::size_t j = 0; j < 16; j += lanes) {
-    const VI v = hn::PromoteTo(di, hn::LoadU(du8, qs + j));
-    const VF lo = decode(hn::And(v, hn::Set(di, 15)));
-    const VF hi = decode(hn::ShiftRight<4>(v));
-    for (std::size_t r = 0; r < MR; ++r) {
-      t_lo[r] = hn::MulAdd(lo, hn::LoadU(df, x[r] + base + j), t_lo[r]);
-      t_hi[r] = hn::MulAdd(hi, hn::LoadU(df, x[r] + base + 16 + j), t_hi[r]);
-    }
-  }
-}
-
-// As NibbleChunk for q4_K's order: the low nibbles of 32 bytes are elements base..base+31, the
-// high nibbles base+32..base+63, with separate sums (they have separate scales).
-template <std::size_t MR>
-HWY_INLINE void NibbleChunkK(const std::uint8_t* qs, const float* const* x, std::size_t base, VF* t_lo, VF* t_hi) {
-  const DF df;
-  const DI di;
-  const DU8 du8;
-  const std::size_t lanes = hn::Lanes(df);
-  for (std::size_t j = 0; j < 32; j += lanes) {
-    const VI v = hn::PromoteTo(di, hn::LoadU(du8, qs + j));
-    const VF lo = hn::ConvertTo(df, hn::And(v, hn::Set(di, 15)));
-    const VF hi = hn::ConvertTo(df, hn::ShiftRight<4>(v));
-    for (std::size_t r = 0; r < MR; ++r) {
-      t_lo[r] = hn::MulAdd(lo, hn::LoadU(df, x[r] + base + j), t_lo[r]);
-      t_hi[r] = hn::MulAdd(hi, hn::LoadU(df, x[r] + base + 32 + j), t_hi[r]);
-    }
-  }
-}
-
-// t[r] += Σ int8 codes · x over n (a multiple of the lane count) elements.
-template <std::size_t MR>
-HWY_INLINE void Int8Run(const std::int8_t* q, const float* const* x, std::size_t base, std::size_t n, VF* t) {
-  const DF df;
-  const DI di;
-  const DI8 di8;
-  const std::size_t lanes = hn::Lanes(df);
-  for (std::size_t j = 0; j < n; j += lanes) {
-    const VF w = hn::ConvertTo(df, hn::PromoteTo(di, hn::LoadU(di8, q + j)));
-    for (std::size_t r = 0; r < MR; ++r) t[r] = hn::MulAdd(w, hn::LoadU(df, x[r] + base + j), t[r]);
-  }
-}
-
-template <std::size_t MR>
-HWY_INLINE void ZeroAll(VF* v) {
-  for (std::size_t r = 0; r < MR; ++r) v[r] = hn::Zero(DF());
-}
-
-// One block of a format whose nibbles carry an offset z (q4_0: 8, int4: 8 or the group's zero
-// point), for MR activation rows: a[r] += (Σ x·q − z·Σx)·d, Σx from the block's activation vector
-// sums (xvec). Blocks are [f16 d][z if kZeroPoint][16·kChunks bytes of q4_0-order nibbles]; q4_0
-// is the kChunks = 1 symmetric case. RowDot and OffsetNibbleRows both run this, so a row alone
-// and in a batch see the same operations.
-template <std::size_t MR, std::size_t kChunks, bool kZeroPoint>
-HWY_INLINE void OffsetNibbleBlock(const std::uint8_t* row, std::size_t b, const float* const* x,
-                                  const float* const* xvec, VF* a) {
-  const DF df;
-  const std::size_t lanes = hn::Lanes(df);
-  constexpr std::size_t kGroup = 32 * kChunks, kHeader = kZeroPoint ? 3 : 2;
-  const std::uint8_t* block = row + b * (kHeader + 16 * kChunks);
-  const auto to_f32 = [&df](VI v) { return hn::ConvertTo(df, v); };
-  VF t[MR], t_hi[MR];
-  ZeroAll<MR>(t);
-  ZeroAll<MR>(t_hi);
-  for (std::size_t c = 0; c < kChunks; ++c) NibbleChunk<MR>(block + kHeader + c * 16, x, b * kGroup + c * 32, to_f32, t, t_hi);
-  const VF z = hn::Set(df, kZeroPoint ? static_cast<float>(block[2]) : 8.0f);
-  const VF scale = hn::Set(df, F16At(block));
-  for (std::size_t r = 0; r < MR; ++r) {
-    VF xs = hn::LoadU(df, xvec[r] + b * kChunks * lanes);
-    for (std::size_t c = 1; c < kChunks; ++c) xs = hn::Add(xs, hn::LoadU(df, xvec[r] + (b * kChunks + c) * lanes));
-    a[r] = hn::MulAdd(hn::NegMulAdd(z, xs, hn::Add(t[r], t_hi[r])), scale, a[r]);
-  }
-}
 
 // The per-format row dots: out[r] = Σ_k w[k] · x[r][k] for one weight row.
 // Inlined into a row loop instantiated per dtype (WeightOnlyRowsOf), so the switch below folds
@@ -387,60 +286,17 @@ std::size_t RowsPerTile(std::size_t k) {
   return std::clamp<std::size_t>((256 * 1024) / (k * sizeof(float)) / kMaxRows * kMaxRows, kMaxRows, 256);
 }
 
-// Decode (one activation row) for the formats whose nibbles carry an offset (q4_0, int4): kRows
-// weight rows (any rows) per pass, each with exactly RowDot<1>'s operations (bit-identical
-// results), sharing the activation loads and the loop. At k = 576 (SmolLM2) the fixed cost of a
-// row (loop set-up, horizontal sum) was ~18% of the int4 matvec.
-template <std::size_t kRows, std::size_t kChunks, bool kZeroPoint>
-HWY_INLINE void OffsetNibbleRows(const std::uint8_t* const* rows, const float* x, const float* xvec, std::size_t k,
-                                 float* out) {
+// Decode (one activation row), kRows weight rows a pass sharing the activation loads and the
+// loop, each row with exactly RowDot<1>'s operations (bit-identical results): block(b, w, acc,
+// offset) adds block b of row w into the even or odd vector accumulator and scalar sum, as
+// RowDot's for_blocks does, and the finish is RowDot's (unit scale). At k = 576 (SmolLM2) the fixed
+// cost of a row (loop set-up, horizontal sum) was ~18% of the int4 matvec.
+template <std::size_t kRows, class Block>
+HWY_INLINE void RowsAPass(std::size_t n_blocks, const Block& block, float* out) {
   const DF df;
-  const float* const xs[1] = {x};
-  const float* const xv[1] = {xvec};
-  VF acc[kRows], acc_odd[kRows];
-  for (std::size_t w = 0; w < kRows; ++w) acc[w] = acc_odd[w] = hn::Zero(df);
-  auto block = [&](std::size_t b, std::size_t w, VF& a) EAQ_INLINE_LAMBDA {
-    OffsetNibbleBlock<1, kChunks, kZeroPoint>(rows[w], b, xs, xv, &a);
-  };
-  const std::size_t n_blocks = k / (32 * kChunks);
-  std::size_t b = 0;
-  for (; b + 2 <= n_blocks; b += 2) {
-    for (std::size_t w = 0; w < kRows; ++w) block(b, w, acc[w]);
-    for (std::size_t w = 0; w < kRows; ++w) block(b + 1, w, acc_odd[w]);
-  }
-  if (b < n_blocks) {
-    for (std::size_t w = 0; w < kRows; ++w) block(b, w, acc[w]);
-  }
-  // RowDot's finish with its (here zero) scalar offsets and unit scale, for identical rounding.
-  constexpr float kNoOffset = 0.0f, kUnitScale = 1.0f;
-  for (std::size_t w = 0; w < kRows; ++w) {
-    out[w] = (hn::GetLane(hn::SumOfLanes(df, hn::Add(acc[w], acc_odd[w]))) + (kNoOffset + kNoOffset)) * kUnitScale;
-  }
-}
-
-// Decode for q4_1, kRows weight rows a pass, each with exactly RowDot<1>'s operations for q4_1
-// (bit-identical results): per block, the nibble sums scaled by d into the even or odd accumulator
-// and m·Σx into the even or odd scalar sum. In cache at 512x576, 1 thread: q4_1 7.1 -> 7.7 GB/s
-// one row a pass vs four (bench_kernels_cpu, 2026-12-05); from DRAM at 1536x576 6.9 -> 7.7 (1 thread).
-template <std::size_t kRows>
-HWY_INLINE void Q41Rows(const std::uint8_t* const* rows, const float* x, const float* xsum, std::size_t k,
-                        float* out) {
-  const DF df;
-  const float* const xs[1] = {x};
-  const auto to_f32 = [&df](VI v) { return hn::ConvertTo(df, v); };
   VF acc[kRows], acc_odd[kRows];
   float offset[kRows] = {}, offset_odd[kRows] = {};
   for (std::size_t w = 0; w < kRows; ++w) acc[w] = acc_odd[w] = hn::Zero(df);
-  auto block = [&](std::size_t b, std::size_t w, VF& a, float& off) EAQ_INLINE_LAMBDA {
-    const block_q4_1& blk = reinterpret_cast<const block_q4_1*>(rows[w])[b];
-    VF t[1], t_hi[1];
-    ZeroAll<1>(t);
-    ZeroAll<1>(t_hi);
-    NibbleChunk<1>(blk.qs, xs, b * 32, to_f32, t, t_hi);
-    a = hn::MulAdd(hn::Add(t[0], t_hi[0]), hn::Set(df, F16At(&blk.d)), a);
-    off += F16At(&blk.m) * xsum[b];
-  };
-  const std::size_t n_blocks = k / 32;
   std::size_t b = 0;
   for (; b + 2 <= n_blocks; b += 2) {
     for (std::size_t w = 0; w < kRows; ++w) block(b, w, acc[w], offset[w]);
@@ -449,10 +305,42 @@ HWY_INLINE void Q41Rows(const std::uint8_t* const* rows, const float* x, const f
   if (b < n_blocks) {
     for (std::size_t w = 0; w < kRows; ++w) block(b, w, acc[w], offset[w]);
   }
-  constexpr float kUnitScale = 1.0f;  // RowDot's finish, for identical rounding
+  constexpr float kUnitScale = 1.0f;
   for (std::size_t w = 0; w < kRows; ++w) {
     out[w] = (hn::GetLane(hn::SumOfLanes(df, hn::Add(acc[w], acc_odd[w]))) + (offset[w] + offset_odd[w])) * kUnitScale;
   }
+}
+
+// The formats whose nibbles carry an offset (q4_0, int4): OffsetNibbleBlock, no scalar sums.
+// In cache at 512x576, 1 thread: i4s_g32 6.0 GB/s one row a pass, 7.3 four.
+template <std::size_t kRows, std::size_t kChunks, bool kZeroPoint>
+HWY_INLINE void OffsetNibbleRows(const std::uint8_t* const* rows, const float* x, const float* xvec, std::size_t k,
+                                 float* out) {
+  const float* const xs[1] = {x};
+  const float* const xv[1] = {xvec};
+  RowsAPass<kRows>(k / (32 * kChunks), [&](std::size_t b, std::size_t w, VF& a, float&) EAQ_INLINE_LAMBDA {
+    OffsetNibbleBlock<1, kChunks, kZeroPoint>(rows[w], b, xs, xv, &a);
+  }, out);
+}
+
+// q4_1: the nibble sums scaled by d, and m·Σx into the scalar sums, as RowDot's q4_1 case. In
+// cache at 512x576, 1 thread: 7.1 -> 7.7 GB/s one row a pass vs four (2026-12-05); from DRAM at
+// 1536x576 6.9 -> 7.7.
+template <std::size_t kRows>
+HWY_INLINE void Q41Rows(const std::uint8_t* const* rows, const float* x, const float* xsum, std::size_t k,
+                        float* out) {
+  const DF df;
+  const float* const xs[1] = {x};
+  const auto to_f32 = [&df](VI v) { return hn::ConvertTo(df, v); };
+  RowsAPass<kRows>(k / 32, [&](std::size_t b, std::size_t w, VF& a, float& off) EAQ_INLINE_LAMBDA {
+    const block_q4_1& blk = reinterpret_cast<const block_q4_1*>(rows[w])[b];
+    VF t[1], t_hi[1];
+    ZeroAll<1>(t);
+    ZeroAll<1>(t_hi);
+    NibbleChunk<1>(blk.qs, xs, b * 32, to_f32, t, t_hi);
+    a = hn::MulAdd(hn::Add(t[0], t_hi[0]), hn::Set(df, F16At(&blk.d)), a);
+    off += F16At(&blk.m) * xsum[b];
+  }, out);
 }
 
 // OffsetNibbleRows' template arguments for a dtype: chunks of 32 a group (0: not such a
@@ -496,14 +384,19 @@ void WeightOnlyRowsOf(const PackedArgs& a, std::size_t row_begin, std::size_t ro
         }
       }
     } else {
-      for_rows_in_decode_order(row_begin, row_end, [&](std::size_t row) {
-        const float* x[1] = {a.x};
-        const float* xs[1] = {a.xsum32};
-        const float* xv[1] = {a.xvec32};
-        float out[1];
-        RowDot<1>(kDtype, static_cast<const std::uint8_t*>(a.w) + row * a.w_stride, x, xs, xv, a.k, out);
-        a.y[row] = out[0] + (a.bias != nullptr ? a.bias[row] : 0.0f);
-      });
+      const std::size_t segment_rows = decode_segment_rows(row_begin, row_end);
+      for (std::size_t t = 0; t < segment_rows; ++t) {
+        for (std::size_t c = 0; c < kDecodeStreams; ++c) {
+          const std::size_t row = decode_row(row_begin, segment_rows, c, t);
+          if (row >= row_end) continue;
+          const float* x[1] = {a.x};
+          const float* xs[1] = {a.xsum32};
+          const float* xv[1] = {a.xvec32};
+          float out[1];
+          RowDot<1>(kDtype, static_cast<const std::uint8_t*>(a.w) + row * a.w_stride, x, xs, xv, a.k, out);
+          a.y[row] = out[0] + (a.bias != nullptr ? a.bias[row] : 0.0f);
+        }
+      }
     }
     return;
   }
