@@ -25,12 +25,15 @@ carry=${2:-.device}
 cd "$root"
 arch=${CUDA_ARCH:-90a}
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DEAQ_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES="$arch" >/dev/null
-cmake --build "$build" -j"${JOBS:-2}" --target eaq bench_engine_cuda bench_gemv eaq_kernels_cuda_tests
+cmake --build "$build" -j"${JOBS:-2}" --target eaq bench_engine_cuda bench_gemv bench_attention_decode eaq_kernels_cuda_tests
+if ninja -C "$build" -t targets all 2>/dev/null | grep -q '^eaq_kernel_trace:'; then
+  cmake --build "$build" -j"${JOBS:-2}" --target eaq_kernel_trace
+fi
 
 rm -rf "$carry"
 mkdir -p "$carry/bin" "$carry/lib" "$carry/shared/models"
 cp "$build/eaq" "$carry/bin/"
-for b in benchmarks/bench_engine_cuda benchmarks/bench_gemv tests/eaq_kernels_cuda_tests; do
+for b in benchmarks/bench_engine_cuda benchmarks/bench_gemv benchmarks/bench_attention_decode tests/eaq_kernels_cuda_tests; do
   if [[ -x $build/$b ]]; then cp "$build/$b" "$carry/bin/"; fi
 done
 for bin in "$carry"/bin/*; do
@@ -41,6 +44,12 @@ for bin in "$carry"/bin/*; do
     esac
   done
 done
+# The CUPTI kernel tracer (benchmarks/cuda/kernel_trace.cpp) and the CUPTI it was built with.
+if [[ -e $build/benchmarks/libeaq_kernel_trace.so ]]; then
+  cp "$build/benchmarks/libeaq_kernel_trace.so" "$carry/lib/"
+  cupti=$(ldd "$build/benchmarks/libeaq_kernel_trace.so" | awk '/libcupti/ {print $3}')
+  if [[ -n $cupti ]]; then cp -L "$cupti" "$carry/lib/"; fi
+fi
 cp -r ../shared/models/stories260K "$carry/shared/models/"
 mkdir -p "$carry/shared/tokenizers/llama2"
 cp ../shared/tokenizers/llama2/tokenizer.json "$carry/shared/tokenizers/llama2/"

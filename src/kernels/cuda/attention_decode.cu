@@ -1,13 +1,20 @@
 // Split-K flash-decoding for one query token: the cache is cut into splits of kDecodeSplitKeys
-// keys, one block per (head, split) scores its keys with four warps (32 keys each), and the
-// block that finishes last for its head combines the splits' (max, sum, output) triples. The position is read on the device,
-// so the launch is the same at every step and a CUDA graph can replay it; blocks past the
-// current position exit at once.
+// keys, one block per (head, split) scores its keys, and the block that finishes last for its head
+// combines the splits' (max, sum, output) triples (attention_split_merge.cuh). The position is read
+// on the device, so the launch is the same at every step and a CUDA graph can replay it; blocks
+// past the current position exit at once. Two kernels: attention_decode_vec_kernel (head_dim 64,
+// 128, 256: 16-byte loads, all of a block's K and V rows requested at once) and the lane-per-key
+// kernel (four warps of 32 keys, attention_tile.cuh) for other head sizes, and for all with
+// EAQ_CUDA_DECODE_ATTENTION=lanes (A/B). bench_attention_decode times them.
+#include "kernels/cuda/attention_split_merge.cuh"
 #include "kernels/cuda/attention_tile.cuh"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/decoder_ops.h"
 #include "kernels/cuda/pdl.cuh"
 #include "kernels/cuda/qkv_head.cuh"
+
+#include <cstdlib>
+#include <cstring>
 
 namespace eaq::kernels::cuda {
 
@@ -80,52 +87,157 @@ __global__ void attention_decode_kernel(AttentionCudaParams p, RopeKvParams r, c
     if (d < hd) warp_acc[warp][d] = st.acc[i];
   }
   __syncthreads();
-  float m = -INFINITY;
-  for (int w = 0; w < kWarps; ++w) m = fmaxf(m, warp_m[w]);
-  float l = 0.0f;
-  for (int w = 0; w < kWarps; ++w) {
-    if (warp_m[w] != -INFINITY) l += __expf(warp_m[w] - m) * warp_l[w];
+  finish_decode_split(kWarps, warp_m, warp_l, &warp_acc[0][0], kMaxHeadDim, hd, head, split, n_splits, max_splits,
+                      partial, split_counters, out, &merges);
+}
+
+
+// The kernel for head_dim 64, 128 and 256: every load is 16 bytes (8 halves), kHeadDim / 8 lanes
+// read one key's row, so a warp reads 256 / kHeadDim rows a load and 16 keys in 16 * kHeadDim / 256
+// loads a lane for K and as many for V, all issued at once, before the block makes its query (with
+// kRope) — one DRAM round trip a step instead of one for K and a chain for V. The new token's row
+// (kRope) is taken from shared memory, rounded to f16 as the cache holds it. Eight warps, 128 keys
+// a block (kDecodeSplitKeys).
+constexpr int kVecWarps = 8;
+constexpr int kVecKeysPerWarp = kDecodeSplitKeys / kVecWarps;
+
+__device__ __forceinline__ uint4 pack_half8(const float* v) {
+  uint4 raw;
+  __half2* h2 = reinterpret_cast<__half2*>(&raw);
+#pragma unroll
+  for (int i = 0; i < 4; ++i) h2[i] = __floats2half2_rn(v[2 * i], v[2 * i + 1]);
+  return raw;
+}
+
+template <int kHeadDim, bool kRope>
+__global__ void __launch_bounds__(32 * kVecWarps)
+    attention_decode_vec_kernel(AttentionCudaParams p, RopeKvParams r, const float* q,
+                                const std::int32_t* position_ptr, int max_splits, float* partial,
+                                unsigned* split_counters, float* out) {
+  constexpr int kLanesPerKey = kHeadDim / 8;
+  constexpr int kKeysPerLoad = 32 / kLanesPerKey;
+  constexpr int kLoads = kVecKeysPerWarp / kKeysPerLoad;
+  static_assert(kLoads >= 1 && kVecKeysPerWarp % kKeysPerLoad == 0, "head_dim 64, 128 or 256");
+  __shared__ __align__(16) float q_shared[kHeadDim];
+  __shared__ __align__(16) float new_kv[2][kHeadDim];
+  __shared__ float warp_m[kVecWarps], warp_l[kVecWarps];
+  __shared__ float warp_acc[kVecWarps][kHeadDim];
+  __shared__ bool merges;
+  pdl_launch_dependents();
+  pdl_wait();
+  const int head = blockIdx.x, split = blockIdx.y;
+  const int position = *position_ptr;
+  const int start = window_start(position, p.sliding_window);
+  const int first = start + split * kDecodeSplitKeys;
+  if (first > position) return;
+  const int n_splits = (position - start) / kDecodeSplitKeys + 1;
+  const int end = min(first + kDecodeSplitKeys, position + 1);
+  const int kv_head = head / (p.n_heads / p.n_kv_heads);
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  const int sub = lane / kLanesPerKey, part = lane % kLanesPerKey;
+  const long long stride = static_cast<long long>(p.n_kv_heads) * kHeadDim;
+  const __half* k_base = static_cast<const __half*>(p.k_cache) + static_cast<long long>(kv_head) * kHeadDim + part * 8;
+  const __half* v_base = static_cast<const __half*>(p.v_cache) + static_cast<long long>(kv_head) * kHeadDim + part * 8;
+  const int warp_first = first + warp * kVecKeysPerWarp;
+  // With kRope the new token's row is written by this grid: it is not read from the cache.
+  const int load_end = kRope ? min(end, position) : end;
+  uint4 k_raw[kLoads], v_raw[kLoads];
+#pragma unroll
+  for (int i = 0; i < kLoads; ++i) {
+    const int key = warp_first + i * kKeysPerLoad + sub;
+    if (key < load_end) {
+      k_raw[i] = *reinterpret_cast<const uint4*>(k_base + key * stride);
+      v_raw[i] = *reinterpret_cast<const uint4*>(v_base + key * stride);
+    } else {
+      k_raw[i] = make_uint4(0, 0, 0, 0);
+      v_raw[i] = make_uint4(0, 0, 0, 0);
+    }
   }
-  if (n_splits == 1) {
-    for (int d = threadIdx.x; d < hd; d += blockDim.x) {
-      float acc = 0.0f;
-      for (int w = 0; w < kWarps; ++w) {
-        if (warp_m[w] != -INFINITY) acc += __expf(warp_m[w] - m) * warp_acc[w][d];
+  if constexpr (kRope) {
+    if (warp == 0) {
+      prepare_qkv_head(r, 0, head, position, q_shared);
+      for (int i = lane; i < kHeadDim; i += 32) q_shared[i] *= p.scale;
+    } else if (warp <= 2 && split == n_splits - 1) {
+      float* buf = new_kv[warp - 1];
+      prepare_qkv_head(r, 0, r.n_heads + (warp - 1) * r.n_kv_heads + kv_head, position, buf);
+      __half* cache = static_cast<__half*>(warp == 1 ? r.k_cache : r.v_cache) +
+                      (static_cast<long long>(position) * r.n_kv_heads + kv_head) * kHeadDim;
+      for (int i = lane; i < kHeadDim; i += 32) cache[i] = __float2half(buf[i]);
+    }
+  } else {
+    for (int i = threadIdx.x; i < kHeadDim; i += blockDim.x) q_shared[i] = q[static_cast<long long>(head) * kHeadDim + i] * p.scale;
+  }
+  __syncthreads();  // the query (and the new key and value) are visible to the block
+  if constexpr (kRope) {
+#pragma unroll
+    for (int i = 0; i < kLoads; ++i) {
+      if (warp_first + i * kKeysPerLoad + sub == position) {
+        k_raw[i] = pack_half8(&new_kv[0][part * 8]);
+        v_raw[i] = pack_half8(&new_kv[1][part * 8]);
       }
-      out[static_cast<long long>(head) * hd + d] = acc / l;
     }
-    return;
   }
-  float* mine = partial + (static_cast<long long>(head) * max_splits + split) * (hd + 2);
-  for (int d = threadIdx.x; d < hd; d += blockDim.x) {
-    float acc = 0.0f;
-    for (int w = 0; w < kWarps; ++w) {
-      if (warp_m[w] != -INFINITY) acc += __expf(warp_m[w] - m) * warp_acc[w][d];
+  float qv[8];
+#pragma unroll
+  for (int j = 0; j < 8; ++j) qv[j] = q_shared[part * 8 + j];
+  float s[kLoads];
+#pragma unroll
+  for (int i = 0; i < kLoads; ++i) {
+    const __half2* h2 = reinterpret_cast<const __half2*>(&k_raw[i]);
+    float dot = 0.0f;
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+      const float2 f = __half22float2(h2[j]);
+      dot += qv[2 * j] * f.x + qv[2 * j + 1] * f.y;
     }
-    mine[2 + d] = acc;
+    s[i] = dot;
   }
-  if (threadIdx.x == 0) {
-    mine[0] = m;
-    mine[1] = l;
+#pragma unroll
+  for (int offset = kLanesPerKey / 2; offset > 0; offset >>= 1) {
+#pragma unroll
+    for (int i = 0; i < kLoads; ++i) s[i] += __shfl_xor_sync(0xffffffffu, s[i], offset);
   }
-  __threadfence();  // this split's triple is visible device-wide before it is counted
+  float m = -INFINITY;
+#pragma unroll
+  for (int i = 0; i < kLoads; ++i) {
+    const bool visible = warp_first + i * kKeysPerLoad + sub < end;
+    s[i] = !visible ? -INFINITY : (p.logit_softcap > 0.0f ? p.logit_softcap * tanhf(s[i] / p.logit_softcap) : s[i]);
+    m = fmaxf(m, s[i]);
+  }
+#pragma unroll
+  for (int offset = kLanesPerKey; offset < 32; offset <<= 1) m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, offset));
+  float l = 0.0f, acc[8] = {};
+  if (m != -INFINITY) {
+#pragma unroll
+    for (int i = 0; i < kLoads; ++i) {
+      const float pr = s[i] == -INFINITY ? 0.0f : __expf(s[i] - m);
+      l += pr;
+      const __half2* h2 = reinterpret_cast<const __half2*>(&v_raw[i]);
+#pragma unroll
+      for (int j = 0; j < 4; ++j) {
+        const float2 f = __half22float2(h2[j]);
+        acc[2 * j] += pr * f.x;
+        acc[2 * j + 1] += pr * f.y;
+      }
+    }
+  }
+#pragma unroll
+  for (int offset = kLanesPerKey; offset < 32; offset <<= 1) {
+    l += __shfl_xor_sync(0xffffffffu, l, offset);
+#pragma unroll
+    for (int j = 0; j < 8; ++j) acc[j] += __shfl_xor_sync(0xffffffffu, acc[j], offset);
+  }
+  if (lane == 0) {
+    warp_m[warp] = m;
+    warp_l[warp] = l;
+  }
+  if (sub == 0) {
+#pragma unroll
+    for (int j = 0; j < 8; ++j) warp_acc[warp][part * 8 + j] = acc[j];
+  }
   __syncthreads();
-  if (threadIdx.x == 0) merges = atomicAdd(&split_counters[head], 1u) == static_cast<unsigned>(n_splits - 1);
-  __syncthreads();
-  if (!merges) return;
-  __threadfence();
-  // The other splits' triples come from L2 (__ldcg): this SM's L1 may hold older lines of them.
-  const float* base = partial + static_cast<long long>(head) * max_splits * (hd + 2);
-  float mm = -INFINITY;
-  for (int s = 0; s < n_splits; ++s) mm = fmaxf(mm, __ldcg(base + s * (hd + 2)));
-  float ll = 0.0f;
-  for (int s = 0; s < n_splits; ++s) ll += __expf(__ldcg(base + s * (hd + 2)) - mm) * __ldcg(base + s * (hd + 2) + 1);
-  for (int d = threadIdx.x; d < hd; d += blockDim.x) {
-    float acc = 0.0f;
-    for (int s = 0; s < n_splits; ++s) acc += __expf(__ldcg(base + s * (hd + 2)) - mm) * __ldcg(base + s * (hd + 2) + 2 + d);
-    out[static_cast<long long>(head) * hd + d] = acc / ll;
-  }
-  if (threadIdx.x == 0) split_counters[head] = 0;  // ready for the next launch
+  finish_decode_split(kVecWarps, warp_m, warp_l, &warp_acc[0][0], kHeadDim, kHeadDim, head, split, n_splits,
+                      max_splits, partial, split_counters, out, &merges);
 }
 
 }  // namespace
@@ -154,7 +266,25 @@ void attention_decode(const AttentionCudaParams& params, const RopeKvParams* rop
     EAQ_CUDA_CHECK(launch_pdl(attention_decode_kernel<D, HD, false>, grid, kDecodeSplitKeys, 0, stream, params, r, \
                               q, pos, max_splits, partial, split_counters, out));                                 \
   }
-  if (hd == 128) {
+#define EAQ_DECODE_VEC_LAUNCH(HD)                                                                                 \
+  if (rope) {                                                                                                      \
+    EAQ_CUDA_CHECK(launch_pdl(attention_decode_vec_kernel<HD, true>, grid, 32 * kVecWarps, 0, stream, params, r, q, \
+                              pos, max_splits, partial, split_counters, out));                                    \
+  } else {                                                                                                         \
+    EAQ_CUDA_CHECK(launch_pdl(attention_decode_vec_kernel<HD, false>, grid, 32 * kVecWarps, 0, stream, params, r,   \
+                              q, pos, max_splits, partial, split_counters, out));                                 \
+  }
+  static const bool lane_per_key = [] {
+    const char* v = std::getenv("EAQ_CUDA_DECODE_ATTENTION");
+    return v != nullptr && std::strcmp(v, "lanes") == 0;
+  }();
+  if (hd == 128 && !lane_per_key) {
+    EAQ_DECODE_VEC_LAUNCH(128);
+  } else if (hd == 64 && !lane_per_key) {
+    EAQ_DECODE_VEC_LAUNCH(64);
+  } else if (hd == 256 && !lane_per_key) {
+    EAQ_DECODE_VEC_LAUNCH(256);
+  } else if (hd == 128) {
     EAQ_DECODE_LAUNCH(4, 128);
   } else if (hd == 64) {
     EAQ_DECODE_LAUNCH(2, 64);
@@ -169,6 +299,7 @@ void attention_decode(const AttentionCudaParams& params, const RopeKvParams* rop
     }
   }
 #undef EAQ_DECODE_LAUNCH
+#undef EAQ_DECODE_VEC_LAUNCH
   EAQ_CUDA_CHECK(cudaGetLastError());
 }
 

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Per-kernel GPU time of the CUDA engine's decode step on the GPU machine, through the CUPTI tracer
+# (benchmarks/cuda/kernel_trace.cpp; real clocks, the CUDA graph's kernels one by one). Run from the
+# repository root after tools/device_build.sh packed .device:
+#   benchmarks/cuda/profile_decode.sh SHAPE PRECISION [NEW_TOKENS]
+# Prints tools/kernel_trace_summary.py's table and leaves the trace in $OUT/trace_SHAPE_PRECISION.csv.gz.
+set -euo pipefail
+shape=$1 precision=$2 n_new=${3:-64}
+out=${OUT:-/tmp/eaq_out}
+mkdir -p "$out"
+source .device/env.sh
+trace=/tmp/trace_${shape}_${precision}.csv
+CUDA_INJECTION64_PATH=$PWD/.device/lib/libeaq_kernel_trace.so EAQ_KERNEL_TRACE=$trace \
+  bench_engine_cuda --shape "$shape" --precision "$precision" --new "$n_new" --repeat 1 --energy-s 0 >/dev/null
+echo "## $shape $precision"
+python3 tools/kernel_trace_summary.py "$trace" --top 20
+gzip -c "$trace" >"$out/trace_${shape}_${precision}.csv.gz"

@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""Time per kernel of one CUDA decode step, from a trace written by benchmarks/cuda/kernel_trace.cpp.
+
+    tools/kernel_trace_summary.py trace.csv [--graph-only] [--top N]
+
+The decode step runs as a CUDA graph, so its kernels are the ones with graph_id > 0. Kernels of a
+step overlap under programmatic dependent launch (each may start during its predecessor's tail
+and wait on the device), so a kernel's start..end span counts its wait too. The table therefore
+gives both: `span` (end - start) and `share` (end - the previous kernel's end, the wall time the
+step spends until this kernel is done), summed over all replays and divided by the number of steps.
+The shares add up to the step's wall time, launch gaps included.
+"""
+import argparse
+import collections
+import csv
+import re
+import sys
+
+
+def short_name(name: str) -> str:
+    """The kernel's function name without namespaces, template arguments or parameters."""
+    base = name.split("(")[0]
+    depth, out = 0, []
+    for ch in base:
+        if ch == "<":
+            depth += 1
+        elif ch == ">":
+            depth -= 1
+        elif depth == 0:
+            out.append(ch)
+    base = "".join(out).strip()
+    base = re.sub(r"^.*\s", "", base)
+    return base.split("::")[-1] or name
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("trace")
+    ap.add_argument("--top", type=int, default=30)
+    ap.add_argument("--full-names", action="store_true", help="keep template arguments in names")
+    args = ap.parse_args()
+
+    rows = []
+    with open(args.trace, newline="") as f:
+        for r in csv.DictReader(f):
+            rows.append((int(r["start_ns"]), int(r["end_ns"]), int(r["graph_id"]), r["grid"], r["name"]))
+    if not rows:
+        print(f"{args.trace}: no kernels traced", file=sys.stderr)
+        return 1
+    graph = sorted(r for r in rows if r[2] > 0)
+    if not graph:
+        print(f"{args.trace}: no kernels ran inside a CUDA graph (is the decode step captured?)", file=sys.stderr)
+        return 1
+    # A step is one replay of the graph: kernels of the first step name the sequence; a new step
+    # starts at each kernel with the first kernel's name after a gap.
+    first_name = graph[0][4]
+    steps = sum(1 for r in graph if r[4] == first_name)
+    span = collections.defaultdict(float)
+    share = collections.defaultdict(float)
+    count = collections.Counter()
+    prev_end = None
+    step_walls = []
+    step_start = None
+    for start, end, _, grid, name in graph:
+        key = name if args.full_names else short_name(name)
+        if name == first_name:
+            if step_start is not None:
+                step_walls.append(prev_end - step_start)
+            step_start = start
+            prev_end = start
+        span[key] += end - start
+        share[key] += max(0, end - prev_end)
+        count[key] += 1
+        prev_end = max(prev_end, end)
+    step_walls.append(prev_end - step_start)
+    total_share = sum(share.values())
+    step_us = sum(step_walls) / len(step_walls) / 1e3
+    print(f"{steps} decode steps, {len(graph)} graph kernels ({len(graph) / steps:.0f} a step); "
+          f"step wall {step_us:.1f} us (median {sorted(step_walls)[len(step_walls) // 2] / 1e3:.1f})")
+    print(f"{'kernel':48s} {'a step':>6s} {'share us':>9s} {'%':>6s} {'span us':>9s}")
+    for key, s in sorted(share.items(), key=lambda kv: -kv[1])[: args.top]:
+        print(f"{key[:48]:48s} {count[key] / steps:6.1f} {s / steps / 1e3:9.1f} {100 * s / total_share:6.1f} "
+              f"{span[key] / steps / 1e3:9.1f}")
+    non_graph = [r for r in rows if r[2] == 0]
+    if non_graph:
+        t = collections.defaultdict(float)
+        for start, end, _, _, name in non_graph:
+            t[short_name(name)] += end - start
+        print(f"\noutside graphs (prefill etc.): {len(non_graph)} kernels, {sum(t.values()) / 1e6:.2f} ms")
+        for key, s in sorted(t.items(), key=lambda kv: -kv[1])[:10]:
+            print(f"  {key[:48]:48s} {s / 1e6:9.3f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
