@@ -110,7 +110,6 @@ class CudaDecoderLm : public CausalLm {
     float* qkv_bias = nullptr;
     float* bo = nullptr;
     bool is_sliding = false;
-    bool qkv_dense_half = false;  // every part of qkv is an f16/bf16 matrix read by half_matvec
   };
 
   void release();

@@ -185,9 +185,6 @@ CudaDecoderLm::CudaDecoderLm(const DecoderSpec& spec, const DecoderWeights& weig
       Layer& L = layers_[static_cast<std::size_t>(l)];
       const kernels::WeightRef qkv[] = {w.wq, w.wk, w.wv};
       L.qkv = upload_linear(qkv, "a q|k|v projection");
-      L.qkv_dense_half = std::all_of(L.qkv.parts.begin(), L.qkv.parts.end(), [](const CudaLinear::Part& part) {
-        return is_half(part.dtype) && part.weight.codes == nullptr;
-      });
       L.wo = upload_linear(std::span(&w.wo, 1), "an attention output projection");
       const kernels::WeightRef gate_up[] = {w.w_gate, w.w_up};
       L.gate_up = upload_linear(gate_up, "a gate|up projection");

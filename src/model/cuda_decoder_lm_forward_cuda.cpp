@@ -104,11 +104,12 @@ void CudaDecoderLm::run_layers(int T, const std::int32_t* positions, std::int64_
     rope.q_out = q_;
     rope.k_cache = k_cache(l, slot);
     rope.v_cache = v_cache(l, slot);
-    // A decode step's attention kernel does this itself (attention_decode with `rope`) after a
-    // dense f16/bf16 QKV GEMV: measured on an H200 (bench_engine_cuda, docs/cuda.md) +3% tok/s
-    // there, but -11 to -18% after the packed int8/int4 GEMV on the 1.3B/1.5B shapes, cause not
-    // established, so those keep the separate kernel. EAQ_CUDA_FUSED_ROPE=0 turns it off (A/B).
-    const bool fused_rope = T == 1 && fused_decode_rope_ && L.qkv_dense_half;
+    // A decode step's attention kernel does this itself (attention_decode with `rope`). Measured
+    // on an H100 (bench_engine_cuda, same call, docs/cuda.md) with the 16-byte-load attention
+    // kernel: +2-3% tok/s after the packed int8/int4 GEMVs on the 1.3B and 7B shapes (with the
+    // earlier lane-per-key kernel it was -11 to -18% there, on an H200), and after f16 as before.
+    // EAQ_CUDA_FUSED_ROPE=0 turns it off (A/B).
+    const bool fused_rope = T == 1 && fused_decode_rope_;
     if (!fused_rope) kc::rope_kv_write(rope, stream_);
 
     kc::AttentionCudaParams attn;

@@ -5,7 +5,13 @@
 // with a single split writes its output directly.
 #pragma once
 
+#include "kernels/cuda/device_math.cuh"
+
 namespace eaq::kernels::cuda {
+
+// Splits merged through shared memory (a context of up to 1024 * kDecodeSplitKeys positions);
+// more take the slower path that reads each split's (max, sum) from L2 again for every output.
+inline constexpr int kMergeSharedSplits = 1024;
 
 // warp_m, warp_l: [n_warps]; warp_acc: n_warps rows of acc_stride floats (shared memory, complete
 // for the block: call after a __syncthreads). Every thread of the block calls it.
@@ -47,16 +53,38 @@ __device__ __forceinline__ void finish_decode_split(int n_warps, const float* wa
   __syncthreads();
   if (!*merges) return;
   __threadfence();
-  // The other splits' triples come from L2 (__ldcg): this SM's L1 may hold older lines of them.
+  // The splits' triples come from L2 (__ldcg): this SM's L1 may hold older lines of them. Every
+  // split's (max, sum) is read in one round into shared memory, then the outputs in a second.
   const float* base = partial + static_cast<long long>(head) * max_splits * (hd + 2);
-  float mm = -INFINITY;
-  for (int s = 0; s < n_splits; ++s) mm = fmaxf(mm, __ldcg(base + s * (hd + 2)));
-  float ll = 0.0f;
-  for (int s = 0; s < n_splits; ++s) ll += __expf(__ldcg(base + s * (hd + 2)) - mm) * __ldcg(base + s * (hd + 2) + 1);
-  for (int d = threadIdx.x; d < hd; d += blockDim.x) {
-    float acc = 0.0f;
-    for (int s = 0; s < n_splits; ++s) acc += __expf(__ldcg(base + s * (hd + 2)) - mm) * __ldcg(base + s * (hd + 2) + 2 + d);
-    out[static_cast<long long>(head) * hd + d] = acc / ll;
+  __shared__ float split_weight[kMergeSharedSplits];
+  if (n_splits <= kMergeSharedSplits) {
+    for (int s = threadIdx.x; s < n_splits; s += blockDim.x) split_weight[s] = __ldcg(base + s * (hd + 2));
+    __syncthreads();
+    float mm = -INFINITY;
+    for (int s = 0; s < n_splits; ++s) mm = fmaxf(mm, split_weight[s]);
+    __syncthreads();  // every thread has read the maxima before they are replaced by weights
+    for (int s = threadIdx.x; s < n_splits; s += blockDim.x) split_weight[s] = __expf(split_weight[s] - mm);
+    __syncthreads();
+    for (int d = threadIdx.x; d < hd; d += blockDim.x) {
+      float acc = 0.0f, ll = 0.0f;
+#pragma unroll 4
+      for (int s = 0; s < n_splits; ++s) {
+        const float* split = base + s * (hd + 2);
+        ll += split_weight[s] * __ldcg(split + 1);
+        acc += split_weight[s] * __ldcg(split + 2 + d);
+      }
+      out[static_cast<long long>(head) * hd + d] = acc / ll;
+    }
+  } else {
+    float mm = -INFINITY;
+    for (int s = 0; s < n_splits; ++s) mm = fmaxf(mm, __ldcg(base + s * (hd + 2)));
+    float ll = 0.0f;
+    for (int s = 0; s < n_splits; ++s) ll += __expf(__ldcg(base + s * (hd + 2)) - mm) * __ldcg(base + s * (hd + 2) + 1);
+    for (int d = threadIdx.x; d < hd; d += blockDim.x) {
+      float acc = 0.0f;
+      for (int s = 0; s < n_splits; ++s) acc += __expf(__ldcg(base + s * (hd + 2)) - mm) * __ldcg(base + s * (hd + 2) + 2 + d);
+      out[static_cast<long long>(head) * hd + d] = acc / ll;
+    }
   }
   if (threadIdx.x == 0) split_counters[head] = 0;  // ready for the next launch
 }
