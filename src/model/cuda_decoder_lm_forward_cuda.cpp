@@ -125,7 +125,10 @@ void CudaDecoderLm::run_layers(int T, const std::int32_t* positions, std::int64_
       kc::attention_decode(attn, fused_rope ? &rope : nullptr, fused_rope ? nullptr : q_, positions, max_splits_,
                            partial_, split_counters_, attn_, stream_);
     } else {
-      kc::attention_prefill(attn, q_, positions, T, attn_, nullptr, DType::F16, stream_);
+      // 16-bit attention products where the GEMMs take 16-bit activations too; the split mode
+      // (EAQ_CUDA_PREFILL=split) keeps f32 accuracy.
+      kc::attention_prefill(attn, q_, positions, T, attn_, nullptr, DType::F16, !options_.split_half_activations,
+                            stream_);
     }
     run_linear(L.wo, attn_, T, tmp_);
     if (L.bo) kc::add_bias(tmp_, L.bo, T, H, stream_);

@@ -57,8 +57,10 @@ __global__ void attention_prefill_kernel(AttentionCudaParams p, const float* q, 
 }  // namespace
 
 void attention_prefill(const AttentionCudaParams& params, const float* q, const std::int32_t* positions,
-                       int n_tokens, float* out, void* out_half, DType half_dtype, cudaStream_t stream) {
+                       int n_tokens, float* out, void* out_half, DType half_dtype, bool f16_products,
+                       cudaStream_t stream) {
   if (n_tokens <= 0) return;
+  if (f16_products && attention_prefill_f16(params, q, positions, n_tokens, out, out_half, half_dtype, stream)) return;
   static const bool tensor_cores = [] {
     const char* v = std::getenv("EAQ_CUDA_TC_ATTENTION");
     return v == nullptr || std::strcmp(v, "0") != 0;

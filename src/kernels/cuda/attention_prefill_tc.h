@@ -1,4 +1,4 @@
-// The two prefill attention kernels attention_prefill dispatches between, callable directly for
+// The three prefill attention kernels attention_prefill dispatches between, callable directly for
 // tests and benchmarks. Same arguments as attention_prefill.
 #pragma once
 
@@ -14,6 +14,11 @@ namespace eaq::kernels::cuda {
 // shared memory cannot hold even one warp's tiles for this head size.
 bool attention_prefill_tc(const AttentionCudaParams& params, const float* q, const std::int32_t* positions,
                           int n_tokens, float* out, void* out_half, DType half_dtype, cudaStream_t stream);
+
+// f16 products, FlashAttention-2 style (attention_prefill_f16.cu), for head_dim 64 and 128; returns
+// false, launching nothing, for other head sizes.
+bool attention_prefill_f16(const AttentionCudaParams& params, const float* q, const std::int32_t* positions,
+                           int n_tokens, float* out, void* out_half, DType half_dtype, cudaStream_t stream);
 
 // A warp per query on the CUDA cores (attention_prefill.cu): the fallback and A/B baseline.
 void attention_prefill_warp(const AttentionCudaParams& params, const float* q, const std::int32_t* positions,

@@ -81,8 +81,11 @@ void attention_decode(const AttentionCudaParams& params, const RopeKvParams* rop
 
 // n_tokens queries at positions[t] (device), each attending to the cache up to its own position.
 // out: [n_tokens][n_heads][head_dim]; out_half (optional) the same in half_dtype.
+// f16_products: the query and softmax weights may be rounded to f16 (FlashAttention-2 style kernel,
+// ~1e-3 relative; head_dim 64 and 128, else as false); false keeps f32 accuracy (~2e-7).
 void attention_prefill(const AttentionCudaParams& params, const float* q, const std::int32_t* positions,
-                       int n_tokens, float* out, void* out_half, DType half_dtype, cudaStream_t stream);
+                       int n_tokens, float* out, void* out_half, DType half_dtype, bool f16_products,
+                       cudaStream_t stream);
 
 // x[i] = cap * tanh(x[i] / cap)
 void softcap(float* x, std::int64_t n, float cap, cudaStream_t stream);

@@ -5,7 +5,8 @@
 // softcap; the same f16 cache bytes on both sides; the tensor-core and warp-per-query kernels each
 // on their own, and a whole prefill chunk), the f16/bf16 matvec (batch 1..8, rows whose
 // length is not a multiple of 8), and the greedy argmax bookkeeping. Bar: max |gpu - cpu| /
-// max(1, max |cpu|) < 1e-4 (f32 arithmetic in a different order; attention and matvec < 2e-4).
+// max(1, max |cpu|) < 1e-4 (f32 arithmetic in a different order; attention and matvec < 2e-4; the
+// prefill kernel with f16 query and softmax weights < 4e-3).
 // Skips without a GPU.
 #include <gtest/gtest.h>
 
@@ -224,7 +225,7 @@ TEST(DecoderOpsCuda, AttentionDecodeAndPrefillMatchCpu) {
     }
     Device<float> d_q(q), d_out(std::vector<float>(q.size()));
     Device<std::int32_t> d_pos(positions);
-    attention_prefill(gp, d_q.ptr, d_pos.ptr, T, d_out.ptr, nullptr, DType::F16, nullptr);
+    attention_prefill(gp, d_q.ptr, d_pos.ptr, T, d_out.ptr, nullptr, DType::F16, false, nullptr);
     EXPECT_LT(rel_error(d_out.get(), ref), 2e-4) << "prefill hd " << hd << " window " << ac.window;
     // Each of the two kernels it dispatches between, on its own.
     Device<float> d_out_warp(std::vector<float>(q.size())), d_out_tc(std::vector<float>(q.size()));
@@ -255,7 +256,8 @@ TEST(DecoderOpsCuda, AttentionPrefillChunkMatchesCpu) {
   if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
   CpuContext c;
   for (const AttentionCase& ac : {AttentionCase{32, 8, 128, 0, 0.0f}, AttentionCase{8, 4, 256, 100, 30.0f},
-                                  AttentionCase{12, 2, 64, 0, 0.0f}, AttentionCase{6, 3, 96, 0, 0.0f}}) {
+                                  AttentionCase{12, 2, 64, 0, 0.0f}, AttentionCase{6, 3, 96, 0, 0.0f},
+                                  AttentionCase{8, 2, 128, 50, 20.0f}}) {
     const int hd = ac.head_dim, nkv = ac.n_kv_heads, nh = ac.n_heads;
     const int first = 70, T = 230, max_pos = first + T;
     auto k = random_floats(static_cast<std::size_t>(max_pos * nkv * hd), 31, -2.0f, 2.0f);
@@ -284,8 +286,26 @@ TEST(DecoderOpsCuda, AttentionPrefillChunkMatchesCpu) {
       worst_half = std::max(worst_half, std::abs(static_cast<double>(f16_to_f32(halves[i])) - tc[i]));
     }
     EXPECT_LT(worst_half, 2e-3) << "f16 copy of the output, hd " << hd;
-    attention_prefill(gp, d_q.ptr, d_pos.ptr, T, d_any.ptr, nullptr, DType::F16, nullptr);
+    attention_prefill(gp, d_q.ptr, d_pos.ptr, T, d_any.ptr, nullptr, DType::F16, false, nullptr);
     EXPECT_LT(rel_error(d_any.get(), ref), 2e-4) << "dispatched prefill hd " << hd;
+    // f16 products (query and softmax weights rounded to f16 once): head_dim 64 and 128 only.
+    Device<float> d_f16(std::vector<float>(q.size()));
+    Device<std::uint16_t> d_f16_half(std::vector<std::uint16_t>(q.size()));
+    const bool f16_kernel = attention_prefill_f16(gp, d_q.ptr, d_pos.ptr, T, d_f16.ptr, d_f16_half.ptr, DType::F16, nullptr);
+    EXPECT_EQ(f16_kernel, hd == 64 || hd == 128) << "hd " << hd;
+    if (f16_kernel) {
+      const std::vector<float> f16 = d_f16.get();
+      EXPECT_LT(rel_error(f16, ref), 4e-3) << "f16-product prefill hd " << hd << " window " << ac.window;
+      const std::vector<std::uint16_t> f16_halves = d_f16_half.get();
+      double worst = 0;
+      for (std::size_t i = 0; i < f16.size(); ++i) {
+        worst = std::max(worst, std::abs(static_cast<double>(f16_to_f32(f16_halves[i])) - f16[i]));
+      }
+      EXPECT_LT(worst, 2e-3) << "f16 copy of the f16-product output, hd " << hd;
+    }
+    Device<float> d_any16(std::vector<float>(q.size()));
+    attention_prefill(gp, d_q.ptr, d_pos.ptr, T, d_any16.ptr, nullptr, DType::F16, true, nullptr);
+    EXPECT_LT(rel_error(d_any16.get(), ref), 4e-3) << "dispatched f16-product prefill hd " << hd;
   }
 }
 

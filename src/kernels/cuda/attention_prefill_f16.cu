@@ -1,0 +1,246 @@
+// Causal prefill attention with f16 products (FlashAttention-2 style) for head_dim 64 and 128: a
+// block of four warps takes 64 queries of one head (16 a warp) and walks the cache in tiles of 64
+// keys through shared memory. Scores, softmax weights and the output stay in registers: Q·Kᵀ and
+// P·V are mma.sync m16n8k16 (f16 in, f32 accumulate); the score accumulators are re-packed as the
+// A fragments of P·V without leaving the registers, and V's B fragments come from ldmatrix.trans.
+//
+// Precision: the query (times the attention scale) and the softmax weights are rounded to f16 once,
+// as the default prefill's 16-bit GEMM activations are; K and V are f16 in the cache. About 1e-3
+// relative of the output, against the f32-accurate tensor-core kernel (attention_prefill_tc.cu,
+// hi + lo parts of Q and P) kept for EAQ_CUDA_PREFILL=split and other head sizes. The earlier
+// kernel round-tripped scores and the output through shared memory every tile, with 4 warps an SM
+// (~140 us a layer on the 1.3B shape at 512 tokens, H200); bench_engine_cuda measures this one.
+#include <cuda_fp16.h>
+
+#include <cstdint>
+
+#include "kernels/cuda/attention_prefill_tc.h"
+#include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/device_math.cuh"
+
+namespace eaq::kernels::cuda {
+
+namespace {
+
+constexpr int kWarps = 4;
+constexpr int kRowsPerWarp = 16;
+constexpr int kRowsPerBlock = kWarps * kRowsPerWarp;
+constexpr int kTileKeys = 64;
+
+__device__ __forceinline__ void mma_16816(float* c, const std::uint32_t* a, std::uint32_t b0, std::uint32_t b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+__device__ __forceinline__ std::uint32_t pack_half2(float lo, float hi) {
+  __half2 h = __floats2half2_rn(lo, hi);
+  return *reinterpret_cast<std::uint32_t*>(&h);
+}
+
+// Four 8x8 16-bit matrices from shared memory, transposed: lane i gives the row address of
+// matrix i / 8, row i % 8.
+__device__ __forceinline__ void ldmatrix_x4_trans(std::uint32_t* r, const __half* row) {
+  const unsigned addr = static_cast<unsigned>(__cvta_generic_to_shared(row));
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(addr));
+}
+
+// Fragment coordinates (PTX ISA, mma.m16n8k16): g = lane / 4 is the row (and g + 8), t = lane % 4
+// picks columns 2t, 2t + 1 (and 2t + 8, 2t + 9 in A).
+template <int kHd>
+__global__ void __launch_bounds__(32 * kWarps)
+    attention_prefill_f16_kernel(AttentionCudaParams p, const float* q, const std::int32_t* positions, int n_tokens,
+                                 float* out, void* out_half, bool is_bf16) {
+  constexpr int kLd = kHd + 8;  // halves a shared row: 16-byte skew, conflict-free fragment loads
+  constexpr int kDimTiles = kHd / 8;
+  constexpr int kKSteps = kHd / 16;
+  __shared__ __align__(16) __half k_tile[kTileKeys * kLd];
+  __shared__ __align__(16) __half v_tile[kTileKeys * kLd];
+  __shared__ int block_range[2];
+
+  const int head = blockIdx.y;
+  const int row_block = gridDim.x - 1 - blockIdx.x;  // the longest key ranges start first
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  const int g = lane >> 2, t = lane & 3;
+  const int kv_head = head / (p.n_heads / p.n_kv_heads);
+  const long long kv_stride = static_cast<long long>(p.n_kv_heads) * kHd;
+  const int row0 = row_block * kRowsPerBlock + warp * kRowsPerWarp;
+
+  // This thread's two rows: their positions and first visible keys (-1: past the chunk).
+  int pos[2], start[2];
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    const int row = row0 + g + 8 * h;
+    pos[h] = row < n_tokens ? positions[row] : -1;
+    start[h] = pos[h] >= 0 && p.sliding_window > 0 ? max(0, pos[h] - p.sliding_window + 1) : 0;
+  }
+  // The warp's and the block's key range.
+  int lo = pos[0] >= 0 ? start[0] : 0x7fffffff, hi = max(pos[0], pos[1]);
+  if (pos[1] >= 0) lo = min(lo, start[1]);
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) {
+    lo = min(lo, __shfl_xor_sync(0xffffffffu, lo, o));
+    hi = max(hi, __shfl_xor_sync(0xffffffffu, hi, o));
+  }
+  if (threadIdx.x == 0) {
+    block_range[0] = 0x7fffffff;
+    block_range[1] = -1;
+  }
+  __syncthreads();
+  if (lane == 0 && hi >= 0) {
+    atomicMin(&block_range[0], lo);
+    atomicMax(&block_range[1], hi);
+  }
+  // Q fragments (scaled, f16), straight from global memory.
+  std::uint32_t qa[kKSteps][4];
+#pragma unroll
+  for (int kk = 0; kk < kKSteps; ++kk) {
+#pragma unroll
+    for (int r = 0; r < 4; ++r) {
+      const int row = row0 + g + 8 * (r & 1), d = 16 * kk + 2 * t + 8 * (r >> 1);
+      float2 v = make_float2(0.0f, 0.0f);
+      if (row < n_tokens) v = *reinterpret_cast<const float2*>(q + (static_cast<long long>(row) * p.n_heads + head) * kHd + d);
+      qa[kk][r] = pack_half2(v.x * p.scale, v.y * p.scale);
+    }
+  }
+  __syncthreads();
+  const int key_lo = block_range[0], key_hi = block_range[1];
+
+  float o_acc[kDimTiles][4] = {};
+  float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};  // l: this thread's columns only
+  const __half* kc = static_cast<const __half*>(p.k_cache) + static_cast<long long>(kv_head) * kHd;
+  const __half* vc = static_cast<const __half*>(p.v_cache) + static_cast<long long>(kv_head) * kHd;
+  for (int first = key_lo; first <= key_hi; first += kTileKeys) {
+    // K and V tiles: 16-byte loads; keys past key_hi are zero (and masked below).
+    constexpr int kVecs = kTileKeys * kHd / 8;
+    for (int i = threadIdx.x; i < kVecs; i += 32 * kWarps) {
+      const int j = i / (kHd / 8), d = (i % (kHd / 8)) * 8;
+      const int key = first + j;
+      uint4 kv = make_uint4(0, 0, 0, 0), vv = make_uint4(0, 0, 0, 0);
+      if (key <= key_hi) {
+        kv = *reinterpret_cast<const uint4*>(kc + key * kv_stride + d);
+        vv = *reinterpret_cast<const uint4*>(vc + key * kv_stride + d);
+      }
+      *reinterpret_cast<uint4*>(k_tile + j * kLd + d) = kv;
+      *reinterpret_cast<uint4*>(v_tile + j * kLd + d) = vv;
+    }
+    __syncthreads();
+    if (hi >= first && lo < first + kTileKeys) {
+      // S = Q Kᵀ: 16 rows x 64 keys, eight n-tiles of 8 keys.
+      float s[kTileKeys / 8][4] = {};
+#pragma unroll
+      for (int nt = 0; nt < kTileKeys / 8; ++nt) {
+        const __half* krow = k_tile + (8 * nt + g) * kLd + 2 * t;
+#pragma unroll
+        for (int kk = 0; kk < kKSteps; ++kk) {
+          const std::uint32_t b0 = *reinterpret_cast<const std::uint32_t*>(krow + 16 * kk);
+          const std::uint32_t b1 = *reinterpret_cast<const std::uint32_t*>(krow + 16 * kk + 8);
+          mma_16816(s[nt], qa[kk], b0, b1);
+        }
+      }
+      // Mask, softcap, online softmax; a row's four lanes (same g) meet by two shuffles.
+      float tile_max[2] = {-INFINITY, -INFINITY};
+#pragma unroll
+      for (int nt = 0; nt < kTileKeys / 8; ++nt) {
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          const int h = e >> 1, key = first + 8 * nt + 2 * t + (e & 1);
+          float x = s[nt][e];
+          if (p.logit_softcap > 0.0f) x = p.logit_softcap * tanhf(x / p.logit_softcap);
+          x = key >= start[h] && key <= pos[h] ? x : -INFINITY;
+          s[nt][e] = x;
+          tile_max[h] = fmaxf(tile_max[h], x);
+        }
+      }
+      float correction[2];
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        tile_max[h] = fmaxf(tile_max[h], __shfl_xor_sync(0xffffffffu, tile_max[h], 1));
+        tile_max[h] = fmaxf(tile_max[h], __shfl_xor_sync(0xffffffffu, tile_max[h], 2));
+        const float m_new = fmaxf(m[h], tile_max[h]);
+        correction[h] = m[h] == -INFINITY ? 0.0f : __expf(m[h] - m_new);
+        m[h] = m_new;
+        l[h] *= correction[h];
+      }
+#pragma unroll
+      for (int nt = 0; nt < kTileKeys / 8; ++nt) {
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          const int h = e >> 1;
+          const float pe = s[nt][e] == -INFINITY ? 0.0f : __expf(s[nt][e] - m[h]);
+          s[nt][e] = pe;
+          l[h] += pe;
+        }
+      }
+#pragma unroll
+      for (int dt = 0; dt < kDimTiles; ++dt) {
+        o_acc[dt][0] *= correction[0];
+        o_acc[dt][1] *= correction[0];
+        o_acc[dt][2] *= correction[1];
+        o_acc[dt][3] *= correction[1];
+      }
+      // O += P V: the score accumulators of n-tiles 2j and 2j + 1 are P's A fragment of k-step j.
+#pragma unroll
+      for (int j = 0; j < kTileKeys / 16; ++j) {
+        const std::uint32_t pa[4] = {pack_half2(s[2 * j][0], s[2 * j][1]), pack_half2(s[2 * j][2], s[2 * j][3]),
+                                     pack_half2(s[2 * j + 1][0], s[2 * j + 1][1]),
+                                     pack_half2(s[2 * j + 1][2], s[2 * j + 1][3])};
+        const int mi = lane >> 3;
+        const __half* vrow = v_tile + (16 * j + (mi & 1) * 8 + (lane & 7)) * kLd + 8 * (mi >> 1);
+#pragma unroll
+        for (int dt = 0; dt < kDimTiles; dt += 2) {
+          std::uint32_t b[4];
+          ldmatrix_x4_trans(b, vrow + 8 * dt);
+          mma_16816(o_acc[dt], pa, b[0], b[1]);
+          mma_16816(o_acc[dt + 1], pa, b[2], b[3]);
+        }
+      }
+    }
+    __syncthreads();  // the next tile overwrites K and V
+  }
+
+  // Normalise and write: row g (h = 0) and g + 8 (h = 1), dims 8 dt + 2t, + 1.
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    l[h] += __shfl_xor_sync(0xffffffffu, l[h], 1);
+    l[h] += __shfl_xor_sync(0xffffffffu, l[h], 2);
+  }
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    const int row = row0 + g + 8 * h;
+    if (row >= n_tokens) continue;
+    const float inv_l = l[h] > 0.0f ? 1.0f / l[h] : 0.0f;
+    const long long base = (static_cast<long long>(row) * p.n_heads + head) * kHd;
+#pragma unroll
+    for (int dt = 0; dt < kDimTiles; ++dt) {
+      const int d = 8 * dt + 2 * t;
+      const float2 v = make_float2(o_acc[dt][2 * h] * inv_l, o_acc[dt][2 * h + 1] * inv_l);
+      *reinterpret_cast<float2*>(out + base + d) = v;
+      if (out_half) {
+        store_half(out_half, base + d, v.x, is_bf16);
+        store_half(out_half, base + d + 1, v.y, is_bf16);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+bool attention_prefill_f16(const AttentionCudaParams& params, const float* q, const std::int32_t* positions,
+                           int n_tokens, float* out, void* out_half, DType half_dtype, cudaStream_t stream) {
+  if (params.head_dim != 64 && params.head_dim != 128) return false;
+  const dim3 grid((n_tokens + kRowsPerBlock - 1) / kRowsPerBlock, params.n_heads);
+  const bool bf16 = half_dtype == DType::BF16;
+  if (params.head_dim == 128) {
+    attention_prefill_f16_kernel<128><<<grid, 32 * kWarps, 0, stream>>>(params, q, positions, n_tokens, out, out_half, bf16);
+  } else {
+    attention_prefill_f16_kernel<64><<<grid, 32 * kWarps, 0, stream>>>(params, q, positions, n_tokens, out, out_half, bf16);
+  }
+  EAQ_CUDA_CHECK(cudaGetLastError());
+  return true;
+}
+
+}  // namespace eaq::kernels::cuda
