@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -116,7 +117,14 @@ class CudaDecoderLm : public CausalLm {
   CudaLinear upload_linear(std::span<const kernels::WeightRef> matrices, const char* what);
   float* upload_floats(const float* host, std::int64_t n, const char* what);
   void* alloc(std::size_t bytes, const char* what);
-  void run_linear(const CudaLinear& linear, const float* x, int n_tokens, float* y);
+  // x_half_ready: x_half_ already holds x in gemm_input_dtype(linear) (written by the kernel that
+  // made x), so the GEMMs skip their conversion.
+  void run_linear(const CudaLinear& linear, const float* x, int n_tokens, float* y, bool x_half_ready = false);
+  // The 16-bit dtype every part of `linear` takes in a prefill GEMM of n_tokens (f16/bf16 weights:
+  // theirs; packed weights: f16), when the producer of its input can write x_half_ itself: not in
+  // the split mode, not for batches the GEMV takes, and only when all parts agree. nullopt unless
+  // producers_write_half_.
+  std::optional<DType> gemm_input_dtype(const CudaLinear& linear, int n_tokens) const;
   // The layers and final norm for n_tokens tokens at positions (device) of `slot`; leaves the
   // final-normed hidden rows in xn_. decode_position != nullptr: one token, split-K attention.
   void run_layers(int n_tokens, const std::int32_t* positions, std::int64_t slot);
@@ -162,6 +170,10 @@ class CudaDecoderLm : public CausalLm {
   int max_splits_ = 1;
   unsigned* split_counters_ = nullptr;  // [n_heads], zero between decode attention launches
   bool fused_decode_rope_ = true;       // decode attention makes q and writes k/v (EAQ_CUDA_FUSED_ROPE=0: off)
+  // Prefill GEMM inputs written in 16 bits by the kernels that make them (gemm_input_dtype).
+  // Opt-in, EAQ_CUDA_PREFILL_HALF_INPUTS=1: written 2026-12-05 when no GPU could be had, not yet
+  // run on one; the next device session checks it (test_engine_cuda.py, bench_engine_cuda A/B).
+  bool producers_write_half_ = false;
   std::int64_t greedy_position_ = 0;  // host's count of positions the greedy loop has filled
   std::int64_t scratch_floats_ = 0;
 };

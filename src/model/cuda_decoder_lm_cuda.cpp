@@ -237,6 +237,8 @@ CudaDecoderLm::CudaDecoderLm(const DecoderSpec& spec, const DecoderWeights& weig
     partial_ = floats(spec_.n_heads * max_splits_ * (hd + 2), "the attention split workspace");
     const char* fused = std::getenv("EAQ_CUDA_FUSED_ROPE");
     fused_decode_rope_ = fused == nullptr || std::string_view(fused) != "0";
+    const char* half_inputs = std::getenv("EAQ_CUDA_PREFILL_HALF_INPUTS");
+    producers_write_half_ = half_inputs != nullptr && std::string_view(half_inputs) == "1";
     split_counters_ = static_cast<unsigned*>(alloc(static_cast<std::size_t>(spec_.n_heads) * sizeof(unsigned), "the attention split workspace"));
     EAQ_CUDA_CHECK(cudaMemset(split_counters_, 0, static_cast<std::size_t>(spec_.n_heads) * sizeof(unsigned)));
     // Up to three 16-bit parts (hi, lo, lo2) of the widest GEMM input.

@@ -16,13 +16,29 @@ namespace eaq::model {
 
 namespace kc = kernels::cuda;
 
-void CudaDecoderLm::run_linear(const CudaLinear& linear, const float* x, int n_tokens, float* y) {
+std::optional<DType> CudaDecoderLm::gemm_input_dtype(const CudaLinear& linear, int n_tokens) const {
+  if (!producers_write_half_ || n_tokens <= kc::kMaxGemvBatch || options_.split_half_activations) return std::nullopt;
+  std::optional<DType> input;
+  for (const auto& part : linear.parts) {
+    DType d = part.dtype;
+    if (!is_half(d)) {
+      if (dequant_ == nullptr) return std::nullopt;  // a batched GEMV reads the f32 x
+      d = DType::F16;
+    }
+    if (input && *input != d) return std::nullopt;
+    input = d;
+  }
+  return input;
+}
+
+void CudaDecoderLm::run_linear(const CudaLinear& linear, const float* x, int n_tokens, float* y, bool x_half_ready) {
   const std::int64_t cols = linear.cols;
   // cuBLAS on 16-bit operands: x converted to `dtype` (hi, and lo when split; bf16 also lo2, as
   // bf16 hi + lo carry only 16 bits), W rows [0, rows) at w (row stride w_stride), output columns
   // from y_col on.
   auto gemm_16bit = [&](DType dtype, const void* w, std::int64_t rows, std::int64_t w_stride, float* y_col,
                         bool convert_x) {
+    convert_x = convert_x && !x_half_ready;
     const std::int64_t n = static_cast<std::int64_t>(n_tokens) * cols;
     void* lo = static_cast<std::uint16_t*>(x_half_) + n;
     void* lo2 = dtype == DType::BF16 ? static_cast<std::uint16_t*>(x_half_) + 2 * n : nullptr;
@@ -82,9 +98,13 @@ void CudaDecoderLm::run_layers(int T, const std::int32_t* positions, std::int64_
   const float off = spec_.norm_weight_offset, eps = spec_.rms_norm_eps;
   for (std::int64_t l = 0; l < spec_.n_layers; ++l) {
     const Layer& L = layers_[static_cast<std::size_t>(l)];
-    // The previous layer's FFN output (tmp_) joins the residual stream inside this norm.
-    kc::add_rms_norm(x_, l == 0 ? nullptr : tmp_, L.attn_norm, off, eps, T, H, xn_, nullptr, DType::F16, stream_);
-    run_linear(L.qkv, xn_, T, qkv_);
+    // The previous layer's FFN output (tmp_) joins the residual stream inside this norm. In a
+    // prefill each GEMM's 16-bit input is written by the kernel that makes it (this norm, the
+    // attention, the activation) instead of a separate conversion.
+    const std::optional<DType> qkv_in = gemm_input_dtype(L.qkv, T);
+    kc::add_rms_norm(x_, l == 0 ? nullptr : tmp_, L.attn_norm, off, eps, T, H, xn_, qkv_in ? x_half_ : nullptr,
+                     qkv_in.value_or(DType::F16), stream_);
+    run_linear(L.qkv, xn_, T, qkv_, qkv_in.has_value());
 
     kc::RopeKvParams rope;
     rope.n_tokens = T;
@@ -121,22 +141,27 @@ void CudaDecoderLm::run_layers(int T, const std::int32_t* positions, std::int64_
     attn.logit_softcap = spec_.attn_logit_softcap;
     attn.k_cache = rope.k_cache;
     attn.v_cache = rope.v_cache;
+    const std::optional<DType> wo_in = gemm_input_dtype(L.wo, T);
     if (T == 1) {
       kc::attention_decode(attn, fused_rope ? &rope : nullptr, fused_rope ? nullptr : q_, positions, max_splits_,
                            partial_, split_counters_, attn_, stream_);
     } else {
       // 16-bit attention products where the GEMMs take 16-bit activations too; the split mode
       // (EAQ_CUDA_PREFILL=split) keeps f32 accuracy.
-      kc::attention_prefill(attn, q_, positions, T, attn_, nullptr, DType::F16, !options_.split_half_activations,
-                            stream_);
+      kc::attention_prefill(attn, q_, positions, T, attn_, wo_in ? x_half_ : nullptr, wo_in.value_or(DType::F16),
+                            !options_.split_half_activations, stream_);
     }
-    run_linear(L.wo, attn_, T, tmp_);
+    run_linear(L.wo, attn_, T, tmp_, wo_in.has_value());
     if (L.bo) kc::add_bias(tmp_, L.bo, T, H, stream_);
     if (spec_.sandwich_norms) kc::add_rms_norm(tmp_, nullptr, L.post_attn_norm, off, eps, T, H, tmp_, nullptr, DType::F16, stream_);
-    kc::add_rms_norm(x_, tmp_, L.ffn_norm, off, eps, T, H, xn_, nullptr, DType::F16, stream_);
-    run_linear(L.gate_up, xn_, T, gate_up_);
-    kc::gated_activation(gate_up_, T, I, spec_.activation == Activation::kGeluTanh, act_, nullptr, DType::F16, stream_);
-    run_linear(L.down, act_, T, tmp_);
+    const std::optional<DType> gate_up_in = gemm_input_dtype(L.gate_up, T);
+    kc::add_rms_norm(x_, tmp_, L.ffn_norm, off, eps, T, H, xn_, gate_up_in ? x_half_ : nullptr,
+                     gate_up_in.value_or(DType::F16), stream_);
+    run_linear(L.gate_up, xn_, T, gate_up_, gate_up_in.has_value());
+    const std::optional<DType> down_in = gemm_input_dtype(L.down, T);
+    kc::gated_activation(gate_up_, T, I, spec_.activation == Activation::kGeluTanh, act_, down_in ? x_half_ : nullptr,
+                         down_in.value_or(DType::F16), stream_);
+    run_linear(L.down, act_, T, tmp_, down_in.has_value());
     if (spec_.sandwich_norms) kc::add_rms_norm(tmp_, nullptr, L.post_ffn_norm, off, eps, T, H, tmp_, nullptr, DType::F16, stream_);
   }
   kc::add_rms_norm(x_, tmp_, final_norm_, off, eps, T, H, xn_, nullptr, DType::F16, stream_);
