@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The CUDA engine's checks and benchmarks in one GPU-machine call, logs under $OUT (at most 8
 # files come back). Run from the repository root after tools/device_build.sh packed .device:
-#   benchmarks/cuda/device_run_cuda.sh quick|full
+#   benchmarks/cuda/device_run_cuda.sh quick|full|bench|verify
 # quick: versions, `eaq hw`, the e2e parity test, the kernels' GPU unit tests, one shape at
 #        f16/int8/int4-g128 (a first look, ~2 minutes);
 # full:  that, plus every shape x precision beside HF transformers eager, the HF parity run, and
@@ -10,6 +10,10 @@
 #        `eaq bench --device cuda` on a synthetic SmolLM2-135M (the embedded model's shapes; its
 #        98 MB file cannot travel) and on stories260K, and bench_engine_cuda at f16/int8/int4-g128
 #        on the 1.3B and 7B shapes.
+# verify: versions, the kernels' GPU unit tests, the e2e parity test (with the opt-in
+#        EAQ_CUDA_PREFILL_HALF_INPUTS=1 cases), the attention workbenches, bench_engine_cuda on the
+#        three shapes at f16/int8/int4-g128 with EAQ_CUDA_PREFILL_HALF_INPUTS=0 then 1 (A/B), and the
+#        HF parity run (~7 minutes).
 set -uo pipefail
 mode=${1:-quick}
 out=${OUT:-/tmp/eaq_out}
@@ -28,6 +32,18 @@ step 30 info.log eaq version
 step 60 info.log eaq hw
 step 240 e2e.log python3 tests/e2e/test_engine_cuda.py
 if [[ -x .device/bin/eaq_kernels_cuda_tests ]]; then step 240 e2e.log eaq_kernels_cuda_tests; fi
+if [[ $mode == verify ]]; then
+  step 120 attention.log bench_attention_decode --reps 30
+  step 180 attention.log bench_attention_prefill --reps 10
+  for half_inputs in 0 1; do
+    step 240 eaq_bench.log env EAQ_CUDA_PREFILL_HALF_INPUTS=$half_inputs bench_engine_cuda --shape deepseek-coder-1.3b \
+         --shape r1-distill-qwen-1.5b --shape llama2-7b --precision f16 --precision i8_ch --precision i4s_g128 \
+         --repeat 2 --energy-s 1 --jsonl "$out/eaq_half_inputs_$half_inputs.jsonl"
+  done
+  step 240 parity.log python3 benchmarks/cuda/compare_engine_cuda_vs_hf.py parity --bench-bin .device/bin/bench_engine_cuda \
+       --new 64
+  exit 0
+fi
 if [[ $mode == bench ]]; then
   smol=/tmp/smollm2-135m-synthetic
   step 120 eaq_bench.log eaq synth --config benchmarks/cuda/configs/smollm2-135m.json --dtype bf16 \
