@@ -21,48 +21,15 @@
 #include <vector>
 
 #include "kernels/cuda/decoder_ops.h"
+#include "workbench_timing.cuh"
 
 namespace {
 
+using eaq::workbench::check;
+using eaq::workbench::measure_copy_bytes_per_s;
+using eaq::workbench::median;
+
 namespace kc = eaq::kernels::cuda;
-
-void check(cudaError_t e, const char* what) {
-  if (e != cudaSuccess) {
-    std::fprintf(stderr, "bench_attention_decode: %s failed: %s\n", what, cudaGetErrorString(e));
-    std::exit(1);
-  }
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-double measure_copy_bytes_per_s() {
-  const std::size_t bytes = std::size_t{1} << 30;
-  void *a = nullptr, *b = nullptr;
-  check(cudaMalloc(&a, bytes), "cudaMalloc copy source");
-  check(cudaMalloc(&b, bytes), "cudaMalloc copy destination");
-  check(cudaMemset(a, 1, bytes), "cudaMemset");
-  cudaEvent_t e0, e1;
-  cudaEventCreate(&e0);
-  cudaEventCreate(&e1);
-  std::vector<double> s;
-  for (int i = 0; i < 13; ++i) {
-    cudaEventRecord(e0);
-    check(cudaMemcpyAsync(b, a, bytes, cudaMemcpyDeviceToDevice), "cudaMemcpyAsync");
-    cudaEventRecord(e1);
-    cudaEventSynchronize(e1);
-    float ms = 0;
-    cudaEventElapsedTime(&ms, e0, e1);
-    if (i >= 3) s.push_back(ms * 1e-3);
-  }
-  cudaFree(a);
-  cudaFree(b);
-  cudaEventDestroy(e0);
-  cudaEventDestroy(e1);
-  return 2.0 * static_cast<double>(bytes) / median(s);
-}
 
 struct Layout {
   const char* model;

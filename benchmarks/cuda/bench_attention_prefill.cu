@@ -22,22 +22,14 @@
 #include <vector>
 
 #include "kernels/cuda/attention_prefill_tc.h"
+#include "workbench_timing.cuh"
 
 namespace {
 
+using eaq::workbench::check;
+using eaq::workbench::median;
+
 namespace kc = eaq::kernels::cuda;
-
-void check(cudaError_t e, const char* what) {
-  if (e != cudaSuccess) {
-    std::fprintf(stderr, "bench_attention_prefill: %s failed: %s\n", what, cudaGetErrorString(e));
-    std::exit(1);
-  }
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 struct Layout {
   const char* model;

@@ -25,52 +25,18 @@
 #include "core/dtype.h"
 #include "kernels/cuda/cuda_gemv.h"
 #include "kernels/cuda/gemv_random_weights.h"
+#include "workbench_timing.cuh"
 
 namespace {
+
+using eaq::workbench::check;
+using eaq::workbench::measure_copy_bytes_per_s;
+using eaq::workbench::median;
 
 using eaq::DType;
 namespace kc = eaq::kernels::cuda;
 
 constexpr double kNominalHbmBytesPerS = 3.35e12;  // H100 SXM5 80GB HBM3, datasheet
-
-void check(cudaError_t e, const char* what) {
-  if (e != cudaSuccess) {
-    std::fprintf(stderr, "bench_gemv: %s failed: %s\n", what, cudaGetErrorString(e));
-    std::exit(1);
-  }
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-// Device-to-device copy of 1 GiB, bytes read + bytes written over the median of 20 copies.
-double measure_copy_bytes_per_s() {
-  const std::size_t bytes = std::size_t{1} << 30;
-  void *a = nullptr, *b = nullptr;
-  check(cudaMalloc(&a, bytes), "cudaMalloc copy source");
-  check(cudaMalloc(&b, bytes), "cudaMalloc copy destination");
-  check(cudaMemset(a, 1, bytes), "cudaMemset");
-  cudaEvent_t e0, e1;
-  cudaEventCreate(&e0);
-  cudaEventCreate(&e1);
-  std::vector<double> s;
-  for (int i = 0; i < 23; ++i) {
-    cudaEventRecord(e0);
-    check(cudaMemcpyAsync(b, a, bytes, cudaMemcpyDeviceToDevice), "cudaMemcpyAsync");
-    cudaEventRecord(e1);
-    cudaEventSynchronize(e1);
-    float ms = 0;
-    cudaEventElapsedTime(&ms, e0, e1);
-    if (i >= 3) s.push_back(ms * 1e-3);
-  }
-  cudaFree(a);
-  cudaFree(b);
-  cudaEventDestroy(e0);
-  cudaEventDestroy(e1);
-  return 2.0 * static_cast<double>(bytes) / median(s);
-}
 
 struct Shape {
   const char* model;

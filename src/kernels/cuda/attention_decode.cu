@@ -27,6 +27,45 @@ __device__ __forceinline__ int window_start(int position, int window) {
   return window > 0 ? max(0, position - window + 1) : 0;
 }
 
+// The keys of split `split` at the current position: [first, end) of n_splits; active == false
+// for a block past the position (it exits).
+struct DecodeSplit {
+  int position, first, end, n_splits;
+  bool active;
+};
+
+__device__ __forceinline__ DecodeSplit decode_split(const AttentionCudaParams& p, const std::int32_t* position_ptr,
+                                                    int split) {
+  DecodeSplit s;
+  s.position = *position_ptr;
+  const int start = window_start(s.position, p.sliding_window);
+  s.first = start + split * kDecodeSplitKeys;
+  s.active = s.first <= s.position;
+  s.n_splits = (s.position - start) / kDecodeSplitKeys + 1;
+  s.end = min(s.first + kDecodeSplitKeys, s.position + 1);
+  return s;
+}
+
+// With the QKV projection (rope path): warp 0 makes the block's query head (scaled) in q_out; in
+// the block of the last split warps 1 and 2 make the new token's key and value in new_k / new_v
+// and write them into the cache as f16 (every head of a kv group writes the same values).
+__device__ __forceinline__ void prepare_decode_qkv(const AttentionCudaParams& p, const RopeKvParams& r, int head,
+                                                   int kv_head, const DecodeSplit& s, int split, float* q_out,
+                                                   float* new_k, float* new_v) {
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  const int hd = p.head_dim;
+  if (warp == 0) {
+    prepare_qkv_head(r, 0, head, s.position, q_out);
+    for (int i = lane; i < hd; i += 32) q_out[i] *= p.scale;
+  } else if (warp <= 2 && split == s.n_splits - 1) {
+    float* buf = warp == 1 ? new_k : new_v;
+    prepare_qkv_head(r, 0, r.n_heads + (warp - 1) * r.n_kv_heads + kv_head, s.position, buf);
+    __half* cache = static_cast<__half*>(warp == 1 ? r.k_cache : r.v_cache) +
+                    (static_cast<long long>(s.position) * r.n_kv_heads + kv_head) * hd;
+    for (int i = lane; i < hd; i += 32) cache[i] = __float2half(buf[i]);
+  }
+}
+
 // One block per (head, split). With kRope the block first makes its own query head from the QKV
 // projection (qkv_head.cuh), and the block of the last split — the one holding the new token's
 // position — also makes that token's key and value and writes them into the cache before reading
@@ -44,28 +83,16 @@ __global__ void attention_decode_kernel(AttentionCudaParams p, RopeKvParams r, c
   pdl_launch_dependents();
   pdl_wait();
   const int head = blockIdx.x, split = blockIdx.y;
-  const int position = *position_ptr;
-  const int start = window_start(position, p.sliding_window);
-  const int first = start + split * kDecodeSplitKeys;
-  if (first > position) return;
-  const int n_splits = (position - start) / kDecodeSplitKeys + 1;
-  const int end = min(first + kDecodeSplitKeys, position + 1);
+  const DecodeSplit sp = decode_split(p, position_ptr, split);
+  if (!sp.active) return;
+  const int first = sp.first, end = sp.end, n_splits = sp.n_splits;
 
   const int hd = p.head_dim;
   const int kv_head = head / (p.n_heads / p.n_kv_heads);
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
   if constexpr (kRope) {
-    if (warp == 0) {
-      prepare_qkv_head(r, 0, head, position, q_shared);
-      for (int i = lane; i < hd; i += 32) q_shared[i] *= p.scale;
-    } else if (warp <= 2 && split == n_splits - 1) {
-      // warp_acc rows 1 and 2 are free until the tile below: the new key (warp 1) and value.
-      float* buf = warp_acc[warp];
-      prepare_qkv_head(r, 0, r.n_heads + (warp - 1) * r.n_kv_heads + kv_head, position, buf);
-      __half* cache = static_cast<__half*>(warp == 1 ? r.k_cache : r.v_cache) +
-                      (static_cast<long long>(position) * r.n_kv_heads + kv_head) * hd;
-      for (int i = lane; i < hd; i += 32) cache[i] = __float2half(buf[i]);
-    }
+    // warp_acc rows 1 and 2 are free until the tile below: the new key and value.
+    prepare_decode_qkv(p, r, head, kv_head, sp, split, q_shared, warp_acc[1], warp_acc[2]);
   } else {
     for (int i = threadIdx.x; i < hd; i += blockDim.x) q_shared[i] = q[static_cast<long long>(head) * hd + i] * p.scale;
   }
@@ -126,12 +153,9 @@ __global__ void __launch_bounds__(32 * kVecWarps)
   pdl_launch_dependents();
   pdl_wait();
   const int head = blockIdx.x, split = blockIdx.y;
-  const int position = *position_ptr;
-  const int start = window_start(position, p.sliding_window);
-  const int first = start + split * kDecodeSplitKeys;
-  if (first > position) return;
-  const int n_splits = (position - start) / kDecodeSplitKeys + 1;
-  const int end = min(first + kDecodeSplitKeys, position + 1);
+  const DecodeSplit sp = decode_split(p, position_ptr, split);
+  if (!sp.active) return;
+  const int position = sp.position, first = sp.first, end = sp.end, n_splits = sp.n_splits;
   const int kv_head = head / (p.n_heads / p.n_kv_heads);
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
   const int sub = lane / kLanesPerKey, part = lane % kLanesPerKey;
@@ -154,16 +178,7 @@ __global__ void __launch_bounds__(32 * kVecWarps)
     }
   }
   if constexpr (kRope) {
-    if (warp == 0) {
-      prepare_qkv_head(r, 0, head, position, q_shared);
-      for (int i = lane; i < kHeadDim; i += 32) q_shared[i] *= p.scale;
-    } else if (warp <= 2 && split == n_splits - 1) {
-      float* buf = new_kv[warp - 1];
-      prepare_qkv_head(r, 0, r.n_heads + (warp - 1) * r.n_kv_heads + kv_head, position, buf);
-      __half* cache = static_cast<__half*>(warp == 1 ? r.k_cache : r.v_cache) +
-                      (static_cast<long long>(position) * r.n_kv_heads + kv_head) * kHeadDim;
-      for (int i = lane; i < kHeadDim; i += 32) cache[i] = __float2half(buf[i]);
-    }
+    prepare_decode_qkv(p, r, head, kv_head, sp, split, q_shared, new_kv[0], new_kv[1]);
   } else {
     for (int i = threadIdx.x; i < kHeadDim; i += blockDim.x) q_shared[i] = q[static_cast<long long>(head) * kHeadDim + i] * p.scale;
   }
