@@ -19,7 +19,7 @@ import sys
 
 def short_name(name: str) -> str:
     """The kernel's function name without namespaces, template arguments or parameters."""
-    base = name.split("(")[0]
+    base = name.replace("(anonymous namespace)::", "").split("(")[0]
     depth, out = 0, []
     for ch in base:
         if ch == "<":
@@ -41,9 +41,18 @@ def main() -> int:
     args = ap.parse_args()
 
     rows = []
-    with open(args.trace, newline="") as f:
-        for r in csv.DictReader(f):
-            rows.append((int(r["start_ns"]), int(r["end_ns"]), int(r["graph_id"]), r["grid"], r["name"]))
+    try:
+        with open(args.trace, newline="") as f:
+            for line_no, r in enumerate(csv.DictReader(f), start=2):
+                try:
+                    rows.append((int(r["start_ns"]), int(r["end_ns"]), int(r["graph_id"]), r["grid"], r["name"]))
+                except (KeyError, TypeError, ValueError) as e:
+                    print(f"{args.trace}:{line_no}: not a kernel_trace.cpp row ({e!r}); expected columns "
+                          "start_ns,end_ns,graph_id,grid,block,name", file=sys.stderr)
+                    return 2
+    except OSError as e:
+        print(f"{args.trace}: cannot read the trace: {e.strerror}", file=sys.stderr)
+        return 2
     if not rows:
         print(f"{args.trace}: no kernels traced", file=sys.stderr)
         return 1

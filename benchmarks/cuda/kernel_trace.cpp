@@ -1,10 +1,11 @@
 // A CUPTI kernel tracer loaded into any CUDA program through the driver's injection hook, for GPU
 // machines without Nsight Systems:
 //   CUDA_INJECTION64_PATH=.device/lib/libeaq_kernel_trace.so EAQ_KERNEL_TRACE=trace.csv PROGRAM ...
-// writes one line per kernel run — start_ns,end_ns,graph_id,grid,block,name — with the GPU's own
+// writes one line per kernel run — start_ns,end_ns,graph_id,grid,block,name (demangled) — with the GPU's own
 // timestamps, kernels inside CUDA graphs included one by one (graph_id > 0 for those).
 // tools/kernel_trace_summary.py turns it into time per kernel of a decode step.
 #include <cupti.h>
+#include <cxxabi.h>
 
 #include <atomic>
 #include <cstdint>
@@ -39,10 +40,15 @@ void CUPTIAPI buffer_completed(CUcontext, std::uint32_t, std::uint8_t* buffer, s
     while (cuptiActivityGetNextRecord(buffer, valid_bytes, &record) == CUPTI_SUCCESS) {
       if (record->kind != CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL && record->kind != CUPTI_ACTIVITY_KIND_KERNEL) continue;
       const auto* k = reinterpret_cast<const CUpti_ActivityKernel10*>(record);
+      // C++ kernels come mangled; library kernels (cuBLAS's nvjet_*) are plain names.
+      int status = -1;
+      char* demangled = k->name ? abi::__cxa_demangle(k->name, nullptr, nullptr, &status) : nullptr;
+      const char* name = status == 0 && demangled ? demangled : (k->name ? k->name : "?");
       if (g_out)
         std::fprintf(g_out, "%llu,%llu,%u,%dx%dx%d,%dx%dx%d,\"%s\"\n", static_cast<unsigned long long>(k->start),
                      static_cast<unsigned long long>(k->end), k->graphId, k->gridX, k->gridY, k->gridZ, k->blockX,
-                     k->blockY, k->blockZ, k->name ? k->name : "?");
+                     k->blockY, k->blockZ, name);
+      std::free(demangled);
     }
   }
   std::size_t dropped = 0;
