@@ -6,7 +6,8 @@
 //
 //   bench_attention_prefill [--reps N]
 //
-// Kernels: f16 (attention_prefill_f16.cu, the default prefill's), tc (attention_prefill_tc.cu,
+// Kernels: f16 (attention_prefill_f16.cu, the default prefill's), f16x2 (the same with two K/V
+// stages, cp.async), tc (attention_prefill_tc.cu,
 // f32-accurate, EAQ_CUDA_PREFILL=split), warp (attention_prefill.cu's fallback).
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
@@ -93,7 +94,11 @@ int main(int argc, char** argv) {
   const Kernel kernels[] = {
       {"f16",
        [](const kc::AttentionCudaParams& p, const float* q, const std::int32_t* pos, int T, float* out, cudaStream_t s) {
-         if (!kc::attention_prefill_f16(p, q, pos, T, out, nullptr, eaq::DType::F16, s)) std::exit(3);
+         if (!kc::attention_prefill_f16(p, q, pos, T, out, nullptr, eaq::DType::F16, s, 1)) std::exit(3);
+       }},
+      {"f16x2",
+       [](const kc::AttentionCudaParams& p, const float* q, const std::int32_t* pos, int T, float* out, cudaStream_t s) {
+         if (!kc::attention_prefill_f16(p, q, pos, T, out, nullptr, eaq::DType::F16, s, 2)) std::exit(3);
        }},
       {"tc",
        [](const kc::AttentionCudaParams& p, const float* q, const std::int32_t* pos, int T, float* out, cudaStream_t s) {

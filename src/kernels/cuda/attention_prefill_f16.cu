@@ -13,6 +13,8 @@
 #include <cuda_fp16.h>
 
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 
 #include "kernels/cuda/attention_prefill_tc.h"
 #include "kernels/cuda/cuda_check.h"
@@ -48,17 +50,39 @@ __device__ __forceinline__ void ldmatrix_x4_trans(std::uint32_t* r, const __half
                : "r"(addr));
 }
 
+// 16 bytes global -> shared without passing through registers; src_bytes 0 fills zeros.
+__device__ __forceinline__ void cp_async_16(void* dst, const void* src, int src_bytes) {
+  const unsigned addr = static_cast<unsigned>(__cvta_generic_to_shared(dst));
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(addr), "l"(src), "r"(src_bytes));
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+// Waits until at most one committed group (the newest) is still in flight.
+__device__ __forceinline__ void cp_async_wait_all_but_newest() { asm volatile("cp.async.wait_group 1;\n" ::); }
+
 // Fragment coordinates (PTX ISA, mma.m16n8k16): g = lane / 4 is the row (and g + 8), t = lane % 4
 // picks columns 2t, 2t + 1 (and 2t + 8, 2t + 9 in A).
-template <int kHd>
+// kStages 1: each K/V tile is loaded through registers, then computed on; 2: the next tile streams
+// into a second buffer by cp.async while this one is computed on (EAQ_CUDA_PREFILL_ATTENTION_STAGES=2,
+// opt-in: written 2026-12-05 without a GPU, not yet measured).
+template <int kLdHalves>
+constexpr int tile_bytes() {
+  return kTileKeys * kLdHalves * 2;
+}
+template <int kHd, int kStages>
+constexpr int shared_bytes() {
+  return kStages * 2 * tile_bytes<kHd + 8>();
+}
+
+template <int kHd, int kStages>
 __global__ void __launch_bounds__(32 * kWarps)
     attention_prefill_f16_kernel(AttentionCudaParams p, const float* q, const std::int32_t* positions, int n_tokens,
                                  float* out, void* out_half, bool is_bf16) {
   constexpr int kLd = kHd + 8;  // halves a shared row: 16-byte skew, conflict-free fragment loads
   constexpr int kDimTiles = kHd / 8;
   constexpr int kKSteps = kHd / 16;
-  __shared__ __align__(16) __half k_tile[kTileKeys * kLd];
-  __shared__ __align__(16) __half v_tile[kTileKeys * kLd];
+  constexpr int kTileHalves = kTileKeys * kLd;
+  extern __shared__ __align__(16) unsigned char smem[];  // kStages x (K tile, V tile)
+  __half* const tiles = reinterpret_cast<__half*>(smem);
   __shared__ int block_range[2];
 
   const int head = blockIdx.y;
@@ -113,21 +137,48 @@ __global__ void __launch_bounds__(32 * kWarps)
   float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};  // l: this thread's columns only
   const __half* kc = static_cast<const __half*>(p.k_cache) + static_cast<long long>(kv_head) * kHd;
   const __half* vc = static_cast<const __half*>(p.v_cache) + static_cast<long long>(kv_head) * kHd;
-  for (int first = key_lo; first <= key_hi; first += kTileKeys) {
-    // K and V tiles: 16-byte loads; keys past key_hi are zero (and masked below).
+  // K and V tiles of keys [first, first + 64): 16-byte pieces; keys past key_hi are zero (and
+  // masked below).
+  auto load_tile = [&](int stage, int first) {
+    __half* k_dst = tiles + stage * 2 * kTileHalves;
+    __half* v_dst = k_dst + kTileHalves;
     constexpr int kVecs = kTileKeys * kHd / 8;
     for (int i = threadIdx.x; i < kVecs; i += 32 * kWarps) {
       const int j = i / (kHd / 8), d = (i % (kHd / 8)) * 8;
       const int key = first + j;
-      uint4 kv = make_uint4(0, 0, 0, 0), vv = make_uint4(0, 0, 0, 0);
-      if (key <= key_hi) {
-        kv = *reinterpret_cast<const uint4*>(kc + key * kv_stride + d);
-        vv = *reinterpret_cast<const uint4*>(vc + key * kv_stride + d);
+      const bool inside = key <= key_hi;
+      if constexpr (kStages == 2) {
+        const long long src = static_cast<long long>(inside ? key : key_hi) * kv_stride + d;
+        cp_async_16(k_dst + j * kLd + d, kc + src, inside ? 16 : 0);
+        cp_async_16(v_dst + j * kLd + d, vc + src, inside ? 16 : 0);
+      } else {
+        uint4 kv = make_uint4(0, 0, 0, 0), vv = make_uint4(0, 0, 0, 0);
+        if (inside) {
+          kv = *reinterpret_cast<const uint4*>(kc + key * kv_stride + d);
+          vv = *reinterpret_cast<const uint4*>(vc + key * kv_stride + d);
+        }
+        *reinterpret_cast<uint4*>(k_dst + j * kLd + d) = kv;
+        *reinterpret_cast<uint4*>(v_dst + j * kLd + d) = vv;
       }
-      *reinterpret_cast<uint4*>(k_tile + j * kLd + d) = kv;
-      *reinterpret_cast<uint4*>(v_tile + j * kLd + d) = vv;
+    }
+  };
+  if (kStages == 2 && key_lo <= key_hi) {
+    load_tile(0, key_lo);
+    cp_async_commit();
+  }
+  int stage = 0;
+  for (int first = key_lo; first <= key_hi; first += kTileKeys, stage = kStages == 2 ? stage ^ 1 : 0) {
+    if constexpr (kStages == 2) {
+      // The other buffer was last read in the previous iteration, which ended in a barrier.
+      if (first + kTileKeys <= key_hi) load_tile(stage ^ 1, first + kTileKeys);
+      cp_async_commit();  // possibly empty: the wait below then still covers this tile's group
+      cp_async_wait_all_but_newest();
+    } else {
+      load_tile(0, first);
     }
     __syncthreads();
+    const __half* k_tile = tiles + stage * 2 * kTileHalves;
+    const __half* v_tile = k_tile + kTileHalves;
     if (hi >= first && lo < first + kTileKeys) {
       // S = Q Kᵀ: 16 rows x 64 keys, eight n-tiles of 8 keys.
       float s[kTileKeys / 8][4] = {};
@@ -199,7 +250,7 @@ __global__ void __launch_bounds__(32 * kWarps)
         }
       }
     }
-    __syncthreads();  // the next tile overwrites K and V
+    __syncthreads();  // this buffer is overwritten by a later load
   }
 
   // Normalise and write: row g (h = 0) and g + 8 (h = 1), dims 8 dt + 2t, + 1.
@@ -227,17 +278,47 @@ __global__ void __launch_bounds__(32 * kWarps)
   }
 }
 
+template <int kHd, int kStages>
+void launch_f16(const AttentionCudaParams& params, const float* q, const std::int32_t* positions, int n_tokens,
+                float* out, void* out_half, bool bf16, cudaStream_t stream) {
+  constexpr int bytes = shared_bytes<kHd, kStages>();
+  if constexpr (bytes > 48 * 1024) {
+    // Above the 48 KiB default (host-side, cheap); every GPU eaq runs on (sm_80+) allows it.
+    EAQ_CUDA_CHECK(cudaFuncSetAttribute(attention_prefill_f16_kernel<kHd, kStages>,
+                                        cudaFuncAttributeMaxDynamicSharedMemorySize, bytes));
+  }
+  const dim3 grid((n_tokens + kRowsPerBlock - 1) / kRowsPerBlock, params.n_heads);
+  attention_prefill_f16_kernel<kHd, kStages>
+      <<<grid, 32 * kWarps, bytes, stream>>>(params, q, positions, n_tokens, out, out_half, bf16);
+}
+
 }  // namespace
 
 bool attention_prefill_f16(const AttentionCudaParams& params, const float* q, const std::int32_t* positions,
-                           int n_tokens, float* out, void* out_half, DType half_dtype, cudaStream_t stream) {
+                           int n_tokens, float* out, void* out_half, DType half_dtype, cudaStream_t stream,
+                           int stages) {
   if (params.head_dim != 64 && params.head_dim != 128) return false;
-  const dim3 grid((n_tokens + kRowsPerBlock - 1) / kRowsPerBlock, params.n_heads);
+  if (stages == 0) {
+    static const int from_env = [] {
+      const char* v = std::getenv("EAQ_CUDA_PREFILL_ATTENTION_STAGES");
+      return v != nullptr && std::strcmp(v, "2") == 0 ? 2 : 1;
+    }();
+    stages = from_env;
+  }
+  EAQ_CHECK(stages == 1 || stages == 2, "attention_prefill_f16: stages {} (1 or 2)", stages);
   const bool bf16 = half_dtype == DType::BF16;
   if (params.head_dim == 128) {
-    attention_prefill_f16_kernel<128><<<grid, 32 * kWarps, 0, stream>>>(params, q, positions, n_tokens, out, out_half, bf16);
+    if (stages == 2) {
+      launch_f16<128, 2>(params, q, positions, n_tokens, out, out_half, bf16, stream);
+    } else {
+      launch_f16<128, 1>(params, q, positions, n_tokens, out, out_half, bf16, stream);
+    }
   } else {
-    attention_prefill_f16_kernel<64><<<grid, 32 * kWarps, 0, stream>>>(params, q, positions, n_tokens, out, out_half, bf16);
+    if (stages == 2) {
+      launch_f16<64, 2>(params, q, positions, n_tokens, out, out_half, bf16, stream);
+    } else {
+      launch_f16<64, 1>(params, q, positions, n_tokens, out, out_half, bf16, stream);
+    }
   }
   EAQ_CUDA_CHECK(cudaGetLastError());
   return true;

@@ -291,7 +291,7 @@ TEST(DecoderOpsCuda, AttentionPrefillChunkMatchesCpu) {
     // f16 products (query and softmax weights rounded to f16 once): head_dim 64 and 128 only.
     Device<float> d_f16(std::vector<float>(q.size()));
     Device<std::uint16_t> d_f16_half(std::vector<std::uint16_t>(q.size()));
-    const bool f16_kernel = attention_prefill_f16(gp, d_q.ptr, d_pos.ptr, T, d_f16.ptr, d_f16_half.ptr, DType::F16, nullptr);
+    const bool f16_kernel = attention_prefill_f16(gp, d_q.ptr, d_pos.ptr, T, d_f16.ptr, d_f16_half.ptr, DType::F16, nullptr, 1);
     EXPECT_EQ(f16_kernel, hd == 64 || hd == 128) << "hd " << hd;
     if (f16_kernel) {
       const std::vector<float> f16 = d_f16.get();
@@ -302,6 +302,12 @@ TEST(DecoderOpsCuda, AttentionPrefillChunkMatchesCpu) {
         worst = std::max(worst, std::abs(static_cast<double>(f16_to_f32(f16_halves[i])) - f16[i]));
       }
       EXPECT_LT(worst, 2e-3) << "f16 copy of the f16-product output, hd " << hd;
+    }
+    Device<float> d_f16x2(std::vector<float>(q.size()));
+    EXPECT_EQ(attention_prefill_f16(gp, d_q.ptr, d_pos.ptr, T, d_f16x2.ptr, nullptr, DType::F16, nullptr, 2), f16_kernel);
+    if (f16_kernel) {
+      // The two-stage (cp.async) variant computes the same products in the same order.
+      EXPECT_EQ(d_f16x2.get(), d_f16.get()) << "two-stage f16-product prefill hd " << hd;
     }
     Device<float> d_any16(std::vector<float>(q.size()));
     attention_prefill(gp, d_q.ptr, d_pos.ptr, T, d_any16.ptr, nullptr, DType::F16, true, nullptr);
