@@ -12,8 +12,9 @@
 #        on the 1.3B and 7B shapes.
 # verify: versions, the kernels' GPU unit tests, the e2e parity test (with the opt-in
 #        EAQ_CUDA_PREFILL_HALF_INPUTS=1 cases), the attention workbenches, bench_engine_cuda on the
-#        three shapes at f16/int8/int4-g128 with EAQ_CUDA_PREFILL_HALF_INPUTS=0 then 1 (A/B), and the
-#        HF parity run (~7 minutes).
+#        three shapes at f16/int8/int4-g128 with the opt-in prefill changes off, with
+#        EAQ_CUDA_PREFILL_HALF_INPUTS=1, and with that and EAQ_CUDA_PREFILL_ATTENTION_STAGES=2 (A/B/C),
+#        and the HF parity run (~10 minutes).
 set -uo pipefail
 mode=${1:-quick}
 out=${OUT:-/tmp/eaq_out}
@@ -35,10 +36,12 @@ if [[ -x .device/bin/eaq_kernels_cuda_tests ]]; then step 240 e2e.log eaq_kernel
 if [[ $mode == verify ]]; then
   step 120 attention.log bench_attention_decode --reps 30
   step 180 attention.log bench_attention_prefill --reps 10
-  for half_inputs in 0 1; do
-    step 240 eaq_bench.log env EAQ_CUDA_PREFILL_HALF_INPUTS=$half_inputs bench_engine_cuda --shape deepseek-coder-1.3b \
-         --shape r1-distill-qwen-1.5b --shape llama2-7b --precision f16 --precision i8_ch --precision i4s_g128 \
-         --repeat 2 --energy-s 1 --jsonl "$out/eaq_half_inputs_$half_inputs.jsonl"
+  for variant in "0 1" "1 1" "1 2"; do
+    read -r half_inputs stages <<<"$variant"
+    step 240 eaq_bench.log env EAQ_CUDA_PREFILL_HALF_INPUTS=$half_inputs EAQ_CUDA_PREFILL_ATTENTION_STAGES=$stages \
+         bench_engine_cuda --shape deepseek-coder-1.3b --shape r1-distill-qwen-1.5b --shape llama2-7b --precision f16 \
+         --precision i8_ch --precision i4s_g128 --repeat 2 --energy-s 1 \
+         --jsonl "$out/eaq_half_inputs_${half_inputs}_stages_$stages.jsonl"
   done
   step 240 parity.log python3 benchmarks/cuda/compare_engine_cuda_vs_hf.py parity --bench-bin .device/bin/bench_engine_cuda \
        --new 64
