@@ -10,11 +10,12 @@
 #        `eaq bench --device cuda` on a synthetic SmolLM2-135M (the embedded model's shapes; its
 #        98 MB file cannot travel) and on stories260K, and bench_engine_cuda at f16/int8/int4-g128
 #        on the 1.3B and 7B shapes.
-# verify: versions, the kernels' GPU unit tests, the e2e parity test (with the opt-in
-#        EAQ_CUDA_PREFILL_HALF_INPUTS=1 cases), the attention workbenches, bench_engine_cuda on the
-#        three shapes at f16/int8/int4-g128 with the opt-in prefill changes off, with
-#        EAQ_CUDA_PREFILL_HALF_INPUTS=1, and with that and EAQ_CUDA_PREFILL_ATTENTION_STAGES=2 (A/B/C),
-#        and the HF parity run (~10 minutes).
+# verify: versions, the e2e parity test (with the opt-in EAQ_CUDA_PREFILL_HALF_INPUTS=1 cases),
+#        the kernels' GPU unit tests, bench_engine_cuda on the three shapes at f16/int8/int4-g128
+#        (defaults), then f16/int8 with EAQ_CUDA_FUSED_NORM=0 (A/B), a kernel trace of the 1.3B
+#        f16 decode step, the opt-in prefill changes EAQ_CUDA_PREFILL_HALF_INPUTS=1 and
+#        EAQ_CUDA_PREFILL_ATTENTION_STAGES=2 on the 1.3B and 7B shapes, the attention workbenches
+#        and the HF parity run (~10 minutes; each step has its own limit).
 set -uo pipefail
 mode=${1:-quick}
 out=${OUT:-/tmp/eaq_out}
@@ -34,15 +35,26 @@ step 60 info.log eaq hw
 step 240 e2e.log python3 tests/e2e/test_engine_cuda.py
 if [[ -x .device/bin/eaq_kernels_cuda_tests ]]; then step 240 e2e.log eaq_kernels_cuda_tests; fi
 if [[ $mode == verify ]]; then
-  step 120 attention.log bench_attention_decode --reps 30
-  step 180 attention.log bench_attention_prefill --reps 10
-  for variant in "0 1" "1 1" "1 2"; do
-    read -r half_inputs stages <<<"$variant"
-    step 240 eaq_bench.log env EAQ_CUDA_PREFILL_HALF_INPUTS=$half_inputs EAQ_CUDA_PREFILL_ATTENTION_STAGES=$stages \
-         bench_engine_cuda --shape deepseek-coder-1.3b --shape r1-distill-qwen-1.5b --shape llama2-7b --precision f16 \
-         --precision i8_ch --precision i4s_g128 --repeat 2 --energy-s 1 \
-         --jsonl "$out/eaq_half_inputs_${half_inputs}_stages_$stages.jsonl"
-  done
+  engine() {  # engine LOG ENV... -- bench_engine_cuda args
+    local log=$1
+    shift
+    step 240 "$log" env "$@" --repeat 2 --energy-s 1
+  }
+  all="--shape deepseek-coder-1.3b --shape r1-distill-qwen-1.5b --shape llama2-7b"
+  # A: the defaults (fused decode norms on, prefill opt-ins off), every shape and precision.
+  engine eaq_bench.log EAQ_CUDA_FUSED_NORM=1 bench_engine_cuda $all --precision f16 --precision i8_ch \
+         --precision i4s_g128 --jsonl "$out/eaq_default.jsonl"
+  # B: decode without the fused norms (A/B of EAQ_CUDA_FUSED_NORM).
+  engine eaq_bench.log EAQ_CUDA_FUSED_NORM=0 bench_engine_cuda $all --precision f16 --precision i8_ch
+  step 120 trace.log benchmarks/cuda/profile_decode.sh deepseek-coder-1.3b f16
+  # C, D: the opt-in prefill changes (16-bit GEMM inputs written by their producers; two-stage
+  # prefill attention).
+  engine eaq_bench.log EAQ_CUDA_PREFILL_HALF_INPUTS=1 bench_engine_cuda --shape deepseek-coder-1.3b --shape llama2-7b \
+         --precision f16 --precision i8_ch
+  engine eaq_bench.log EAQ_CUDA_PREFILL_HALF_INPUTS=1 EAQ_CUDA_PREFILL_ATTENTION_STAGES=2 bench_engine_cuda \
+         --shape deepseek-coder-1.3b --shape llama2-7b --precision f16
+  step 90 attention.log bench_attention_decode --reps 30
+  step 120 attention.log bench_attention_prefill --reps 10
   step 240 parity.log python3 benchmarks/cuda/compare_engine_cuda_vs_hf.py parity --bench-bin .device/bin/bench_engine_cuda \
        --new 64
   exit 0

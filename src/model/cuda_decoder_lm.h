@@ -58,6 +58,17 @@ struct CudaLinear {
   std::int64_t cols = 0;
 };
 
+// What a decode projection (n_tokens <= kMaxGemvBatch) does besides y = W x, in the GEMV's kernel
+// where it can (CudaDecoderLm::fused_decode_norms_): the input RMSNorm of the residual stream (x
+// is then the stream itself; dense f16/bf16 parts fold it into the GEMV, packed ones get a norm
+// kernel into xn_ first), and the output added to y, the residual stream, with an optional bias
+// (a linear of one part only).
+struct CudaLinearFusion {
+  const float* norm_weight = nullptr;
+  bool accumulate = false;
+  const float* bias = nullptr;
+};
+
 class CudaDecoderLm : public CausalLm {
  public:
   CudaDecoderLm(const DecoderSpec& spec, const DecoderWeights& weights, const CudaModelOptions& options);
@@ -119,7 +130,8 @@ class CudaDecoderLm : public CausalLm {
   void* alloc(std::size_t bytes, const char* what);
   // x_half_ready: x_half_ already holds x in gemm_input_dtype(linear) (written by the kernel that
   // made x), so the GEMMs skip their conversion.
-  void run_linear(const CudaLinear& linear, const float* x, int n_tokens, float* y, bool x_half_ready = false);
+  void run_linear(const CudaLinear& linear, const float* x, int n_tokens, float* y, bool x_half_ready = false,
+                  const CudaLinearFusion& fusion = {});
   // The 16-bit dtype every part of `linear` takes in a prefill GEMM of n_tokens (f16/bf16 weights:
   // theirs; packed weights: f16), when the producer of its input can write x_half_ itself: not in
   // the split mode, not for batches the GEMV takes, and only when all parts agree. nullopt unless
@@ -170,6 +182,11 @@ class CudaDecoderLm : public CausalLm {
   int max_splits_ = 1;
   unsigned* split_counters_ = nullptr;  // [n_heads], zero between decode attention launches
   bool fused_decode_rope_ = true;       // decode attention makes q and writes k/v (EAQ_CUDA_FUSED_ROPE=0: off)
+  // Decode steps (and pieces of at most kMaxGemvBatch tokens) keep the residual stream in x_ by
+  // the o_proj and down GEMVs' epilogues (y +=) and fold each RMSNorm into the GEMV after it
+  // (LinearFusion): two kernels fewer a layer. Off for sandwich norms and split projections;
+  // EAQ_CUDA_FUSED_NORM=0 turns it off (A/B).
+  bool fused_decode_norms_ = true;
   // Prefill GEMM inputs written in 16 bits by the kernels that make them (gemm_input_dtype).
   // Opt-in, EAQ_CUDA_PREFILL_HALF_INPUTS=1: written 2026-12-05 when no GPU could be had, not yet
   // run on one; the next device session checks it (test_engine_cuda.py, bench_engine_cuda A/B).

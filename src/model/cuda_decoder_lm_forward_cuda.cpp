@@ -31,8 +31,25 @@ std::optional<DType> CudaDecoderLm::gemm_input_dtype(const CudaLinear& linear, i
   return input;
 }
 
-void CudaDecoderLm::run_linear(const CudaLinear& linear, const float* x, int n_tokens, float* y, bool x_half_ready) {
+void CudaDecoderLm::run_linear(const CudaLinear& linear, const float* x, int n_tokens, float* y, bool x_half_ready,
+                               const CudaLinearFusion& fusion) {
   const std::int64_t cols = linear.cols;
+  const bool fused = fusion.norm_weight != nullptr || fusion.accumulate || fusion.bias != nullptr;
+  EAQ_CHECK(!fused || n_tokens <= kc::kMaxGemvBatch, "a fused projection takes at most {} tokens", kc::kMaxGemvBatch);
+  EAQ_CHECK(!(fusion.accumulate || fusion.bias) || linear.parts.size() == 1, "a fused epilogue needs a one-part projection");
+  const float* norm_weight = fusion.norm_weight;
+  if (norm_weight != nullptr) {
+    // The GEMV folds the norm in only for dense half weights; otherwise the norm is a kernel of its own.
+    const bool all_dense = std::all_of(linear.parts.begin(), linear.parts.end(), [](const CudaLinear::Part& part) {
+      return is_half(part.dtype) && part.weight.codes == nullptr;
+    });
+    if (!all_dense) {
+      kc::add_rms_norm(const_cast<float*>(x), nullptr, norm_weight, spec_.norm_weight_offset, spec_.rms_norm_eps,
+                       n_tokens, static_cast<int>(cols), xn_, nullptr, DType::F16, stream_);
+      x = xn_;
+      norm_weight = nullptr;
+    }
+  }
   // cuBLAS on 16-bit operands: x converted to `dtype` (hi, and lo when split; bf16 also lo2, as
   // bf16 hi + lo carry only 16 bits), W rows [0, rows) at w (row stride w_stride), output columns
   // from y_col on.
@@ -77,9 +94,18 @@ void CudaDecoderLm::run_linear(const CudaLinear& linear, const float* x, int n_t
       float* out = alone ? y + static_cast<std::int64_t>(b0) * linear.rows : scratch_;
       const float* xb = x + static_cast<std::int64_t>(b0) * cols;
       if (is_half(part.dtype) && part.weight.codes == nullptr) {
-        kc::half_matvec(part.dense, part.dtype, part.rows, cols, part.dense_stride, xb, nb, out, stream_);
+        kc::HalfMatvecFusion f;
+        f.norm_weight = norm_weight;
+        f.norm_offset = spec_.norm_weight_offset;
+        f.norm_eps = spec_.rms_norm_eps;
+        f.bias = fusion.bias;
+        f.accumulate = fusion.accumulate;
+        kc::half_matvec(part.dense, part.dtype, part.rows, cols, part.dense_stride, xb, nb, out, stream_, f);
       } else {
-        kc::gemv(part.weight, xb, nb, out, stream_);
+        kc::GemvEpilogue e;
+        e.bias = fusion.bias;
+        e.accumulate = fusion.accumulate;
+        kc::gemv(part.weight, xb, nb, out, stream_, e);
       }
       if (!alone) {
         EAQ_CUDA_CHECK(cudaMemcpy2DAsync(y + static_cast<std::int64_t>(b0) * linear.rows + part.column,
@@ -96,15 +122,20 @@ void CudaDecoderLm::run_layers(int T, const std::int32_t* positions, std::int64_
   const int H = static_cast<int>(spec_.hidden_size), hd = static_cast<int>(spec_.head_dim);
   const int I = static_cast<int>(spec_.intermediate_size);
   const float off = spec_.norm_weight_offset, eps = spec_.rms_norm_eps;
+  const bool fused_norms = fused_decode_norms_ && T <= kc::kMaxGemvBatch;
   for (std::int64_t l = 0; l < spec_.n_layers; ++l) {
     const Layer& L = layers_[static_cast<std::size_t>(l)];
     // The previous layer's FFN output (tmp_) joins the residual stream inside this norm. In a
     // prefill each GEMM's 16-bit input is written by the kernel that makes it (this norm, the
     // attention, the activation) instead of a separate conversion.
     const std::optional<DType> qkv_in = gemm_input_dtype(L.qkv, T);
-    kc::add_rms_norm(x_, l == 0 ? nullptr : tmp_, L.attn_norm, off, eps, T, H, xn_, qkv_in ? x_half_ : nullptr,
-                     qkv_in.value_or(DType::F16), stream_);
-    run_linear(L.qkv, xn_, T, qkv_, qkv_in.has_value());
+    if (fused_norms) {
+      run_linear(L.qkv, x_, T, qkv_, false, {.norm_weight = L.attn_norm});
+    } else {
+      kc::add_rms_norm(x_, l == 0 ? nullptr : tmp_, L.attn_norm, off, eps, T, H, xn_, qkv_in ? x_half_ : nullptr,
+                       qkv_in.value_or(DType::F16), stream_);
+      run_linear(L.qkv, xn_, T, qkv_, qkv_in.has_value());
+    }
 
     kc::RopeKvParams rope;
     rope.n_tokens = T;
@@ -151,20 +182,31 @@ void CudaDecoderLm::run_layers(int T, const std::int32_t* positions, std::int64_
       kc::attention_prefill(attn, q_, positions, T, attn_, wo_in ? x_half_ : nullptr, wo_in.value_or(DType::F16),
                             !options_.split_half_activations, stream_);
     }
-    run_linear(L.wo, attn_, T, tmp_, wo_in.has_value());
-    if (L.bo) kc::add_bias(tmp_, L.bo, T, H, stream_);
-    if (spec_.sandwich_norms) kc::add_rms_norm(tmp_, nullptr, L.post_attn_norm, off, eps, T, H, tmp_, nullptr, DType::F16, stream_);
     const std::optional<DType> gate_up_in = gemm_input_dtype(L.gate_up, T);
-    kc::add_rms_norm(x_, tmp_, L.ffn_norm, off, eps, T, H, xn_, gate_up_in ? x_half_ : nullptr,
-                     gate_up_in.value_or(DType::F16), stream_);
-    run_linear(L.gate_up, xn_, T, gate_up_, gate_up_in.has_value());
+    if (fused_norms) {
+      run_linear(L.wo, attn_, T, x_, false, {.accumulate = true, .bias = L.bo});
+      run_linear(L.gate_up, x_, T, gate_up_, false, {.norm_weight = L.ffn_norm});
+    } else {
+      run_linear(L.wo, attn_, T, tmp_, wo_in.has_value());
+      if (L.bo) kc::add_bias(tmp_, L.bo, T, H, stream_);
+      if (spec_.sandwich_norms) kc::add_rms_norm(tmp_, nullptr, L.post_attn_norm, off, eps, T, H, tmp_, nullptr, DType::F16, stream_);
+      kc::add_rms_norm(x_, tmp_, L.ffn_norm, off, eps, T, H, xn_, gate_up_in ? x_half_ : nullptr,
+                       gate_up_in.value_or(DType::F16), stream_);
+      run_linear(L.gate_up, xn_, T, gate_up_, gate_up_in.has_value());
+    }
     const std::optional<DType> down_in = gemm_input_dtype(L.down, T);
     kc::gated_activation(gate_up_, T, I, spec_.activation == Activation::kGeluTanh, act_, down_in ? x_half_ : nullptr,
                          down_in.value_or(DType::F16), stream_);
-    run_linear(L.down, act_, T, tmp_, down_in.has_value());
-    if (spec_.sandwich_norms) kc::add_rms_norm(tmp_, nullptr, L.post_ffn_norm, off, eps, T, H, tmp_, nullptr, DType::F16, stream_);
+    if (fused_norms) {
+      run_linear(L.down, act_, T, x_, false, {.accumulate = true});
+    } else {
+      run_linear(L.down, act_, T, tmp_, down_in.has_value());
+      if (spec_.sandwich_norms) kc::add_rms_norm(tmp_, nullptr, L.post_ffn_norm, off, eps, T, H, tmp_, nullptr, DType::F16, stream_);
+    }
   }
-  kc::add_rms_norm(x_, tmp_, final_norm_, off, eps, T, H, xn_, nullptr, DType::F16, stream_);
+  // With fused norms x_ already holds the whole residual stream.
+  kc::add_rms_norm(x_, fused_norms || spec_.n_layers == 0 ? nullptr : tmp_, final_norm_, off, eps, T, H, xn_, nullptr,
+                   DType::F16, stream_);
 }
 
 void CudaDecoderLm::enqueue_decode_step() {

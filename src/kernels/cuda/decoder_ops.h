@@ -104,9 +104,21 @@ void to_half_split(const float* x, std::int64_t n, void* hi, void* lo, DType hal
 void argmax_next_token(const float* logits, int vocab, std::int32_t* token, std::int32_t* out_tokens,
                        std::int32_t* step, std::int32_t* position, cudaStream_t stream);
 
+// What a decode half_matvec does besides y = W x, each in place of a kernel of its own.
+struct HalfMatvecFusion {
+  // Input RMSNorm: the product takes x[b] / rms(x[b]) * (norm_weight + norm_offset) (length cols,
+  // device) in place of x[b]; x is not written. nullptr: x as it is.
+  const float* norm_weight = nullptr;
+  float norm_offset = 0.0f;
+  float norm_eps = 1e-6f;
+  const float* bias = nullptr;  // [rows], device: y += bias
+  bool accumulate = false;      // y += the product (a residual stream) instead of y =
+};
+
 // y[b][n] = sum_k x[b][k] * W[n][k] for dense f16 or bf16 W (row stride `row_stride` elements),
-// b < batch <= 8; f32 accumulation. The engine's own path for dense half weights.
+// b < batch <= 8; f32 accumulation; with `fusion` as described there. The engine's own path for
+// dense half weights.
 void half_matvec(const void* w, DType dtype, std::int64_t rows, std::int64_t cols, std::int64_t row_stride,
-                 const float* x, int batch, float* y, cudaStream_t stream);
+                 const float* x, int batch, float* y, cudaStream_t stream, const HalfMatvecFusion& fusion = {});
 
 }  // namespace eaq::kernels::cuda

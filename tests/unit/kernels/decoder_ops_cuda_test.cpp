@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstdint>
 #include <random>
+#include <string>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -421,6 +422,61 @@ TEST(DecoderOpsCuda, HalfMatvecMatchesCpuMatmul) {
         half_matvec(d_w.ptr, dtype, rows, cols, stride, d_x.ptr, batch, d_y.ptr, nullptr);
         const std::vector<float> ref_b(ref.begin(), ref.begin() + batch * rows);
         EXPECT_LT(rel_error(d_y.get(), ref_b), 2e-4) << dtype_name(dtype) << " " << rows << "x" << cols << " batch " << batch;
+      }
+    }
+  }
+}
+
+// The decode GEMV with its fusions (the engine's decode step): the input RMSNorm folded in (gemma's
+// 1 + w offset too), a bias, and y += for the residual stream, against the CPU's norm then matmul.
+TEST(DecoderOpsCuda, HalfMatvecFusedNormAndResidualMatchCpu) {
+  if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
+  CpuContext c;
+  for (auto [rows, cols] : {std::pair{300, 172}, std::pair{6144, 2048}, std::pair{2048, 5504}, std::pair{33, 4096}, std::pair{64, 11008}}) {
+    for (float offset : {0.0f, 1.0f}) {
+      const int stride = (cols + 7) / 8 * 8;
+      auto wf = random_floats(static_cast<std::size_t>(rows * cols), 20);
+      std::vector<std::uint16_t> w(static_cast<std::size_t>(rows * stride), 0);
+      for (int r = 0; r < rows; ++r) {
+        for (int k = 0; k < cols; ++k) w[r * stride + k] = f32_to_f16(wf[r * cols + k]);
+      }
+      WeightRef ref_w{DType::F16, rows, cols, w.data(), static_cast<std::size_t>(stride) * 2};
+      // A residual stream of a real model's scale (|x| up to ~8), norm weights around 1 - offset.
+      auto x = random_floats(static_cast<std::size_t>(8 * cols), 21, -8.0f, 8.0f);
+      auto g = random_floats(static_cast<std::size_t>(cols), 22, 0.5f - offset, 1.5f - offset);
+      auto bias = random_floats(static_cast<std::size_t>(rows), 23);
+      auto y0 = random_floats(static_cast<std::size_t>(8 * rows), 24);
+      const float eps = 1e-5f;
+      std::vector<float> xn(x.size());
+      for (int b = 0; b < 8; ++b) {
+        rms_norm(c.ctx, x.data() + b * cols, g.data(), offset, eps, 1, cols, xn.data() + b * cols);
+      }
+      std::vector<float> normed(static_cast<std::size_t>(8 * rows)), plain(static_cast<std::size_t>(8 * rows));
+      matmul(c.ctx, xn.data(), 8, ref_w, nullptr, normed.data());
+      matmul(c.ctx, x.data(), 8, ref_w, nullptr, plain.data());
+      Device<std::uint16_t> d_w(w);
+      Device<float> d_x(x), d_g(g), d_bias(bias);
+      for (int batch : {1, 2, 8}) {
+        const std::string what = std::to_string(rows) + "x" + std::to_string(cols) + " offset " +
+                                 std::to_string(offset) + " batch " + std::to_string(batch);
+        HalfMatvecFusion norm;
+        norm.norm_weight = d_g.ptr;
+        norm.norm_offset = offset;
+        norm.norm_eps = eps;
+        Device<float> d_y(std::vector<float>(static_cast<std::size_t>(batch * rows), NAN));
+        half_matvec(d_w.ptr, DType::F16, rows, cols, stride, d_x.ptr, batch, d_y.ptr, nullptr, norm);
+        EXPECT_LT(rel_error(d_y.get(), std::vector<float>(normed.begin(), normed.begin() + batch * rows)), 2e-4)
+            << "norm " << what;
+        HalfMatvecFusion residual;
+        residual.bias = d_bias.ptr;
+        residual.accumulate = true;
+        Device<float> d_acc(std::vector<float>(y0.begin(), y0.begin() + batch * rows));
+        half_matvec(d_w.ptr, DType::F16, rows, cols, stride, d_x.ptr, batch, d_acc.ptr, nullptr, residual);
+        std::vector<float> expect(static_cast<std::size_t>(batch * rows));
+        for (int b = 0; b < batch; ++b) {
+          for (int r = 0; r < rows; ++r) expect[b * rows + r] = y0[b * rows + r] + plain[b * rows + r] + bias[r];
+        }
+        EXPECT_LT(rel_error(d_acc.get(), expect), 2e-4) << "bias and accumulate " << what;
       }
     }
   }
