@@ -1,7 +1,8 @@
 // Workbench of the decode attention kernel (kernels::cuda::attention_decode), in the style of
 // llm.c's dev/cuda: it links the production kernel, checks it against a CPU reference (double
 // accumulation) and times it at several cache lengths on the Llama-2-7B and DeepSeek-Coder-1.3B
-// head layouts. Bandwidth is the K and V bytes a step reads over the median time, beside a
+// head layouts, with 32, 64 and 128 keys a split (the 16-byte-load kernel; EAQ_CUDA_DECODE_ATTENTION=lanes
+// times the lane-per-key kernel, whose split is always 128). Bandwidth is the K and V bytes a step reads over the median time, beside a
 // device-to-device copy measured in the same run. Each timed graph cycles over enough layers'
 // caches to exceed the L2 cache, as a decode step does, and the kernels run with programmatic
 // dependent launch as in the engine's graph.
@@ -50,8 +51,8 @@ struct Layer {
 
 // max |gpu - reference| / max |reference| of one call with a ready query at `position`.
 double check_against_cpu(const Layout& L, const Layer& layer, const std::vector<__half>& k_host,
-                         const std::vector<__half>& v_host, int position, float* d_q, float* d_partial,
-                         unsigned* d_counters, float* d_out, std::int32_t* d_pos) {
+                         const std::vector<__half>& v_host, int position, int split_keys, float* d_q,
+                         float* d_partial, unsigned* d_counters, float* d_out, std::int32_t* d_pos) {
   const int hd = L.head_dim, group = L.n_heads / L.n_kv_heads;
   std::mt19937 rng(7);
   std::normal_distribution<float> nd(0.0f, 1.0f);
@@ -67,7 +68,7 @@ double check_against_cpu(const Layout& L, const Layer& layer, const std::vector<
   p.k_cache = layer.k;
   p.v_cache = layer.v;
   kc::attention_decode(p, nullptr, d_q, d_pos, kc::decode_max_splits(L.max_positions), d_partial, d_counters, d_out,
-                       nullptr);
+                       nullptr, split_keys);
   check(cudaDeviceSynchronize(), "attention_decode");
   std::vector<float> out(q.size());
   check(cudaMemcpy(out.data(), d_out, out.size() * 4, cudaMemcpyDeviceToHost), "out download");
@@ -114,7 +115,7 @@ int main(int argc, char** argv) {
   const double copy = measure_copy_bytes_per_s();
   std::printf("device: %s (%d SMs, L2 %d MiB); D2D copy (measured, read+write) %.0f GB/s\n", prop.name,
               prop.multiProcessorCount, prop.l2CacheSize >> 20, copy / 1e9);
-  std::printf("%-22s %6s %8s %10s %8s %8s %11s\n", "layout", "pos", "layers", "us/call", "GB/s", "%copy",
+  std::printf("%-26s %6s %6s %8s %10s %8s %8s %11s\n", "layout", "pos", "split", "layers", "us/call", "GB/s", "%copy",
               "max rel err");
   const Layout layouts[] = {{"llama2-7b (32/32x128)", 32, 32, 128, 4096},
                             {"ds-coder-1.3b (16/16x128)", 16, 16, 128, 4096},
@@ -148,48 +149,50 @@ int main(int argc, char** argv) {
     check(cudaMemset(d_counters, 0, static_cast<std::size_t>(L.n_heads) * 4), "counters");
     std::int32_t* d_pos = device_array<std::int32_t>(1, "cudaMalloc position");
     for (int position : {63, 575, 2047, 4095}) {
-      if (position >= L.max_positions) continue;
-      const double err = check_against_cpu(L, layers[0], k_host, v_host, position, d_q, d_partial, d_counters, d_out,
-                                           d_pos);
-      kc::AttentionCudaParams p;
-      p.n_heads = L.n_heads;
-      p.n_kv_heads = L.n_kv_heads;
-      p.head_dim = L.head_dim;
-      p.scale = 1.0f / std::sqrt(static_cast<float>(L.head_dim));
-      cudaStream_t stream;
-      check(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), "cudaStreamCreate");
-      cudaGraph_t graph;
-      check(cudaStreamBeginCapture(stream, cudaStreamCaptureModeGlobal), "begin capture");
-      for (const Layer& layer : layers) {
-        p.k_cache = layer.k;
-        p.v_cache = layer.v;
-        kc::attention_decode(p, nullptr, d_q, d_pos, max_splits, d_partial, d_counters, d_out, stream);
+      for (int split_keys : {32, 64, 128}) {
+        if (position >= L.max_positions) continue;
+        const double err = check_against_cpu(L, layers[0], k_host, v_host, position, split_keys, d_q, d_partial,
+                                             d_counters, d_out, d_pos);
+        kc::AttentionCudaParams p;
+        p.n_heads = L.n_heads;
+        p.n_kv_heads = L.n_kv_heads;
+        p.head_dim = L.head_dim;
+        p.scale = 1.0f / std::sqrt(static_cast<float>(L.head_dim));
+        cudaStream_t stream;
+        check(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), "cudaStreamCreate");
+        cudaGraph_t graph;
+        check(cudaStreamBeginCapture(stream, cudaStreamCaptureModeGlobal), "begin capture");
+        for (const Layer& layer : layers) {
+          p.k_cache = layer.k;
+          p.v_cache = layer.v;
+          kc::attention_decode(p, nullptr, d_q, d_pos, max_splits, d_partial, d_counters, d_out, stream, split_keys);
+        }
+        check(cudaStreamEndCapture(stream, &graph), "end capture");
+        cudaGraphExec_t exec;
+        check(cudaGraphInstantiate(&exec, graph, 0), "instantiate");
+        cudaEvent_t e0, e1;
+        cudaEventCreate(&e0);
+        cudaEventCreate(&e1);
+        std::vector<double> t;
+        for (int r = 0; r < reps + 3; ++r) {
+          cudaEventRecord(e0, stream);
+          check(cudaGraphLaunch(exec, stream), "graph launch");
+          cudaEventRecord(e1, stream);
+          check(cudaEventSynchronize(e1), "graph run");
+          float ms = 0;
+          cudaEventElapsedTime(&ms, e0, e1);
+          if (r >= 3) t.push_back(ms * 1e-3 / n_layers);
+        }
+        const double s = median(t);
+        const double bytes = 2.0 * (position + 1) * L.n_kv_heads * L.head_dim * 2;
+        std::printf("%-26s %6d %6d %8d %10.2f %8.0f %7.1f%% %11.2e\n", L.model, position + 1, split_keys, n_layers,
+                    s * 1e6, bytes / s / 1e9, 100.0 * bytes / s / copy, err);
+        cudaGraphExecDestroy(exec);
+        cudaGraphDestroy(graph);
+        cudaEventDestroy(e0);
+        cudaEventDestroy(e1);
+        cudaStreamDestroy(stream);
       }
-      check(cudaStreamEndCapture(stream, &graph), "end capture");
-      cudaGraphExec_t exec;
-      check(cudaGraphInstantiate(&exec, graph, 0), "instantiate");
-      cudaEvent_t e0, e1;
-      cudaEventCreate(&e0);
-      cudaEventCreate(&e1);
-      std::vector<double> t;
-      for (int r = 0; r < reps + 3; ++r) {
-        cudaEventRecord(e0, stream);
-        check(cudaGraphLaunch(exec, stream), "graph launch");
-        cudaEventRecord(e1, stream);
-        check(cudaEventSynchronize(e1), "graph run");
-        float ms = 0;
-        cudaEventElapsedTime(&ms, e0, e1);
-        if (r >= 3) t.push_back(ms * 1e-3 / n_layers);
-      }
-      const double s = median(t);
-      const double bytes = 2.0 * (position + 1) * L.n_kv_heads * L.head_dim * 2;
-      std::printf("%-22s %6d %8d %10.2f %8.0f %7.1f%% %11.2e\n", L.model, position + 1, n_layers, s * 1e6,
-                  bytes / s / 1e9, 100.0 * bytes / s / copy, err);
-      cudaGraphExecDestroy(exec);
-      cudaGraphDestroy(graph);
-      cudaEventDestroy(e0);
-      cudaEventDestroy(e1);
-      cudaStreamDestroy(stream);
     }
     for (Layer& layer : layers) {
       cudaFree(layer.k);

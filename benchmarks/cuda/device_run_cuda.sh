@@ -10,12 +10,10 @@
 #        `eaq bench --device cuda` on a synthetic SmolLM2-135M (the embedded model's shapes; its
 #        98 MB file cannot travel) and on stories260K, and bench_engine_cuda at f16/int8/int4-g128
 #        on the 1.3B and 7B shapes.
-# verify: versions, the e2e parity test (with the opt-in EAQ_CUDA_PREFILL_HALF_INPUTS=1 cases),
-#        the kernels' GPU unit tests, bench_engine_cuda on the three shapes at f16/int8/int4-g128
-#        (defaults), then f16/int8 with EAQ_CUDA_FUSED_NORM=0 (A/B), a kernel trace of the 1.3B
-#        f16 decode step, the opt-in prefill changes EAQ_CUDA_PREFILL_HALF_INPUTS=1 and
-#        EAQ_CUDA_PREFILL_ATTENTION_STAGES=2 on the 1.3B and 7B shapes, the attention workbenches
-#        and the HF parity run (~10 minutes; each step has its own limit).
+# verify: versions, the e2e parity test (decode variants, the prefill's 16-bit input variants),
+#        the kernels' GPU unit tests, the decode attention workbench, bench_engine_cuda on the
+#        three shapes at f16/int8/int4-g128, then f16/int8 with 64- and 32-key decode attention
+#        splits and with EAQ_CUDA_FUSED_NORM=0 (A/Bs), and the HF parity run (~8 minutes).
 set -uo pipefail
 mode=${1:-quick}
 out=${OUT:-/tmp/eaq_out}
@@ -41,21 +39,17 @@ if [[ $mode == verify ]]; then
     step 240 "$log" env "$@" --repeat 2 --energy-s 1
   }
   all="--shape deepseek-coder-1.3b --shape r1-distill-qwen-1.5b --shape llama2-7b"
-  # A: the defaults (fused decode norms on, prefill opt-ins off), every shape and precision.
-  engine eaq_bench.log EAQ_CUDA_FUSED_NORM=1 bench_engine_cuda $all --precision f16 --precision i8_ch \
+  step 75 attention.log bench_attention_decode --reps 10
+  # The defaults, every shape and precision; then decode A/Bs at f16 and int8: the decode
+  # attention's split size (EAQ_CUDA_DECODE_SPLIT_KEYS) and the earlier separate add + norm
+  # kernels (EAQ_CUDA_FUSED_NORM=0).
+  engine eaq_bench.log EAQ_CUDA_DECODE_SPLIT_KEYS=128 bench_engine_cuda $all --precision f16 --precision i8_ch \
          --precision i4s_g128 --jsonl "$out/eaq_default.jsonl"
-  # B: decode without the fused norms (A/B of EAQ_CUDA_FUSED_NORM).
-  engine eaq_bench.log EAQ_CUDA_FUSED_NORM=0 bench_engine_cuda $all --precision f16 --precision i8_ch
-  step 120 trace.log benchmarks/cuda/profile_decode.sh deepseek-coder-1.3b f16
-  # C, D: the opt-in prefill changes (16-bit GEMM inputs written by their producers; two-stage
-  # prefill attention).
-  engine eaq_bench.log EAQ_CUDA_PREFILL_HALF_INPUTS=1 bench_engine_cuda --shape deepseek-coder-1.3b --shape llama2-7b \
-         --precision f16 --precision i8_ch
-  engine eaq_bench.log EAQ_CUDA_PREFILL_HALF_INPUTS=1 EAQ_CUDA_PREFILL_ATTENTION_STAGES=2 bench_engine_cuda \
-         --shape deepseek-coder-1.3b --shape llama2-7b --precision f16
-  step 90 attention.log bench_attention_decode --reps 30
-  step 120 attention.log bench_attention_prefill --reps 10
-  step 240 parity.log python3 benchmarks/cuda/compare_engine_cuda_vs_hf.py parity --bench-bin .device/bin/bench_engine_cuda \
+  engine eaq_bench.log EAQ_CUDA_DECODE_SPLIT_KEYS=64 bench_engine_cuda $all --precision f16 --precision i8_ch
+  engine eaq_bench.log EAQ_CUDA_DECODE_SPLIT_KEYS=32 bench_engine_cuda $all --precision f16 --precision i8_ch
+  engine eaq_bench.log EAQ_CUDA_DECODE_SPLIT_KEYS=128 EAQ_CUDA_FUSED_NORM=0 bench_engine_cuda $all --precision f16 \
+         --precision i8_ch
+  step 120 parity.log python3 benchmarks/cuda/compare_engine_cuda_vs_hf.py parity --bench-bin .device/bin/bench_engine_cuda \
        --new 64
   exit 0
 fi

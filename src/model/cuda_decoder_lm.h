@@ -183,14 +183,18 @@ class CudaDecoderLm : public CausalLm {
   unsigned* split_counters_ = nullptr;  // [n_heads], zero between decode attention launches
   bool fused_decode_rope_ = true;       // decode attention makes q and writes k/v (EAQ_CUDA_FUSED_ROPE=0: off)
   // Decode steps (and pieces of at most kMaxGemvBatch tokens) keep the residual stream in x_ by
-  // the o_proj and down GEMVs' epilogues (y +=) and fold each RMSNorm into the GEMV after it
-  // (LinearFusion): two kernels fewer a layer. Off for sandwich norms and split projections;
-  // EAQ_CUDA_FUSED_NORM=0 turns it off (A/B).
+  // the o_proj and down GEMVs' epilogues (y +=), so the norms read x_ alone (CudaLinearFusion).
+  // Off for sandwich norms and split projections; EAQ_CUDA_FUSED_NORM=0 turns it off (A/B).
   bool fused_decode_norms_ = true;
+  // And the norm folded into the f16/bf16 GEMV after it (EAQ_CUDA_FUSED_NORM=gemv): two kernels
+  // fewer a layer, but measured slower on an H100 (1.3B f16 626.7 tok/s against 685.5 unfused; the
+  // folded GEMVs took 5 us more each: docs/cuda.md), so opt-in.
+  bool norm_in_gemv_ = false;
   // Prefill GEMM inputs written in 16 bits by the kernels that make them (gemm_input_dtype).
-  // Opt-in, EAQ_CUDA_PREFILL_HALF_INPUTS=1: written 2026-12-05 when no GPU could be had, not yet
-  // run on one; the next device session checks it (test_engine_cuda.py, bench_engine_cuda A/B).
-  bool producers_write_half_ = false;
+  // Measured on an H100 (bench_engine_cuda, 512-token prompt, same call): prefill f16 1.3B
+  // 111548 -> 121531 tok/s, 7B 34626 -> 36529; int8 +7% / +3% (docs/cuda.md).
+  // EAQ_CUDA_PREFILL_HALF_INPUTS=0 turns it off (A/B).
+  bool producers_write_half_ = true;
   std::int64_t greedy_position_ = 0;  // host's count of positions the greedy loop has filled
   std::int64_t scratch_floats_ = 0;
 };

@@ -239,9 +239,10 @@ CudaDecoderLm::CudaDecoderLm(const DecoderSpec& spec, const DecoderWeights& weig
     fused_decode_rope_ = fused == nullptr || std::string_view(fused) != "0";
     const char* fused_norm = std::getenv("EAQ_CUDA_FUSED_NORM");
     fused_decode_norms_ = (fused_norm == nullptr || std::string_view(fused_norm) != "0") && !spec_.sandwich_norms;
+    norm_in_gemv_ = fused_norm != nullptr && std::string_view(fused_norm) == "gemv";
     for (const Layer& L : layers_) fused_decode_norms_ = fused_decode_norms_ && L.wo.parts.size() == 1 && L.down.parts.size() == 1;
     const char* half_inputs = std::getenv("EAQ_CUDA_PREFILL_HALF_INPUTS");
-    producers_write_half_ = half_inputs != nullptr && std::string_view(half_inputs) == "1";
+    producers_write_half_ = half_inputs == nullptr || std::string_view(half_inputs) != "0";
     split_counters_ = static_cast<unsigned*>(alloc(static_cast<std::size_t>(spec_.n_heads) * sizeof(unsigned), "the attention split workspace"));
     EAQ_CUDA_CHECK(cudaMemset(split_counters_, 0, static_cast<std::size_t>(spec_.n_heads) * sizeof(unsigned)));
     // Up to three 16-bit parts (hi, lo, lo2) of the widest GEMM input.

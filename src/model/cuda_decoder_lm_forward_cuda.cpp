@@ -39,11 +39,12 @@ void CudaDecoderLm::run_linear(const CudaLinear& linear, const float* x, int n_t
   EAQ_CHECK(!(fusion.accumulate || fusion.bias) || linear.parts.size() == 1, "a fused epilogue needs a one-part projection");
   const float* norm_weight = fusion.norm_weight;
   if (norm_weight != nullptr) {
-    // The GEMV folds the norm in only for dense half weights; otherwise the norm is a kernel of its own.
+    // The GEMV folds the norm in only for dense half weights (and only with norm_in_gemv_);
+    // otherwise the norm is a kernel of its own.
     const bool all_dense = std::all_of(linear.parts.begin(), linear.parts.end(), [](const CudaLinear::Part& part) {
       return is_half(part.dtype) && part.weight.codes == nullptr;
     });
-    if (!all_dense) {
+    if (!all_dense || !norm_in_gemv_) {
       kc::add_rms_norm(const_cast<float*>(x), nullptr, norm_weight, spec_.norm_weight_offset, spec_.rms_norm_eps,
                        n_tokens, static_cast<int>(cols), xn_, nullptr, DType::F16, stream_);
       x = xn_;

@@ -1,5 +1,5 @@
-// Split-K flash-decoding for one query token: the cache is cut into splits of kDecodeSplitKeys
-// keys, one block per (head, split) scores its keys, and the block that finishes last for its head
+// Split-K flash-decoding for one query token: the cache is cut into splits of split_keys keys
+// (decoder_ops.h), one block per (head, split) scores its keys, and the block that finishes last for its head
 // combines the splits' (max, sum, output) triples (attention_split_merge.cuh). The position is read
 // on the device, so the launch is the same at every step and a CUDA graph can replay it; blocks
 // past the current position exit at once. Two kernels: attention_decode_vec_kernel (head_dim 64,
@@ -35,14 +35,14 @@ struct DecodeSplit {
 };
 
 __device__ __forceinline__ DecodeSplit decode_split(const AttentionCudaParams& p, const std::int32_t* position_ptr,
-                                                    int split) {
+                                                    int split, int split_keys) {
   DecodeSplit s;
   s.position = *position_ptr;
   const int start = window_start(s.position, p.sliding_window);
-  s.first = start + split * kDecodeSplitKeys;
+  s.first = start + split * split_keys;
   s.active = s.first <= s.position;
-  s.n_splits = (s.position - start) / kDecodeSplitKeys + 1;
-  s.end = min(s.first + kDecodeSplitKeys, s.position + 1);
+  s.n_splits = (s.position - start) / split_keys + 1;
+  s.end = min(s.first + split_keys, s.position + 1);
   return s;
 }
 
@@ -83,7 +83,7 @@ __global__ void attention_decode_kernel(AttentionCudaParams p, RopeKvParams r, c
   pdl_launch_dependents();
   pdl_wait();
   const int head = blockIdx.x, split = blockIdx.y;
-  const DecodeSplit sp = decode_split(p, position_ptr, split);
+  const DecodeSplit sp = decode_split(p, position_ptr, split, kDecodeSplitKeys);
   if (!sp.active) return;
   const int first = sp.first, end = sp.end, n_splits = sp.n_splits;
 
@@ -120,13 +120,12 @@ __global__ void attention_decode_kernel(AttentionCudaParams p, RopeKvParams r, c
 
 
 // The kernel for head_dim 64, 128 and 256: every load is 16 bytes (8 halves), kHeadDim / 8 lanes
-// read one key's row, so a warp reads 256 / kHeadDim rows a load and 16 keys in 16 * kHeadDim / 256
-// loads a lane for K and as many for V, all issued at once, before the block makes its query (with
+// read one key's row, so a warp reads 256 / kHeadDim rows a load and kSplitKeys / 8 keys in
+// (kSplitKeys / 8) * kHeadDim / 256 loads a lane for K and as many for V, all issued at once, before the block makes its query (with
 // kRope) — one DRAM round trip a step instead of one for K and a chain for V. The new token's row
-// (kRope) is taken from shared memory, rounded to f16 as the cache holds it. Eight warps, 128 keys
-// a block (kDecodeSplitKeys).
+// (kRope) is taken from shared memory, rounded to f16 as the cache holds it. Eight warps,
+// kSplitKeys (32, 64 or 128) keys a block: smaller splits spread a short cache over more SMs.
 constexpr int kVecWarps = 8;
-constexpr int kVecKeysPerWarp = kDecodeSplitKeys / kVecWarps;
 
 __device__ __forceinline__ uint4 pack_half8(const float* v) {
   uint4 raw;
@@ -136,11 +135,12 @@ __device__ __forceinline__ uint4 pack_half8(const float* v) {
   return raw;
 }
 
-template <int kHeadDim, bool kRope>
+template <int kHeadDim, bool kRope, int kSplitKeys>
 __global__ void __launch_bounds__(32 * kVecWarps)
     attention_decode_vec_kernel(AttentionCudaParams p, RopeKvParams r, const float* q,
                                 const std::int32_t* position_ptr, int max_splits, float* partial,
                                 unsigned* split_counters, float* out) {
+  constexpr int kVecKeysPerWarp = kSplitKeys / kVecWarps;
   constexpr int kLanesPerKey = kHeadDim / 8;
   constexpr int kKeysPerLoad = 32 / kLanesPerKey;
   constexpr int kLoads = kVecKeysPerWarp / kKeysPerLoad;
@@ -153,7 +153,7 @@ __global__ void __launch_bounds__(32 * kVecWarps)
   pdl_launch_dependents();
   pdl_wait();
   const int head = blockIdx.x, split = blockIdx.y;
-  const DecodeSplit sp = decode_split(p, position_ptr, split);
+  const DecodeSplit sp = decode_split(p, position_ptr, split, kSplitKeys);
   if (!sp.active) return;
   const int position = sp.position, first = sp.first, end = sp.end, n_splits = sp.n_splits;
   const int kv_head = head / (p.n_heads / p.n_kv_heads);
@@ -264,41 +264,87 @@ int attention_lane_dims(int head_dim) {
   fail("head_dim {} is not supported by the CUDA attention kernels (even, at most 256)", head_dim);
 }
 
+namespace {
+
+// Splits of `split_keys` over the cache a workspace of `capacity` minimum-size splits covers.
+int grid_splits(int capacity, int split_keys) {
+  return static_cast<int>((static_cast<long long>(capacity) * kDecodeMinSplitKeys + split_keys - 1) / split_keys);
+}
+
+int default_vec_split_keys() {
+  static const int keys = [] {
+    const char* v = std::getenv("EAQ_CUDA_DECODE_SPLIT_KEYS");
+    if (v == nullptr || *v == '\0') return kDecodeVecSplitKeys;
+    const int k = std::atoi(v);
+    EAQ_CHECK(k == 32 || k == 64 || k == 128, "EAQ_CUDA_DECODE_SPLIT_KEYS={} is not 32, 64 or 128", v);
+    return k;
+  }();
+  return keys;
+}
+
+template <int kHeadDim, int kSplitKeys>
+void launch_vec(const AttentionCudaParams& params, const RopeKvParams* rope, const float* q, const std::int32_t* pos,
+                int capacity, float* partial, unsigned* split_counters, float* out, cudaStream_t stream) {
+  const int splits = grid_splits(capacity, kSplitKeys);
+  const dim3 grid(params.n_heads, splits);
+  const RopeKvParams r = rope ? *rope : RopeKvParams{};
+  if (rope) {
+    EAQ_CUDA_CHECK(launch_pdl(attention_decode_vec_kernel<kHeadDim, true, kSplitKeys>, grid, 32 * kVecWarps, 0, stream,
+                              params, r, q, pos, splits, partial, split_counters, out));
+  } else {
+    EAQ_CUDA_CHECK(launch_pdl(attention_decode_vec_kernel<kHeadDim, false, kSplitKeys>, grid, 32 * kVecWarps, 0,
+                              stream, params, r, q, pos, splits, partial, split_counters, out));
+  }
+}
+
+template <int kHeadDim>
+void launch_vec_keys(const AttentionCudaParams& params, const RopeKvParams* rope, const float* q,
+                     const std::int32_t* pos, int capacity, float* partial, unsigned* split_counters, float* out,
+                     cudaStream_t stream, int split_keys) {
+  if (split_keys == 32) {
+    launch_vec<kHeadDim, 32>(params, rope, q, pos, capacity, partial, split_counters, out, stream);
+  } else if (split_keys == 64) {
+    launch_vec<kHeadDim, 64>(params, rope, q, pos, capacity, partial, split_counters, out, stream);
+  } else {
+    launch_vec<kHeadDim, 128>(params, rope, q, pos, capacity, partial, split_counters, out, stream);
+  }
+}
+
+}  // namespace
+
 void attention_decode(const AttentionCudaParams& params, const RopeKvParams* rope, const float* q,
                       const std::int32_t* position, int max_splits, float* partial, unsigned* split_counters,
-                      float* out, cudaStream_t stream) {
+                      float* out, cudaStream_t stream, int split_keys) {
   EAQ_CHECK((rope == nullptr) != (q == nullptr), "attention_decode takes either the QKV projection or a query");
   EAQ_CHECK(params.head_dim <= kMaxHeadDim, "head_dim {} unsupported on CUDA", params.head_dim);
-  const dim3 grid(params.n_heads, max_splits);
+  EAQ_CHECK(split_keys == 0 || split_keys == 32 || split_keys == 64 || split_keys == 128,
+            "attention_decode split_keys {} is not 32, 64 or 128", split_keys);
+  if (split_keys == 0) split_keys = default_vec_split_keys();
+  // max_splits is the workspace's capacity in kDecodeMinSplitKeys splits; each kernel's grid
+  // covers the same positions with its own split size (and indexes the workspace by it).
+  const int lane_splits = grid_splits(max_splits, kDecodeSplitKeys);
+  const dim3 grid(params.n_heads, lane_splits);
   const int hd = params.head_dim;
   const RopeKvParams r = rope ? *rope : RopeKvParams{};
   const std::int32_t* pos = rope ? rope->positions : position;
 #define EAQ_DECODE_LAUNCH(D, HD)                                                                                   \
-  if (rope) {                                                                                               \
+  if (rope) {                                                                                                      \
     EAQ_CUDA_CHECK(launch_pdl(attention_decode_kernel<D, HD, true>, grid, kDecodeSplitKeys, 0, stream, params, r, q, \
-                              pos, max_splits, partial, split_counters, out));                                    \
+                              pos, lane_splits, partial, split_counters, out));                                    \
   } else {                                                                                                         \
     EAQ_CUDA_CHECK(launch_pdl(attention_decode_kernel<D, HD, false>, grid, kDecodeSplitKeys, 0, stream, params, r, \
-                              q, pos, max_splits, partial, split_counters, out));                                 \
-  }
-#define EAQ_DECODE_VEC_LAUNCH(HD)                                                                                 \
-  if (rope) {                                                                                                      \
-    EAQ_CUDA_CHECK(launch_pdl(attention_decode_vec_kernel<HD, true>, grid, 32 * kVecWarps, 0, stream, params, r, q, \
-                              pos, max_splits, partial, split_counters, out));                                    \
-  } else {                                                                                                         \
-    EAQ_CUDA_CHECK(launch_pdl(attention_decode_vec_kernel<HD, false>, grid, 32 * kVecWarps, 0, stream, params, r,   \
-                              q, pos, max_splits, partial, split_counters, out));                                 \
+                              q, pos, lane_splits, partial, split_counters, out));                                 \
   }
   static const bool lane_per_key = [] {
     const char* v = std::getenv("EAQ_CUDA_DECODE_ATTENTION");
     return v != nullptr && std::strcmp(v, "lanes") == 0;
   }();
   if (hd == 128 && !lane_per_key) {
-    EAQ_DECODE_VEC_LAUNCH(128);
+    launch_vec_keys<128>(params, rope, q, pos, max_splits, partial, split_counters, out, stream, split_keys);
   } else if (hd == 64 && !lane_per_key) {
-    EAQ_DECODE_VEC_LAUNCH(64);
+    launch_vec_keys<64>(params, rope, q, pos, max_splits, partial, split_counters, out, stream, split_keys);
   } else if (hd == 256 && !lane_per_key) {
-    EAQ_DECODE_VEC_LAUNCH(256);
+    launch_vec_keys<256>(params, rope, q, pos, max_splits, partial, split_counters, out, stream, split_keys);
   } else if (hd == 128) {
     EAQ_DECODE_LAUNCH(4, 128);
   } else if (hd == 64) {
@@ -314,7 +360,6 @@ void attention_decode(const AttentionCudaParams& params, const RopeKvParams* rop
     }
   }
 #undef EAQ_DECODE_LAUNCH
-#undef EAQ_DECODE_VEC_LAUNCH
   EAQ_CUDA_CHECK(cudaGetLastError());
 }
 

@@ -64,20 +64,28 @@ struct AttentionCudaParams {
 // Output dims each lane of an attention warp owns for this head_dim (eaq::Error if unsupported).
 int attention_lane_dims(int head_dim);
 
-// Keys per split of the decode kernel: a step at position p uses ceil((p + 1) / this) splits.
+// Keys per split of the decode kernels: a step at position p uses ceil((p + 1) / split_keys)
+// splits. The lane-per-key kernel takes kDecodeSplitKeys; the 16-byte-load kernel (head_dim 64,
+// 128, 256) 32, 64 or 128 (EAQ_CUDA_DECODE_SPLIT_KEYS, default kDecodeVecSplitKeys).
 inline constexpr int kDecodeSplitKeys = 128;
+inline constexpr int kDecodeMinSplitKeys = 32;
+inline constexpr int kDecodeVecSplitKeys = 128;
+// The split workspace's capacity (attention_decode's max_splits) for a cache of max_positions:
+// enough for the smallest split.
 inline int decode_max_splits(std::int64_t max_positions) {
-  return static_cast<int>((max_positions + kDecodeSplitKeys - 1) / kDecodeSplitKeys);
+  return static_cast<int>((max_positions + kDecodeMinSplitKeys - 1) / kDecodeMinSplitKeys);
 }
 
 // One query token per head, split-K over the cache; out: [n_heads][head_dim]. Either `rope` (its
 // qkv, positions[0], bias/norms, k_cache and v_cache; q == nullptr): the kernel makes the query
 // from the QKV projection and writes the token's key and value into the cache itself, in place of
 // rope_kv_write; or a ready query `q` at *position (rope == nullptr). partial: f32 workspace of
-// n_heads * max_splits * (head_dim + 2); split_counters: n_heads zeroed unsigned ints, left zeroed.
+// n_heads * max_splits * (head_dim + 2), max_splits = decode_max_splits(cache positions);
+// split_counters: n_heads zeroed unsigned ints, left zeroed. split_keys: 32, 64 or 128 keys a
+// split for the 16-byte-load kernel, 0 = EAQ_CUDA_DECODE_SPLIT_KEYS or kDecodeVecSplitKeys.
 void attention_decode(const AttentionCudaParams& params, const RopeKvParams* rope, const float* q,
                       const std::int32_t* position, int max_splits, float* partial, unsigned* split_counters,
-                      float* out, cudaStream_t stream);
+                      float* out, cudaStream_t stream, int split_keys = 0);
 
 // n_tokens queries at positions[t] (device), each attending to the cache up to its own position.
 // out: [n_tokens][n_heads][head_dim]; out_half (optional) the same in half_dtype.
