@@ -63,7 +63,8 @@ __device__ __forceinline__ void cp_async_wait_all_but_newest() { asm volatile("c
 // picks columns 2t, 2t + 1 (and 2t + 8, 2t + 9 in A).
 // kStages 1: each K/V tile is loaded through registers, then computed on; 2: the next tile streams
 // into a second buffer by cp.async while this one is computed on (EAQ_CUDA_PREFILL_ATTENTION_STAGES=2,
-// opt-in: written 2026-12-05 without a GPU, not yet measured).
+// opt-in: measured on an H100 +1.3% engine prefill, and in bench_attention_prefill slower at 512
+// tokens on the 7B heads, faster at 2048: docs/cuda.md).
 template <int kLdHalves>
 constexpr int tile_bytes() {
   return kTileKeys * kLdHalves * 2;
