@@ -44,7 +44,7 @@ void CudaDecoderLm::run_linear(const CudaLinear& linear, const float* x, int n_t
     const bool all_dense = std::all_of(linear.parts.begin(), linear.parts.end(), [](const CudaLinear::Part& part) {
       return is_half(part.dtype) && part.weight.codes == nullptr;
     });
-    if (!all_dense || !norm_in_gemv_) {
+    if (!all_dense || !norm_in_gemv_ || !kc::half_matvec_norm_fits(std::min(n_tokens, kc::kMaxGemvBatch), cols)) {
       kc::add_rms_norm(const_cast<float*>(x), nullptr, norm_weight, spec_.norm_weight_offset, spec_.rms_norm_eps,
                        n_tokens, static_cast<int>(cols), xn_, nullptr, DType::F16, stream_);
       x = xn_;

@@ -1,8 +1,8 @@
 // Dense f16/bf16 matrix times 1..8 f32 vectors, the decode GEMV of half-precision weights: one
 // to four warps per output row, 16-byte weight loads (eight halves a lane), up to eight loads in
 // flight a lane, f32 accumulation; a scalar kernel covers rows whose length or alignment does not allow it.
-// Optionally fused (HalfMatvecFusion): an RMSNorm of the input — the warps of a row read all of x
-// for the dot product anyway, so they also sum its squares, and the row's result is scaled by
+// Optionally fused (HalfMatvecFusion): an RMSNorm of the input — each block stages x * g (g the
+// norm weights) in shared memory and sums x's squares once, and the rows' results are scaled by
 // 1/rms at the end: y = (sum_k W[n][k] x[k] g[k]) / rms(x) — and an epilogue (bias, y +=).
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -29,10 +29,9 @@ struct MatvecArgs {
   int accumulate;
 };
 
-// Output (b, row) of a row's dot product and, with the norm, the sum of squares of x[b].
-__device__ __forceinline__ void store_matvec_output(const MatvecArgs& a, int b, long long row, float dot, float sum_sq) {
-  float v = dot;
-  if (a.norm_weight != nullptr) v *= rsqrtf(sum_sq / static_cast<float>(a.cols) + a.norm_eps);
+// Output (b, row) of a row's dot product times `scale` (1/rms(x[b]) with the norm, else 1).
+__device__ __forceinline__ void store_matvec_output(const MatvecArgs& a, int b, long long row, float dot, float scale) {
+  float v = dot * scale;
   if (a.bias != nullptr) v += a.bias[row];
   float* out = a.y + b * a.rows + row;
   if (a.accumulate) v += *out;
@@ -61,14 +60,15 @@ __device__ __forceinline__ void unpack8(const uint4& raw, float* f) {
 }
 
 // kSplit warps share one row (each takes every kSplit-th group of 32 chunks), so matrices with
-// few rows still put enough loads in flight to cover HBM latency. kNorm: the input RMSNorm.
+// few rows still put enough loads in flight to cover HBM latency. kNorm: the input RMSNorm, x * g
+// staged in dynamic shared memory (kBatch * cols floats) by the block, which also sums x's squares.
 template <bool kBf16, int kBatch, int kSplit, bool kNorm>
 __global__ void half_matvec_vec8_kernel(MatvecArgs a) {
   constexpr int kRowsPerBlock = kWarpsPerBlock / kSplit;
   __shared__ float partial[kWarpsPerBlock][kBatch];
-  __shared__ float partial_sq[kNorm ? kWarpsPerBlock : 1][kBatch];
+  __shared__ float inv_rms[kBatch];
+  extern __shared__ float4 staged[];
   const long long rows = a.rows, cols = a.cols;
-  const float* x = a.x;
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
   const long long row = static_cast<long long>(blockIdx.x) * kRowsPerBlock + warp / kSplit;
   const int part = warp % kSplit;
@@ -86,8 +86,38 @@ __global__ void half_matvec_vec8_kernel(MatvecArgs a) {
     if (v + kStep * u < n_vec) next[u] = __ldg(wr + v + kStep * u);
   }
   pdl_wait();
+  const float* x = a.x;
+  if constexpr (kNorm) {
+    // x * (g + offset) into shared memory, and x's sum of squares, once a block.
+    float* xs = reinterpret_cast<float*>(staged);
+    float sum_sq[kBatch] = {};
+    const long long n4 = cols / 4;
+    for (long long i = threadIdx.x; i < n4; i += blockDim.x) {
+      float4 g = __ldg(reinterpret_cast<const float4*>(a.norm_weight) + i);
+      g = make_float4(g.x + a.norm_offset, g.y + a.norm_offset, g.z + a.norm_offset, g.w + a.norm_offset);
+#pragma unroll
+      for (int bi = 0; bi < kBatch; ++bi) {
+        const float4 xv = reinterpret_cast<const float4*>(a.x + bi * cols)[i];
+        sum_sq[bi] += xv.x * xv.x + xv.y * xv.y + xv.z * xv.z + xv.w * xv.w;
+        staged[bi * n4 + i] = make_float4(xv.x * g.x, xv.y * g.y, xv.z * g.z, xv.w * g.w);
+      }
+    }
+#pragma unroll
+    for (int bi = 0; bi < kBatch; ++bi) {
+      sum_sq[bi] = warp_sum(sum_sq[bi]);
+      if (lane == 0) partial[warp][bi] = sum_sq[bi];
+    }
+    __syncthreads();
+    if (threadIdx.x < kBatch) {
+      float total = 0.0f;
+#pragma unroll
+      for (int w = 0; w < kWarpsPerBlock; ++w) total += partial[w][threadIdx.x];
+      inv_rms[threadIdx.x] = rsqrtf(total / static_cast<float>(cols) + a.norm_eps);
+    }
+    __syncthreads();  // the staged row, inv_rms, and partial free again
+    x = xs;
+  }
   float acc[kBatch] = {};
-  float sum_sq[kBatch] = {};
   for (; v < n_vec; v += 4 * kStep) {
     uint4 raw[4];
 #pragma unroll
@@ -101,30 +131,12 @@ __global__ void half_matvec_vec8_kernel(MatvecArgs a) {
       if (v + kStep * u < n_vec) {
         float f[8];
         unpack8<kBf16>(raw[u], f);
-        if constexpr (kNorm) {
-          // The norm's weights (no kernel writes them) fold into this row's weights.
-          const float4* ga = reinterpret_cast<const float4*>(a.norm_weight + (v + kStep * u) * 8);
-          const float4 g0 = __ldg(ga), g1 = __ldg(ga + 1);
-          const float off = a.norm_offset;
-          f[0] *= g0.x + off;
-          f[1] *= g0.y + off;
-          f[2] *= g0.z + off;
-          f[3] *= g0.w + off;
-          f[4] *= g1.x + off;
-          f[5] *= g1.y + off;
-          f[6] *= g1.z + off;
-          f[7] *= g1.w + off;
-        }
 #pragma unroll
         for (int bi = 0; bi < kBatch; ++bi) {
           const float4* xa = reinterpret_cast<const float4*>(x + bi * cols + (v + kStep * u) * 8);
           const float4 a0 = xa[0], a1 = xa[1];
           acc[bi] += f[0] * a0.x + f[1] * a0.y + f[2] * a0.z + f[3] * a0.w + f[4] * a1.x + f[5] * a1.y +
                      f[6] * a1.z + f[7] * a1.w;
-          if constexpr (kNorm) {
-            sum_sq[bi] += a0.x * a0.x + a0.y * a0.y + a0.z * a0.z + a0.w * a0.w + a1.x * a1.x + a1.y * a1.y +
-                          a1.z * a1.z + a1.w * a1.w;
-          }
         }
       }
     }
@@ -132,34 +144,25 @@ __global__ void half_matvec_vec8_kernel(MatvecArgs a) {
   // The next kernel may be scheduled once every block has streamed its weights (gemv_kernel.cuh).
   pdl_launch_dependents();
 #pragma unroll
-  for (int bi = 0; bi < kBatch; ++bi) {
-    acc[bi] = warp_sum(acc[bi]);
-    if constexpr (kNorm) sum_sq[bi] = warp_sum(sum_sq[bi]);
-  }
+  for (int bi = 0; bi < kBatch; ++bi) acc[bi] = warp_sum(acc[bi]);
   if constexpr (kSplit == 1) {
     if (lane == 0 && row < rows) {
 #pragma unroll
-      for (int bi = 0; bi < kBatch; ++bi) store_matvec_output(a, bi, row, acc[bi], sum_sq[bi]);
+      for (int bi = 0; bi < kBatch; ++bi) store_matvec_output(a, bi, row, acc[bi], kNorm ? inv_rms[bi] : 1.0f);
     }
   } else {
     if (lane == 0) {
 #pragma unroll
-      for (int bi = 0; bi < kBatch; ++bi) {
-        partial[warp][bi] = acc[bi];
-        if constexpr (kNorm) partial_sq[warp][bi] = sum_sq[bi];
-      }
+      for (int bi = 0; bi < kBatch; ++bi) partial[warp][bi] = acc[bi];
     }
     __syncthreads();
     if (part == 0 && lane == 0 && row < rows) {
 #pragma unroll
       for (int bi = 0; bi < kBatch; ++bi) {
-        float total = 0.0f, total_sq = 0.0f;
+        float total = 0.0f;
 #pragma unroll
-        for (int k = 0; k < kSplit; ++k) {
-          total += partial[warp + k][bi];
-          if constexpr (kNorm) total_sq += partial_sq[warp + k][bi];
-        }
-        store_matvec_output(a, bi, row, total, total_sq);
+        for (int k = 0; k < kSplit; ++k) total += partial[warp + k][bi];
+        store_matvec_output(a, bi, row, total, kNorm ? inv_rms[bi] : 1.0f);
       }
     }
   }
@@ -191,7 +194,8 @@ __global__ void half_matvec_scalar_kernel(MatvecArgs a, int batch) {
     }
     const float total = warp_sum(acc);
     const float total_sq = warp_sum(sum_sq);
-    if (lane == 0) store_matvec_output(a, bi, row, total, total_sq);
+    const float scale = a.norm_weight != nullptr ? rsqrtf(total_sq / static_cast<float>(a.cols) + a.norm_eps) : 1.0f;
+    if (lane == 0) store_matvec_output(a, bi, row, total, scale);
   }
 }
 
@@ -199,12 +203,13 @@ template <bool kBf16, int kBatch, bool kNorm>
 void launch_vec8(const MatvecArgs& a, int split, cudaStream_t stream) {
   const int threads = 32 * kWarpsPerBlock;
   const unsigned blocks = static_cast<unsigned>((a.rows * split + kWarpsPerBlock - 1) / kWarpsPerBlock);
+  const std::size_t staged = kNorm ? static_cast<std::size_t>(kBatch) * a.cols * sizeof(float) : 0;
   if (split == 4) {
-    (void)launch_pdl(half_matvec_vec8_kernel<kBf16, kBatch, 4, kNorm>, blocks, threads, 0, stream, a);
+    (void)launch_pdl(half_matvec_vec8_kernel<kBf16, kBatch, 4, kNorm>, blocks, threads, staged, stream, a);
   } else if (split == 2) {
-    (void)launch_pdl(half_matvec_vec8_kernel<kBf16, kBatch, 2, kNorm>, blocks, threads, 0, stream, a);
+    (void)launch_pdl(half_matvec_vec8_kernel<kBf16, kBatch, 2, kNorm>, blocks, threads, staged, stream, a);
   } else {
-    (void)launch_pdl(half_matvec_vec8_kernel<kBf16, kBatch, 1, kNorm>, blocks, threads, 0, stream, a);
+    (void)launch_pdl(half_matvec_vec8_kernel<kBf16, kBatch, 1, kNorm>, blocks, threads, staged, stream, a);
   }
 }
 
@@ -251,6 +256,9 @@ void half_matvec(const void* w, DType dtype, std::int64_t rows, std::int64_t col
                  const float* x, int batch, float* y, cudaStream_t stream, const HalfMatvecFusion& fusion) {
   EAQ_CHECK(dtype == DType::F16 || dtype == DType::BF16, "half_matvec takes f16 or bf16 weights");
   EAQ_CHECK(batch >= 1 && batch <= 8, "half_matvec batch {} outside 1..8", batch);
+  EAQ_CHECK(fusion.norm_weight == nullptr || half_matvec_norm_fits(batch, cols),
+            "half_matvec with an input norm takes batch x cols <= {} floats, got {} x {}", kHalfMatvecNormMaxFloats,
+            batch, cols);
   if (rows <= 0) return;
   MatvecArgs a{};
   a.w = static_cast<const uint16_t*>(w);
