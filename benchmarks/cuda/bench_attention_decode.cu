@@ -1,8 +1,9 @@
 // Workbench of the decode attention kernel (kernels::cuda::attention_decode), in the style of
 // llm.c's dev/cuda: it links the production kernel, checks it against a CPU reference (double
 // accumulation) and times it at several cache lengths on the Llama-2-7B and DeepSeek-Coder-1.3B
-// head layouts, with 32, 64 and 128 keys a split (the 16-byte-load kernel; EAQ_CUDA_DECODE_ATTENTION=lanes
-// times the lane-per-key kernel, whose split is always 128). Bandwidth is the K and V bytes a step reads over the median time, beside a
+// head layouts: the cluster kernel (split "-1", on sm_90), and the split-K 16-byte-load kernel
+// with 32, 64 and 128 keys a split (EAQ_CUDA_DECODE_ATTENTION=lanes times the
+// lane-per-key kernel, whose split is always 128). Bandwidth is the K and V bytes a step reads over the median time, beside a
 // device-to-device copy measured in the same run. Each timed graph cycles over enough layers'
 // caches to exceed the L2 cache, as a decode step does, and the kernels run with programmatic
 // dependent launch as in the engine's graph.
@@ -149,7 +150,7 @@ int main(int argc, char** argv) {
     check(cudaMemset(d_counters, 0, static_cast<std::size_t>(L.n_heads) * 4), "counters");
     std::int32_t* d_pos = device_array<std::int32_t>(1, "cudaMalloc position");
     for (int position : {63, 575, 2047, 4095}) {
-      for (int split_keys : {32, 64, 128}) {
+      for (int split_keys : {kc::kDecodeCluster, 32, 64, 128}) {  // the cluster kernel (sm_90), split-K
         if (position >= L.max_positions) continue;
         const double err = check_against_cpu(L, layers[0], k_host, v_host, position, split_keys, d_q, d_partial,
                                              d_counters, d_out, d_pos);

@@ -70,6 +70,7 @@ int attention_lane_dims(int head_dim);
 inline constexpr int kDecodeSplitKeys = 128;
 inline constexpr int kDecodeMinSplitKeys = 32;
 inline constexpr int kDecodeVecSplitKeys = 128;
+inline constexpr int kDecodeCluster = -1;
 // The split workspace's capacity (attention_decode's max_splits) for a cache of max_positions:
 // enough for the smallest split.
 inline int decode_max_splits(std::int64_t max_positions) {
@@ -81,8 +82,10 @@ inline int decode_max_splits(std::int64_t max_positions) {
 // from the QKV projection and writes the token's key and value into the cache itself, in place of
 // rope_kv_write; or a ready query `q` at *position (rope == nullptr). partial: f32 workspace of
 // n_heads * max_splits * (head_dim + 2), max_splits = decode_max_splits(cache positions);
-// split_counters: n_heads zeroed unsigned ints, left zeroed. split_keys: 32, 64 or 128 keys a
-// split for the 16-byte-load kernel, 0 = EAQ_CUDA_DECODE_SPLIT_KEYS or kDecodeVecSplitKeys.
+// split_counters: n_heads zeroed unsigned ints, left zeroed. split_keys picks the kernel: 0 =
+// automatic (the cluster kernel where it fits, else split-K with EAQ_CUDA_DECODE_SPLIT_KEYS or
+// kDecodeVecSplitKeys keys a split); kDecodeCluster = the cluster kernel (compute capability 9.0+,
+// head_dim 64/128/256; elsewhere as 0); 32, 64 or 128 = split-K with that many keys a split.
 void attention_decode(const AttentionCudaParams& params, const RopeKvParams* rope, const float* q,
                       const std::int32_t* position, int max_splits, float* partial, unsigned* split_counters,
                       float* out, cudaStream_t stream, int split_keys = 0);

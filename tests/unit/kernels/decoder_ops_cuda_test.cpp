@@ -245,11 +245,49 @@ TEST(DecoderOpsCuda, AttentionDecodeAndPrefillMatchCpu) {
       Device<float> d_o1(std::vector<float>(static_cast<std::size_t>(nh * hd)));
       Device<std::int32_t> d_p1(std::vector<std::int32_t>{positions[t]});
       const std::vector<float> ref1(ref.begin() + t * nh * hd, ref.begin() + (t + 1) * nh * hd);
-      for (int split_keys : {32, 64, 128}) {
+      for (int split_keys : {kDecodeCluster, 0, 32, 64, 128}) {  // cluster (sm_90), automatic, split-K
         attention_decode(gp, nullptr, d_q1.ptr, d_p1.ptr, max_splits, d_partial.ptr, d_counters.ptr, d_o1.ptr, nullptr,
                          split_keys);
         EXPECT_LT(rel_error(d_o1.get(), ref1), 2e-4)
             << "decode hd " << hd << " position " << positions[t] << " split " << split_keys;
+      }
+    }
+  }
+}
+
+// Decode over a long cache: the cluster kernel's blocks then walk several 128-key chunks each
+// (2100 positions: 263 keys a block), with and without a sliding window and a softcap; and the
+// split-K kernel at each split size, against the CPU op.
+TEST(DecoderOpsCuda, AttentionDecodeLongCacheMatchesCpu) {
+  if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
+  CpuContext c;
+  const int max_pos = 2100;
+  for (const AttentionCase& ac : {AttentionCase{4, 2, 128, 0, 0.0f}, AttentionCase{4, 4, 64, 1500, 30.0f},
+                                  AttentionCase{2, 1, 256, 0, 0.0f}}) {
+    const int hd = ac.head_dim, nkv = ac.n_kv_heads, nh = ac.n_heads;
+    auto k = random_floats(static_cast<std::size_t>(max_pos * nkv * hd), 41, -2.0f, 2.0f);
+    auto v = random_floats(k.size(), 42);
+    std::vector<std::uint16_t> k_cache(k.size()), v_cache(v.size());
+    KvRef cache{DType::F16, k_cache.data(), v_cache.data(), nkv, hd, max_pos};
+    kv_store(c.ctx, cache, 0, max_pos, k.data(), v.data());
+    auto [cp, gp] = attention_params(ac);
+    Device<std::uint16_t> d_k(k_cache), d_v(v_cache);
+    gp.k_cache = d_k.ptr;
+    gp.v_cache = d_v.ptr;
+    const int max_splits = decode_max_splits(max_pos);
+    Device<float> d_partial(std::vector<float>(static_cast<std::size_t>(nh * max_splits * (hd + 2))));
+    Device<unsigned> d_counters(std::vector<unsigned>(static_cast<std::size_t>(nh), 0));
+    for (std::int32_t position : {2099, 1029, 1024, 7}) {
+      auto q = random_floats(static_cast<std::size_t>(nh * hd), 43 + position, -2.0f, 2.0f);
+      std::vector<float> ref(q.size());
+      attention(c.ctx, cp, q.data(), 1, &position, cache, ref.data());
+      Device<float> d_q(q), d_out(std::vector<float>(q.size(), NAN));
+      Device<std::int32_t> d_pos(std::vector<std::int32_t>{position});
+      for (int split_keys : {kDecodeCluster, 0, 32, 64, 128}) {
+        attention_decode(gp, nullptr, d_q.ptr, d_pos.ptr, max_splits, d_partial.ptr, d_counters.ptr, d_out.ptr, nullptr,
+                         split_keys);
+        EXPECT_LT(rel_error(d_out.get(), ref), 2e-4)
+            << "hd " << hd << " window " << ac.window << " position " << position << " split " << split_keys;
       }
     }
   }
@@ -387,9 +425,9 @@ TEST(DecoderOpsCuda, DecodeAttentionFromQkvMatchesCpu) {
       r.positions = d_pos.ptr;
       r.k_cache = d_k.ptr;
       r.v_cache = d_v.ptr;
-      // Each split size of the 16-byte-load kernel (the lane-per-key kernel has one); the cache row
-      // written is the same each time.
-      for (int split_keys : {32, 64, 128}) {
+      // The cluster kernel (sm_90), the automatic choice, and each split size of the split-K
+      // 16-byte-load kernel (the lane-per-key kernel has one); the cache row written is the same each time.
+      for (int split_keys : {kDecodeCluster, 0, 32, 64, 128}) {
         attention_decode(gp, &r, nullptr, nullptr, max_splits, d_partial.ptr, d_counters.ptr, d_out.ptr, nullptr,
                          split_keys);
         EXPECT_LT(rel_error(d_out.get(), ref), 2e-4) << "hd " << hd << " position " << position << " split " << split_keys;
