@@ -187,8 +187,8 @@ class CudaDecoderLm : public CausalLm {
   // Off for sandwich norms and split projections; EAQ_CUDA_FUSED_NORM=0 turns it off (A/B).
   bool fused_decode_norms_ = true;
   // And the norm folded into the f16/bf16 GEMV after it (EAQ_CUDA_FUSED_NORM=gemv): two kernels
-  // fewer a layer, but measured slower on an H100 (1.3B f16 626.7 tok/s against 685.5 unfused; the
-  // folded GEMVs took 5 us more each: docs/cuda.md), so opt-in.
+  // fewer a layer, but not faster on an H100 (f16 tok/s, same call, docs/cuda.md: 1.3B 733.8
+  // against 722.4, 1.5B 613.9 against 626.2, 7B 174.6 against 190.9), so opt-in.
   bool norm_in_gemv_ = false;
   // Prefill GEMM inputs written in 16 bits by the kernels that make them (gemm_input_dtype).
   // Measured on an H100 (bench_engine_cuda, 512-token prompt, same call): prefill f16 1.3B
