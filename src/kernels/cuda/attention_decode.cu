@@ -259,6 +259,28 @@ __device__ __forceinline__ void store_vec_state(VecAttentionState& st, float* wa
   }
 }
 
+// The lane's first K and V element of key 0 for kv_head (row stride n_kv_heads * kHeadDim).
+template <int kHeadDim>
+__device__ __forceinline__ const __half* vec_row_base(const void* cache, int kv_head) {
+  const int part = (threadIdx.x & 31) % (kHeadDim / 8);
+  return static_cast<const __half*>(cache) + static_cast<long long>(kv_head) * kHeadDim + part * 8;
+}
+
+// The block's scaled query head in q_shared: made from the QKV projection (kRope; the block that
+// holds the new token also makes its key and value, into new_kv and the cache), or copied from q.
+// Followed by a __syncthreads: q_shared (and new_kv) are the block's on return.
+template <int kHeadDim, bool kRope>
+__device__ __forceinline__ void prepare_vec_query(const AttentionCudaParams& p, const RopeKvParams& r, const float* q,
+                                                  int head, int kv_head, int position, bool holds_new,
+                                                  float* q_shared, float (*new_kv)[kHeadDim]) {
+  if constexpr (kRope) {
+    prepare_decode_qkv(p, r, head, kv_head, position, holds_new, q_shared, new_kv[0], new_kv[1]);
+  } else {
+    for (int i = threadIdx.x; i < kHeadDim; i += blockDim.x) q_shared[i] = q[static_cast<long long>(head) * kHeadDim + i] * p.scale;
+  }
+  __syncthreads();
+}
+
 template <int kHeadDim, bool kRope, int kSplitKeys>
 __global__ void __launch_bounds__(32 * kVecWarps)
     attention_decode_vec_kernel(AttentionCudaParams p, RopeKvParams r, const float* q,
@@ -283,19 +305,14 @@ __global__ void __launch_bounds__(32 * kVecWarps)
   const int kv_head = head / (p.n_heads / p.n_kv_heads);
   const int warp = threadIdx.x >> 5, part = (threadIdx.x & 31) % kLanesPerKey;
   const long long stride = static_cast<long long>(p.n_kv_heads) * kHeadDim;
-  const __half* k_base = static_cast<const __half*>(p.k_cache) + static_cast<long long>(kv_head) * kHeadDim + part * 8;
-  const __half* v_base = static_cast<const __half*>(p.v_cache) + static_cast<long long>(kv_head) * kHeadDim + part * 8;
+  const __half* k_base = vec_row_base<kHeadDim>(p.k_cache, kv_head);
+  const __half* v_base = vec_row_base<kHeadDim>(p.v_cache, kv_head);
   const int warp_first = first + warp * kVecKeysPerWarp;
   // With kRope the new token's row is written by this grid: it is not read from the cache.
   const int load_end = kRope ? min(end, position) : end;
   uint4 k_raw[kLoads], v_raw[kLoads];
   load_vec_rows<kHeadDim, kLoads>(k_base, v_base, stride, warp_first, load_end, k_raw, v_raw);
-  if constexpr (kRope) {
-    prepare_decode_qkv(p, r, head, kv_head, sp.position, split == sp.n_splits - 1, q_shared, new_kv[0], new_kv[1]);
-  } else {
-    for (int i = threadIdx.x; i < kHeadDim; i += blockDim.x) q_shared[i] = q[static_cast<long long>(head) * kHeadDim + i] * p.scale;
-  }
-  __syncthreads();  // the query (and the new key and value) are visible to the block
+  prepare_vec_query<kHeadDim, kRope>(p, r, q, head, kv_head, position, split == n_splits - 1, q_shared, new_kv);
   float qv[8];
 #pragma unroll
   for (int j = 0; j < 8; ++j) qv[j] = q_shared[part * 8 + j];
@@ -348,18 +365,14 @@ __global__ void __launch_bounds__(32 * kVecWarps)
   const int kv_head = head / (p.n_heads / p.n_kv_heads);
   const int warp = threadIdx.x >> 5, part = (threadIdx.x & 31) % kLanesPerKey;
   const long long stride = static_cast<long long>(p.n_kv_heads) * kHeadDim;
-  const __half* k_base = static_cast<const __half*>(p.k_cache) + static_cast<long long>(kv_head) * kHeadDim + part * 8;
-  const __half* v_base = static_cast<const __half*>(p.v_cache) + static_cast<long long>(kv_head) * kHeadDim + part * 8;
+  const __half* k_base = vec_row_base<kHeadDim>(p.k_cache, kv_head);
+  const __half* v_base = vec_row_base<kHeadDim>(p.v_cache, kv_head);
+  // With kRope the new token's row is written by this grid: it is not read from the cache.
   const int load_end = kRope ? min(end, position) : end;
   uint4 k_raw[kLoads], v_raw[kLoads];
   load_vec_rows<kHeadDim, kLoads>(k_base, v_base, stride, first + warp * kChunkKeysPerWarp, load_end, k_raw, v_raw);
-  if constexpr (kRope) {
-    prepare_decode_qkv(p, r, head, kv_head, position, first <= position && position < end, q_shared, new_kv[0],
-                       new_kv[1]);
-  } else {
-    for (int i = threadIdx.x; i < kHeadDim; i += blockDim.x) q_shared[i] = q[static_cast<long long>(head) * kHeadDim + i] * p.scale;
-  }
-  __syncthreads();  // the query (and the new key and value) are visible to the block
+  prepare_vec_query<kHeadDim, kRope>(p, r, q, head, kv_head, position, first <= position && position < end, q_shared,
+                                     new_kv);
   float qv[8];
 #pragma unroll
   for (int j = 0; j < 8; ++j) qv[j] = q_shared[part * 8 + j];
