@@ -126,9 +126,10 @@ void CudaDecoderLm::run_layers(int T, const std::int32_t* positions, std::int64_
   const bool fused_norms = fused_decode_norms_ && T <= kc::kMaxGemvBatch;
   for (std::int64_t l = 0; l < spec_.n_layers; ++l) {
     const Layer& L = layers_[static_cast<std::size_t>(l)];
-    // The previous layer's FFN output (tmp_) joins the residual stream inside this norm. In a
-    // prefill each GEMM's 16-bit input is written by the kernel that makes it (this norm, the
-    // attention, the activation) instead of a separate conversion.
+    // Decode (fused_norms): the o_proj and down GEMVs add into x_ themselves, so the norms read
+    // x_ alone (in the GEMV with norm_in_gemv_). Otherwise the previous layer's FFN output (tmp_)
+    // joins the residual stream inside this norm, and in a prefill each GEMM's 16-bit input is
+    // written by the kernel that makes it (this norm, the attention, the activation).
     const std::optional<DType> qkv_in = gemm_input_dtype(L.qkv, T);
     if (fused_norms) {
       run_linear(L.qkv, x_, T, qkv_, false, {.norm_weight = L.attn_norm});
