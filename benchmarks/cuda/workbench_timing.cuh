@@ -1,4 +1,5 @@
-// What the CUDA workbenches (bench_gemv, bench_attention_decode, bench_attention_prefill) share:
+// What the CUDA workbenches (bench_gemv, bench_half_matvec, bench_attention_decode,
+// bench_attention_prefill) share:
 // failing on a CUDA error with the program's name, the median of timings, and the device-to-device
 // copy bandwidth they print their kernels' bandwidth beside.
 #pragma once
