@@ -517,12 +517,7 @@ bool use_cluster_kernel(const AttentionCudaParams& params) {
   }();
   if (forced == 2 || !cluster_kernel_runs(params)) return false;
   if (forced == 1) return true;
-  int device = 0, sms = 0;
-  if (cudaGetDevice(&device) != cudaSuccess ||
-      cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) != cudaSuccess) {
-    return false;
-  }
-  return static_cast<long long>(params.n_heads) * kClusterBlocks <= sms;
+  return static_cast<long long>(params.n_heads) * kClusterBlocks <= multiprocessor_count();
 }
 
 template <int kHeadDim>
