@@ -28,8 +28,9 @@
 namespace {
 
 using eaq::workbench::check;
+using eaq::workbench::graph_seconds_per_call;
+using eaq::workbench::parse_reps;
 using eaq::workbench::measure_copy_bytes_per_s;
-using eaq::workbench::median;
 
 namespace kc = eaq::kernels::cuda;
 
@@ -102,15 +103,7 @@ double check_against_cpu(const Layout& L, const Layer& layer, const std::vector<
 }  // namespace
 
 int main(int argc, char** argv) {
-  int reps = 50;
-  for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) {
-      reps = std::atoi(argv[++i]);
-    } else {
-      std::fprintf(stderr, "usage: bench_attention_decode [--reps N]\n");
-      return 2;
-    }
-  }
+  const int reps = parse_reps(argc, argv, 50);
   cudaDeviceProp prop{};
   check(cudaGetDeviceProperties(&prop, 0), "cudaGetDeviceProperties");
   const double copy = measure_copy_bytes_per_s();
@@ -159,40 +152,19 @@ int main(int argc, char** argv) {
         p.n_kv_heads = L.n_kv_heads;
         p.head_dim = L.head_dim;
         p.scale = 1.0f / std::sqrt(static_cast<float>(L.head_dim));
-        cudaStream_t stream;
-        check(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), "cudaStreamCreate");
-        cudaGraph_t graph;
-        check(cudaStreamBeginCapture(stream, cudaStreamCaptureModeGlobal), "begin capture");
-        for (const Layer& layer : layers) {
-          p.k_cache = layer.k;
-          p.v_cache = layer.v;
-          kc::attention_decode(p, nullptr, d_q, d_pos, max_splits, d_partial, d_counters, d_out, stream, split_keys);
-        }
-        check(cudaStreamEndCapture(stream, &graph), "end capture");
-        cudaGraphExec_t exec;
-        check(cudaGraphInstantiate(&exec, graph, 0), "instantiate");
-        cudaEvent_t e0, e1;
-        cudaEventCreate(&e0);
-        cudaEventCreate(&e1);
-        std::vector<double> t;
-        for (int r = 0; r < reps + 3; ++r) {
-          cudaEventRecord(e0, stream);
-          check(cudaGraphLaunch(exec, stream), "graph launch");
-          cudaEventRecord(e1, stream);
-          check(cudaEventSynchronize(e1), "graph run");
-          float ms = 0;
-          cudaEventElapsedTime(&ms, e0, e1);
-          if (r >= 3) t.push_back(ms * 1e-3 / n_layers);
-        }
-        const double s = median(t);
+        const double s = graph_seconds_per_call(
+            [&](cudaStream_t stream) {
+              for (const Layer& layer : layers) {
+                p.k_cache = layer.k;
+                p.v_cache = layer.v;
+                kc::attention_decode(p, nullptr, d_q, d_pos, max_splits, d_partial, d_counters, d_out, stream,
+                                     split_keys);
+              }
+            },
+            n_layers, reps);
         const double bytes = 2.0 * (position + 1) * L.n_kv_heads * L.head_dim * 2;
         std::printf("%-26s %6d %6d %8d %10.2f %8.0f %7.1f%% %11.2e\n", L.model, position + 1, split_keys, n_layers,
                     s * 1e6, bytes / s / 1e9, 100.0 * bytes / s / copy, err);
-        cudaGraphExecDestroy(exec);
-        cudaGraphDestroy(graph);
-        cudaEventDestroy(e0);
-        cudaEventDestroy(e1);
-        cudaStreamDestroy(stream);
       }
     }
     for (Layer& layer : layers) {

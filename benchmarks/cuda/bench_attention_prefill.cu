@@ -79,15 +79,7 @@ double error_vs_cpu(const Layout& L, int T, const std::vector<float>& q, const s
 }  // namespace
 
 int main(int argc, char** argv) {
-  int reps = 20;
-  for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) {
-      reps = std::atoi(argv[++i]);
-    } else {
-      std::fprintf(stderr, "usage: bench_attention_prefill [--reps N]\n");
-      return 2;
-    }
-  }
+  const int reps = eaq::workbench::parse_reps(argc, argv, 20);
   cudaDeviceProp prop{};
   check(cudaGetDeviceProperties(&prop, 0), "cudaGetDeviceProperties");
   std::printf("device: %s (%d SMs)\n", prop.name, prop.multiProcessorCount);

@@ -27,8 +27,9 @@
 namespace {
 
 using eaq::workbench::check;
+using eaq::workbench::graph_seconds_per_call;
+using eaq::workbench::parse_reps;
 using eaq::workbench::measure_copy_bytes_per_s;
-using eaq::workbench::median;
 
 namespace kc = eaq::kernels::cuda;
 
@@ -85,15 +86,7 @@ double check_against_cpu(const Matrix& m, Form form, const std::vector<__half>& 
 }  // namespace
 
 int main(int argc, char** argv) {
-  int reps = 30;
-  for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) {
-      reps = std::atoi(argv[++i]);
-    } else {
-      std::fprintf(stderr, "usage: bench_half_matvec [--reps N]\n");
-      return 2;
-    }
-  }
+  const int reps = parse_reps(argc, argv, 30);
   cudaDeviceProp prop{};
   check(cudaGetDeviceProperties(&prop, 0), "cudaGetDeviceProperties");
   const double copy = measure_copy_bytes_per_s();
@@ -133,37 +126,15 @@ int main(int argc, char** argv) {
     check(cudaMemcpy(d_g, g.data(), g.size() * 4, cudaMemcpyHostToDevice), "g upload");
     for (Form form : {Form::kPlain, Form::kNorm, Form::kAccumulate}) {
       const double err = check_against_cpu(m, form, w, x, g, y0, d_w[0], d_x, d_g, d_y);
-      cudaStream_t stream;
-      check(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), "cudaStreamCreate");
-      cudaGraph_t graph;
-      check(cudaStreamBeginCapture(stream, cudaStreamCaptureModeGlobal), "begin capture");
-      for (const __half* p : d_w) {
-        kc::half_matvec(p, eaq::DType::F16, m.rows, m.cols, m.cols, d_x, 1, d_y, stream, fusion_of(form, d_g));
-      }
-      check(cudaStreamEndCapture(stream, &graph), "end capture");
-      cudaGraphExec_t exec;
-      check(cudaGraphInstantiate(&exec, graph, 0), "instantiate");
-      cudaEvent_t e0, e1;
-      cudaEventCreate(&e0);
-      cudaEventCreate(&e1);
-      std::vector<double> t;
-      for (int r = 0; r < reps + 3; ++r) {
-        cudaEventRecord(e0, stream);
-        check(cudaGraphLaunch(exec, stream), "graph launch");
-        cudaEventRecord(e1, stream);
-        check(cudaEventSynchronize(e1), "graph run");
-        float ms = 0;
-        cudaEventElapsedTime(&ms, e0, e1);
-        if (r >= 3) t.push_back(ms * 1e-3 / copies);
-      }
-      const double s = median(t);
+      const double s = graph_seconds_per_call(
+          [&](cudaStream_t stream) {
+            for (const __half* p : d_w) {
+              kc::half_matvec(p, eaq::DType::F16, m.rows, m.cols, m.cols, d_x, 1, d_y, stream, fusion_of(form, d_g));
+            }
+          },
+          copies, reps);
       std::printf("%-24s %5lldx%-6lld %6s %8d %10.2f %8.0f %7.1f%% %11.2e\n", m.name, m.rows, m.cols, form_name(form),
                   copies, s * 1e6, bytes / s / 1e9, 100.0 * bytes / s / copy, err);
-      cudaGraphExecDestroy(exec);
-      cudaGraphDestroy(graph);
-      cudaEventDestroy(e0);
-      cudaEventDestroy(e1);
-      cudaStreamDestroy(stream);
     }
     for (auto* p : d_w) cudaFree(p);
     cudaFree(d_x);

@@ -1,5 +1,5 @@
 // What the CUDA workbenches (bench_gemv, bench_half_matvec, bench_attention_decode,
-// bench_attention_prefill) share:
+// bench_attention_prefill) share: their --reps argument, timing a captured CUDA graph,
 // failing on a CUDA error with the program's name, the median of timings, and the device-to-device
 // copy bandwidth they print their kernels' bandwidth beside.
 #pragma once
@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <vector>
 
 namespace eaq::workbench {
@@ -25,6 +26,55 @@ inline void check(cudaError_t e, const char* what) {
 inline double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
+}
+
+// `--reps N` (the only argument of most workbenches), default_reps without it; a usage line and
+// exit 2 for anything else.
+inline int parse_reps(int argc, char** argv, int default_reps) {
+  int reps = default_reps;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--reps") && i + 1 < argc && std::atoi(argv[i + 1]) > 0) {
+      reps = std::atoi(argv[++i]);
+    } else {
+      std::fprintf(stderr, "usage: %s [--reps N]  (N > 0)\n", program_invocation_short_name);
+      std::exit(2);
+    }
+  }
+  return reps;
+}
+
+// Seconds a call: enqueue(stream) issues `calls` kernel calls on a non-blocking stream (the
+// kernels' own programmatic dependent launch applies), captured once as a CUDA graph; the graph
+// is replayed reps times after 3 untimed replays, and the median replay is divided by calls.
+template <class Enqueue>
+double graph_seconds_per_call(Enqueue&& enqueue, int calls, int reps) {
+  cudaStream_t stream;
+  check(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), "cudaStreamCreate");
+  cudaGraph_t graph;
+  check(cudaStreamBeginCapture(stream, cudaStreamCaptureModeGlobal), "begin capture");
+  enqueue(stream);
+  check(cudaStreamEndCapture(stream, &graph), "end capture");
+  cudaGraphExec_t exec;
+  check(cudaGraphInstantiate(&exec, graph, 0), "instantiate");
+  cudaEvent_t e0, e1;
+  cudaEventCreate(&e0);
+  cudaEventCreate(&e1);
+  std::vector<double> t;
+  for (int r = 0; r < reps + 3; ++r) {
+    cudaEventRecord(e0, stream);
+    check(cudaGraphLaunch(exec, stream), "graph launch");
+    cudaEventRecord(e1, stream);
+    check(cudaEventSynchronize(e1), "graph run");
+    float ms = 0;
+    cudaEventElapsedTime(&ms, e0, e1);
+    if (r >= 3) t.push_back(ms * 1e-3 / calls);
+  }
+  cudaGraphExecDestroy(exec);
+  cudaGraphDestroy(graph);
+  cudaEventDestroy(e0);
+  cudaEventDestroy(e1);
+  cudaStreamDestroy(stream);
+  return median(t);
 }
 
 // Device-to-device copy of 1 GiB: bytes read + bytes written over the median of 20 copies.

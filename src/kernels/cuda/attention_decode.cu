@@ -14,6 +14,7 @@
 #include "kernels/cuda/attention_split_merge.cuh"
 #include "kernels/cuda/attention_tile.cuh"
 #include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/cuda_device.h"
 #include "kernels/cuda/decoder_ops.h"
 #include "kernels/cuda/pdl.cuh"
 #include "kernels/cuda/qkv_head.cuh"

@@ -54,4 +54,10 @@ struct CopyBandwidth {
 };
 CopyBandwidth measure_copy_bandwidth(int index, std::size_t bytes, int repetitions);
 
+// The current device's compute capability major version and SM count (0 if they cannot be
+// asked), cached per device. The first ask comes from pdl_enabled() at a kernel launch before any
+// graph capture, so asks while the decode graph is captured read the cache only.
+int compute_capability_major();
+int multiprocessor_count();
+
 }  // namespace eaq::kernels::cuda

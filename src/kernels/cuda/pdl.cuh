@@ -37,10 +37,6 @@ __host__ __device__ __forceinline__ void pdl_launch_dependents() {
 // Whether kernels launched now on the current device get the PDL attribute: compute capability
 // 9.0 or later and EAQ_CUDA_PDL not "0". Cached per device (defined in pdl_cuda.cpp).
 bool pdl_enabled();
-// The current device's compute capability major version and SM count (0 if they cannot be asked),
-// cached per device: pdl_enabled() asks first, at a kernel launch before any graph capture.
-int compute_capability_major();
-int multiprocessor_count();
 
 // kernel<<<grid, block, shared_bytes, stream>>>(args...) with the PDL attribute where
 // pdl_enabled(). Returns the launch's status (also left for cudaGetLastError(), like <<<>>>).

@@ -198,6 +198,24 @@ std::pair<AttentionParams, AttentionCudaParams> attention_params(const Attention
   return {cp, gp};
 }
 
+// A random f16 KV cache of max_pos positions as the CPU op stores it (keys uniform in ±k_abs from
+// `seed`, values in ±1 from seed + 1): both sides read these bytes; `ref` points into k and v.
+struct HostKvCache {
+  std::vector<std::uint16_t> k, v;
+  KvRef ref;
+};
+
+HostKvCache random_kv_cache(const KernelContext& ctx, int max_pos, int nkv, int hd, std::uint32_t seed, float k_abs) {
+  const auto keys = random_floats(static_cast<std::size_t>(max_pos * nkv * hd), seed, -k_abs, k_abs);
+  const auto values = random_floats(keys.size(), seed + 1);
+  HostKvCache cache;
+  cache.k.resize(keys.size());
+  cache.v.resize(values.size());
+  cache.ref = KvRef{DType::F16, cache.k.data(), cache.v.data(), nkv, hd, max_pos};
+  kv_store(ctx, cache.ref, 0, max_pos, keys.data(), values.data());
+  return cache;  // moving the vectors keeps their buffers, so ref stays valid
+}
+
 TEST(DecoderOpsCuda, AttentionDecodeAndPrefillMatchCpu) {
   if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
   CpuContext c;
@@ -206,13 +224,10 @@ TEST(DecoderOpsCuda, AttentionDecodeAndPrefillMatchCpu) {
                                   AttentionCase{4, 4, 8, 0, 0.0f}, AttentionCase{4, 2, 256, 37, 50.0f},
                                   AttentionCase{2, 1, 80, 0, 0.0f}}) {
     const int hd = ac.head_dim, nkv = ac.n_kv_heads, nh = ac.n_heads;
-    auto k = random_floats(static_cast<std::size_t>(max_pos * nkv * hd), 7);
-    auto v = random_floats(k.size(), 8);
-    std::vector<std::uint16_t> k_cache(k.size()), v_cache(v.size());
-    KvRef cache{DType::F16, k_cache.data(), v_cache.data(), nkv, hd, max_pos};
-    kv_store(c.ctx, cache, 0, max_pos, k.data(), v.data());
+    const HostKvCache kv = random_kv_cache(c.ctx, max_pos, nkv, hd, 7, 1.0f);
+    const KvRef& cache = kv.ref;
     auto [cp, gp] = attention_params(ac);
-    Device<std::uint16_t> d_k(k_cache), d_v(v_cache);
+    Device<std::uint16_t> d_k(kv.k), d_v(kv.v);
     gp.k_cache = d_k.ptr;
     gp.v_cache = d_v.ptr;
 
@@ -265,13 +280,10 @@ TEST(DecoderOpsCuda, AttentionDecodeLongCacheMatchesCpu) {
   for (const AttentionCase& ac : {AttentionCase{4, 2, 128, 0, 0.0f}, AttentionCase{4, 4, 64, 1500, 30.0f},
                                   AttentionCase{2, 1, 256, 0, 0.0f}}) {
     const int hd = ac.head_dim, nkv = ac.n_kv_heads, nh = ac.n_heads;
-    auto k = random_floats(static_cast<std::size_t>(max_pos * nkv * hd), 41, -2.0f, 2.0f);
-    auto v = random_floats(k.size(), 42);
-    std::vector<std::uint16_t> k_cache(k.size()), v_cache(v.size());
-    KvRef cache{DType::F16, k_cache.data(), v_cache.data(), nkv, hd, max_pos};
-    kv_store(c.ctx, cache, 0, max_pos, k.data(), v.data());
+    const HostKvCache kv = random_kv_cache(c.ctx, max_pos, nkv, hd, 41, 2.0f);
+    const KvRef& cache = kv.ref;
     auto [cp, gp] = attention_params(ac);
-    Device<std::uint16_t> d_k(k_cache), d_v(v_cache);
+    Device<std::uint16_t> d_k(kv.k), d_v(kv.v);
     gp.k_cache = d_k.ptr;
     gp.v_cache = d_v.ptr;
     const int max_splits = decode_max_splits(max_pos);
@@ -304,18 +316,15 @@ TEST(DecoderOpsCuda, AttentionPrefillChunkMatchesCpu) {
                                   AttentionCase{8, 2, 128, 50, 20.0f}}) {
     const int hd = ac.head_dim, nkv = ac.n_kv_heads, nh = ac.n_heads;
     const int first = 70, T = 230, max_pos = first + T;
-    auto k = random_floats(static_cast<std::size_t>(max_pos * nkv * hd), 31, -2.0f, 2.0f);
-    auto v = random_floats(k.size(), 32);
-    std::vector<std::uint16_t> k_cache(k.size()), v_cache(v.size());
-    KvRef cache{DType::F16, k_cache.data(), v_cache.data(), nkv, hd, max_pos};
-    kv_store(c.ctx, cache, 0, max_pos, k.data(), v.data());
+    const HostKvCache kv = random_kv_cache(c.ctx, max_pos, nkv, hd, 31, 2.0f);
+    const KvRef& cache = kv.ref;
     auto [cp, gp] = attention_params(ac);
     std::vector<std::int32_t> positions(T);
     for (int t = 0; t < T; ++t) positions[t] = first + t;
     auto q = random_floats(static_cast<std::size_t>(T * nh * hd), 33, -2.0f, 2.0f);
     std::vector<float> ref(q.size());
     attention(c.ctx, cp, q.data(), T, positions.data(), cache, ref.data());
-    Device<std::uint16_t> d_k(k_cache), d_v(v_cache);
+    Device<std::uint16_t> d_k(kv.k), d_v(kv.v);
     gp.k_cache = d_k.ptr;
     gp.v_cache = d_v.ptr;
     Device<float> d_q(q), d_tc(std::vector<float>(q.size())), d_any(std::vector<float>(q.size()));
