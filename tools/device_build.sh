@@ -38,6 +38,8 @@ cp "$build/eaq" "$carry/bin/"
 for b in benchmarks/bench_engine_cuda benchmarks/bench_gemv benchmarks/bench_half_matvec benchmarks/bench_attention_decode benchmarks/bench_attention_prefill tests/eaq_kernels_cuda_tests; do
   if [[ -x $build/$b ]]; then cp "$build/$b" "$carry/bin/"; fi
 done
+# Symbols only: the carry limit is 64 MiB (the binaries' symbol tables alone are several MiB).
+strip "$carry"/bin/*
 for bin in "$carry"/bin/*; do
   ldd "$bin" | awk '/=> \// {print $3}' | while read -r lib; do
     case "$(basename "$lib")" in

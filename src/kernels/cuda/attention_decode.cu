@@ -10,6 +10,11 @@
 //   for all with EAQ_CUDA_DECODE_ATTENTION=lanes (A/B).
 // The position is read on the device, so the launch is the same at every step and a CUDA graph can
 // replay it; blocks past the current position exit at once (split-K) or take no keys (cluster).
+// With the QKV projection (the rope path), the 16-byte-load and cluster kernels request their first
+// K and V rows before waiting for the previous kernel (pdl.cuh; `early`): those rows are of
+// earlier positions, written by earlier steps (the new token's row is made by this kernel and never
+// read from the cache), and the position was written by the previous step's argmax, so none of it
+// is the output of the kernels still finishing. EAQ_CUDA_ATTENTION_EARLY_LOADS=0 turns it off (A/B).
 // bench_attention_decode times them.
 #include "kernels/cuda/attention_split_merge.cuh"
 #include "kernels/cuda/attention_tile.cuh"
@@ -286,7 +291,7 @@ template <int kHeadDim, bool kRope, int kSplitKeys>
 __global__ void __launch_bounds__(32 * kVecWarps)
     attention_decode_vec_kernel(AttentionCudaParams p, RopeKvParams r, const float* q,
                                 const std::int32_t* position_ptr, int max_splits, float* partial,
-                                unsigned* split_counters, float* out) {
+                                unsigned* split_counters, float* out, bool early) {
   constexpr int kVecKeysPerWarp = kSplitKeys / kVecWarps;
   constexpr int kLanesPerKey = kHeadDim / 8;
   constexpr int kKeysPerLoad = 32 / kLanesPerKey;
@@ -298,10 +303,14 @@ __global__ void __launch_bounds__(32 * kVecWarps)
   __shared__ float warp_acc[kVecWarps][kHeadDim];
   __shared__ bool merges;
   pdl_launch_dependents();
-  pdl_wait();
+  early = kRope && early;
+  if (!early) pdl_wait();
   const int head = blockIdx.x, split = blockIdx.y;
   const DecodeSplit sp = decode_split(p, position_ptr, split, kSplitKeys);
-  if (!sp.active) return;
+  if (!sp.active) {
+    if (early) pdl_wait();
+    return;
+  }
   const int position = sp.position, first = sp.first, end = sp.end, n_splits = sp.n_splits;
   const int kv_head = head / (p.n_heads / p.n_kv_heads);
   const int warp = threadIdx.x >> 5, part = (threadIdx.x & 31) % kLanesPerKey;
@@ -313,6 +322,7 @@ __global__ void __launch_bounds__(32 * kVecWarps)
   const int load_end = kRope ? min(end, position) : end;
   uint4 k_raw[kLoads], v_raw[kLoads];
   load_vec_rows<kHeadDim, kLoads>(k_base, v_base, stride, warp_first, load_end, k_raw, v_raw);
+  if (early) pdl_wait();  // the query, and the split workspace, are the previous kernels' output
   prepare_vec_query<kHeadDim, kRope>(p, r, q, head, kv_head, position, split == n_splits - 1, q_shared, new_kv);
   float qv[8];
 #pragma unroll
@@ -339,7 +349,7 @@ constexpr int kClusterBlocks = 8;
 template <int kHeadDim, bool kRope>
 __global__ void __launch_bounds__(32 * kVecWarps)
     attention_decode_cluster_kernel(AttentionCudaParams p, RopeKvParams r, const float* q,
-                                    const std::int32_t* position_ptr, float* out) {
+                                    const std::int32_t* position_ptr, float* out, bool early) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
   namespace cg = cooperative_groups;
   constexpr int kChunkKeysPerWarp = 16;
@@ -358,7 +368,8 @@ __global__ void __launch_bounds__(32 * kVecWarps)
   const int rank = static_cast<int>(cluster.block_rank());
   const int head = blockIdx.y;
   pdl_launch_dependents();
-  pdl_wait();
+  early = kRope && early;
+  if (!early) pdl_wait();
   const int position = *position_ptr;
   const int start = window_start(position, p.sliding_window);
   const int per_block = (position - start + kClusterBlocks) / kClusterBlocks;
@@ -373,6 +384,7 @@ __global__ void __launch_bounds__(32 * kVecWarps)
   const int load_end = kRope ? min(end, position) : end;
   uint4 k_raw[kLoads], v_raw[kLoads];
   load_vec_rows<kHeadDim, kLoads>(k_base, v_base, stride, first + warp * kChunkKeysPerWarp, load_end, k_raw, v_raw);
+  if (early) pdl_wait();  // the query is the QKV GEMV's output
   prepare_vec_query<kHeadDim, kRope>(p, r, q, head, kv_head, position, first <= position && position < end, q_shared,
                                      new_kv);
   float qv[8];
@@ -459,6 +471,14 @@ int default_vec_split_keys() {
   return keys;
 }
 
+bool early_kv_loads() {
+  static const bool on = [] {
+    const char* v = std::getenv("EAQ_CUDA_ATTENTION_EARLY_LOADS");
+    return v == nullptr || std::strcmp(v, "0") != 0;
+  }();
+  return on;
+}
+
 template <int kHeadDim, int kSplitKeys>
 void launch_vec(const AttentionCudaParams& params, const RopeKvParams* rope, const float* q, const std::int32_t* pos,
                 int capacity, float* partial, unsigned* split_counters, float* out, cudaStream_t stream) {
@@ -467,10 +487,10 @@ void launch_vec(const AttentionCudaParams& params, const RopeKvParams* rope, con
   const RopeKvParams r = rope ? *rope : RopeKvParams{};
   if (rope) {
     EAQ_CUDA_CHECK(launch_pdl(attention_decode_vec_kernel<kHeadDim, true, kSplitKeys>, grid, 32 * kVecWarps, 0, stream,
-                              params, r, q, pos, splits, partial, split_counters, out));
+                              params, r, q, pos, splits, partial, split_counters, out, early_kv_loads()));
   } else {
     EAQ_CUDA_CHECK(launch_pdl(attention_decode_vec_kernel<kHeadDim, false, kSplitKeys>, grid, 32 * kVecWarps, 0,
-                              stream, params, r, q, pos, splits, partial, split_counters, out));
+                              stream, params, r, q, pos, splits, partial, split_counters, out, false));
   }
 }
 
@@ -493,9 +513,11 @@ void launch_cluster(const AttentionCudaParams& params, const RopeKvParams* rope,
   config.numAttrs = !legacy && pdl_enabled() ? 2 : 1;
   const RopeKvParams r = rope ? *rope : RopeKvParams{};
   if (rope) {
-    EAQ_CUDA_CHECK(cudaLaunchKernelEx(&config, attention_decode_cluster_kernel<kHeadDim, true>, params, r, q, pos, out));
+    EAQ_CUDA_CHECK(cudaLaunchKernelEx(&config, attention_decode_cluster_kernel<kHeadDim, true>, params, r, q, pos, out,
+                                      early_kv_loads()));
   } else {
-    EAQ_CUDA_CHECK(cudaLaunchKernelEx(&config, attention_decode_cluster_kernel<kHeadDim, false>, params, r, q, pos, out));
+    EAQ_CUDA_CHECK(cudaLaunchKernelEx(&config, attention_decode_cluster_kernel<kHeadDim, false>, params, r, q, pos, out,
+                                      false));
   }
 }
 
