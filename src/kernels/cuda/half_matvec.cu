@@ -7,6 +7,9 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include <cstdlib>
+#include <cstring>
+
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/decoder_ops.h"
 #include "kernels/cuda/device_math.cuh"
@@ -227,6 +230,40 @@ void launch_batch(const MatvecArgs& a, int batch, int split, cudaStream_t stream
   }
 }
 
+// Warps a row (the kernel's kSplit) for a matrix of `rows` rows of n_vec 16-byte chunks (8 halves
+// each). bench_half_matvec on an H100, % of the copy bandwidth at 1 / 2 / 4 warps a row
+// (2026-12-05, docs/cuda.md):
+// - n_vec a multiple of 128 (every lane of four warps gets the same count): four warps won at
+//   each shape measured — 6144x2048 70.4 / 80.6 / 83.4, 11008x2048 79.2 / 85.2 / 89.0, 32256x2048
+//   93.8 / 96.1 / 97.3, 12288x4096 – / 92.0 / 94.8, 4096x4096 – / 77.3 / 81.8, 22016x4096
+//   94.7 / 97.0 / 98.7 (2048x2048: 63.3 / 62.3 / 63.4);
+// - otherwise under 1280 chunks (a lane of four warps would have < 10, partly in a ragged last step)
+//   two warps: 2048x1536 57.5 / 58.4 / 53.0, 1536x1536 48.6 / 51.9 / 45.7, 1536x8960 – / 78.3 /
+//   69.5, 2048x5504 – / 79.6 / 75.2; and one warp a row with 16384 rows or more (17920x1536
+//   89.3 / 88.1 / 76.3), as the 1.5B LM head (151936x1536, not measured at other splits) ran;
+// - longer rows four warps: 4096x11008 – / 83.4 / 88.2.
+// The earlier rule (one warp a row from 16384 rows, else by loads a warp: >= 32 four, >= 16 two)
+// stays for A/B as EAQ_CUDA_HALF_SPLIT=rows; "1", "2", "4" force a split for every matrix.
+int warps_per_row(long long rows, long long n_vec) {
+  static const int forced = [] {
+    const char* e = std::getenv("EAQ_CUDA_HALF_SPLIT");
+    if (e == nullptr) return 0;
+    if (std::strcmp(e, "1") == 0) return 1;
+    if (std::strcmp(e, "2") == 0) return 2;
+    if (std::strcmp(e, "4") == 0) return 4;
+    if (std::strcmp(e, "rows") == 0) return -1;
+    return 0;
+  }();
+  if (forced > 0) return forced;
+  if (forced < 0) {
+    const long long loads_per_warp = n_vec / 32;
+    return rows >= 16384 ? 1 : loads_per_warp >= 32 ? 4 : loads_per_warp >= 16 ? 2 : 1;
+  }
+  if (n_vec % 128 == 0) return 4;
+  if (n_vec < 1280) return rows >= 16384 ? 1 : 2;
+  return 4;
+}
+
 template <bool kBf16>
 void launch(const MatvecArgs& a, int batch, cudaStream_t stream) {
   const bool vec8 = a.cols % 8 == 0 && a.stride % 8 == 0 && reinterpret_cast<std::uintptr_t>(a.w) % 16 == 0 &&
@@ -237,12 +274,7 @@ void launch(const MatvecArgs& a, int batch, cudaStream_t stream) {
     (void)launch_pdl(half_matvec_scalar_kernel<kBf16>, blocks, 32 * kWarpsPerBlock, 0, stream, a, batch);
     return;
   }
-  // Warps a row: enough that the matrix spreads over every SM, few enough that a lane has about
-  // eight 16-byte loads of the row (two steps) — one step a lane (four warps on a 4096-long row)
-  // measured 71-77% of the copy bandwidth on the H200 at 4096 and 11008 rows, three steps 97%.
-  // Many rows (16384 or more): a warp a row.
-  const long long loads_per_warp = a.cols / 8 / 32;
-  const int split = a.rows >= 16384 ? 1 : loads_per_warp >= 32 ? 4 : loads_per_warp >= 16 ? 2 : 1;
+  const int split = warps_per_row(a.rows, a.cols / 8);
   if (a.norm_weight != nullptr) {
     launch_batch<kBf16, true>(a, batch, split, stream);
   } else {
