@@ -239,7 +239,7 @@ void launch_batch(const MatvecArgs& a, int batch, int split, cudaStream_t stream
 //   94.7 / 97.0 / 98.7 (2048x2048: 63.3 / 62.3 / 63.4);
 // - otherwise under 1280 chunks (a lane of four warps would have < 10, partly in a ragged last step)
 //   two warps: 2048x1536 57.5 / 58.4 / 53.0, 1536x1536 48.6 / 51.9 / 45.7, 1536x8960 – / 78.3 /
-//   69.5, 2048x5504 – / 79.6 / 75.2; and one warp a row with 16384 rows or more (17920x1536
+//   69.3, 2048x5504 – / 79.6 / 75.2; and one warp a row with 16384 rows or more (17920x1536
 //   89.3 / 88.1 / 76.3), as the 1.5B LM head (151936x1536, not measured at other splits) ran;
 // - longer rows four warps: 4096x11008 – / 83.4 / 88.2.
 // The earlier rule (one warp a row from 16384 rows, else by loads a warp: >= 32 four, >= 16 two)
