@@ -11,9 +11,9 @@
 #        98 MB file cannot travel) and on stories260K, and bench_engine_cuda at f16/int8/int4-g128
 #        on the 1.3B and 7B shapes.
 # verify: versions, the e2e parity test, the kernels' GPU unit tests, bench_engine_cuda on the
-#        three shapes at f16/int8/int4-g128 (defaults), the 7B shape with the cluster decode
-#        attention forced (A/B), the HF parity run, the decode attention and f16 GEMV workbenches
-#        (~6 minutes; each step has its own limit).
+#        three shapes at f16/int8/int4-g128 (defaults), f16 with half_matvec's old warps-a-row rule
+#        (EAQ_CUDA_HALF_SPLIT=rows, A/B), the HF parity run, the decode attention and f16 GEMV
+#        workbenches (~6 minutes; each step has its own limit).
 set -uo pipefail
 mode=${1:-quick}
 out=${OUT:-/tmp/eaq_out}
@@ -40,12 +40,11 @@ if [[ $mode == verify ]]; then
   }
   all="--shape deepseek-coder-1.3b --shape r1-distill-qwen-1.5b --shape llama2-7b"
   # The defaults on every shape and precision (the decode attention picked by its rule: cluster on
-  # the 1.3B/1.5B shapes, split-K on the 7B one); the 7B shape with the cluster kernel forced (A/B);
-  # the HF parity run; the decode attention workbench.
+  # the 1.3B/1.5B shapes, split-K on the 7B one); f16 with half_matvec's old warps-a-row rule (A/B);
+  # the HF parity run; the decode attention and f16 GEMV workbenches.
   engine eaq_bench.log EAQ_CUDA_FUSED_NORM=1 bench_engine_cuda $all --precision f16 --precision i8_ch \
          --precision i4s_g128 --jsonl "$out/eaq_default.jsonl"
-  engine eaq_bench.log EAQ_CUDA_DECODE_ATTENTION=cluster bench_engine_cuda --shape llama2-7b --precision f16 \
-         --precision i8_ch
+  engine eaq_bench.log EAQ_CUDA_HALF_SPLIT=rows bench_engine_cuda $all --precision f16
   step 120 parity.log python3 benchmarks/cuda/compare_engine_cuda_vs_hf.py parity --bench-bin .device/bin/bench_engine_cuda \
        --new 64
   step 90 attention.log bench_attention_decode --reps 10
