@@ -247,12 +247,13 @@ void launch_batch(const MatvecArgs& a, int batch, int split, cudaStream_t stream
 int warps_per_row(long long rows, long long n_vec) {
   static const int forced = [] {
     const char* e = std::getenv("EAQ_CUDA_HALF_SPLIT");
-    if (e == nullptr) return 0;
+    if (e == nullptr || *e == '\0') return 0;
     if (std::strcmp(e, "1") == 0) return 1;
     if (std::strcmp(e, "2") == 0) return 2;
     if (std::strcmp(e, "4") == 0) return 4;
-    if (std::strcmp(e, "rows") == 0) return -1;
-    return 0;
+    EAQ_CHECK(std::strcmp(e, "rows") == 0,
+              "EAQ_CUDA_HALF_SPLIT='{}' is not rows, 1, 2 or 4 (unset it for the measured rule)", e);
+    return -1;
   }();
   if (forced > 0) return forced;
   if (forced < 0) {
