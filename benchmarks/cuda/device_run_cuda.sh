@@ -12,8 +12,8 @@
 #        on the 1.3B and 7B shapes.
 # verify: versions, the e2e parity test, the kernels' GPU unit tests, bench_engine_cuda on the
 #        three shapes at f16/int8/int4-g128 (defaults), f16 with half_matvec's old warps-a-row rule
-#        (EAQ_CUDA_HALF_SPLIT=rows, A/B), the HF parity run, the decode attention and f16 GEMV
-#        workbenches (~6 minutes; each step has its own limit).
+#        (EAQ_CUDA_HALF_SPLIT=rows, A/B), the HF parity run, the decode attention, f16 GEMV and
+#        small-kernel workbenches (~6 minutes; each step has its own limit).
 set -uo pipefail
 mode=${1:-quick}
 out=${OUT:-/tmp/eaq_out}
@@ -49,6 +49,7 @@ if [[ $mode == verify ]]; then
        --new 64
   step 90 attention.log bench_attention_decode --reps 10
   step 90 attention.log bench_half_matvec --reps 20
+  step 90 attention.log bench_decoder_ops --reps 20
   exit 0
 fi
 if [[ $mode == bench ]]; then

@@ -1,0 +1,290 @@
+// Workbench of the CUDA decoder's small kernels, in the style of llm.c's dev/cuda: it links the
+// production kernels (kernels/cuda/decoder_ops.h), checks each against the CPU engine's op
+// (kernels/ops.h) and times it on the DeepSeek-Coder-1.3B, R1-Distill-Qwen-1.5B and Llama-2-7B
+// shapes, as the decode step (1 token) and the 512-token prefill call them:
+//
+//   add_rms_norm       decode: x read, y written; prefill: x += delta, y and its f16 copy written
+//   gated_activation   SwiGLU of gate|up; prefill also writes the f16 copy
+//   rope_kv_write      prefill: bias-free q|k|v, RoPE (neox) on q and k, k and v into the f16 cache
+//   embedding_lookup   prefill: 512 rows of an f16 table
+//   argmax_next_token  decode: argmax over the vocabulary, the step's bookkeeping
+//
+// us a call: the median of a CUDA graph of back-to-back calls over calls (the kernels' own
+// programmatic dependent launch applies), on buffers that stay in L2 as a decode step's do.
+// GB/s: the bytes the kernel reads and writes over that time, beside a device-to-device copy
+// measured in the same run. max rel err: max |gpu - cpu| / max(1, max |cpu|) of one call.
+//
+//   bench_decoder_ops [--reps N]
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <random>
+#include <vector>
+
+#include "core/dtype.h"
+#include "core/half.h"
+#include "core/thread_pool.h"
+#include "kernels/cuda/decoder_ops.h"
+#include "kernels/ops.h"
+#include "workbench_timing.cuh"
+
+namespace {
+
+using eaq::workbench::check;
+using eaq::workbench::graph_seconds_per_call;
+using eaq::workbench::measure_copy_bytes_per_s;
+using eaq::workbench::parse_reps;
+
+namespace ek = eaq::kernels;
+namespace kc = eaq::kernels::cuda;
+
+constexpr int kPrefill = 512;
+constexpr int kCalls = 20;
+
+struct Shape {
+  const char* name;
+  int hidden, inter, heads, kv_heads, head_dim, vocab;
+};
+
+// A device buffer of n T's, uploaded from host or zeroed; freed at scope end.
+template <class T>
+struct Buffer {
+  T* ptr = nullptr;
+  std::size_t n = 0;
+  explicit Buffer(std::size_t count) : n(count) {
+    check(cudaMalloc(reinterpret_cast<void**>(&ptr), n * sizeof(T)), "cudaMalloc");
+    check(cudaMemset(ptr, 0, n * sizeof(T)), "cudaMemset");
+  }
+  explicit Buffer(const std::vector<T>& host) : Buffer(host.size()) {
+    check(cudaMemcpy(ptr, host.data(), n * sizeof(T), cudaMemcpyHostToDevice), "upload");
+  }
+  ~Buffer() { cudaFree(ptr); }
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+  std::vector<T> get() const {
+    std::vector<T> out(n);
+    check(cudaDeviceSynchronize(), "kernel");
+    check(cudaMemcpy(out.data(), ptr, n * sizeof(T), cudaMemcpyDeviceToHost), "download");
+    return out;
+  }
+};
+
+std::vector<float> random_floats(std::size_t n, std::uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  std::vector<float> v(n);
+  for (auto& x : v) x = dist(rng);
+  return v;
+}
+
+double rel_error(const std::vector<float>& gpu, const std::vector<float>& cpu) {
+  double worst = 0, scale = 1;
+  for (float c : cpu) scale = std::max(scale, static_cast<double>(std::fabs(c)));
+  for (std::size_t i = 0; i < cpu.size(); ++i) {
+    if (!std::isfinite(gpu[i])) return INFINITY;
+    worst = std::max(worst, static_cast<double>(std::fabs(gpu[i] - cpu[i])));
+  }
+  return worst / scale;
+}
+
+std::vector<float> halves_to_floats(const std::vector<std::uint16_t>& h) {
+  std::vector<float> f(h.size());
+  for (std::size_t i = 0; i < h.size(); ++i) f[i] = eaq::f16_to_f32(h[i]);
+  return f;
+}
+
+void row(const Shape& s, const char* kernel, const char* call, double seconds, double bytes, double copy_bytes_per_s,
+         double err) {
+  const double gbps = bytes / seconds / 1e9;
+  std::printf("| %s | %s | %s | %.2f | %.2f | %.0f | %.1f | %.2e |\n", s.name, kernel, call, seconds * 1e6, bytes / 1e6,
+              gbps, 100.0 * bytes / seconds / copy_bytes_per_s, err);
+}
+
+void bench_shape(const Shape& s, const ek::KernelContext& ctx, int reps, double copy) {
+  const int H = s.hidden, I = s.inter, hd = s.head_dim;
+  const int width = (s.heads + 2 * s.kv_heads) * hd;
+
+  // add_rms_norm, decode: y = x / rms(x) * w (the residual stream read alone).
+  {
+    auto x = random_floats(H, 1, -8.0f, 8.0f);
+    auto w = random_floats(H, 2, 0.5f, 1.5f);
+    std::vector<float> ref(H);
+    ek::rms_norm(ctx, x.data(), w.data(), 0.0f, 1e-6f, 1, H, ref.data());
+    Buffer<float> dx(x), dw(w), dy(static_cast<std::size_t>(H));
+    kc::add_rms_norm(dx.ptr, nullptr, dw.ptr, 0.0f, 1e-6f, 1, H, dy.ptr, nullptr, eaq::DType::F16, nullptr);
+    const double err = rel_error(dy.get(), ref);
+    const double t = graph_seconds_per_call(
+        [&](cudaStream_t st) {
+          for (int i = 0; i < kCalls; ++i)
+            kc::add_rms_norm(dx.ptr, nullptr, dw.ptr, 0.0f, 1e-6f, 1, H, dy.ptr, nullptr, eaq::DType::F16, st);
+        },
+        kCalls, reps);
+    row(s, "add_rms_norm", "decode", t, 3.0 * H * 4, copy, err);
+  }
+  // add_rms_norm, prefill: x += delta, y and its f16 copy.
+  {
+    const std::size_t n = static_cast<std::size_t>(kPrefill) * H;
+    auto x = random_floats(n, 3, -8.0f, 8.0f);
+    auto delta = random_floats(n, 4);
+    auto w = random_floats(H, 5, 0.5f, 1.5f);
+    std::vector<float> sum(n), ref(n);
+    ek::add(ctx, x.data(), delta.data(), sum.data(), static_cast<std::int64_t>(n));
+    ek::rms_norm(ctx, sum.data(), w.data(), 0.0f, 1e-6f, kPrefill, H, ref.data());
+    Buffer<float> dx(x), dd(delta), dw(w), dy(n);
+    Buffer<std::uint16_t> dh(n);
+    kc::add_rms_norm(dx.ptr, dd.ptr, dw.ptr, 0.0f, 1e-6f, kPrefill, H, dy.ptr, dh.ptr, eaq::DType::F16, nullptr);
+    const double err = std::max(rel_error(dy.get(), ref), rel_error(halves_to_floats(dh.get()), ref));
+    const double t = graph_seconds_per_call(
+        [&](cudaStream_t st) {
+          for (int i = 0; i < kCalls; ++i)
+            kc::add_rms_norm(dx.ptr, dd.ptr, dw.ptr, 0.0f, 1e-6f, kPrefill, H, dy.ptr, dh.ptr, eaq::DType::F16, st);
+        },
+        kCalls, reps);
+    row(s, "add_rms_norm", "prefill 512", t, static_cast<double>(n) * (4 + 4 + 4 + 4 + 2), copy, err);
+  }
+  // gated_activation (SwiGLU), decode and prefill (the prefill with its f16 copy).
+  for (int T : {1, kPrefill}) {
+    const std::size_t n = static_cast<std::size_t>(T) * I;
+    auto gate_up = random_floats(2 * n, 6, -4.0f, 4.0f);
+    std::vector<float> gate(n), up(n), ref(n);
+    for (int t = 0; t < T; ++t) {
+      for (int i = 0; i < I; ++i) {
+        gate[static_cast<std::size_t>(t) * I + i] = gate_up[static_cast<std::size_t>(t) * 2 * I + i];
+        up[static_cast<std::size_t>(t) * I + i] = gate_up[static_cast<std::size_t>(t) * 2 * I + I + i];
+      }
+    }
+    ek::swiglu(ctx, gate.data(), up.data(), ref.data(), static_cast<std::int64_t>(n));
+    Buffer<float> dgu(gate_up), dout(n);
+    Buffer<std::uint16_t> dh(n);
+    std::uint16_t* half_out = T > 1 ? dh.ptr : nullptr;
+    kc::gated_activation(dgu.ptr, T, I, false, dout.ptr, half_out, eaq::DType::F16, nullptr);
+    double err = rel_error(dout.get(), ref);
+    if (half_out) err = std::max(err, rel_error(halves_to_floats(dh.get()), ref));
+    const double t = graph_seconds_per_call(
+        [&](cudaStream_t st) {
+          for (int i = 0; i < kCalls; ++i) kc::gated_activation(dgu.ptr, T, I, false, dout.ptr, half_out, eaq::DType::F16, st);
+        },
+        kCalls, reps);
+    row(s, "gated_activation", T == 1 ? "decode" : "prefill 512", t, static_cast<double>(n) * (8 + 4 + (half_out ? 2 : 0)),
+        copy, err);
+  }
+  // rope_kv_write, prefill: positions 0..511, q out in f32, k and v into an f16 cache.
+  {
+    const int T = kPrefill;
+    auto qkv = random_floats(static_cast<std::size_t>(T) * width, 7);
+    std::vector<float> inv_freq(hd / 2);
+    for (int i = 0; i < hd / 2; ++i) inv_freq[i] = static_cast<float>(std::pow(10000.0, -2.0 * i / hd));
+    std::vector<std::int32_t> positions(T);
+    for (int t = 0; t < T; ++t) positions[t] = t;
+    const std::size_t qn = static_cast<std::size_t>(T) * s.heads * hd, kn = static_cast<std::size_t>(T) * s.kv_heads * hd;
+    std::vector<float> q(qn), k(kn), v(kn);
+    for (int t = 0; t < T; ++t) {
+      for (int i = 0; i < width; ++i) {
+        const float val = qkv[static_cast<std::size_t>(t) * width + i];
+        if (i < s.heads * hd) q[static_cast<std::size_t>(t) * s.heads * hd + i] = val;
+        else if (i < (s.heads + s.kv_heads) * hd) k[static_cast<std::size_t>(t) * s.kv_heads * hd + i - s.heads * hd] = val;
+        else v[static_cast<std::size_t>(t) * s.kv_heads * hd + i - (s.heads + s.kv_heads) * hd] = val;
+      }
+    }
+    ek::rope(ctx, q.data(), T, s.heads, hd, positions.data(), inv_freq.data(), ek::RopeLayout::kNeox, 1.0f);
+    ek::rope(ctx, k.data(), T, s.kv_heads, hd, positions.data(), inv_freq.data(), ek::RopeLayout::kNeox, 1.0f);
+    std::vector<std::uint16_t> k_cache(kn), v_cache(kn);
+    ek::KvRef cpu_cache{eaq::DType::F16, k_cache.data(), v_cache.data(), s.kv_heads, hd, T};
+    ek::kv_store(ctx, cpu_cache, 0, T, k.data(), v.data());
+    Buffer<float> dqkv(qkv), dfreq(inv_freq), dq(qn);
+    Buffer<std::int32_t> dpos(positions);
+    Buffer<std::uint16_t> dk(kn), dv(kn);
+    kc::RopeKvParams p;
+    p.n_tokens = T;
+    p.n_heads = s.heads;
+    p.n_kv_heads = s.kv_heads;
+    p.head_dim = hd;
+    p.qkv = dqkv.ptr;
+    p.inv_freq = dfreq.ptr;
+    p.neox = true;
+    p.positions = dpos.ptr;
+    p.q_out = dq.ptr;
+    p.k_cache = dk.ptr;
+    p.v_cache = dv.ptr;
+    kc::rope_kv_write(p, nullptr);
+    const double err = std::max({rel_error(dq.get(), q), rel_error(halves_to_floats(dk.get()), halves_to_floats(k_cache)),
+                                 rel_error(halves_to_floats(dv.get()), halves_to_floats(v_cache))});
+    const double t = graph_seconds_per_call(
+        [&](cudaStream_t st) {
+          for (int i = 0; i < kCalls; ++i) kc::rope_kv_write(p, st);
+        },
+        kCalls, reps);
+    row(s, "rope_kv_write", "prefill 512", t, static_cast<double>(T) * width * 4 + qn * 4.0 + 2.0 * kn * 2, copy, err);
+  }
+  // embedding_lookup, prefill: 512 rows of an f16 [vocab][hidden] table.
+  {
+    const std::size_t table_n = static_cast<std::size_t>(s.vocab) * H;
+    std::vector<std::uint16_t> table(table_n);
+    std::mt19937 rng(8);
+    std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+    for (auto& h : table) h = eaq::f32_to_f16(dist(rng));
+    std::vector<std::int32_t> ids(kPrefill);
+    for (auto& id : ids) id = static_cast<std::int32_t>(rng() % static_cast<unsigned>(s.vocab));
+    std::vector<float> ref(static_cast<std::size_t>(kPrefill) * H);
+    for (int t = 0; t < kPrefill; ++t) {
+      for (int i = 0; i < H; ++i) {
+        ref[static_cast<std::size_t>(t) * H + i] = eaq::f16_to_f32(table[static_cast<std::size_t>(ids[t]) * H + i]);
+      }
+    }
+    Buffer<std::uint16_t> dtable(table);
+    Buffer<std::int32_t> dids(ids);
+    Buffer<float> dx(ref.size());
+    kc::embedding_lookup(dtable.ptr, eaq::DType::F16, dids.ptr, kPrefill, H, 1.0f, dx.ptr, nullptr);
+    const double err = rel_error(dx.get(), ref);
+    const double t = graph_seconds_per_call(
+        [&](cudaStream_t st) {
+          for (int i = 0; i < kCalls; ++i) kc::embedding_lookup(dtable.ptr, eaq::DType::F16, dids.ptr, kPrefill, H, 1.0f, dx.ptr, st);
+        },
+        kCalls, reps);
+    row(s, "embedding_lookup", "prefill 512", t, static_cast<double>(kPrefill) * H * (2 + 4), copy, err);
+  }
+  // argmax_next_token, decode: the maximum is planted; error = 1 if the token is not it.
+  {
+    auto logits = random_floats(static_cast<std::size_t>(s.vocab), 9, -10.0f, 10.0f);
+    const std::int32_t planted = s.vocab - 7;
+    logits[static_cast<std::size_t>(planted)] = 50.0f;
+    Buffer<float> dl(logits);
+    Buffer<std::int32_t> state(std::vector<std::int32_t>{0, 0, 0});  // token, position, step
+    Buffer<std::int32_t> out(static_cast<std::size_t>(kCalls) * (reps + 3) + 2);
+    kc::argmax_next_token(dl.ptr, s.vocab, state.ptr, out.ptr, state.ptr + 2, state.ptr + 1, nullptr);
+    const double err = state.get()[0] == planted ? 0.0 : 1.0;
+    check(cudaMemset(state.ptr, 0, 3 * sizeof(std::int32_t)), "reset");
+    const double t = graph_seconds_per_call(
+        [&](cudaStream_t st) {
+          for (int i = 0; i < kCalls; ++i)
+            kc::argmax_next_token(dl.ptr, s.vocab, state.ptr, out.ptr, state.ptr + 2, state.ptr + 1, st);
+        },
+        kCalls, reps);
+    row(s, "argmax_next_token", "decode", t, static_cast<double>(s.vocab) * 4, copy, err);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int reps = parse_reps(argc, argv, 20);
+  cudaDeviceProp prop{};
+  check(cudaGetDeviceProperties(&prop, 0), "cudaGetDeviceProperties");
+  const double copy = measure_copy_bytes_per_s();
+  std::printf("device: %s (%d SMs, L2 %d MB); device-to-device copy (measured, read+write): %.0f GB/s\n\n", prop.name,
+              prop.multiProcessorCount, prop.l2CacheSize >> 20, copy / 1e9);
+  std::printf("| shape | kernel | call | us/call | MB moved | GB/s | %% of copy | max rel err |\n");
+  std::printf("|---|---|---|---|---|---|---|---|\n");
+  eaq::ThreadPool pool(2);
+  const ek::KernelContext ctx{&pool};
+  const Shape shapes[] = {
+      {"DeepSeek-Coder-1.3B", 2048, 5504, 16, 16, 128, 32256},
+      {"R1-Distill-Qwen-1.5B", 1536, 8960, 12, 2, 128, 151936},
+      {"Llama-2-7B", 4096, 11008, 32, 32, 128, 32000},
+  };
+  for (const Shape& s : shapes) bench_shape(s, ctx, reps, copy);
+  return 0;
+}
