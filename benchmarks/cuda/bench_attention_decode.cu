@@ -30,7 +30,6 @@ namespace {
 using eaq::workbench::check;
 using eaq::workbench::graph_seconds_per_call;
 using eaq::workbench::parse_reps;
-using eaq::workbench::measure_copy_bytes_per_s;
 
 namespace kc = eaq::kernels::cuda;
 
@@ -104,11 +103,9 @@ double check_against_cpu(const Layout& L, const Layer& layer, const std::vector<
 
 int main(int argc, char** argv) {
   const int reps = parse_reps(argc, argv, 50);
-  cudaDeviceProp prop{};
-  check(cudaGetDeviceProperties(&prop, 0), "cudaGetDeviceProperties");
-  const double copy = measure_copy_bytes_per_s();
-  std::printf("device: %s (%d SMs, L2 %d MiB); D2D copy (measured, read+write) %.0f GB/s\n", prop.name,
-              prop.multiProcessorCount, prop.l2CacheSize >> 20, copy / 1e9);
+  const eaq::workbench::WorkbenchGpu gpu = eaq::workbench::describe_gpu();
+  const cudaDeviceProp& prop = gpu.prop;
+  const double copy = gpu.copy_bytes_per_s;
   std::printf("%-26s %6s %6s %8s %10s %8s %8s %11s\n", "layout", "pos", "split", "layers", "us/call", "GB/s", "%copy",
               "max rel err");
   const Layout layouts[] = {{"llama2-7b (32/32x128)", 32, 32, 128, 4096},

@@ -28,6 +28,7 @@
 #include "core/half.h"
 #include "core/thread_pool.h"
 #include "kernels/cuda/decoder_ops.h"
+#include "float_vectors.h"  // tests/unit/kernels: the kernel tests' inputs and error measure
 #include "kernels/ops.h"
 #include "workbench_timing.cuh"
 
@@ -35,8 +36,9 @@ namespace {
 
 using eaq::workbench::check;
 using eaq::workbench::graph_seconds_per_call;
-using eaq::workbench::measure_copy_bytes_per_s;
 using eaq::workbench::parse_reps;
+using eaq::kernels::test::random_floats;
+using eaq::kernels::test::rel_error;
 
 namespace ek = eaq::kernels;
 namespace kc = eaq::kernels::cuda;
@@ -71,24 +73,6 @@ struct Buffer {
     return out;
   }
 };
-
-std::vector<float> random_floats(std::size_t n, std::uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(lo, hi);
-  std::vector<float> v(n);
-  for (auto& x : v) x = dist(rng);
-  return v;
-}
-
-double rel_error(const std::vector<float>& gpu, const std::vector<float>& cpu) {
-  double worst = 0, scale = 1;
-  for (float c : cpu) scale = std::max(scale, static_cast<double>(std::fabs(c)));
-  for (std::size_t i = 0; i < cpu.size(); ++i) {
-    if (!std::isfinite(gpu[i])) return INFINITY;
-    worst = std::max(worst, static_cast<double>(std::fabs(gpu[i] - cpu[i])));
-  }
-  return worst / scale;
-}
 
 std::vector<float> halves_to_floats(const std::vector<std::uint16_t>& h) {
   std::vector<float> f(h.size());
@@ -271,11 +255,8 @@ void bench_shape(const Shape& s, const ek::KernelContext& ctx, int reps, double 
 
 int main(int argc, char** argv) {
   const int reps = parse_reps(argc, argv, 20);
-  cudaDeviceProp prop{};
-  check(cudaGetDeviceProperties(&prop, 0), "cudaGetDeviceProperties");
-  const double copy = measure_copy_bytes_per_s();
-  std::printf("device: %s (%d SMs, L2 %d MB); device-to-device copy (measured, read+write): %.0f GB/s\n\n", prop.name,
-              prop.multiProcessorCount, prop.l2CacheSize >> 20, copy / 1e9);
+  const double copy = eaq::workbench::describe_gpu().copy_bytes_per_s;
+  std::printf("\n");
   std::printf("| shape | kernel | call | us/call | MB moved | GB/s | %% of copy | max rel err |\n");
   std::printf("|---|---|---|---|---|---|---|---|\n");
   eaq::ThreadPool pool(2);

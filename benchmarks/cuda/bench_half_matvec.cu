@@ -29,7 +29,6 @@ namespace {
 using eaq::workbench::check;
 using eaq::workbench::graph_seconds_per_call;
 using eaq::workbench::parse_reps;
-using eaq::workbench::measure_copy_bytes_per_s;
 
 namespace kc = eaq::kernels::cuda;
 
@@ -87,11 +86,9 @@ double check_against_cpu(const Matrix& m, Form form, const std::vector<__half>& 
 
 int main(int argc, char** argv) {
   const int reps = parse_reps(argc, argv, 30);
-  cudaDeviceProp prop{};
-  check(cudaGetDeviceProperties(&prop, 0), "cudaGetDeviceProperties");
-  const double copy = measure_copy_bytes_per_s();
-  std::printf("device: %s (%d SMs, L2 %d MiB); D2D copy (measured, read+write) %.0f GB/s\n", prop.name,
-              prop.multiProcessorCount, prop.l2CacheSize >> 20, copy / 1e9);
+  const eaq::workbench::WorkbenchGpu gpu = eaq::workbench::describe_gpu();
+  const cudaDeviceProp& prop = gpu.prop;
+  const double copy = gpu.copy_bytes_per_s;
   std::printf("%-24s %12s %6s %8s %10s %8s %8s %11s\n", "matrix", "rows x cols", "form", "copies", "us/call", "GB/s",
               "%copy", "max rel err");
   const Matrix matrices[] = {{"1.3B q|k|v", 6144, 2048},     {"1.3B o_proj", 2048, 2048},

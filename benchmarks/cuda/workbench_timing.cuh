@@ -1,7 +1,7 @@
 // What the CUDA workbenches (bench_gemv, bench_half_matvec, bench_attention_decode,
-// bench_attention_prefill) share: their --reps argument, timing a captured CUDA graph,
-// failing on a CUDA error with the program's name, the median of timings, and the device-to-device
-// copy bandwidth they print their kernels' bandwidth beside.
+// bench_attention_prefill, bench_decoder_ops) share: their --reps argument, timing a captured CUDA
+// graph, failing on a CUDA error with the program's name, the median of timings, and the GPU's
+// name with the device-to-device copy bandwidth they print their kernels' bandwidth beside.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -102,6 +102,21 @@ inline double measure_copy_bytes_per_s() {
   cudaEventDestroy(e0);
   cudaEventDestroy(e1);
   return 2.0 * static_cast<double>(bytes) / median(s);
+}
+
+// The GPU a workbench runs on (device 0) and the copy bandwidth measured on it, printed as the
+// workbench's first line.
+struct WorkbenchGpu {
+  cudaDeviceProp prop;
+  double copy_bytes_per_s;
+};
+inline WorkbenchGpu describe_gpu() {
+  WorkbenchGpu gpu{};
+  check(cudaGetDeviceProperties(&gpu.prop, 0), "cudaGetDeviceProperties");
+  gpu.copy_bytes_per_s = measure_copy_bytes_per_s();
+  std::printf("device: %s (%d SMs, L2 %d MiB); D2D copy (measured, read+write) %.0f GB/s\n", gpu.prop.name,
+              gpu.prop.multiProcessorCount, gpu.prop.l2CacheSize >> 20, gpu.copy_bytes_per_s / 1e9);
+  return gpu;
 }
 
 }  // namespace eaq::workbench

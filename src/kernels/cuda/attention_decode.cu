@@ -1,7 +1,8 @@
 // Decode attention for one query token, three kernels:
-// - attention_decode_cluster_kernel (sm_90, head_dim 64/128/256): the 8 blocks of a head form a
-//   thread block cluster, each takes an eighth of the keys and they merge through distributed
-//   shared memory; used where 8 blocks a head fit one per SM (see use_cluster_kernel);
+// - attention_decode_cluster_kernel (sm_90, head_dim 64/128/256, attention_decode_cluster.cu): the
+//   8 blocks of a head form a thread block cluster, each takes an eighth of the keys and they merge
+//   through distributed shared memory; used where 8 blocks a head fit one per SM (see
+//   use_cluster_kernel);
 // - split-K flash-decoding: the cache is cut into splits of split_keys keys (decoder_ops.h), one
 //   block per (head, split) scores its keys, and the block that finishes last for its head combines
 //   the splits' (max, sum, output) triples (attention_split_merge.cuh): attention_decode_vec_kernel
@@ -16,6 +17,7 @@
 // read from the cache), and the position was written by the previous step's argmax, so none of it
 // is the output of the kernels still finishing. EAQ_CUDA_ATTENTION_EARLY_LOADS=0 turns it off (A/B).
 // bench_attention_decode times them.
+#include "kernels/cuda/attention_decode_vec.cuh"
 #include "kernels/cuda/attention_split_merge.cuh"
 #include "kernels/cuda/attention_tile.cuh"
 #include "kernels/cuda/cuda_check.h"
@@ -24,8 +26,6 @@
 #include "kernels/cuda/pdl.cuh"
 #include "kernels/cuda/qkv_head.cuh"
 
-#include <cooperative_groups.h>
-
 #include <cstdlib>
 #include <cstring>
 
@@ -33,12 +33,10 @@ namespace eaq::kernels::cuda {
 
 namespace {
 
+using namespace detail;
+
 constexpr int kWarps = kDecodeSplitKeys / 32;
 constexpr int kMaxHeadDim = 256;
-
-__device__ __forceinline__ int window_start(int position, int window) {
-  return window > 0 ? max(0, position - window + 1) : 0;
-}
 
 // The keys of split `split` at the current position: [first, end) of n_splits; active == false
 // for a block past the position (it exits).
@@ -57,26 +55,6 @@ __device__ __forceinline__ DecodeSplit decode_split(const AttentionCudaParams& p
   s.n_splits = (s.position - start) / split_keys + 1;
   s.end = min(s.first + split_keys, s.position + 1);
   return s;
-}
-
-// With the QKV projection (rope path): warp 0 makes the block's query head (scaled) in q_out; in
-// the block whose keys hold the new token (holds_new) warps 1 and 2 make its key and value in
-// new_k / new_v and write them into the cache as f16 (every head of a kv group writes the same values).
-__device__ __forceinline__ void prepare_decode_qkv(const AttentionCudaParams& p, const RopeKvParams& r, int head,
-                                                   int kv_head, int position, bool holds_new, float* q_out,
-                                                   float* new_k, float* new_v) {
-  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-  const int hd = p.head_dim;
-  if (warp == 0) {
-    prepare_qkv_head(r, 0, head, position, q_out);
-    for (int i = lane; i < hd; i += 32) q_out[i] *= p.scale;
-  } else if (warp <= 2 && holds_new) {
-    float* buf = warp == 1 ? new_k : new_v;
-    prepare_qkv_head(r, 0, r.n_heads + (warp - 1) * r.n_kv_heads + kv_head, position, buf);
-    __half* cache = static_cast<__half*>(warp == 1 ? r.k_cache : r.v_cache) +
-                    (static_cast<long long>(position) * r.n_kv_heads + kv_head) * hd;
-    for (int i = lane; i < hd; i += 32) cache[i] = __float2half(buf[i]);
-  }
 }
 
 // One block per (head, split). With kRope the block first makes its own query head from the QKV
@@ -133,160 +111,7 @@ __global__ void attention_decode_kernel(AttentionCudaParams p, RopeKvParams r, c
 }
 
 
-// The kernel for head_dim 64, 128 and 256: every load is 16 bytes (8 halves), kHeadDim / 8 lanes
-// read one key's row, so a warp reads 256 / kHeadDim rows a load and kSplitKeys / 8 keys in
-// (kSplitKeys / 8) * kHeadDim / 256 loads a lane for K and as many for V, all issued at once, before the block makes its query (with
-// kRope) — one DRAM round trip a step instead of one for K and a chain for V. The new token's row
-// (kRope) is taken from shared memory, rounded to f16 as the cache holds it. Eight warps,
-// kSplitKeys (32, 64 or 128) keys a block: smaller splits spread a short cache over more SMs.
-constexpr int kVecWarps = 8;
-
-__device__ __forceinline__ uint4 pack_half8(const float* v) {
-  uint4 raw;
-  __half2* h2 = reinterpret_cast<__half2*>(&raw);
-#pragma unroll
-  for (int i = 0; i < 4; ++i) h2[i] = __floats2half2_rn(v[2 * i], v[2 * i + 1]);
-  return raw;
-}
-
-// A warp's running softmax over the keys it has scored: m (the same in every lane), and this
-// lane's share of the sum l and of output dims part * 8 .. part * 8 + 7 (its key rows' share:
-// reduce_vec_state sums them over the warp's rows).
-struct VecAttentionState {
-  float m = -INFINITY, l = 0.0f, acc[8] = {};
-};
-
-// kLoads rows of K and V a lane (keys warp_first + i * kKeysPerLoad + sub), 16 bytes each, all
-// requested at once; zeros at and past load_end.
-template <int kHeadDim, int kLoads>
-__device__ __forceinline__ void load_vec_rows(const __half* k_base, const __half* v_base, long long stride,
-                                              int warp_first, int load_end, uint4* k_raw, uint4* v_raw) {
-  constexpr int kKeysPerLoad = 32 / (kHeadDim / 8);
-  const int sub = (threadIdx.x & 31) / (kHeadDim / 8);
-#pragma unroll
-  for (int i = 0; i < kLoads; ++i) {
-    const int key = warp_first + i * kKeysPerLoad + sub;
-    if (key < load_end) {
-      k_raw[i] = *reinterpret_cast<const uint4*>(k_base + key * stride);
-      v_raw[i] = *reinterpret_cast<const uint4*>(v_base + key * stride);
-    } else {
-      k_raw[i] = make_uint4(0, 0, 0, 0);
-      v_raw[i] = make_uint4(0, 0, 0, 0);
-    }
-  }
-}
-
-// Scores the loaded rows (keys before `end` visible; with kRope the row of `position` replaced by
-// the new token's, new_k / new_v in shared memory) against the lane's query dims qv and folds
-// them into the running state.
-template <int kHeadDim, int kLoads, bool kRope>
-__device__ __forceinline__ void attend_vec_rows(uint4* k_raw, uint4* v_raw, const float* qv, int warp_first, int end,
-                                                int position, const float* new_k, const float* new_v,
-                                                float softcap, VecAttentionState& st) {
-  constexpr int kLanesPerKey = kHeadDim / 8;
-  constexpr int kKeysPerLoad = 32 / kLanesPerKey;
-  const int lane = threadIdx.x & 31, sub = lane / kLanesPerKey, part = lane % kLanesPerKey;
-  if constexpr (kRope) {
-#pragma unroll
-    for (int i = 0; i < kLoads; ++i) {
-      const int key = warp_first + i * kKeysPerLoad + sub;
-      if (key == position && key < end) {
-        k_raw[i] = pack_half8(new_k + part * 8);
-        v_raw[i] = pack_half8(new_v + part * 8);
-      }
-    }
-  }
-  float s[kLoads];
-#pragma unroll
-  for (int i = 0; i < kLoads; ++i) {
-    const __half2* h2 = reinterpret_cast<const __half2*>(&k_raw[i]);
-    float dot = 0.0f;
-#pragma unroll
-    for (int j = 0; j < 4; ++j) {
-      const float2 f = __half22float2(h2[j]);
-      dot += qv[2 * j] * f.x + qv[2 * j + 1] * f.y;
-    }
-    s[i] = dot;
-  }
-#pragma unroll
-  for (int offset = kLanesPerKey / 2; offset > 0; offset >>= 1) {
-#pragma unroll
-    for (int i = 0; i < kLoads; ++i) s[i] += __shfl_xor_sync(0xffffffffu, s[i], offset);
-  }
-  float m = -INFINITY;
-#pragma unroll
-  for (int i = 0; i < kLoads; ++i) {
-    const bool visible = warp_first + i * kKeysPerLoad + sub < end;
-    s[i] = !visible ? -INFINITY : (softcap > 0.0f ? softcap * tanhf(s[i] / softcap) : s[i]);
-    m = fmaxf(m, s[i]);
-  }
-#pragma unroll
-  for (int offset = kLanesPerKey; offset < 32; offset <<= 1) m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, offset));
-  if (m == -INFINITY) return;
-  const float new_m = fmaxf(st.m, m);
-  const float carry = st.m == -INFINITY ? 0.0f : __expf(st.m - new_m);
-  st.l *= carry;
-#pragma unroll
-  for (int j = 0; j < 8; ++j) st.acc[j] *= carry;
-  st.m = new_m;
-#pragma unroll
-  for (int i = 0; i < kLoads; ++i) {
-    const float pr = s[i] == -INFINITY ? 0.0f : __expf(s[i] - new_m);
-    st.l += pr;
-    const __half2* h2 = reinterpret_cast<const __half2*>(&v_raw[i]);
-#pragma unroll
-    for (int j = 0; j < 4; ++j) {
-      const float2 f = __half22float2(h2[j]);
-      st.acc[2 * j] += pr * f.x;
-      st.acc[2 * j + 1] += pr * f.y;
-    }
-  }
-}
-
-// The warp's (m, l, output) into warp_m / warp_l / warp_acc row `warp` (shared memory).
-template <int kHeadDim>
-__device__ __forceinline__ void store_vec_state(VecAttentionState& st, float* warp_m, float* warp_l, float* warp_acc) {
-  constexpr int kLanesPerKey = kHeadDim / 8;
-  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-  const int sub = lane / kLanesPerKey, part = lane % kLanesPerKey;
-#pragma unroll
-  for (int offset = kLanesPerKey; offset < 32; offset <<= 1) {
-    st.l += __shfl_xor_sync(0xffffffffu, st.l, offset);
-#pragma unroll
-    for (int j = 0; j < 8; ++j) st.acc[j] += __shfl_xor_sync(0xffffffffu, st.acc[j], offset);
-  }
-  if (lane == 0) {
-    warp_m[warp] = st.m;
-    warp_l[warp] = st.l;
-  }
-  if (sub == 0) {
-#pragma unroll
-    for (int j = 0; j < 8; ++j) warp_acc[warp * kHeadDim + part * 8 + j] = st.acc[j];
-  }
-}
-
-// The lane's first K and V element of key 0 for kv_head (row stride n_kv_heads * kHeadDim).
-template <int kHeadDim>
-__device__ __forceinline__ const __half* vec_row_base(const void* cache, int kv_head) {
-  const int part = (threadIdx.x & 31) % (kHeadDim / 8);
-  return static_cast<const __half*>(cache) + static_cast<long long>(kv_head) * kHeadDim + part * 8;
-}
-
-// The block's scaled query head in q_shared: made from the QKV projection (kRope; the block that
-// holds the new token also makes its key and value, into new_kv and the cache), or copied from q.
-// Followed by a __syncthreads: q_shared (and new_kv) are the block's on return.
-template <int kHeadDim, bool kRope>
-__device__ __forceinline__ void prepare_vec_query(const AttentionCudaParams& p, const RopeKvParams& r, const float* q,
-                                                  int head, int kv_head, int position, bool holds_new,
-                                                  float* q_shared, float (*new_kv)[kHeadDim]) {
-  if constexpr (kRope) {
-    prepare_decode_qkv(p, r, head, kv_head, position, holds_new, q_shared, new_kv[0], new_kv[1]);
-  } else {
-    for (int i = threadIdx.x; i < kHeadDim; i += blockDim.x) q_shared[i] = q[static_cast<long long>(head) * kHeadDim + i] * p.scale;
-  }
-  __syncthreads();
-}
-
+// The kernel for head_dim 64, 128 and 256 (its loads, scoring and query: attention_decode_vec.cuh).
 template <int kHeadDim, bool kRope, int kSplitKeys>
 __global__ void __launch_bounds__(32 * kVecWarps)
     attention_decode_vec_kernel(AttentionCudaParams p, RopeKvParams r, const float* q,
@@ -336,113 +161,6 @@ __global__ void __launch_bounds__(32 * kVecWarps)
                       max_splits, partial, split_counters, out, &merges);
 }
 
-// Cluster decode attention (sm_90): the kClusterBlocks blocks of a head form a thread block
-// cluster. Block r takes the r-th of kClusterBlocks equal ranges of the keys up to the position,
-// walks it in chunks of kVecWarps * 16 keys (the rows of a chunk all requested at once), and the
-// blocks merge their (max, sum, output) triples through distributed shared memory, each block
-// writing 1 / kClusterBlocks of the head's output dims: no split workspace, no counter, no second
-// pass through L2. Measured on an H100 (bench_attention_decode, 576 positions): 6.60 us against
-// 7.18 split-K on the 1.3B heads, 10.81 against 9.58 on the 7B heads (docs/cuda.md) — the split-K
-// merge was not most of that kernel's time.
-constexpr int kClusterBlocks = 8;
-
-template <int kHeadDim, bool kRope>
-__global__ void __launch_bounds__(32 * kVecWarps)
-    attention_decode_cluster_kernel(AttentionCudaParams p, RopeKvParams r, const float* q,
-                                    const std::int32_t* position_ptr, float* out, bool early) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-  namespace cg = cooperative_groups;
-  constexpr int kChunkKeysPerWarp = 16;
-  constexpr int kLanesPerKey = kHeadDim / 8;
-  constexpr int kKeysPerLoad = 32 / kLanesPerKey;
-  constexpr int kLoads = kChunkKeysPerWarp / kKeysPerLoad;
-  constexpr int kChunkKeys = kChunkKeysPerWarp * kVecWarps;
-  constexpr int kDimsPerBlock = kHeadDim / kClusterBlocks;
-  __shared__ __align__(16) float q_shared[kHeadDim];
-  __shared__ __align__(16) float new_kv[2][kHeadDim];
-  __shared__ float warp_m[kVecWarps], warp_l[kVecWarps];
-  __shared__ float warp_acc[kVecWarps][kHeadDim];
-  __shared__ float block_ml[2];  // the block's (max, sum), read by the cluster
-  __shared__ float block_acc[kHeadDim];
-  cg::cluster_group cluster = cg::this_cluster();
-  const int rank = static_cast<int>(cluster.block_rank());
-  const int head = blockIdx.y;
-  pdl_launch_dependents();
-  early = kRope && early;
-  if (!early) pdl_wait();
-  const int position = *position_ptr;
-  const int start = window_start(position, p.sliding_window);
-  const int per_block = (position - start + kClusterBlocks) / kClusterBlocks;
-  const int first = start + rank * per_block;
-  const int end = min(first + per_block, position + 1);  // first >= end: no keys, the block still merges
-  const int kv_head = head / (p.n_heads / p.n_kv_heads);
-  const int warp = threadIdx.x >> 5, part = (threadIdx.x & 31) % kLanesPerKey;
-  const long long stride = static_cast<long long>(p.n_kv_heads) * kHeadDim;
-  const __half* k_base = vec_row_base<kHeadDim>(p.k_cache, kv_head);
-  const __half* v_base = vec_row_base<kHeadDim>(p.v_cache, kv_head);
-  // With kRope the new token's row is written by this grid: it is not read from the cache.
-  const int load_end = kRope ? min(end, position) : end;
-  uint4 k_raw[kLoads], v_raw[kLoads];
-  load_vec_rows<kHeadDim, kLoads>(k_base, v_base, stride, first + warp * kChunkKeysPerWarp, load_end, k_raw, v_raw);
-  if (early) pdl_wait();  // the query is the QKV GEMV's output
-  prepare_vec_query<kHeadDim, kRope>(p, r, q, head, kv_head, position, first <= position && position < end, q_shared,
-                                     new_kv);
-  float qv[8];
-#pragma unroll
-  for (int j = 0; j < 8; ++j) qv[j] = q_shared[part * 8 + j];
-  VecAttentionState st;
-  for (int chunk = first; chunk < end; chunk += kChunkKeys) {
-    const int warp_first = chunk + warp * kChunkKeysPerWarp;
-    if (chunk != first) load_vec_rows<kHeadDim, kLoads>(k_base, v_base, stride, warp_first, load_end, k_raw, v_raw);
-    attend_vec_rows<kHeadDim, kLoads, kRope>(k_raw, v_raw, qv, warp_first, end, position, new_kv[0], new_kv[1],
-                                             p.logit_softcap, st);
-  }
-  store_vec_state<kHeadDim>(st, warp_m, warp_l, &warp_acc[0][0]);
-  __syncthreads();
-  // The block's triple from its warps'.
-  float m = -INFINITY;
-  for (int w = 0; w < kVecWarps; ++w) m = fmaxf(m, warp_m[w]);
-  for (int d = threadIdx.x; d < kHeadDim; d += blockDim.x) {
-    float acc = 0.0f;
-    for (int w = 0; w < kVecWarps; ++w) {
-      if (warp_m[w] != -INFINITY) acc += __expf(warp_m[w] - m) * warp_acc[w][d];
-    }
-    block_acc[d] = acc;
-  }
-  if (threadIdx.x == 0) {
-    float l = 0.0f;
-    for (int w = 0; w < kVecWarps; ++w) {
-      if (warp_m[w] != -INFINITY) l += __expf(warp_m[w] - m) * warp_l[w];
-    }
-    block_ml[0] = m;
-    block_ml[1] = l;
-  }
-  cluster.sync();  // every block's triple is visible to the cluster
-  if (threadIdx.x < kDimsPerBlock) {
-    const int d = rank * kDimsPerBlock + threadIdx.x;
-    float bm[kClusterBlocks], bl[kClusterBlocks], ba[kClusterBlocks];
-#pragma unroll
-    for (int b = 0; b < kClusterBlocks; ++b) {
-      const float* ml = cluster.map_shared_rank(block_ml, b);
-      bm[b] = ml[0];
-      bl[b] = ml[1];
-      ba[b] = cluster.map_shared_rank(block_acc, b)[d];
-    }
-    float mm = -INFINITY;
-#pragma unroll
-    for (int b = 0; b < kClusterBlocks; ++b) mm = fmaxf(mm, bm[b]);
-    float l = 0.0f, acc = 0.0f;
-#pragma unroll
-    for (int b = 0; b < kClusterBlocks; ++b) {
-      const float w = bm[b] == -INFINITY ? 0.0f : __expf(bm[b] - mm);
-      l += w * bl[b];
-      acc += w * ba[b];
-    }
-    out[static_cast<long long>(head) * kHeadDim + d] = acc / l;
-  }
-  cluster.sync();  // no block leaves while another reads its shared memory
-#endif
-}
 
 }  // namespace
 
@@ -494,33 +212,6 @@ void launch_vec(const AttentionCudaParams& params, const RopeKvParams* rope, con
   }
 }
 
-template <int kHeadDim>
-void launch_cluster(const AttentionCudaParams& params, const RopeKvParams* rope, const float* q,
-                    const std::int32_t* pos, float* out, cudaStream_t stream) {
-  cudaLaunchConfig_t config{};
-  config.gridDim = dim3(kClusterBlocks, params.n_heads);
-  config.blockDim = dim3(32 * kVecWarps);
-  config.stream = stream;
-  cudaLaunchAttribute attribute[2];
-  attribute[0].id = cudaLaunchAttributeClusterDimension;
-  attribute[0].val.clusterDim.x = kClusterBlocks;
-  attribute[0].val.clusterDim.y = 1;
-  attribute[0].val.clusterDim.z = 1;
-  attribute[1].id = cudaLaunchAttributeProgrammaticStreamSerialization;
-  attribute[1].val.programmaticStreamSerializationAllowed = 1;
-  config.attrs = attribute;
-  const bool legacy = stream == nullptr || stream == cudaStreamLegacy;  // as launch_pdl
-  config.numAttrs = !legacy && pdl_enabled() ? 2 : 1;
-  const RopeKvParams r = rope ? *rope : RopeKvParams{};
-  if (rope) {
-    EAQ_CUDA_CHECK(cudaLaunchKernelEx(&config, attention_decode_cluster_kernel<kHeadDim, true>, params, r, q, pos, out,
-                                      early_kv_loads()));
-  } else {
-    EAQ_CUDA_CHECK(cudaLaunchKernelEx(&config, attention_decode_cluster_kernel<kHeadDim, false>, params, r, q, pos, out,
-                                      false));
-  }
-}
-
 // The cluster kernel where the GPU has clusters (compute capability 9.0+), the head size suits it
 // and its blocks (kClusterBlocks a head) fit one per SM; else the split-K kernels. Measured on an
 // H100 (132 SMs; bench_engine_cuda f16 decode, same call, docs/cuda.md): 16 heads (1.3B shape)
@@ -569,9 +260,7 @@ void attention_decode(const AttentionCudaParams& params, const RopeKvParams* rop
   if (split_keys == kDecodeCluster) split_keys = 0;
   if (cluster) {
     const std::int32_t* pos = rope ? rope->positions : position;
-    if (params.head_dim == 128) launch_cluster<128>(params, rope, q, pos, out, stream);
-    if (params.head_dim == 64) launch_cluster<64>(params, rope, q, pos, out, stream);
-    if (params.head_dim == 256) launch_cluster<256>(params, rope, q, pos, out, stream);
+    launch_attention_decode_cluster(params, rope, q, pos, out, rope != nullptr && early_kv_loads(), stream);
     EAQ_CUDA_CHECK(cudaGetLastError());
     return;
   }

@@ -27,6 +27,7 @@
 #include "kernels/cuda/attention_prefill_tc.h"
 #include "kernels/cuda/decoder_ops.h"
 #include "kernels/ops.h"
+#include "float_vectors.h"
 
 namespace eaq::kernels::cuda {
 namespace {
@@ -54,23 +55,8 @@ struct Device {
   }
 };
 
-std::vector<float> random_floats(std::size_t n, std::uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(lo, hi);
-  std::vector<float> v(n);
-  for (auto& x : v) x = dist(rng);
-  return v;
-}
-
-double rel_error(const std::vector<float>& gpu, const std::vector<float>& cpu) {
-  double worst = 0, scale = 1;
-  for (std::size_t i = 0; i < cpu.size(); ++i) scale = std::max(scale, static_cast<double>(std::fabs(cpu[i])));
-  for (std::size_t i = 0; i < cpu.size(); ++i) {
-    if (!std::isfinite(gpu[i])) return INFINITY;
-    worst = std::max(worst, static_cast<double>(std::fabs(gpu[i] - cpu[i])));
-  }
-  return worst / scale;
-}
+using test::random_floats;
+using test::rel_error;
 
 struct CpuContext {
   ThreadPool pool{2};

@@ -19,17 +19,9 @@
 #include "core/quantize_legacy_blocks.h"
 #include "hwy/targets.h"
 #include "kernels/ops.h"
+#include "float_vectors.h"
 
 namespace eaq::kernels::test {
-
-inline std::vector<float> random_floats(std::size_t n, std::uint32_t seed, float lo = -1.0f,
-                                        float hi = 1.0f) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(lo, hi);
-  std::vector<float> v(n);
-  for (auto& x : v) x = dist(rng);
-  return v;
-}
 
 // A rows × cols matrix stored as `dtype` (with `pad_bytes` of junk after each row, to exercise
 // row_stride_bytes), plus its decoded f32 values.

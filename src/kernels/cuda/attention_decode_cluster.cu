@@ -1,0 +1,156 @@
+// The cluster decode attention kernel (sm_90) and its launcher. The dispatch
+// (when it runs instead of split-K) is attention_decode() in attention_decode.cu; the row loads,
+// scoring and query it shares with the split-K kernel are in attention_decode_vec.cuh.
+#include "kernels/cuda/attention_decode_vec.cuh"
+#include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/pdl.cuh"
+
+#include <cooperative_groups.h>
+
+namespace eaq::kernels::cuda::detail {
+
+namespace {
+
+// Cluster decode attention (sm_90): the kClusterBlocks blocks of a head form a thread block
+// cluster. Block r takes the r-th of kClusterBlocks equal ranges of the keys up to the position,
+// walks it in chunks of kVecWarps * 16 keys (the rows of a chunk all requested at once), and the
+// blocks merge their (max, sum, output) triples through distributed shared memory, each block
+// writing 1 / kClusterBlocks of the head's output dims: no split workspace, no counter, no second
+// pass through L2. Measured on an H100 (bench_attention_decode, 576 positions): 6.60 us against
+// 7.18 split-K on the 1.3B heads, 10.81 against 9.58 on the 7B heads (docs/cuda.md) — the split-K
+// merge was not most of that kernel's time.
+template <int kHeadDim, bool kRope>
+__global__ void __launch_bounds__(32 * kVecWarps)
+    attention_decode_cluster_kernel(AttentionCudaParams p, RopeKvParams r, const float* q,
+                                    const std::int32_t* position_ptr, float* out, bool early) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  namespace cg = cooperative_groups;
+  constexpr int kChunkKeysPerWarp = 16;
+  constexpr int kLanesPerKey = kHeadDim / 8;
+  constexpr int kKeysPerLoad = 32 / kLanesPerKey;
+  constexpr int kLoads = kChunkKeysPerWarp / kKeysPerLoad;
+  constexpr int kChunkKeys = kChunkKeysPerWarp * kVecWarps;
+  constexpr int kDimsPerBlock = kHeadDim / kClusterBlocks;
+  __shared__ __align__(16) float q_shared[kHeadDim];
+  __shared__ __align__(16) float new_kv[2][kHeadDim];
+  __shared__ float warp_m[kVecWarps], warp_l[kVecWarps];
+  __shared__ float warp_acc[kVecWarps][kHeadDim];
+  __shared__ float block_ml[2];  // the block's (max, sum), read by the cluster
+  __shared__ float block_acc[kHeadDim];
+  cg::cluster_group cluster = cg::this_cluster();
+  const int rank = static_cast<int>(cluster.block_rank());
+  const int head = blockIdx.y;
+  pdl_launch_dependents();
+  early = kRope && early;
+  if (!early) pdl_wait();
+  const int position = *position_ptr;
+  const int start = window_start(position, p.sliding_window);
+  const int per_block = (position - start + kClusterBlocks) / kClusterBlocks;
+  const int first = start + rank * per_block;
+  const int end = min(first + per_block, position + 1);  // first >= end: no keys, the block still merges
+  const int kv_head = head / (p.n_heads / p.n_kv_heads);
+  const int warp = threadIdx.x >> 5, part = (threadIdx.x & 31) % kLanesPerKey;
+  const long long stride = static_cast<long long>(p.n_kv_heads) * kHeadDim;
+  const __half* k_base = vec_row_base<kHeadDim>(p.k_cache, kv_head);
+  const __half* v_base = vec_row_base<kHeadDim>(p.v_cache, kv_head);
+  // With kRope the new token's row is written by this grid: it is not read from the cache.
+  const int load_end = kRope ? min(end, position) : end;
+  uint4 k_raw[kLoads], v_raw[kLoads];
+  load_vec_rows<kHeadDim, kLoads>(k_base, v_base, stride, first + warp * kChunkKeysPerWarp, load_end, k_raw, v_raw);
+  if (early) pdl_wait();  // the query is the QKV GEMV's output
+  prepare_vec_query<kHeadDim, kRope>(p, r, q, head, kv_head, position, first <= position && position < end, q_shared,
+                                     new_kv);
+  float qv[8];
+#pragma unroll
+  for (int j = 0; j < 8; ++j) qv[j] = q_shared[part * 8 + j];
+  VecAttentionState st;
+  for (int chunk = first; chunk < end; chunk += kChunkKeys) {
+    const int warp_first = chunk + warp * kChunkKeysPerWarp;
+    if (chunk != first) load_vec_rows<kHeadDim, kLoads>(k_base, v_base, stride, warp_first, load_end, k_raw, v_raw);
+    attend_vec_rows<kHeadDim, kLoads, kRope>(k_raw, v_raw, qv, warp_first, end, position, new_kv[0], new_kv[1],
+                                             p.logit_softcap, st);
+  }
+  store_vec_state<kHeadDim>(st, warp_m, warp_l, &warp_acc[0][0]);
+  __syncthreads();
+  // The block's triple from its warps'.
+  float m = -INFINITY;
+  for (int w = 0; w < kVecWarps; ++w) m = fmaxf(m, warp_m[w]);
+  for (int d = threadIdx.x; d < kHeadDim; d += blockDim.x) {
+    float acc = 0.0f;
+    for (int w = 0; w < kVecWarps; ++w) {
+      if (warp_m[w] != -INFINITY) acc += __expf(warp_m[w] - m) * warp_acc[w][d];
+    }
+    block_acc[d] = acc;
+  }
+  if (threadIdx.x == 0) {
+    float l = 0.0f;
+    for (int w = 0; w < kVecWarps; ++w) {
+      if (warp_m[w] != -INFINITY) l += __expf(warp_m[w] - m) * warp_l[w];
+    }
+    block_ml[0] = m;
+    block_ml[1] = l;
+  }
+  cluster.sync();  // every block's triple is visible to the cluster
+  if (threadIdx.x < kDimsPerBlock) {
+    const int d = rank * kDimsPerBlock + threadIdx.x;
+    float bm[kClusterBlocks], bl[kClusterBlocks], ba[kClusterBlocks];
+#pragma unroll
+    for (int b = 0; b < kClusterBlocks; ++b) {
+      const float* ml = cluster.map_shared_rank(block_ml, b);
+      bm[b] = ml[0];
+      bl[b] = ml[1];
+      ba[b] = cluster.map_shared_rank(block_acc, b)[d];
+    }
+    float mm = -INFINITY;
+#pragma unroll
+    for (int b = 0; b < kClusterBlocks; ++b) mm = fmaxf(mm, bm[b]);
+    float l = 0.0f, acc = 0.0f;
+#pragma unroll
+    for (int b = 0; b < kClusterBlocks; ++b) {
+      const float w = bm[b] == -INFINITY ? 0.0f : __expf(bm[b] - mm);
+      l += w * bl[b];
+      acc += w * ba[b];
+    }
+    out[static_cast<long long>(head) * kHeadDim + d] = acc / l;
+  }
+  cluster.sync();  // no block leaves while another reads its shared memory
+#endif
+}
+
+template <int kHeadDim>
+void launch_cluster(const AttentionCudaParams& params, const RopeKvParams* rope, const float* q,
+                    const std::int32_t* pos, float* out, bool early, cudaStream_t stream) {
+  cudaLaunchConfig_t config{};
+  config.gridDim = dim3(kClusterBlocks, params.n_heads);
+  config.blockDim = dim3(32 * kVecWarps);
+  config.stream = stream;
+  cudaLaunchAttribute attribute[2];
+  attribute[0].id = cudaLaunchAttributeClusterDimension;
+  attribute[0].val.clusterDim.x = kClusterBlocks;
+  attribute[0].val.clusterDim.y = 1;
+  attribute[0].val.clusterDim.z = 1;
+  attribute[1].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+  attribute[1].val.programmaticStreamSerializationAllowed = 1;
+  config.attrs = attribute;
+  const bool legacy = stream == nullptr || stream == cudaStreamLegacy;  // as launch_pdl
+  config.numAttrs = !legacy && pdl_enabled() ? 2 : 1;
+  const RopeKvParams r = rope ? *rope : RopeKvParams{};
+  if (rope) {
+    EAQ_CUDA_CHECK(cudaLaunchKernelEx(&config, attention_decode_cluster_kernel<kHeadDim, true>, params, r, q, pos, out,
+                                      early));
+  } else {
+    EAQ_CUDA_CHECK(cudaLaunchKernelEx(&config, attention_decode_cluster_kernel<kHeadDim, false>, params, r, q, pos, out,
+                                      false));
+  }
+}
+
+}  // namespace
+
+void launch_attention_decode_cluster(const AttentionCudaParams& params, const RopeKvParams* rope, const float* q,
+                                     const std::int32_t* pos, float* out, bool early, cudaStream_t stream) {
+  if (params.head_dim == 128) launch_cluster<128>(params, rope, q, pos, out, early, stream);
+  if (params.head_dim == 64) launch_cluster<64>(params, rope, q, pos, out, early, stream);
+  if (params.head_dim == 256) launch_cluster<256>(params, rope, q, pos, out, early, stream);
+}
+
+}  // namespace eaq::kernels::cuda::detail
