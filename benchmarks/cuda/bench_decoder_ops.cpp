@@ -9,6 +9,13 @@
 //   embedding_lookup   prefill: 512 rows of an f16 table
 //   argmax_next_token  decode: argmax over the vocabulary, the step's bookkeeping
 //
+// Then token sampling, timed as the engine pays for it each step (wall clock, host-issued, not in
+// a graph): sample_token on the GPU plus the 4-byte copy of the token, against what host sampling
+// costs — the logits row copied to host memory and the CPU op (kernels::sample_token, one
+// thread) — for llama.cpp's default chain, top-p alone (every candidate kept and sorted) and
+// greedy with a repetition penalty. "differ" counts draws where the two picked other tokens
+// (possible only on a rounding boundary; the unit test sampling_cuda_test.cpp bounds it).
+//
 // us a call: the median of a CUDA graph of back-to-back calls over calls (the kernels' own
 // programmatic dependent launch applies), on buffers that stay in L2 as a decode step's do.
 // GB/s: the bytes the kernel reads and writes over that time, beside a device-to-device copy
@@ -18,6 +25,7 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -251,6 +259,64 @@ void bench_shape(const Shape& s, const ek::KernelContext& ctx, int reps, double 
   }
 }
 
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+void bench_sampling(const Shape& s, int reps) {
+  using Clock = std::chrono::steady_clock;
+  const auto vocab = static_cast<std::size_t>(s.vocab);
+  const auto logits = random_floats(vocab, 21, -8.0f, 8.0f);
+  std::vector<std::int32_t> penalized;
+  for (int id = 5; id < s.vocab && penalized.size() < 64; id += s.vocab / 64) penalized.push_back(id);
+  const std::size_t workspace_bytes = kc::sample_token_workspace_bytes(s.vocab);
+  Buffer<float> dl(logits);
+  Buffer<std::int32_t> dp(penalized), dtoken(1);
+  Buffer<unsigned char> workspace(workspace_bytes);
+  std::int32_t* pinned = nullptr;
+  check(cudaMallocHost(reinterpret_cast<void**>(&pinned), sizeof(std::int32_t)), "cudaMallocHost");
+  std::vector<float> host(vocab);
+  std::vector<std::pair<float, std::int32_t>> scratch;
+  struct Chain {
+    const char* name;
+    ek::TokenSampling sampling;
+  };
+  std::vector<Chain> chains(3);
+  chains[0].name = "top-k 40, top-p 0.95, min-p 0.05, T 0.8, penalty 1.1";
+  chains[0].sampling = {0.8f, 40, 0.95f, 0.05f, 1.1f};
+  chains[1].name = "top-p 0.9, T 1";
+  chains[1].sampling = {1.0f, 0, 0.9f, 0.0f, 1.0f};
+  chains[2].name = "greedy, penalty 1.1";
+  chains[2].sampling = {0.0f, 0, 1.0f, 0.0f, 1.1f};
+  for (const Chain& c : chains) {
+    std::mt19937_64 rng(5);
+    std::vector<double> gpu_s, host_s;
+    int differ = 0;
+    for (int r = 0; r < reps + 3; ++r) {
+      const double u = static_cast<double>(rng() >> 11) * 0x1.0p-53;
+      const auto t0 = Clock::now();
+      kc::sample_token(dl.ptr, s.vocab, c.sampling, dp.ptr, static_cast<int>(penalized.size()), u, workspace.ptr,
+                       workspace_bytes, dtoken.ptr, nullptr);
+      check(cudaMemcpyAsync(pinned, dtoken.ptr, sizeof(std::int32_t), cudaMemcpyDeviceToHost, nullptr), "token copy");
+      check(cudaStreamSynchronize(nullptr), "sample_token");
+      const auto t1 = Clock::now();
+      check(cudaMemcpy(host.data(), dl.ptr, vocab * sizeof(float), cudaMemcpyDeviceToHost), "logits copy");
+      const std::int32_t cpu = ek::sample_token(host.data(), s.vocab, c.sampling, penalized.data(),
+                                                static_cast<std::int64_t>(penalized.size()), u, scratch);
+      const auto t2 = Clock::now();
+      if (r < 3) continue;
+      gpu_s.push_back(std::chrono::duration<double>(t1 - t0).count());
+      host_s.push_back(std::chrono::duration<double>(t2 - t1).count());
+      differ += cpu != *pinned;
+    }
+    const double g = median(gpu_s), h = median(host_s);
+    std::printf("| %s | %d | %s | %.1f | %.1f | %.1fx | %d of %d |\n", s.name, s.vocab, c.name, g * 1e6, h * 1e6, h / g,
+                differ, reps);
+  }
+  cudaFreeHost(pinned);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -267,5 +333,10 @@ int main(int argc, char** argv) {
       {"Llama-2-7B", 4096, 11008, 32, 32, 128, 32000},
   };
   for (const Shape& s : shapes) bench_shape(s, ctx, reps, copy);
+  std::printf("\nToken sampling, wall clock a step (median of %d):\n\n", reps);
+  std::printf("| shape | vocab | chain | GPU: sample_token + token copy, us | host: logits copy + CPU op, us | "
+              "host / GPU | differ |\n");
+  std::printf("|---|---|---|---|---|---|---|\n");
+  for (const Shape& s : shapes) bench_sampling(s, reps);
   return 0;
 }

@@ -165,4 +165,20 @@ double log_sum_exp(const float* x, std::int64_t n) {
   return cpu::log_sum_exp(x, n);
 }
 
+std::int32_t sample_token(const float* logits, std::int64_t vocab, const TokenSampling& sampling,
+                          const std::int32_t* penalized, std::int64_t n_penalized, double uniform,
+                          std::vector<std::pair<float, std::int32_t>>& candidates) {
+  if (vocab <= 0 || vocab > INT32_MAX) fail("sample_token: a logits row of length {}", vocab);
+  EAQ_CHECK(logits != nullptr, "sample_token: logits are null");
+  if (!(uniform >= 0.0 && uniform < 1.0)) fail("sample_token: the draw's uniform number {} is outside [0, 1)", uniform);
+  if (!(sampling.repetition_penalty > 0.0f)) fail("sample_token: repetition penalty {} is not positive", sampling.repetition_penalty);
+  if (n_penalized < 0 || (n_penalized > 0 && penalized == nullptr)) fail("sample_token: {} penalized ids", n_penalized);
+  for (std::int64_t i = 0; i < n_penalized; ++i) {
+    if (penalized[i] < 0 || penalized[i] >= vocab) {
+      fail("sample_token: penalized id {} is outside the vocabulary of {}", penalized[i], vocab);
+    }
+  }
+  return cpu::sample_token(logits, vocab, sampling, penalized, n_penalized, uniform, candidates);
+}
+
 }  // namespace eaq::kernels

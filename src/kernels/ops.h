@@ -7,9 +7,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 #include "core/dtype.h"
 #include "core/thread_pool.h"
+#include "kernels/token_sampling.h"
 
 namespace eaq::kernels {
 
@@ -108,5 +111,12 @@ void softmax(const KernelContext& ctx, float* x, std::int64_t rows, std::int64_t
 // log(sum_i exp(x[i])) of one row of length n > 0 (f32 exponentials, double sum); -inf if every
 // entry is -inf. log_softmax(x)[t] = x[t] - log_sum_exp(x, n).
 double log_sum_exp(const float* x, std::int64_t n);
+
+// The token kernels/token_sampling.h's chain picks from logits[0..vocab): `penalized` are the
+// distinct ids the repetition penalty applies to (each in [0, vocab)), `uniform` in [0, 1) the
+// draw's number (unused when greedy); `candidates` is scratch (resized to vocab).
+std::int32_t sample_token(const float* logits, std::int64_t vocab, const TokenSampling& sampling,
+                          const std::int32_t* penalized, std::int64_t n_penalized, double uniform,
+                          std::vector<std::pair<float, std::int32_t>>& candidates);
 
 }  // namespace eaq::kernels

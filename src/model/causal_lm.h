@@ -9,7 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
 #include "kernels/ops.h"
+#include "kernels/token_sampling.h"
 
 namespace eaq::model {
 
@@ -50,6 +52,17 @@ class CausalLm {
   // the total token count (kAll) or the number of chunks (kLastOfEachChunk).
   virtual void forward(std::span<const TokenChunk> chunks, KvStore& kv, LogitsRows rows,
                        float* logits) = 0;
+
+  // Backends whose logits live on a device (the CUDA model) pick the next token there: runs
+  // `token` at `position` of slot 0, as forward() of that one token would, and returns the token
+  // kernels/token_sampling.h's chain picks from its logits with `penalized` and `uniform` — only
+  // the token crosses to the host. The others sample from forward()'s logits on the host.
+  virtual bool samples_on_device() const { return false; }
+  virtual std::int32_t forward_and_sample(std::int32_t token, std::int64_t position, KvStore& kv,
+                                          const kernels::TokenSampling& sampling,
+                                          std::span<const std::int32_t> penalized, double uniform) {
+    fail("the {} model cannot sample on its device; sample from forward()'s logits", architecture());
+  }
 };
 
 }  // namespace eaq::model

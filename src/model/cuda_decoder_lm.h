@@ -89,6 +89,15 @@ class CudaDecoderLm : public CausalLm {
   // positions: keys and values stay in this model's own cache on the GPU.
   void forward(std::span<const TokenChunk> chunks, KvStore& kv, LogitsRows rows, float* logits) override;
 
+  // One decode step (the captured graph) and the next token picked on the GPU: the graph's argmax
+  // for plain greedy, else kernels/cuda sample_token on the logits where they are; 4 bytes come
+  // back instead of the logits row. EAQ_CUDA_SAMPLING=host turns it off (the Session then copies
+  // the logits and samples on the host: A/B and parity checks).
+  bool samples_on_device() const override { return device_sampling_; }
+  std::int32_t forward_and_sample(std::int32_t token, std::int64_t position, KvStore& kv,
+                                  const kernels::TokenSampling& sampling, std::span<const std::int32_t> penalized,
+                                  double uniform) override;
+
   // Greedy generation on the device, for benchmarks (slot 0, logits never leave the GPU):
   // begin_greedy runs the prompt from position 0 and picks the first token; continue_greedy
   // enqueues n_steps replays of the captured step, each picking the next; greedy_tokens waits
@@ -179,6 +188,16 @@ class CudaDecoderLm : public CausalLm {
   // Decode state on the device: the token to run, its position, the step counter, the tokens.
   std::int32_t *token_ = nullptr, *position_ = nullptr, *step_ = nullptr, *out_tokens_ = nullptr;
   std::int32_t* host_staging_ = nullptr;  // pinned: ids + positions of a piece, decode token/position
+  // Sampling on the GPU: the picked token, the penalty list (at most penalized_capacity_ ids),
+  // sample_token's workspace, and a pinned staging area: token, position, step, the picked token
+  // coming back, then the penalty list.
+  bool device_sampling_ = true;
+  std::int32_t* sampled_ = nullptr;
+  std::int32_t* penalized_ = nullptr;
+  std::int64_t penalized_capacity_ = 0;
+  void* sample_workspace_ = nullptr;
+  std::size_t sample_workspace_bytes_ = 0;
+  std::int32_t* sampling_staging_ = nullptr;
   int max_splits_ = 1;
   unsigned* split_counters_ = nullptr;  // [n_heads], zero between decode attention launches
   bool fused_decode_rope_ = true;       // decode attention makes q and writes k/v (EAQ_CUDA_FUSED_ROPE=0: off)

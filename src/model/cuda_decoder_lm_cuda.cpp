@@ -288,6 +288,21 @@ CudaDecoderLm::CudaDecoderLm(const DecoderSpec& spec, const DecoderWeights& weig
     step_ = state + 2;
     out_tokens_ = static_cast<std::int32_t*>(alloc(static_cast<std::size_t>(options_.max_positions + 1) * 4, "decode state"));
     EAQ_CUDA_CHECK(cudaMallocHost(reinterpret_cast<void**>(&host_staging_), static_cast<std::size_t>(2 * T + 8) * 4));
+    if (const char* sampling = std::getenv("EAQ_CUDA_SAMPLING")) {
+      const std::string_view where(sampling);
+      if (where != "device" && where != "host") {
+        fail("EAQ_CUDA_SAMPLING='{}' is not a place to sample: give device (the default) or host, or unset it", sampling);
+      }
+      device_sampling_ = where == "device";
+    }
+    sampled_ = state + 3;
+    // The penalty window holds distinct ids of the history, which fits the context.
+    penalized_capacity_ = std::min<std::int64_t>(V, options_.max_positions + 1);
+    penalized_ = static_cast<std::int32_t*>(alloc(static_cast<std::size_t>(penalized_capacity_) * 4, "the sampling workspace"));
+    sample_workspace_bytes_ = kc::sample_token_workspace_bytes(static_cast<int>(V));
+    sample_workspace_ = alloc(sample_workspace_bytes_, "the sampling workspace");
+    EAQ_CUDA_CHECK(cudaMallocHost(reinterpret_cast<void**>(&sampling_staging_),
+                                  static_cast<std::size_t>(penalized_capacity_ + 4) * 4));
     EAQ_CUDA_CHECK(cudaMemset(k_base_, 0, kv_bytes_ / 2));
     EAQ_CUDA_CHECK(cudaMemset(v_base_, 0, kv_bytes_ / 2));
     EAQ_CUDA_CHECK(cudaMemset(state, 0, 4 * sizeof(std::int32_t)));
@@ -333,6 +348,8 @@ void CudaDecoderLm::release() {
   allocations_.clear();
   if (host_staging_) cudaFreeHost(host_staging_);
   host_staging_ = nullptr;
+  if (sampling_staging_) cudaFreeHost(sampling_staging_);
+  sampling_staging_ = nullptr;
   if (cublas_) cublasDestroy(cublas_);
   cublas_ = nullptr;
   if (stream_) cudaStreamDestroy(stream_);

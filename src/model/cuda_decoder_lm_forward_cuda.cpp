@@ -305,6 +305,48 @@ void CudaDecoderLm::forward(std::span<const TokenChunk> chunks, KvStore& kv, Log
   }
 }
 
+std::int32_t CudaDecoderLm::forward_and_sample(std::int32_t token, std::int64_t position, KvStore& kv,
+                                               const kernels::TokenSampling& sampling,
+                                               std::span<const std::int32_t> penalized, double uniform) {
+  const std::int64_t V = spec_.vocab_size;
+  if (position < 0 || position + 1 > std::min(kv.max_positions(), options_.max_positions)) {
+    fail("a token at position {} does not fit the GPU KV cache of {} positions", position,
+         std::min(kv.max_positions(), options_.max_positions));
+  }
+  if (token < 0 || token >= V) fail("token id {} is outside the model's vocabulary of {} tokens", token, V);
+  const bool penalize = sampling.repetition_penalty != 1.0f && !penalized.empty();
+  if (penalize && static_cast<std::int64_t>(penalized.size()) > penalized_capacity_) {
+    fail("{} distinct ids to penalize exceed the {} the GPU sampler holds (the context's length)", penalized.size(),
+         penalized_capacity_);
+  }
+  for (std::int32_t id : penalized) {
+    if (id < 0 || id >= V) fail("penalized token id {} is outside the model's vocabulary of {} tokens", id, V);
+  }
+  ensure_decode_graph();
+  // The captured step reads its token and position from the device (as in forward()).
+  std::int32_t* staging = sampling_staging_;
+  staging[0] = token;
+  staging[1] = static_cast<std::int32_t>(position);
+  staging[2] = 0;
+  EAQ_CUDA_CHECK(cudaMemcpyAsync(token_, staging, 3 * sizeof(std::int32_t), cudaMemcpyHostToDevice, stream_));
+  if (penalize) {
+    std::copy(penalized.begin(), penalized.end(), staging + 4);
+    EAQ_CUDA_CHECK(cudaMemcpyAsync(penalized_, staging + 4, penalized.size() * sizeof(std::int32_t),
+                                   cudaMemcpyHostToDevice, stream_));
+  }
+  EAQ_CUDA_CHECK(cudaGraphLaunch(decode_graph_, stream_));
+  // The graph ends with the greedy pick in token_; anything else samples its logits.
+  const std::int32_t* picked = token_;
+  if (!sampling.is_greedy() || penalize) {
+    kc::sample_token(logits_, static_cast<int>(V), sampling, penalized_, penalize ? static_cast<int>(penalized.size()) : 0,
+                     uniform, sample_workspace_, sample_workspace_bytes_, sampled_, stream_);
+    picked = sampled_;
+  }
+  EAQ_CUDA_CHECK(cudaMemcpyAsync(staging + 3, picked, sizeof(std::int32_t), cudaMemcpyDeviceToHost, stream_));
+  EAQ_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  return staging[3];
+}
+
 void CudaDecoderLm::begin_greedy(std::span<const std::int32_t> prompt) {
   const auto n = static_cast<std::int64_t>(prompt.size());
   if (n == 0) fail("greedy generation needs a non-empty prompt");

@@ -50,14 +50,14 @@ GenerationResult generate(Session& session, std::span<const std::int32_t> prompt
   std::size_t streamed = 0;  // bytes of result.text already given to on_text
   for (std::int64_t step = 0; step < options.max_new_tokens; ++step) {
     auto step_start = Clock::now();
-    if (step > 0) {
-      if (session.n_past() >= session.context_size()) {
-        result.stop_reason = "context_full";
-        break;
-      }
-      logits = session.decode(history.back());
+    if (step > 0 && session.n_past() >= session.context_size()) {
+      result.stop_reason = "context_full";
+      break;
     }
-    std::int32_t token = sampler.sample(logits, history);
+    // The first token comes from the prompt's logits; later ones from a decode step, sampled
+    // where the model keeps its logits (on the GPU only the token comes back).
+    const std::int32_t token = step == 0 ? sampler.sample(logits, history)
+                                         : session.decode_and_sample(history.back(), sampler, history);
     if (step == 0) {
       result.time_to_first_token_s = seconds_since(start);
     } else {

@@ -1,11 +1,11 @@
-// Sampler: candidates are filtered in place; probabilities via a max-subtracted softmax in double.
+// Sampler: the random stream and penalty window; the choice is kernels::sample_token.
 #include "runtime/sampler.h"
 
 #include <algorithm>
 #include <cmath>
-#include <unordered_set>
 
 #include "core/error.h"
+#include "kernels/ops.h"
 
 namespace eaq::runtime {
 
@@ -27,66 +27,40 @@ std::int32_t argmax(std::span<const float> logits) {
   return static_cast<std::int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
 }
 
+kernels::TokenSampling SamplingParams::chain() const {
+  kernels::TokenSampling chain;
+  chain.temperature = temperature;
+  chain.top_k = top_k;
+  chain.top_p = top_p;
+  chain.min_p = min_p;
+  chain.repetition_penalty = repetition_penalty;
+  return chain;
+}
+
 Sampler::Sampler(const SamplingParams& params) : params_(params), rng_(params.seed) {
   params_.validate();
 }
 
-std::int32_t Sampler::sample(std::span<const float> logits, std::span<const std::int32_t> history) {
-  const auto n_vocab = static_cast<std::int32_t>(logits.size());
-  candidates_.resize(logits.size());
-  for (std::int32_t i = 0; i < n_vocab; ++i) candidates_[i] = {logits[i], i};
-
+Sampler::Step Sampler::next_step(std::span<const std::int32_t> history, std::int64_t vocab) {
+  Step step;
   if (params_.repetition_penalty != 1.0f && params_.repetition_last_n > 0) {
-    std::size_t n = std::min<std::size_t>(history.size(), params_.repetition_last_n);
-    std::unordered_set<std::int32_t> seen(history.end() - n, history.end());
-    for (std::int32_t id : seen) {
-      if (id < 0 || id >= n_vocab) continue;
-      float& l = candidates_[id].first;
-      l = l > 0 ? l / params_.repetition_penalty : l * params_.repetition_penalty;
+    const std::size_t n = std::min<std::size_t>(history.size(), static_cast<std::size_t>(params_.repetition_last_n));
+    for (std::int32_t id : history.subspan(history.size() - n)) {
+      if (id >= 0 && id < vocab) step.penalized.push_back(id);
     }
+    std::sort(step.penalized.begin(), step.penalized.end());
+    step.penalized.erase(std::unique(step.penalized.begin(), step.penalized.end()), step.penalized.end());
   }
-  auto by_logit_desc = [](const auto& a, const auto& b) {
-    return a.first > b.first || (a.first == b.first && a.second < b.second);
-  };
-  if (params_.is_greedy()) {
-    return std::min_element(candidates_.begin(), candidates_.end(), by_logit_desc)->second;
-  }
-  std::size_t keep = candidates_.size();
-  if (params_.top_k > 0 && static_cast<std::size_t>(params_.top_k) < keep) {
-    keep = params_.top_k;
-    std::partial_sort(candidates_.begin(), candidates_.begin() + keep, candidates_.end(), by_logit_desc);
-  } else {
-    std::sort(candidates_.begin(), candidates_.end(), by_logit_desc);
-  }
-  candidates_.resize(keep);
+  // The top 53 bits of one 64-bit draw: exactly uniform on [0, 1), the same on every standard library.
+  if (!params_.is_greedy()) step.uniform = static_cast<double>(rng_() >> 11) * 0x1.0p-53;
+  return step;
+}
 
-  // Probabilities at temperature 1 for top-p / min-p (llama.cpp applies temperature last).
-  std::vector<double> probs(keep);
-  double max_logit = candidates_[0].first, sum = 0;
-  for (std::size_t i = 0; i < keep; ++i) sum += probs[i] = std::exp(candidates_[i].first - max_logit);
-  for (auto& p : probs) p /= sum;
-  if (params_.top_p < 1.0f) {
-    double cumulative = 0;
-    std::size_t i = 0;
-    for (; i < keep; ++i) {
-      cumulative += probs[i];
-      if (cumulative >= params_.top_p) break;
-    }
-    keep = std::min(keep, i + 1);
-  }
-  if (params_.min_p > 0.0f) {
-    double threshold = probs[0] * params_.min_p;
-    std::size_t i = 1;
-    while (i < keep && probs[i] >= threshold) ++i;
-    keep = i;
-  }
-  candidates_.resize(keep);
-
-  std::vector<double> weights(keep);
-  double t = params_.temperature;
-  for (std::size_t i = 0; i < keep; ++i) weights[i] = std::exp((candidates_[i].first - max_logit) / t);
-  std::discrete_distribution<std::size_t> pick(weights.begin(), weights.end());
-  return candidates_[pick(rng_)].second;
+std::int32_t Sampler::sample(std::span<const float> logits, std::span<const std::int32_t> history) {
+  const auto vocab = static_cast<std::int64_t>(logits.size());
+  const Step step = next_step(history, vocab);
+  return kernels::sample_token(logits.data(), vocab, params_.chain(), step.penalized.data(),
+                              static_cast<std::int64_t>(step.penalized.size()), step.uniform, candidates_);
 }
 
 }  // namespace eaq::runtime

@@ -72,6 +72,17 @@ std::span<const float> Session::prefill(std::span<const std::int32_t> tokens) {
   return logits_;
 }
 
+std::int32_t Session::decode_and_sample(std::int32_t token, Sampler& sampler, std::span<const std::int32_t> history) {
+  if (!model_.samples_on_device()) return sampler.sample(decode(token), history);
+  scored_context_.clear();
+  check_fits(n_past_, 1);
+  const Sampler::Step step = sampler.next_step(history, model_.vocab_size());
+  const std::int32_t next =
+      model_.forward_and_sample(token, n_past_, *store_, sampler.params().chain(), step.penalized, step.uniform);
+  n_past_ += 1;
+  return next;
+}
+
 const std::vector<float>& Session::prefill_all_logits(std::span<const std::int32_t> tokens) {
   if (tokens.empty()) fail("nothing to run: the token sequence is empty");
   scored_context_.clear();

@@ -52,6 +52,12 @@ class Session {
   std::span<const float> prefill(std::span<const std::int32_t> tokens);
   std::span<const float> decode(std::int32_t token) { return prefill(std::span(&token, 1)); }
 
+  // Runs `token` after what slot 0 holds and returns the next token `sampler` picks (history:
+  // the tokens so far, for the repetition penalty). Where the model samples on its device
+  // (CausalLm::samples_on_device) its logits stay there and only the token comes back; else
+  // the sampler picks from decode()'s logits. Either way the sampler draws the same numbers.
+  std::int32_t decode_and_sample(std::int32_t token, Sampler& sampler, std::span<const std::int32_t> history);
+
   // Logits at every position of `tokens` (run after what slot 0 holds): [n][vocab].
   const std::vector<float>& prefill_all_logits(std::span<const std::int32_t> tokens);
 

@@ -20,7 +20,10 @@
 - greedy generation (decode through the captured CUDA graph) gives the CPU's 48 tokens, by
   default (residual adds in the GEMVs' epilogues), with EAQ_CUDA_FUSED_NORM=0 (the earlier
   separate add + norm kernels) and with EAQ_CUDA_FUSED_NORM=gemv (the norms folded into the GEMVs);
-- bad devices fail with a clear message: an index past the GPUs, a malformed --device.
+- sampled generation (llama.cpp's default chain, seeded) picks on the GPU the tokens the host
+  sampler picks from the same GPU logits (EAQ_CUDA_SAMPLING=host);
+- bad devices fail with a clear message: an index past the GPUs, a malformed --device, an unknown
+  EAQ_CUDA_SAMPLING.
 Skips (77) where no GPU is usable (the CI machine).
 """
 import json
@@ -123,6 +126,38 @@ def main():
         check(f"greedy tokens {name} == cpu (48 tokens)", same, f"first difference at {first_diff}" if not same else "")
     if "cpu" in gen and "cuda" in gen:
         print(f"info: decode tok/s cpu {gen['cpu']['decode_tokens_per_s']:.0f}, cuda {gen['cuda']['decode_tokens_per_s']:.0f}")
+
+    # Sampling on the GPU (kernels/cuda sample_token) draws the seed's uniform numbers as the host
+    # sampler does, so on the same GPU logits (EAQ_CUDA_SAMPLING=host copies them to the host and
+    # samples there) the tokens must agree. llama.cpp's default chain, with a repetition penalty.
+    chain = ["--temp", "0.8", "--top-k", "40", "--top-p", "0.95", "--min-p", "0.05", "--repeat-penalty", "1.1",
+             "--seed", "7"]
+    sampled = {}
+    for name, env in [("device", {}), ("host", {"EAQ_CUDA_SAMPLING": "host"}), ("cpu", {})]:
+        r = run_env(env, "generate", MODEL, "--tokenizer", TOKENIZER, "-p", "Once upon a time", "-n", "64", *chain,
+                    "--ignore-eos", "--json", "--weights", "f16", "--kv", "f16", "--device",
+                    "cpu" if name == "cpu" else "cuda", "-t", "2")
+        check(f"sampled generation, {name}", r.returncode == 0, r.stderr.strip()[-300:])
+        if r.returncode == 0:
+            sampled[name] = json.loads(r.stdout)
+    if "device" in sampled and "host" in sampled:
+        a, b = sampled["device"]["tokens"], sampled["host"]["tokens"]
+        first_diff = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), None)
+        check("sampled tokens: GPU sampling == host sampling of the GPU's logits (64 tokens)", a == b and len(a) == 64,
+              f"first difference at {first_diff}" if a != b else "")
+        if "cuda" in gen:
+            check("sampling draws something else than greedy", a != gen["cuda"]["tokens"][: len(a)])
+        print(f"info: sampled decode tok/s, GPU sampling {sampled['device']['decode_tokens_per_s']:.0f}, "
+              f"host sampling {sampled['host']['decode_tokens_per_s']:.0f}")
+    if "device" in sampled and "cpu" in sampled:
+        a, b = sampled["device"]["tokens"], sampled["cpu"]["tokens"]
+        first_diff = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), None)
+        print(f"info: sampled tokens cuda vs cpu engine (logits differ by f16 rounding): "
+              f"{'identical' if a == b else f'first difference at {first_diff}'}")
+    r = run_env({"EAQ_CUDA_SAMPLING": "gpu"}, "generate", MODEL, "--tokenizer", TOKENIZER, "-p", "Once", "-n", "2",
+                "--device", "cuda")
+    check("EAQ_CUDA_SAMPLING=gpu fails naming the value", r.returncode != 0 and "EAQ_CUDA_SAMPLING='gpu'" in r.stderr,
+          r.stderr.strip()[-300:])
 
     r = run("logits", MODEL, "--tokenizer", TOKENIZER, "-p", "Once", "--device", "cuda:99", "-o", scratch)
     check("--device cuda:99 fails naming the range", r.returncode != 0 and "out of range" in r.stderr, r.stderr.strip()[-300:])

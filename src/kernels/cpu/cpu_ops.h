@@ -31,6 +31,9 @@ void add(ThreadPool& pool, const float* a, const float* b, float* y, std::int64_
 void scale(ThreadPool& pool, float* x, float s, std::int64_t n);
 void softmax(ThreadPool& pool, float* x, std::int64_t rows, std::int64_t n);
 double log_sum_exp(const float* x, std::int64_t n);
+std::int32_t sample_token(const float* logits, std::int64_t vocab, const TokenSampling& sampling,
+                          const std::int32_t* penalized, std::int64_t n_penalized, double uniform,
+                          std::vector<std::pair<float, std::int32_t>>& candidates);
 void kv_store(ThreadPool& pool, const KvRef& cache, std::int64_t first_position,
               std::int64_t n_tokens, const float* k, const float* v);
 void attention(ThreadPool& pool, const AttentionParams& params, const float* q,

@@ -1,16 +1,18 @@
 // The decoder-layer ops of the CUDA backend other than the weight-reading GEMV (cuda_gemv.h) and
 // the prefill GEMM (cublas_gemm.h): embedding, fused residual-add + RMSNorm, bias + q/k-norm +
 // RoPE + KV-cache write, gated activations, attention (split-K flash-decoding and a tiled
-// prefill kernel, both with GQA and sliding window), GPU argmax. flashinfer-style: pointers,
+// prefill kernel, both with GQA and sliding window), GPU argmax and sampling. flashinfer-style: pointers,
 // sizes and a stream; no allocation and no host sync, so every launcher is graph-capturable.
 // Activations are f32; the KV cache is f16 [positions][n_kv_heads][head_dim] per layer and slot.
 #pragma once
 
 #include <cuda_runtime_api.h>
 
+#include <cstddef>
 #include <cstdint>
 
 #include "core/dtype.h"
+#include "kernels/token_sampling.h"
 
 namespace eaq::kernels::cuda {
 
@@ -114,6 +116,16 @@ void to_half_split(const float* x, std::int64_t n, void* hi, void* lo, DType hal
 // *token, then ++*step and ++*position — so a captured decode step feeds the next one.
 void argmax_next_token(const float* logits, int vocab, std::int32_t* token, std::int32_t* out_tokens,
                        std::int32_t* step, std::int32_t* position, cudaStream_t stream);
+
+// The token kernels/token_sampling.h's chain picks from logits[0..vocab) — the GPU twin of the CPU
+// op kernels::sample_token, written to *token (device). penalized: n_penalized distinct ids
+// (device) for the repetition penalty; uniform in [0, 1): the draw's number. workspace (device):
+// at least sample_token_workspace_bytes(vocab). No allocation, no host sync; launched each step
+// outside the decode graph, since the penalty list and the uniform number change.
+std::size_t sample_token_workspace_bytes(int vocab);
+void sample_token(const float* logits, int vocab, const TokenSampling& sampling, const std::int32_t* penalized,
+                  int n_penalized, double uniform, void* workspace, std::size_t workspace_bytes, std::int32_t* token,
+                  cudaStream_t stream);
 
 // What a decode half_matvec does besides y = W x, each in place of a kernel of its own.
 struct HalfMatvecFusion {

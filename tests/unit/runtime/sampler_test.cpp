@@ -7,6 +7,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "kernels/ops.h"
 
 namespace eaq::runtime {
 namespace {
@@ -82,6 +83,51 @@ TEST(Sampler, RepetitionPenaltyDemotesSeenTokens) {
   std::vector<float> logits = {1.5f, 1.0f};  // token 0 seen: 1.5 / 2 = 0.75 < 1.0
   std::vector<std::int32_t> history = {0};
   EXPECT_EQ(s.sample(logits, history), 1);
+}
+
+TEST(Sampler, StepHoldsTheDistinctPenaltyWindowAndOneDrawWhenNotGreedy) {
+  SamplingParams p;
+  p.repetition_penalty = 1.3f;
+  p.repetition_last_n = 4;
+  Sampler greedy(p);
+  const std::vector<std::int32_t> history = {9, 1, 7, 3, 7, 600, 1};
+  const Sampler::Step step = greedy.next_step(history, 512);  // window 3 7 600 1; 600 is not a token
+  EXPECT_EQ(step.penalized, (std::vector<std::int32_t>{1, 3, 7}));
+  EXPECT_EQ(step.uniform, 0.0);  // greedy: nothing drawn
+  p.temperature = 0.7f;
+  p.seed = 5;
+  Sampler a(p), b(p);
+  const double u = a.next_step(history, 512).uniform;
+  EXPECT_GE(u, 0.0);
+  EXPECT_LT(u, 1.0);
+  EXPECT_NE(u, a.next_step(history, 512).uniform);
+  EXPECT_EQ(u, b.next_step(history, 512).uniform);
+}
+
+// What a backend sampling on its device does — next_step, then the chain with that step's
+// numbers — picks what sample() picks from the same seed.
+TEST(Sampler, AStepReplayedThroughTheOpPicksWhatSamplePicks) {
+  SamplingParams p;
+  p.temperature = 0.9f;
+  p.top_k = 5;
+  p.top_p = 0.9f;
+  p.repetition_penalty = 1.2f;
+  p.seed = 17;
+  std::vector<float> logits(64);
+  for (std::size_t i = 0; i < logits.size(); ++i) logits[i] = std::sin(0.37f * static_cast<float>(i)) * 3.0f;
+  std::vector<std::int32_t> history = {3, 8, 21};
+  Sampler direct(p), stepped(p);
+  std::vector<std::pair<float, std::int32_t>> scratch;
+  for (int i = 0; i < 200; ++i) {
+    const std::int32_t expected = direct.sample(logits, history);
+    const Sampler::Step step = stepped.next_step(history, static_cast<std::int64_t>(logits.size()));
+    const std::int32_t replayed = kernels::sample_token(logits.data(), static_cast<std::int64_t>(logits.size()),
+                                                        p.chain(), step.penalized.data(),
+                                                        static_cast<std::int64_t>(step.penalized.size()), step.uniform,
+                                                        scratch);
+    ASSERT_EQ(replayed, expected) << "step " << i;
+    history.push_back(expected);
+  }
 }
 
 TEST(Sampler, InvalidParametersAreRejectedByName) {
