@@ -1,10 +1,13 @@
 // CPU kernel benchmarks: decode matvec (m = 1) GB/s for a 2048 × 8192 weight in f32 / f16 / bf16
 // and the packed formats (i8_ch, i4s_g32, q8_0, q4_0, q4_1: their own kernels) against the STREAM
 // triad bandwidth measured in the same process with the same thread count, prefill matmul (m = 64) GFLOP/s, and one decode step
-// of attention over 1K / 4K cached positions.
+// of attention over 1K / 4K cached positions, and token sampling (sample_token) on SmolLM2's and
+// Qwen2's vocabularies beside sorting every candidate, which a sort-first sampler pays (the peer,
+// measured in the same run).
 // Weights rotate through copies totalling ≥ 512 MiB so every pass streams from DRAM, not cache.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -161,6 +164,56 @@ void BM_AttentionDecode(benchmark::State& state, DType cache_dtype) {
                        threads, us_per_call, "us/call", 0.0});
 }
 
+// Logits like a language model's: normal around 0 with sd 2.5, a few tokens far above.
+std::vector<float> model_like_logits(std::int64_t vocab) {
+  std::mt19937 rng(3);
+  std::normal_distribution<float> dist(0.0f, 2.5f);
+  std::vector<float> logits(static_cast<std::size_t>(vocab));
+  for (auto& l : logits) l = dist(rng);
+  for (int i = 0; i < 8; ++i) logits[rng() % logits.size()] = 14.0f + static_cast<float>(i);
+  return logits;
+}
+
+// One token picked by the sampling chain: microseconds per call (one thread).
+void BM_SampleToken(benchmark::State& state, kernels::TokenSampling sampling, const char* chain) {
+  const std::int64_t vocab = state.range(0);
+  const std::vector<float> logits = model_like_logits(vocab);
+  const std::vector<std::int32_t> penalized = {1, 5, 99, 1000, 4321};
+  std::vector<std::pair<float, std::int32_t>> scratch;
+  std::mt19937_64 rng(9);
+  std::size_t calls = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (auto _ : state) {
+    const double u = static_cast<double>(rng() >> 11) * 0x1.0p-53;
+    benchmark::DoNotOptimize(kernels::sample_token(logits.data(), vocab, sampling, penalized.data(),
+                                                   static_cast<std::int64_t>(penalized.size()), u, scratch));
+    ++calls;
+  }
+  const double us = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / calls * 1e6;
+  state.counters["us/call"] = us;
+  g_figures.push_back({fmt::format("sample_token {} vocab={}", chain, vocab), 1, us, "us/call", 0.0});
+}
+
+// The peer: (logit, id) pairs of the whole vocabulary built and sorted, once a call.
+void BM_SortAllCandidates(benchmark::State& state) {
+  const std::int64_t vocab = state.range(0);
+  const std::vector<float> logits = model_like_logits(vocab);
+  std::vector<std::pair<float, std::int32_t>> candidates(static_cast<std::size_t>(vocab));
+  std::size_t calls = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (auto _ : state) {
+    for (std::int64_t i = 0; i < vocab; ++i) candidates[i] = {logits[i], static_cast<std::int32_t>(i)};
+    std::sort(candidates.begin(), candidates.end(), [](const auto& a, const auto& b) {
+      return a.first > b.first || (a.first == b.first && a.second < b.second);
+    });
+    benchmark::DoNotOptimize(candidates.data());
+    ++calls;
+  }
+  const double us = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / calls * 1e6;
+  state.counters["us/call"] = us;
+  g_figures.push_back({fmt::format("sort every candidate vocab={}", vocab), 1, us, "us/call", 0.0});
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -193,6 +246,15 @@ int main(int argc, char** argv) {
     benchmark::RegisterBenchmark(name.c_str(), BM_AttentionDecode, dtype)
         ->Args({1, 1024})->Args({2, 1024})->Args({2, 4096})->UseRealTime()->MinTime(0.5);
   }
+  const kernels::TokenSampling llama_defaults{0.8f, 40, 0.95f, 0.05f, 1.1f};
+  const kernels::TokenSampling top_p_only{0.8f, 0, 0.95f, 0.0f, 1.0f};
+  const kernels::TokenSampling temperature_only{1.0f, 0, 1.0f, 0.0f, 1.0f};
+  for (auto [chain, sampling] : {std::pair{"llama.cpp-defaults", llama_defaults}, std::pair{"top-p-0.95", top_p_only},
+                                 std::pair{"temperature-only", temperature_only}}) {
+    const std::string name = fmt::format("sample_token/{}", chain);
+    benchmark::RegisterBenchmark(name.c_str(), BM_SampleToken, sampling, chain)->Arg(49152)->Arg(151936)->UseRealTime();
+  }
+  benchmark::RegisterBenchmark("sort_every_candidate", BM_SortAllCandidates)->Arg(49152)->Arg(151936)->UseRealTime();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
 
