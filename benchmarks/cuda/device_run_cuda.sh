@@ -14,6 +14,11 @@
 #        three shapes at f16/int8/int4-g128 (defaults), f16 with half_matvec's old warps-a-row rule
 #        (EAQ_CUDA_HALF_SPLIT=rows, A/B), the HF parity run, the decode attention, f16 GEMV and
 #        small-kernel workbenches (~6 minutes; each step has its own limit).
+# experiments: the opt-in kernels written without a GPU, each checked and A/B'd in the same call:
+#        the GEMV unit tests with EAQ_CUDA_MMA_DEPTH=8 (8 tensor-core tiles in flight a warp) and
+#        with EAQ_CUDA_GEMV_ROWSPLIT=1 (the row-split int8/fp8 GEMV); bench_gemv on i4s_g128 and
+#        i8_ch with each against the default; bench_engine_cuda on the 7B and 1.3B shapes, int4-g128
+#        at depth 4 / 8 and int8 split-K / row-split (~6 minutes).
 set -uo pipefail
 mode=${1:-quick}
 out=${OUT:-/tmp/eaq_out}
@@ -30,8 +35,10 @@ step() {  # step LIMIT_S LOG command...
 step 60 info.log nvidia-smi
 step 30 info.log eaq version
 step 60 info.log eaq hw
-step 240 e2e.log python3 tests/e2e/test_engine_cuda.py
-if [[ -x .device/bin/eaq_kernels_cuda_tests ]]; then step 240 e2e.log eaq_kernels_cuda_tests; fi
+if [[ $mode != experiments ]]; then
+  step 240 e2e.log python3 tests/e2e/test_engine_cuda.py
+  if [[ -x .device/bin/eaq_kernels_cuda_tests ]]; then step 240 e2e.log eaq_kernels_cuda_tests; fi
+fi
 if [[ $mode == verify ]]; then
   engine() {  # engine LOG ENV... -- bench_engine_cuda args
     local log=$1
@@ -50,6 +57,22 @@ if [[ $mode == verify ]]; then
   step 90 attention.log bench_attention_decode --reps 10
   step 90 attention.log bench_half_matvec --reps 20
   step 90 attention.log bench_decoder_ops --reps 20
+  exit 0
+fi
+if [[ $mode == experiments ]]; then
+  gemv_tests="--gtest_filter=*Gemv*"
+  step 120 experiments.log env EAQ_CUDA_MMA_DEPTH=8 eaq_kernels_cuda_tests "$gemv_tests"
+  step 120 experiments.log env EAQ_CUDA_GEMV_ROWSPLIT=1 eaq_kernels_cuda_tests "$gemv_tests"
+  step 90 gemv.log bench_gemv --formats i4s_g128,i8_ch --reps 20
+  step 90 gemv.log env EAQ_CUDA_MMA_DEPTH=8 bench_gemv --formats i4s_g128 --reps 20
+  step 90 gemv.log env EAQ_CUDA_GEMV_ROWSPLIT=1 bench_gemv --formats i8_ch --reps 20
+  two="--shape deepseek-coder-1.3b --shape llama2-7b"
+  for env in EAQ_CUDA_MMA_DEPTH=4 EAQ_CUDA_MMA_DEPTH=8; do
+    step 150 eaq_bench.log env "$env" bench_engine_cuda $two --precision i4s_g128 --repeat 2 --energy-s 0
+  done
+  for env in EAQ_CUDA_GEMV_ROWSPLIT=0 EAQ_CUDA_GEMV_ROWSPLIT=1; do
+    step 150 eaq_bench.log env "$env" bench_engine_cuda $two --precision i8_ch --repeat 2 --energy-s 0
+  done
   exit 0
 fi
 if [[ $mode == bench ]]; then

@@ -17,11 +17,14 @@ namespace eaq::kernels::cuda {
 namespace {
 
 // EXPERIMENT: per-channel 8-bit weights at batch 1-2 through the row-split kernel
-// (gemv_rowsplit.cuh) with EAQ_CUDA_GEMV_ROWSPLIT=1; off by default. Read once.
+// (gemv_rowsplit.cuh) with EAQ_CUDA_GEMV_ROWSPLIT=1; off by default (0 or unset). Read once.
 bool rowsplit_enabled() {
   static const bool on = [] {
     const char* v = std::getenv("EAQ_CUDA_GEMV_ROWSPLIT");
-    return v != nullptr && std::string_view(v) == "1";
+    if (v == nullptr || std::string_view(v) == "0") return false;
+    if (std::string_view(v) == "1") return true;
+    fail_streamed("EAQ_CUDA_GEMV_ROWSPLIT='", v, "' is not a switch: give 1 (the row-split int8/fp8 GEMV) or 0 ",
+                  "(the default), or unset it");
   }();
   return on;
 }

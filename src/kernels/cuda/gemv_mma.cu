@@ -2,9 +2,13 @@
 // MmaI4S<64>, MmaI4S<128>.
 #include <cuda_runtime.h>
 
+#include <cstdlib>
 #include <map>
 #include <mutex>
+#include <string_view>
 #include <tuple>
+
+#include "core/error.h"
 
 #include "kernels/cuda/gemv_mma.cuh"
 
@@ -41,9 +45,9 @@ int blocks_per_sm(const void* kernel, int threads, std::size_t shared) {
   return cache[key] = n;
 }
 
-template <class F, int kMmas, bool kSplit>
+template <class F, int kMmas, bool kSplit, int kDepth>
 void launch(const GemvArgs& a, int batch, cudaStream_t stream) {
-  const void* kernel = reinterpret_cast<const void*>(gemv_mma_kernel<F, kMmas, kSplit>);
+  const void* kernel = reinterpret_cast<const void*>(gemv_mma_kernel<F, kMmas, kSplit, kDepth>);
   // The split and the sums can pass the 48 KB a block gets without asking (up to 64 KB).
   static const bool opted_in = [&] {
     return cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, 64 * 1024) == cudaSuccess ||
@@ -71,19 +75,41 @@ void launch(const GemvArgs& a, int batch, cudaStream_t stream) {
   }
   const std::size_t shared = mma_shared_bytes(batch, cols_padded, warps, kMmas);
   const auto blocks = static_cast<unsigned>(row_tiles < slots_of_best ? row_tiles : slots_of_best);
-  (void)launch_pdl(gemv_mma_kernel<F, kMmas, kSplit>, blocks, 32 * warps, shared, stream, a, batch);
+  (void)launch_pdl(gemv_mma_kernel<F, kMmas, kSplit, kDepth>, blocks, 32 * warps, shared, stream, a, batch);
+}
+
+// Tiles a warp keeps in flight: kMmaDepth, or kMmaDeepDepth with EAQ_CUDA_MMA_DEPTH=8 (an
+// experiment; 4 or unset: the default). Read once.
+int mma_depth() {
+  static const int depth = [] {
+    const char* env = std::getenv("EAQ_CUDA_MMA_DEPTH");
+    if (env == nullptr || std::string_view(env) == "4") return kMmaDepth;
+    if (std::string_view(env) == "8") return kMmaDeepDepth;
+    fail("EAQ_CUDA_MMA_DEPTH='{}' is not a ring depth of the tensor-core GEMV: give 4 (the default) or 8, or unset it",
+         env);
+  }();
+  return depth;
+}
+
+template <class F, int kDepth>
+void launch_at_depth(const GemvArgs& a, int batch, cudaStream_t stream) {
+  if (mma_x_in_shared(batch, a.n_super * F::kTileCols)) {
+    launch<F, 1, true, kDepth>(a, batch, stream);
+  } else if (batch <= 4) {
+    launch<F, 1, false, kDepth>(a, batch, stream);
+  } else {
+    launch<F, 2, false, kDepth>(a, batch, stream);
+  }
 }
 
 }  // namespace
 
 template <class F>
 void launch_gemv_mma(const GemvArgs& a, int batch, cudaStream_t stream) {
-  if (mma_x_in_shared(batch, a.n_super * F::kTileCols)) {
-    launch<F, 1, true>(a, batch, stream);
-  } else if (batch <= 4) {
-    launch<F, 1, false>(a, batch, stream);
+  if (mma_depth() == kMmaDeepDepth) {
+    launch_at_depth<F, kMmaDeepDepth>(a, batch, stream);
   } else {
-    launch<F, 2, false>(a, batch, stream);
+    launch_at_depth<F, kMmaDepth>(a, batch, stream);
   }
 }
 

@@ -338,17 +338,21 @@ inline std::size_t mma_shared_bytes(int batch, std::int64_t cols_padded, int n_w
   return mma_split_bytes(batch, cols_padded) + static_cast<std::size_t>(n_warps) * n_mmas * 4 * 32 * sizeof(float);
 }
 
-// Column tiles a warp has in flight: 2 KB of codes a warp.
+// Column tiles a warp has in flight: 2 KB of codes a warp (kMmaDepth), or 4 KB with
+// EAQ_CUDA_MMA_DEPTH=8 (gemv_mma.cu: an experiment, written 2026-12-05 without a GPU — the int4
+// kernel stays at 36-48% of the copy bandwidth even on 32000x4096, where a steady stream, not
+// the launch, decides; if too few bytes are in flight a warp, deeper rings are the remedy).
 inline constexpr int kMmaDepth = 4;
+inline constexpr int kMmaDeepDepth = 8;
 
 // A block of n_warps warps (blockDim.x = 32 x n_warps <= 32 x kMmaMaxWarps; dynamic shared memory
 // mma_shared_bytes) takes the row tiles blockIdx.x, blockIdx.x + gridDim.x, ...; in each, warp w
-// takes the column tiles w, w + n_warps, ... Its codes stream kMmaDepth tiles ahead across row
+// takes the column tiles w, w + n_warps, ... Its codes stream kDepth tiles ahead across row
 // tiles, and x is split into shared memory once a block (kSplit), not once a row tile: with one
 // block a row tile, each block's lifetime was a chain of round trips (codes, split, sums) and the
 // kernel ran at 30-40% of the copy bandwidth on the H200 though it issued few instructions.
 // kMmas = 1 for batch 1-4, 2 for 5-8; without kSplit each lane splits its B operands from x.
-template <class F, int kMmas, bool kSplit>
+template <class F, int kMmas, bool kSplit, int kDepth = kMmaDepth>
 __global__ void __launch_bounds__(kMmaMaxWarps * 32) gemv_mma_kernel(GemvArgs a, int batch) {
   extern __shared__ __align__(16) unsigned char smem[];
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, n_warps = blockDim.x >> 5;
@@ -361,7 +365,7 @@ __global__ void __launch_bounds__(kMmaMaxWarps * 32) gemv_mma_kernel(GemvArgs a,
   const std::int64_t my_row_tiles = blockIdx.x < row_tiles ? (row_tiles - blockIdx.x - 1) / gridDim.x + 1 : 0;
   const std::int64_t items = my_row_tiles * per_tile;
   const uint4* codes = reinterpret_cast<const uint4*>(a.codes) + lane;
-  // The load cursor: the item kMmaDepth ahead of the one computed.
+  // The load cursor: the item kDepth ahead of the one computed.
   std::int64_t load_tr = blockIdx.x;
   int load_j = 0;
   auto load_next = [&](std::int64_t item) {
@@ -384,9 +388,9 @@ EAQ_UNROLL
     }
     return t;
   };
-  MmaTileData<F> ring[kMmaDepth];
+  MmaTileData<F> ring[kDepth];
 EAQ_UNROLL
-  for (int d = 0; d < kMmaDepth; ++d) ring[d] = load_next(d);
+  for (int d = 0; d < kDepth; ++d) ring[d] = load_next(d);
   // Codes are not written by any kernel: the first tiles stream before the wait (pdl.cuh).
   pdl_wait();
   MmaLane<kMmas> ln;
@@ -414,8 +418,8 @@ EAQ_UNROLL
     for (int j = 0; j < per_tile; ++j, ++item) {
       const MmaTileData<F> tile = ring[0];
 EAQ_UNROLL
-      for (int d = 0; d + 1 < kMmaDepth; ++d) ring[d] = ring[d + 1];
-      ring[kMmaDepth - 1] = load_next(item + kMmaDepth);
+      for (int d = 0; d + 1 < kDepth; ++d) ring[d] = ring[d + 1];
+      ring[kDepth - 1] = load_next(item + kDepth);
       mma_tile<F, kMmas, kSplit>(a, batch, ln, (warp + j * n_warps) * F::kTileCols, lane, tile, acc);
     }
 EAQ_UNROLL

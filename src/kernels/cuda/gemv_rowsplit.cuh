@@ -1,5 +1,5 @@
-// EXPERIMENT (branch exp/int8-rowsplit-balanced, not on main; opt-in EAQ_CUDA_GEMV_ROWSPLIT=1,
-// compiled, not GPU-run): the decode GEMV of the per-channel 8-bit formats (i8_ch, f8_e4m3_ch) at
+// EXPERIMENT (opt-in EAQ_CUDA_GEMV_ROWSPLIT=1; written 2026-12-05 without a GPU, compiled, not
+// yet GPU-run — device_run_cuda.sh verify A/Bs it): the decode GEMV of the per-channel 8-bit formats (i8_ch, f8_e4m3_ch) at
 // batch 1-2 scheduled as the dense f16 GEMV (half_matvec.cu):
 //
 // - kSplit warps a row, chosen as half_matvec's warps_per_row chooses them from the row's 16-byte
