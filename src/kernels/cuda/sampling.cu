@@ -16,14 +16,16 @@
 #include <cub/device/device_scan.cuh>
 
 #include <algorithm>
-#include <cfloat>
 
+#include "kernels/cuda/block_argmax.cuh"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/decoder_ops.h"
 
 namespace eaq::kernels::cuda {
 
 namespace {
+
+using detail::block_argmax;
 
 constexpr int kThreads = 256;
 constexpr int kArgmaxThreads = 1024;
@@ -82,31 +84,8 @@ __global__ void penalize_kernel(const std::int32_t* penalized, int n, float pena
 }
 
 __global__ void argmax_kernel(const float* keys, int vocab, std::int32_t* token) {
-  __shared__ float best_value[kArgmaxThreads];
-  __shared__ int best_index[kArgmaxThreads];
-  float value = -FLT_MAX;
-  int index = 0x7fffffff;
-  for (int i = threadIdx.x; i < vocab; i += kArgmaxThreads) {
-    if (keys[i] > value) {  // increasing indices per thread: the first maximum is kept
-      value = keys[i];
-      index = i;
-    }
-  }
-  best_value[threadIdx.x] = value;
-  best_index[threadIdx.x] = index;
-  __syncthreads();
-  for (int width = kArgmaxThreads / 2; width > 0; width >>= 1) {
-    if (threadIdx.x < width) {
-      const float v = best_value[threadIdx.x + width];
-      const int i = best_index[threadIdx.x + width];
-      if (v > best_value[threadIdx.x] || (v == best_value[threadIdx.x] && i < best_index[threadIdx.x])) {
-        best_value[threadIdx.x] = v;
-        best_index[threadIdx.x] = i;
-      }
-    }
-    __syncthreads();
-  }
-  if (threadIdx.x == 0) *token = best_index[0] == 0x7fffffff ? 0 : best_index[0];
+  const int chosen = block_argmax<kArgmaxThreads>(keys, vocab);
+  if (threadIdx.x == 0) *token = chosen;
 }
 
 // weights[i] = exp((keys[i] - keys[0]) / temperature), i < n; keys sorted descending.
