@@ -5,9 +5,15 @@
 // energy module (NVML counter, idle power measured first and subtracted).
 //
 //   bench_engine_cuda [--shape NAME]... [--precision f16|bf16|i8_ch|i4s_g128|...]... [--prompt 512]
-//                     [--new 128] [--repeat 3] [--energy-s 3] [--jsonl FILE]
+//                     [--new 128] [--repeat 3] [--energy-s 3] [--jsonl FILE] [--sampled]
 //   bench_engine_cuda --model PATH --ids 1,2,3 --new 64 [--weights f16] [--logits FILE]
 //       (parity mode: greedy tokens of a model file as JSON; the prompt's last logits to FILE)
+//
+// --sampled adds, per row, decode as `eaq generate` runs it with llama.cpp's default sampling chain
+// (temperature 0.8, top-k 40, top-p 0.95, min-p 0.05, repetition penalty 1.1, seed 1): a Session,
+// one token back to the host a step, the token picked on the GPU (Session::decode_and_sample)
+// against the logits copied to the host and sampled there, in the same process; wall-clock tok/s
+// of the n-1 decode steps, and whether the two picked the same tokens (they draw the same numbers).
 //
 // Shapes (from the models' published config.json): llama2-7b, deepseek-coder-1.3b,
 // r1-distill-qwen-1.5b. Random weights: the speed of a memory-bound decode does not depend on
@@ -40,6 +46,8 @@
 #include "model/model_loader.h"
 #include "quant/scheme_registry.h"
 #include "runtime/kv_cache.h"
+#include "runtime/sampler.h"
+#include "runtime/session.h"
 
 namespace {
 
@@ -215,6 +223,7 @@ struct Options {
   int repeat = 3;
   double energy_s = 3.0;
   std::string jsonl;
+  bool sampled = false;
   // parity mode
   std::string model_path;
   std::vector<std::int32_t> ids;
@@ -249,6 +258,7 @@ Options parse(int argc, char** argv) {
     else if (a == "--repeat") o.repeat = std::stoi(next());
     else if (a == "--energy-s") o.energy_s = std::stod(next());
     else if (a == "--jsonl") o.jsonl = next();
+    else if (a == "--sampled") o.sampled = true;
     else if (a == "--model") o.model_path = next();
     else if (a == "--ids") o.ids = parse_ids(next());
     else if (a == "--weights") o.weights = next();
@@ -326,6 +336,47 @@ int run_parity(const Options& o) {
   fmt::print("{{\"source\": \"eaq cuda greedy\", \"device\": \"{}\", \"tokens\": [{}]}}\n", gpu.description(),
              fmt::join(tokens, ", "));
   return 0;
+}
+
+// Sampled decode through a Session (see the header): tok/s with the GPU picking the token, with
+// the host picking it from copied logits, and whether their tokens agree.
+struct SampledDecode {
+  double gpu_tok_s = 0, host_tok_s = 0;
+  bool same_tokens = false;
+};
+
+SampledDecode measure_sampled_decode(model::CudaDecoderLm& lm, const std::vector<std::int32_t>& prompt, int n_new,
+                                     std::int64_t context) {
+  runtime::SessionOptions so;
+  so.context_size = context;
+  so.kv_dtype = DType::F16;
+  runtime::Session session(lm, so);
+  runtime::SamplingParams p;
+  p.temperature = 0.8f;
+  p.top_k = 40;
+  p.top_p = 0.95f;
+  p.min_p = 0.05f;
+  p.repetition_penalty = 1.1f;
+  p.seed = 1;
+  SampledDecode result;
+  std::vector<std::int32_t> tokens[2];
+  for (int on_gpu = 1; on_gpu >= 0; --on_gpu) {
+    session.reset();
+    runtime::Sampler sampler(p);
+    std::vector<std::int32_t> history = prompt;
+    history.push_back(sampler.sample(session.prefill(prompt), history));
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 1; i < n_new; ++i) {
+      const std::int32_t next = on_gpu ? session.decode_and_sample(history.back(), sampler, history)
+                                       : sampler.sample(session.decode(history.back()), history);
+      history.push_back(next);
+    }
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    (on_gpu ? result.gpu_tok_s : result.host_tok_s) = (n_new - 1) / s;
+    tokens[on_gpu].assign(history.begin() + static_cast<std::ptrdiff_t>(prompt.size()), history.end());
+  }
+  result.same_tokens = tokens[0] == tokens[1];
+  return result;
 }
 
 int run_bench(const Options& o) {
@@ -434,6 +485,15 @@ int run_bench(const Options& o) {
       fmt::print("{:<22} {:<9} {:>9.1f} {:>7.1f}% {:>7.1f}% {:>9.0f} {:>8.1f}% {:>10.3f} {:>9.3f} {:>9.3f}\n", s.name,
                  precision, decode_tps, pct_hbm, pct_copy, o.prompt / best_prefill, pct_gemm, bytes / 1e9,
                  decode_j_net, job_j_net);
+      SampledDecode sampled;
+      if (o.sampled) {
+        if (!lm.samples_on_device()) fail("--sampled compares GPU and host sampling: unset EAQ_CUDA_SAMPLING=host");
+        sampled = measure_sampled_decode(lm, prompt, o.n_new, context);
+        fmt::print("{:<22} {:<9} sampled decode (Session, wall clock): GPU sampling {:.1f} tok/s, host sampling {:.1f} "
+                   "tok/s ({:.2f}x); same tokens: {}\n",
+                   s.name, precision, sampled.gpu_tok_s, sampled.host_tok_s, sampled.gpu_tok_s / sampled.host_tok_s,
+                   sampled.same_tokens ? "yes" : "NO");
+      }
       if (jsonl) {
         fmt::print(jsonl,
                    "{{\"bench\": \"bench_engine_cuda\", \"synthetic\": true, \"shape\": \"{}\", \"precision\": \"{}\", "
@@ -444,11 +504,15 @@ int run_bench(const Options& o) {
                    "\"gemm_tflops_8192\": {:.1f}, \"gemm_tflops_shape\": {:.1f}, \"pct_gemm_peak\": {:.2f}, "
                    "\"decode_j_per_token_net\": {:.4f}, \"decode_j_per_token_gross\": {:.4f}, "
                    "\"job_j_per_new_token_net\": {:.4f}, \"gpu_idle_w\": {:.1f}, \"energy_source\": \"{}\", "
-                   "\"load_s\": {:.2f}}}\n",
+                   "\"load_s\": {:.2f}{}}}\n",
                    s.name, precision, probe.name, lm.description(), o.prompt, o.n_new, o.repeat, decode_tps,
                    best_decode, bytes, pct_hbm, copy_gbs, pct_copy, best_prefill, o.prompt / best_prefill,
                    prefill_tflops, gemm_square, gemm_shape, pct_gemm, decode_j_net, decode_j_gross, job_j_net, idle_w,
-                   energy_source, load_s);
+                   energy_source, load_s,
+                   o.sampled ? fmt::format(", \"sampled_gpu_tok_s\": {:.2f}, \"sampled_host_tok_s\": {:.2f}, "
+                                           "\"sampled_same_tokens\": {}",
+                                           sampled.gpu_tok_s, sampled.host_tok_s, sampled.same_tokens)
+                             : std::string());
         std::fflush(jsonl);
       }
     }

@@ -18,7 +18,8 @@
 #        the GEMV unit tests with EAQ_CUDA_MMA_DEPTH=8 (8 tensor-core tiles in flight a warp) and
 #        with EAQ_CUDA_GEMV_ROWSPLIT=1 (the row-split int8/fp8 GEMV); bench_gemv on i4s_g128 and
 #        i8_ch with each against the default; bench_engine_cuda on the 7B and 1.3B shapes, int4-g128
-#        at depth 4 / 8 and int8 split-K / row-split (~6 minutes).
+#        at depth 4 / 8 and int8 split-K / row-split; sampled decode (GPU vs host sampling) on the
+#        1.5B and 7B shapes (~7 minutes).
 set -uo pipefail
 mode=${1:-quick}
 out=${OUT:-/tmp/eaq_out}
@@ -66,6 +67,9 @@ if [[ $mode == experiments ]]; then
   step 90 gemv.log bench_gemv --formats i4s_g128,i8_ch --reps 20
   step 90 gemv.log env EAQ_CUDA_MMA_DEPTH=8 bench_gemv --formats i4s_g128 --reps 20
   step 90 gemv.log env EAQ_CUDA_GEMV_ROWSPLIT=1 bench_gemv --formats i8_ch --reps 20
+  # Sampled decode as `eaq generate` runs it: GPU sampling against host sampling (Qwen2's 151936 vocabulary).
+  step 150 eaq_bench.log bench_engine_cuda --shape r1-distill-qwen-1.5b --shape llama2-7b --precision f16 --repeat 1 \
+       --energy-s 0 --sampled
   two="--shape deepseek-coder-1.3b --shape llama2-7b"
   for env in EAQ_CUDA_MMA_DEPTH=4 EAQ_CUDA_MMA_DEPTH=8; do
     step 150 eaq_bench.log env "$env" bench_engine_cuda $two --precision i4s_g128 --repeat 2 --energy-s 0
