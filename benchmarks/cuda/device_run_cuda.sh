@@ -21,7 +21,8 @@
 #        shapes, int4-g128 at depth 4 / 8 and int8 split-K / row-split (~7 minutes).
 # experiments-decode: sampled decode (GPU vs host sampling, bench_engine_cuda --sampled) on the
 #        1.5B and 7B shapes; f16 with the norm folded into the GEMVs (EAQ_CUDA_FUSED_NORM=gemv)
-#        against the default on the 1.3B and 1.5B shapes (~3 minutes).
+#        against the default on the 1.3B and 1.5B shapes; the 7B prefill with a 32 MiB cuBLAS
+#        workspace (EAQ_CUDA_CUBLAS_WORKSPACE_MIB=32) against cuBLAS's default pool (~5 minutes).
 set -uo pipefail
 mode=${1:-quick}
 out=${OUT:-/tmp/eaq_out}
@@ -87,6 +88,11 @@ if [[ $mode == experiments-decode ]]; then
   small="--shape deepseek-coder-1.3b --shape r1-distill-qwen-1.5b"
   for env in EAQ_CUDA_FUSED_NORM=1 EAQ_CUDA_FUSED_NORM=gemv; do
     step 120 eaq_bench.log env "$env" bench_engine_cuda $small --precision f16 --repeat 2 --energy-s 0
+  done
+  # A 32 MiB cuBLAS workspace (NVIDIA's recommendation for Hopper) against cuBLAS's default pool:
+  # prefill of the 7B shape, the peak GEMM measured with the same workspace.
+  for env in EAQ_CUDA_FUSED_NORM=1 EAQ_CUDA_CUBLAS_WORKSPACE_MIB=32; do
+    step 120 eaq_bench.log env "$env" bench_engine_cuda --shape llama2-7b --precision f16 --repeat 2 --energy-s 0
   done
   exit 0
 fi

@@ -152,6 +152,11 @@ CudaDecoderLm::CudaDecoderLm(const DecoderSpec& spec, const DecoderWeights& weig
   EAQ_CUBLAS_CHECK(cublasCreate(&cublas_));
   EAQ_CUBLAS_CHECK(cublasSetStream(cublas_, stream_));
   try {
+    // A workspace of our own for cuBLAS when EAQ_CUDA_CUBLAS_WORKSPACE_MIB asks (after
+    // cublasSetStream, which resets it to the default pool).
+    if (const std::size_t bytes = kc::cublas_workspace_bytes_requested(); bytes > 0) {
+      EAQ_CUBLAS_CHECK(cublasSetWorkspace(cublas_, alloc(bytes, "the cuBLAS workspace"), bytes));
+    }
     const std::int64_t H = spec_.hidden_size, hd = spec_.head_dim, V = spec_.vocab_size;
     const std::int64_t qkv_width = (spec_.n_heads + 2 * spec_.n_kv_heads) * hd;
     const std::int64_t q_width = spec_.n_heads * hd, I = spec_.intermediate_size;

@@ -1,6 +1,8 @@
 // gemm_half: row-major y = x W^T expressed as cuBLAS's column-major y^T = W x^T.
 #include "kernels/cuda/cublas_gemm.h"
 
+#include <cstdlib>
+
 #include "kernels/cuda/cuda_check.h"
 
 namespace eaq::kernels::cuda {
@@ -15,6 +17,19 @@ void gemm_half(cublasHandle_t handle, DType dtype, const void* w, std::int64_t r
                                 static_cast<int>(cols), &alpha, w, type, static_cast<int>(w_stride), x, type,
                                 static_cast<int>(cols), &beta, y, CUDA_R_32F, static_cast<int>(y_stride),
                                 CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+}
+
+std::size_t cublas_workspace_bytes_requested() {
+  const char* mib = std::getenv("EAQ_CUDA_CUBLAS_WORKSPACE_MIB");
+  if (mib == nullptr) return 0;
+  char* end = nullptr;
+  const long v = std::strtol(mib, &end, 10);
+  if (end == mib || *end != '\0' || v < 1 || v > 1024) {
+    fail("EAQ_CUDA_CUBLAS_WORKSPACE_MIB='{}' is not a workspace size: give a whole number of MiB from 1 to 1024, or "
+         "unset it (cuBLAS's default pool)",
+         mib);
+  }
+  return static_cast<std::size_t>(v) << 20;
 }
 
 }  // namespace eaq::kernels::cuda
