@@ -16,6 +16,7 @@
 #include "kernels/cuda/cublas_gemm.h"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/decoder_ops.h"
+#include "kernels/cuda/env_mib.h"
 
 namespace eaq::model {
 
@@ -270,17 +271,7 @@ CudaDecoderLm::CudaDecoderLm(const DecoderSpec& spec, const DecoderWeights& weig
       }
       visit(lm_head_);
       if (largest > 0) {
-        std::int64_t slice_mib = 64;
-        if (const char* mib = std::getenv("EAQ_CUDA_DEQUANT_SLICE_MIB")) {
-          char* end = nullptr;
-          const long v = std::strtol(mib, &end, 10);
-          if (end == mib || *end != '\0' || v < 1 || v > 65536) {
-            fail("EAQ_CUDA_DEQUANT_SLICE_MIB='{}' is not a slice size: give a whole number of MiB from 1 to 65536 "
-                 "(default 64), or unset it",
-                 mib);
-          }
-          slice_mib = v;
-        }
+        const std::int64_t slice_mib = kc::env_mib("EAQ_CUDA_DEQUANT_SLICE_MIB", 65536, "the default, 64").value_or(64);
         dequant_halves_ = std::min(largest, slice_mib << 19);  // MiB of f16 values
         dequant_ = alloc(static_cast<std::size_t>(dequant_halves_) * 2, "the prefill dequantization slice");
       }

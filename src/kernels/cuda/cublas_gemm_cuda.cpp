@@ -1,9 +1,8 @@
 // gemm_half: row-major y = x W^T expressed as cuBLAS's column-major y^T = W x^T.
 #include "kernels/cuda/cublas_gemm.h"
 
-#include <cstdlib>
-
 #include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/env_mib.h"
 
 namespace eaq::kernels::cuda {
 
@@ -20,16 +19,7 @@ void gemm_half(cublasHandle_t handle, DType dtype, const void* w, std::int64_t r
 }
 
 std::size_t cublas_workspace_bytes_requested() {
-  const char* mib = std::getenv("EAQ_CUDA_CUBLAS_WORKSPACE_MIB");
-  if (mib == nullptr) return 0;
-  char* end = nullptr;
-  const long v = std::strtol(mib, &end, 10);
-  if (end == mib || *end != '\0' || v < 1 || v > 1024) {
-    fail("EAQ_CUDA_CUBLAS_WORKSPACE_MIB='{}' is not a workspace size: give a whole number of MiB from 1 to 1024, or "
-         "unset it (cuBLAS's default pool)",
-         mib);
-  }
-  return static_cast<std::size_t>(v) << 20;
+  return static_cast<std::size_t>(env_mib("EAQ_CUDA_CUBLAS_WORKSPACE_MIB", 1024, "cuBLAS's default pool").value_or(0)) << 20;
 }
 
 }  // namespace eaq::kernels::cuda
