@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The CUDA engine's checks and benchmarks in one GPU-machine call, logs under $OUT (at most 8
 # files come back). Run from the repository root after tools/device_build.sh packed .device:
-#   benchmarks/cuda/device_run_cuda.sh quick|full|bench|verify|experiments-gemv|experiments-decode
+#   benchmarks/cuda/device_run_cuda.sh quick|full|bench|verify|experiments-gemv|experiments-engine|
+#                                      experiments-decode
 # quick: versions, `eaq hw`, the e2e parity test, the kernels' GPU unit tests, one shape at
 #        f16/int8/int4-g128 (a first look, ~2 minutes);
 # full:  that, plus every shape x precision beside HF transformers eager, the HF parity run, and
@@ -14,11 +15,14 @@
 #        three shapes at f16/int8/int4-g128 (defaults), f16 with half_matvec's old warps-a-row rule
 #        (EAQ_CUDA_HALF_SPLIT=rows, A/B), the HF parity run, the decode attention, f16 GEMV and
 #        small-kernel workbenches (~6 minutes; each step has its own limit).
-# experiments-gemv: the opt-in GEMV kernels written without a GPU, each checked and A/B'd in the
-#        same call: the GEMV unit tests with EAQ_CUDA_MMA_DEPTH=8 (8 tensor-core tiles in flight a
-#        warp) and with EAQ_CUDA_GEMV_ROWSPLIT=1 (the row-split int8/fp8 GEMV); bench_gemv on
-#        i4s_g128 and i8_ch with each against the default; bench_engine_cuda on the 7B and 1.3B
-#        shapes, int4-g128 at depth 4 / 8 and int8 split-K / row-split (~7 minutes).
+# experiments-gemv: the opt-in GEMV variants written without a GPU (2026-12-05), each through the
+#        GEMV unit tests and bench_gemv (i4s_g128, i8_ch) beside the default in the same call:
+#        EAQ_CUDA_MMA_RING=slots (the tensor-core GEMV's ring computed in place: kDepth tiles in
+#        flight, not ~1), with EAQ_CUDA_MMA_DEPTH=8, EAQ_CUDA_GEMV_AHEAD=2|3 (the chunk kernel with
+#        2-3 super-chunks in flight a warp, not 1), EAQ_CUDA_GEMV_ROWSPLIT=1 (~6 minutes).
+# experiments-engine: bench_engine_cuda on the 7B shape: int4-g128 by ring (shift, slots, slots at
+#        depth 8), int8 by variant (ahead 1/2/3, row-split, tensor cores with slots), and f16 (the
+#        ratios' denominator) in the same call (~6 minutes).
 # experiments-decode: sampled decode (GPU vs host sampling, bench_engine_cuda --sampled) on the
 #        1.5B and 7B shapes; f16 with the norm folded into the GEMVs (EAQ_CUDA_FUSED_NORM=gemv)
 #        against the default on the 1.3B and 1.5B shapes; the 7B prefill with a 32 MiB cuBLAS
@@ -65,18 +69,26 @@ if [[ $mode == verify ]]; then
 fi
 if [[ $mode == experiments-gemv ]]; then
   gemv_tests="--gtest_filter=*Gemv*"
-  step 120 experiments.log env EAQ_CUDA_MMA_DEPTH=8 eaq_kernels_cuda_tests "$gemv_tests"
-  step 120 experiments.log env EAQ_CUDA_GEMV_ROWSPLIT=1 eaq_kernels_cuda_tests "$gemv_tests"
-  step 90 gemv.log bench_gemv --formats i4s_g128,i8_ch --reps 20
-  step 90 gemv.log env EAQ_CUDA_MMA_DEPTH=8 bench_gemv --formats i4s_g128 --reps 20
-  step 90 gemv.log env EAQ_CUDA_GEMV_ROWSPLIT=1 bench_gemv --formats i8_ch --reps 20
-  two="--shape deepseek-coder-1.3b --shape llama2-7b"
-  for env in EAQ_CUDA_MMA_DEPTH=4 EAQ_CUDA_MMA_DEPTH=8; do
-    step 150 eaq_bench.log env "$env" bench_engine_cuda $two --precision i4s_g128 --repeat 2 --energy-s 0
+  for env in EAQ_CUDA_MMA_RING=slots "EAQ_CUDA_MMA_RING=slots EAQ_CUDA_MMA_DEPTH=8" EAQ_CUDA_GEMV_AHEAD=3 \
+             EAQ_CUDA_GEMV_ROWSPLIT=1; do
+    step 90 experiments.log env $env eaq_kernels_cuda_tests "$gemv_tests"
   done
-  for env in EAQ_CUDA_GEMV_ROWSPLIT=0 EAQ_CUDA_GEMV_ROWSPLIT=1; do
-    step 150 eaq_bench.log env "$env" bench_engine_cuda $two --precision i8_ch --repeat 2 --energy-s 0
+  for env in EAQ_CUDA_MMA_RING=shift EAQ_CUDA_MMA_RING=slots "EAQ_CUDA_MMA_RING=slots EAQ_CUDA_MMA_DEPTH=8" \
+             EAQ_CUDA_GEMV_AHEAD=2 EAQ_CUDA_GEMV_AHEAD=3 EAQ_CUDA_GEMV_ROWSPLIT=1; do
+    step 60 gemv.log env $env bench_gemv --formats i4s_g128,i8_ch --reps 20
   done
+  exit 0
+fi
+if [[ $mode == experiments-engine ]]; then
+  seven="--shape llama2-7b --repeat 2 --energy-s 0"
+  for env in EAQ_CUDA_MMA_RING=shift EAQ_CUDA_MMA_RING=slots "EAQ_CUDA_MMA_RING=slots EAQ_CUDA_MMA_DEPTH=8"; do
+    step 90 eaq_bench.log env $env bench_engine_cuda $seven --precision i4s_g128
+  done
+  for env in EAQ_CUDA_GEMV_AHEAD=1 EAQ_CUDA_GEMV_AHEAD=2 EAQ_CUDA_GEMV_AHEAD=3 EAQ_CUDA_GEMV_ROWSPLIT=1 \
+             "EAQ_CUDA_MMA_RING=slots EAQ_CUDA_MMA_GEMV=all"; do
+    step 90 eaq_bench.log env $env bench_engine_cuda $seven --precision i8_ch
+  done
+  step 90 eaq_bench.log bench_engine_cuda $seven --precision f16
   exit 0
 fi
 if [[ $mode == experiments-decode ]]; then

@@ -30,8 +30,9 @@ enum class GemvLayout { chunks, mma_tiles };
 // Whether dtype has the tensor-core layout.
 bool has_mma_layout(DType dtype);
 // The layout upload_weight picks: mma_tiles for i4s_g32/g64/g128 and q4_0 (i8_ch's tensor-core
-// kernel measured slower than its chunk kernel, so i8_ch takes mma_tiles only when asked), unless
-// EAQ_CUDA_MMA_GEMV=0 (the A/B switch; 1 or unset: on). Throws eaq::Error for another value.
+// kernel measured slower than its chunk kernel, so i8_ch takes mma_tiles only when asked:
+// EAQ_CUDA_MMA_GEMV=all), unless EAQ_CUDA_MMA_GEMV=0 (every format in chunks; 1 or unset: the
+// default). Throws eaq::Error for another value.
 GemvLayout default_gemv_layout(DType dtype);
 
 // A weight matrix W[rows][cols] resident on the GPU. Fields are set by upload_weight; the layout of

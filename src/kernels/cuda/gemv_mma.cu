@@ -45,9 +45,9 @@ int blocks_per_sm(const void* kernel, int threads, std::size_t shared) {
   return cache[key] = n;
 }
 
-template <class F, int kMmas, bool kSplit, int kDepth>
+template <class F, int kMmas, bool kSplit, int kDepth, bool kSlots>
 void launch(const GemvArgs& a, int batch, cudaStream_t stream) {
-  const void* kernel = reinterpret_cast<const void*>(gemv_mma_kernel<F, kMmas, kSplit, kDepth>);
+  const void* kernel = reinterpret_cast<const void*>(gemv_mma_kernel<F, kMmas, kSplit, kDepth, kSlots>);
   // The split and the sums can pass the 48 KB a block gets without asking (up to 64 KB).
   static const bool opted_in = [&] {
     return cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, 64 * 1024) == cudaSuccess ||
@@ -75,11 +75,12 @@ void launch(const GemvArgs& a, int batch, cudaStream_t stream) {
   }
   const std::size_t shared = mma_shared_bytes(batch, cols_padded, warps, kMmas);
   const auto blocks = static_cast<unsigned>(row_tiles < slots_of_best ? row_tiles : slots_of_best);
-  (void)launch_pdl(gemv_mma_kernel<F, kMmas, kSplit, kDepth>, blocks, 32 * warps, shared, stream, a, batch);
+  (void)launch_pdl(gemv_mma_kernel<F, kMmas, kSplit, kDepth, kSlots>, blocks, 32 * warps, shared, stream, a, batch);
 }
 
-// Tiles a warp keeps in flight: kMmaDepth, or kMmaDeepDepth with EAQ_CUDA_MMA_DEPTH=8 (an
-// experiment; 4 or unset: the default). Read once.
+// Tiles a warp keeps in flight: kMmaDepth, or kMmaDeepDepth with EAQ_CUDA_MMA_DEPTH=8; and how
+// the ring advances: shifted (the default) or in place with EAQ_CUDA_MMA_RING=slots (gemv_mma_kernel
+// says why). Both experiments, read once.
 int mma_depth() {
   static const int depth = [] {
     const char* env = std::getenv("EAQ_CUDA_MMA_DEPTH");
@@ -91,14 +92,25 @@ int mma_depth() {
   return depth;
 }
 
-template <class F, int kDepth>
-void launch_at_depth(const GemvArgs& a, int batch, cudaStream_t stream) {
+bool mma_ring_slots() {
+  static const bool slots = [] {
+    const char* env = std::getenv("EAQ_CUDA_MMA_RING");
+    if (env == nullptr || std::string_view(env) == "shift") return false;
+    if (std::string_view(env) == "slots") return true;
+    fail("EAQ_CUDA_MMA_RING='{}' is not a ring of the tensor-core GEMV: give shift (the default) or slots, or unset it",
+         env);
+  }();
+  return slots;
+}
+
+template <class F, int kDepth, bool kSlots>
+void launch_ring(const GemvArgs& a, int batch, cudaStream_t stream) {
   if (mma_x_in_shared(batch, a.n_super * F::kTileCols)) {
-    launch<F, 1, true, kDepth>(a, batch, stream);
+    launch<F, 1, true, kDepth, kSlots>(a, batch, stream);
   } else if (batch <= 4) {
-    launch<F, 1, false, kDepth>(a, batch, stream);
+    launch<F, 1, false, kDepth, kSlots>(a, batch, stream);
   } else {
-    launch<F, 2, false, kDepth>(a, batch, stream);
+    launch<F, 2, false, kDepth, kSlots>(a, batch, stream);
   }
 }
 
@@ -106,10 +118,17 @@ void launch_at_depth(const GemvArgs& a, int batch, cudaStream_t stream) {
 
 template <class F>
 void launch_gemv_mma(const GemvArgs& a, int batch, cudaStream_t stream) {
-  if (mma_depth() == kMmaDeepDepth) {
-    launch_at_depth<F, kMmaDeepDepth>(a, batch, stream);
+  const bool deep = mma_depth() == kMmaDeepDepth;
+  if (mma_ring_slots()) {
+    if (deep) {
+      launch_ring<F, kMmaDeepDepth, true>(a, batch, stream);
+    } else {
+      launch_ring<F, kMmaDepth, true>(a, batch, stream);
+    }
+  } else if (deep) {
+    launch_ring<F, kMmaDeepDepth, false>(a, batch, stream);
   } else {
-    launch_at_depth<F, kMmaDepth>(a, batch, stream);
+    launch_ring<F, kMmaDepth, false>(a, batch, stream);
   }
 }
 

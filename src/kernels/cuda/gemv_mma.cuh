@@ -339,9 +339,7 @@ inline std::size_t mma_shared_bytes(int batch, std::int64_t cols_padded, int n_w
 }
 
 // Column tiles a warp has in flight: 2 KB of codes a warp (kMmaDepth), or 4 KB with
-// EAQ_CUDA_MMA_DEPTH=8 (gemv_mma.cu: an experiment, written 2026-12-05 without a GPU — the int4
-// kernel stays at 36-48% of the copy bandwidth even on 32000x4096, where a steady stream, not
-// the launch, decides; if too few bytes are in flight a warp, deeper rings are the remedy).
+// EAQ_CUDA_MMA_DEPTH=8 (gemv_mma.cu: an experiment, written 2026-12-05 without a GPU).
 inline constexpr int kMmaDepth = 4;
 inline constexpr int kMmaDeepDepth = 8;
 
@@ -352,7 +350,18 @@ inline constexpr int kMmaDeepDepth = 8;
 // block a row tile, each block's lifetime was a chain of round trips (codes, split, sums) and the
 // kernel ran at 30-40% of the copy bandwidth on the H200 though it issued few instructions.
 // kMmas = 1 for batch 1-4, 2 for 5-8; without kSplit each lane splits its B operands from x.
-template <class F, int kMmas, bool kSplit, int kDepth = kMmaDepth>
+//
+// The ring of tiles in flight, two ways (kSlots):
+// - false (the default): the tile computed is ring[0] and the ring shifts down one slot a tile.
+//   In the SASS (cuobjdump of the sm_90a build, 2026-12-05) the shift is a chain of register moves
+//   at the top of the loop, and a move of a register whose load is still in flight waits for that
+//   load: the newest tile's load, issued one tile earlier, is waited for at every step, so about
+//   one tile, not kDepth, is in flight a warp — which would explain why the kernel measured
+//   latency-bound at 36-48% of the copy bandwidth even on 32000x4096.
+// - true (EAQ_CUDA_MMA_RING=slots, opt-in; written without a GPU, not yet run): the item loop is
+//   unrolled kDepth times, so slot d of the ring is computed in place and reloaded with the tile
+//   kDepth items on: no moves, kDepth tiles in flight.
+template <class F, int kMmas, bool kSplit, int kDepth = kMmaDepth, bool kSlots = false>
 __global__ void __launch_bounds__(kMmaMaxWarps * 32) gemv_mma_kernel(GemvArgs a, int batch) {
   extern __shared__ __align__(16) unsigned char smem[];
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, n_warps = blockDim.x >> 5;
@@ -409,19 +418,10 @@ EAQ_UNROLL
     __syncthreads();
   }
   float* sums = reinterpret_cast<float*>(smem + mma_split_bytes(batch, cols_padded));  // [n_warps][kMmas * 4][32]
-  std::int64_t item = 0;
-  for (std::int64_t tr = blockIdx.x; tr < row_tiles; tr += gridDim.x) {
+  // Row tile tr done: the warps' sums added in shared memory and stored by warp 0. Every warp of
+  // the block calls it once a row tile (its two barriers).
+  auto finish_row_tile = [&](std::int64_t tr, const float (&acc)[kMmas][4]) {
     const std::int64_t row0 = tr * kMmaTileRows;
-    float acc[kMmas][4];
-EAQ_UNROLL
-    for (int m = 0; m < kMmas; ++m) acc[m][0] = acc[m][1] = acc[m][2] = acc[m][3] = 0.0f;
-    for (int j = 0; j < per_tile; ++j, ++item) {
-      const MmaTileData<F> tile = ring[0];
-EAQ_UNROLL
-      for (int d = 0; d + 1 < kDepth; ++d) ring[d] = ring[d + 1];
-      ring[kDepth - 1] = load_next(item + kDepth);
-      mma_tile<F, kMmas, kSplit>(a, batch, ln, (warp + j * n_warps) * F::kTileCols, lane, tile, acc);
-    }
 EAQ_UNROLL
     for (int m = 0; m < kMmas; ++m)
 EAQ_UNROLL
@@ -444,6 +444,47 @@ EAQ_UNROLL
       }
     }
     __syncthreads();  // the sums are free for the next row tile
+  };
+  if constexpr (!kSlots) {
+    std::int64_t item = 0;
+    for (std::int64_t tr = blockIdx.x; tr < row_tiles; tr += gridDim.x) {
+      float acc[kMmas][4];
+EAQ_UNROLL
+      for (int m = 0; m < kMmas; ++m) acc[m][0] = acc[m][1] = acc[m][2] = acc[m][3] = 0.0f;
+      for (int j = 0; j < per_tile; ++j, ++item) {
+        const MmaTileData<F> tile = ring[0];
+EAQ_UNROLL
+        for (int d = 0; d + 1 < kDepth; ++d) ring[d] = ring[d + 1];
+        ring[kDepth - 1] = load_next(item + kDepth);
+        mma_tile<F, kMmas, kSplit>(a, batch, ln, (warp + j * n_warps) * F::kTileCols, lane, tile, acc);
+      }
+      finish_row_tile(tr, acc);
+    }
+  } else {
+    float acc[kMmas][4];
+EAQ_UNROLL
+    for (int m = 0; m < kMmas; ++m) acc[m][0] = acc[m][1] = acc[m][2] = acc[m][3] = 0.0f;
+    std::int64_t tr = blockIdx.x;  // the row tile computed, and its column tile j
+    int j = 0;
+    if (per_tile == 0) {  // a warp past the column tiles still adds its zeros and keeps the barriers
+      for (; tr < row_tiles; tr += gridDim.x) finish_row_tile(tr, acc);
+    }
+    for (std::int64_t base = 0; base < items; base += kDepth) {
+EAQ_UNROLL
+      for (int d = 0; d < kDepth; ++d) {
+        if (base + d < items) {
+          mma_tile<F, kMmas, kSplit>(a, batch, ln, (warp + j * n_warps) * F::kTileCols, lane, ring[d], acc);
+          ring[d] = load_next(base + d + kDepth);
+          if (++j == per_tile) {
+            finish_row_tile(tr, acc);
+EAQ_UNROLL
+            for (int m = 0; m < kMmas; ++m) acc[m][0] = acc[m][1] = acc[m][2] = acc[m][3] = 0.0f;
+            j = 0;
+            tr += gridDim.x;
+          }
+        }
+      }
+    }
   }
   pdl_launch_dependents();
 }

@@ -269,18 +269,21 @@ bool has_mma_layout(DType dtype) {
 }
 
 GemvLayout default_gemv_layout(DType dtype) {
-  static const bool enabled = [] {
+  // 0: chunks for every format; 1 (unset): tiles for the int4 formats; all: i8_ch too.
+  enum class Tiles { none, int4, all };
+  static const Tiles tiles = [] {
     const char* v = std::getenv("EAQ_CUDA_MMA_GEMV");
-    if (v == nullptr || std::strcmp(v, "1") == 0) return true;
-    if (std::strcmp(v, "0") == 0) return false;
-    fail_streamed("EAQ_CUDA_MMA_GEMV='", v, "': give 1 (the tensor-core GEMV for i8_ch, i4s and q4_0 weights, ",
-                  "the default) or 0 (the CUDA-core GEMV for every format)");
+    if (v == nullptr || std::strcmp(v, "1") == 0) return Tiles::int4;
+    if (std::strcmp(v, "0") == 0) return Tiles::none;
+    if (std::strcmp(v, "all") == 0) return Tiles::all;
+    fail_streamed("EAQ_CUDA_MMA_GEMV='", v, "': give 1 (the tensor-core GEMV for i4s and q4_0 weights, ",
+                  "the default), all (i8_ch too) or 0 (the CUDA-core GEMV for every format)");
   }();
-  // int8 stays in chunks: its tensor-core kernel decoded Llama-2-7B at 283.6 tok/s against the
-  // chunk kernel's 330 (H200, bench_engine_cuda); the int4 formats gain (302.7 -> 356.4 tok/s:
-  // docs/cuda.md).
-  const bool tiles_default = dtype != DType::I8_CH;
-  return enabled && tiles_default && has_mma_layout(dtype) ? GemvLayout::mma_tiles : GemvLayout::chunks;
+  // int8 stays in chunks by default: its tensor-core kernel decoded Llama-2-7B at 283.6 tok/s
+  // against the chunk kernel's 330 (H200, bench_engine_cuda); the int4 formats gain (302.7 ->
+  // 356.4 tok/s: docs/cuda.md). `all` re-measures int8 on the tiles (with EAQ_CUDA_MMA_RING=slots).
+  const bool tiled = tiles == Tiles::all || (tiles == Tiles::int4 && dtype != DType::I8_CH);
+  return tiled && has_mma_layout(dtype) ? GemvLayout::mma_tiles : GemvLayout::chunks;
 }
 
 int gemv_chunk_elems(DType dtype) {
