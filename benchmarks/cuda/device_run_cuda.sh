@@ -23,10 +23,12 @@
 # experiments-engine: bench_engine_cuda on the 7B shape: int4-g128 by ring (shift, slots, slots at
 #        depth 8), int8 by variant (ahead 1/2/3, row-split, tensor cores with slots), and f16 (the
 #        ratios' denominator) in the same call (~6 minutes).
-# experiments-decode: sampled decode (GPU vs host sampling, bench_engine_cuda --sampled) on the
+# experiments-decode: the cluster decode attention with lighter barriers (EAQ_CUDA_CLUSTER_SYNC=light:
+#        tests, bench_attention_decode, engine f16 on the 1.3B/1.5B shapes, beside the default);
+#        sampled decode (GPU vs host sampling, bench_engine_cuda --sampled) on the
 #        1.5B and 7B shapes; f16 with the norm folded into the GEMVs (EAQ_CUDA_FUSED_NORM=gemv)
 #        against the default on the 1.3B and 1.5B shapes; the 7B prefill with a 32 MiB cuBLAS
-#        workspace (EAQ_CUDA_CUBLAS_WORKSPACE_MIB=32) against cuBLAS's default pool (~5 minutes).
+#        workspace (EAQ_CUDA_CUBLAS_WORKSPACE_MIB=32) against cuBLAS's default pool (~8 minutes).
 set -uo pipefail
 mode=${1:-quick}
 out=${OUT:-/tmp/eaq_out}
@@ -92,6 +94,14 @@ if [[ $mode == experiments-engine ]]; then
   exit 0
 fi
 if [[ $mode == experiments-decode ]]; then
+  # The cluster decode attention's lighter barriers (EAQ_CUDA_CLUSTER_SYNC=light): its tests, the
+  # workbench and the engine on the shapes that run it, beside the default.
+  step 90 experiments.log env EAQ_CUDA_CLUSTER_SYNC=light eaq_kernels_cuda_tests "--gtest_filter=*Attention*"
+  for env in EAQ_CUDA_CLUSTER_SYNC=full EAQ_CUDA_CLUSTER_SYNC=light; do
+    step 60 attention.log env "$env" bench_attention_decode --reps 10
+    step 120 eaq_bench.log env "$env" bench_engine_cuda --shape deepseek-coder-1.3b --shape r1-distill-qwen-1.5b \
+         --precision f16 --repeat 2 --energy-s 0
+  done
   # Sampled decode as `eaq generate` runs it: GPU sampling against host sampling (Qwen2's 151936 vocabulary).
   step 150 eaq_bench.log bench_engine_cuda --shape r1-distill-qwen-1.5b --shape llama2-7b --precision f16 --repeat 1 \
        --energy-s 0 --sampled

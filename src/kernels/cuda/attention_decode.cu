@@ -189,6 +189,18 @@ int default_vec_split_keys() {
   return keys;
 }
 
+// The cluster kernel's lighter barriers (attention_decode_cluster.cu): EAQ_CUDA_CLUSTER_SYNC=light
+// (an experiment); full or unset: cg's cluster.sync() twice. Read once.
+bool light_cluster_sync() {
+  static const bool light = [] {
+    const char* v = std::getenv("EAQ_CUDA_CLUSTER_SYNC");
+    if (v == nullptr || std::strcmp(v, "full") == 0) return false;
+    if (std::strcmp(v, "light") == 0) return true;
+    fail("EAQ_CUDA_CLUSTER_SYNC='{}' is not a barrier choice: give full (the default) or light, or unset it", v);
+  }();
+  return light;
+}
+
 bool early_kv_loads() {
   static const bool on = [] {
     const char* v = std::getenv("EAQ_CUDA_ATTENTION_EARLY_LOADS");
@@ -260,7 +272,8 @@ void attention_decode(const AttentionCudaParams& params, const RopeKvParams* rop
   if (split_keys == kDecodeCluster) split_keys = 0;
   if (cluster) {
     const std::int32_t* pos = rope ? rope->positions : position;
-    launch_attention_decode_cluster(params, rope, q, pos, out, rope != nullptr && early_kv_loads(), stream);
+    launch_attention_decode_cluster(params, rope, q, pos, out, rope != nullptr && early_kv_loads(), light_cluster_sync(),
+                                    stream);
     EAQ_CUDA_CHECK(cudaGetLastError());
     return;
   }

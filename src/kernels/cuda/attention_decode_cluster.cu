@@ -19,7 +19,17 @@ namespace {
 // pass through L2. Measured on an H100 (bench_attention_decode, 576 positions): 6.60 us against
 // 7.18 split-K on the 1.3B heads, 10.81 against 9.58 on the 7B heads (docs/cuda.md) — the split-K
 // merge was not most of that kernel's time.
-template <int kHeadDim, bool kRope>
+//
+// The two cluster barriers: cg's cluster.sync() is barrier.cluster.arrive (release) + wait
+// (acquire), and the release compiles to MEMBAR.ALL.GPU (SASS of the sm_90a build): each block
+// waits until its earlier stores are visible GPU-wide — at the first barrier, the new token's K/V
+// row written into the cache by the block that holds it, so every block of the cluster waits for
+// that store's round trip. kLight (EAQ_CUDA_CLUSTER_SYNC=light; written 2026-12-05 without a GPU,
+// not yet run) writes that row after the merge instead (the merge reads it from shared memory, and
+// later kernels only after this one completes), and makes the last barrier's arrive relaxed (no
+// MEMBAR: it only keeps the blocks' shared memory alive until the readers, whose loads have
+// returned, are done).
+template <int kHeadDim, bool kRope, bool kLight>
 __global__ void __launch_bounds__(32 * kVecWarps)
     attention_decode_cluster_kernel(AttentionCudaParams p, RopeKvParams r, const float* q,
                                     const std::int32_t* position_ptr, float* out, bool early) {
@@ -58,8 +68,8 @@ __global__ void __launch_bounds__(32 * kVecWarps)
   uint4 k_raw[kLoads], v_raw[kLoads];
   load_vec_rows<kHeadDim, kLoads>(k_base, v_base, stride, first + warp * kChunkKeysPerWarp, load_end, k_raw, v_raw);
   if (early) pdl_wait();  // the query is the QKV GEMV's output
-  prepare_vec_query<kHeadDim, kRope>(p, r, q, head, kv_head, position, first <= position && position < end, q_shared,
-                                     new_kv);
+  const bool holds_new = first <= position && position < end;
+  prepare_vec_query<kHeadDim, kRope>(p, r, q, head, kv_head, position, holds_new, q_shared, new_kv, !kLight);
   float qv[8];
 #pragma unroll
   for (int j = 0; j < 8; ++j) qv[j] = q_shared[part * 8 + j];
@@ -113,11 +123,18 @@ __global__ void __launch_bounds__(32 * kVecWarps)
     }
     out[static_cast<long long>(head) * kHeadDim + d] = acc / l;
   }
-  cluster.sync();  // no block leaves while another reads its shared memory
+  if constexpr (kLight) {
+    if (kRope && holds_new) store_new_kv(r, kv_head, position, kHeadDim, new_kv[0], new_kv[1]);
+    // No block leaves while another reads its shared memory; nothing to publish (relaxed).
+    asm volatile("barrier.cluster.arrive.relaxed.aligned;\n" ::: "memory");
+    asm volatile("barrier.cluster.wait.aligned;\n" ::: "memory");
+  } else {
+    cluster.sync();  // no block leaves while another reads its shared memory
+  }
 #endif
 }
 
-template <int kHeadDim>
+template <int kHeadDim, bool kLight>
 void launch_cluster(const AttentionCudaParams& params, const RopeKvParams* rope, const float* q,
                     const std::int32_t* pos, float* out, bool early, cudaStream_t stream) {
   cudaLaunchConfig_t config{};
@@ -136,21 +153,31 @@ void launch_cluster(const AttentionCudaParams& params, const RopeKvParams* rope,
   config.numAttrs = !legacy && pdl_enabled() ? 2 : 1;
   const RopeKvParams r = rope ? *rope : RopeKvParams{};
   if (rope) {
-    EAQ_CUDA_CHECK(cudaLaunchKernelEx(&config, attention_decode_cluster_kernel<kHeadDim, true>, params, r, q, pos, out,
-                                      early));
+    EAQ_CUDA_CHECK(cudaLaunchKernelEx(&config, attention_decode_cluster_kernel<kHeadDim, true, kLight>, params, r, q,
+                                      pos, out, early));
   } else {
-    EAQ_CUDA_CHECK(cudaLaunchKernelEx(&config, attention_decode_cluster_kernel<kHeadDim, false>, params, r, q, pos, out,
-                                      false));
+    EAQ_CUDA_CHECK(cudaLaunchKernelEx(&config, attention_decode_cluster_kernel<kHeadDim, false, kLight>, params, r, q,
+                                      pos, out, false));
   }
+}
+
+template <bool kLight>
+void launch_cluster_light(const AttentionCudaParams& params, const RopeKvParams* rope, const float* q,
+                          const std::int32_t* pos, float* out, bool early, cudaStream_t stream) {
+  if (params.head_dim == 128) launch_cluster<128, kLight>(params, rope, q, pos, out, early, stream);
+  if (params.head_dim == 64) launch_cluster<64, kLight>(params, rope, q, pos, out, early, stream);
+  if (params.head_dim == 256) launch_cluster<256, kLight>(params, rope, q, pos, out, early, stream);
 }
 
 }  // namespace
 
 void launch_attention_decode_cluster(const AttentionCudaParams& params, const RopeKvParams* rope, const float* q,
-                                     const std::int32_t* pos, float* out, bool early, cudaStream_t stream) {
-  if (params.head_dim == 128) launch_cluster<128>(params, rope, q, pos, out, early, stream);
-  if (params.head_dim == 64) launch_cluster<64>(params, rope, q, pos, out, early, stream);
-  if (params.head_dim == 256) launch_cluster<256>(params, rope, q, pos, out, early, stream);
+                                     const std::int32_t* pos, float* out, bool early, bool light, cudaStream_t stream) {
+  if (light) {
+    launch_cluster_light<true>(params, rope, q, pos, out, early, stream);
+  } else {
+    launch_cluster_light<false>(params, rope, q, pos, out, early, stream);
+  }
 }
 
 }  // namespace eaq::kernels::cuda::detail

@@ -19,12 +19,24 @@ __device__ __forceinline__ int window_start(int position, int window) {
   return window > 0 ? max(0, position - window + 1) : 0;
 }
 
+// The new token's key (warp 1) or value (warp 2) from new_k / new_v into the cache as f16.
+__device__ __forceinline__ void store_new_kv(const RopeKvParams& r, int kv_head, int position, int head_dim,
+                                             const float* new_k, const float* new_v) {
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  if (warp != 1 && warp != 2) return;
+  const float* buf = warp == 1 ? new_k : new_v;
+  __half* cache = static_cast<__half*>(warp == 1 ? r.k_cache : r.v_cache) +
+                  (static_cast<long long>(position) * r.n_kv_heads + kv_head) * head_dim;
+  for (int i = lane; i < head_dim; i += 32) cache[i] = __float2half(buf[i]);
+}
+
 // With the QKV projection (rope path): warp 0 makes the block's query head (scaled) in q_out; in
 // the block whose keys hold the new token (holds_new) warps 1 and 2 make its key and value in
-// new_k / new_v and write them into the cache as f16 (every head of a kv group writes the same values).
+// new_k / new_v and, with store_kv, write them into the cache as f16 (every head of a kv group
+// writes the same values; without store_kv the caller writes them later, store_new_kv).
 __device__ __forceinline__ void prepare_decode_qkv(const AttentionCudaParams& p, const RopeKvParams& r, int head,
                                                    int kv_head, int position, bool holds_new, float* q_out,
-                                                   float* new_k, float* new_v) {
+                                                   float* new_k, float* new_v, bool store_kv = true) {
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
   const int hd = p.head_dim;
   if (warp == 0) {
@@ -33,9 +45,7 @@ __device__ __forceinline__ void prepare_decode_qkv(const AttentionCudaParams& p,
   } else if (warp <= 2 && holds_new) {
     float* buf = warp == 1 ? new_k : new_v;
     prepare_qkv_head(r, 0, r.n_heads + (warp - 1) * r.n_kv_heads + kv_head, position, buf);
-    __half* cache = static_cast<__half*>(warp == 1 ? r.k_cache : r.v_cache) +
-                    (static_cast<long long>(position) * r.n_kv_heads + kv_head) * hd;
-    for (int i = lane; i < hd; i += 32) cache[i] = __float2half(buf[i]);
+    if (store_kv) store_new_kv(r, kv_head, position, hd, new_k, new_v);
   }
 }
 
@@ -184,9 +194,9 @@ __device__ __forceinline__ const __half* vec_row_base(const void* cache, int kv_
 template <int kHeadDim, bool kRope>
 __device__ __forceinline__ void prepare_vec_query(const AttentionCudaParams& p, const RopeKvParams& r, const float* q,
                                                   int head, int kv_head, int position, bool holds_new,
-                                                  float* q_shared, float (*new_kv)[kHeadDim]) {
+                                                  float* q_shared, float (*new_kv)[kHeadDim], bool store_kv = true) {
   if constexpr (kRope) {
-    prepare_decode_qkv(p, r, head, kv_head, position, holds_new, q_shared, new_kv[0], new_kv[1]);
+    prepare_decode_qkv(p, r, head, kv_head, position, holds_new, q_shared, new_kv[0], new_kv[1], store_kv);
   } else {
     for (int i = threadIdx.x; i < kHeadDim; i += blockDim.x) q_shared[i] = q[static_cast<long long>(head) * kHeadDim + i] * p.scale;
   }
@@ -198,8 +208,9 @@ inline constexpr int kClusterBlocks = 8;
 
 // The cluster kernel for head_dim 64, 128 or 256 on sm_90+: with rope, the query (and the new
 // token's key and value) made from the QKV projection, and its first K/V rows requested before the
-// PDL wait when `early`; else q. Defined in attention_decode_cluster.cu. No sync.
+// PDL wait when `early`; else q. `light`: the lighter cluster barriers (attention_decode_cluster.cu
+// says which). Defined in attention_decode_cluster.cu. No sync.
 void launch_attention_decode_cluster(const AttentionCudaParams& params, const RopeKvParams* rope, const float* q,
-                                     const std::int32_t* pos, float* out, bool early, cudaStream_t stream);
+                                     const std::int32_t* pos, float* out, bool early, bool light, cudaStream_t stream);
 
 }  // namespace eaq::kernels::cuda::detail
