@@ -418,6 +418,17 @@ EAQ_UNROLL
     __syncthreads();
   }
   float* sums = reinterpret_cast<float*>(smem + mma_split_bytes(batch, cols_padded));  // [n_warps][kMmas * 4][32]
+  // The block barrier of finish_row_tile. __syncthreads() is bar.sync's .aligned form: every warp
+  // must execute the same barrier instruction. With kSlots the finish is inlined at each of the
+  // kDepth unrolled positions and warps of one block (whose column-tile counts differ) reach it at
+  // different ones, so it takes the non-aligned barrier.sync, which allows that.
+  auto block_barrier = [] {
+    if constexpr (kSlots) {
+      asm volatile("barrier.sync 0;" ::: "memory");
+    } else {
+      __syncthreads();
+    }
+  };
   // Row tile tr done: the warps' sums added in shared memory and stored by warp 0. Every warp of
   // the block calls it once a row tile (its two barriers).
   auto finish_row_tile = [&](std::int64_t tr, const float (&acc)[kMmas][4]) {
@@ -426,7 +437,7 @@ EAQ_UNROLL
     for (int m = 0; m < kMmas; ++m)
 EAQ_UNROLL
       for (int i = 0; i < 4; ++i) sums[(warp * kMmas * 4 + m * 4 + i) * 32 + lane] = acc[m][i];
-    __syncthreads();
+    block_barrier();
     if (warp == 0) {
 EAQ_UNROLL
       for (int m = 0; m < kMmas; ++m) {
@@ -443,7 +454,7 @@ EAQ_UNROLL
         }
       }
     }
-    __syncthreads();  // the sums are free for the next row tile
+    block_barrier();  // the sums are free for the next row tile
   };
   if constexpr (!kSlots) {
     std::int64_t item = 0;
