@@ -5,7 +5,9 @@
 // arguments are errors naming the value.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -93,6 +95,84 @@ TEST(SampleToken, RepetitionPenaltyDividesPositiveAndMultipliesNegativeLogits) {
   EXPECT_EQ(pick({-0.4f, -0.6f}, s, 0.0, {1}), 0);    // -1.2
   s.repetition_penalty = 1.0f;
   EXPECT_EQ(pick({1.5f, 1.0f}, s, 0.0, {0}), 0);
+}
+
+// The chain of kernels/token_sampling.h written plainly — every candidate sorted, every sum in
+// sorted order — against the op, which sorts in growing prefixes and sums whole-vocabulary totals
+// unsorted: the same token, except where a draw's target or a top-p cut lies within rounding of
+// a running sum (found by moving u and top-p by a hair; such draws are left out, and must be rare).
+std::int32_t reference_pick(const std::vector<float>& logits, const TokenSampling& s, double u) {
+  std::vector<std::pair<float, std::int32_t>> c(logits.size());
+  for (std::size_t i = 0; i < logits.size(); ++i) c[i] = {logits[i], static_cast<std::int32_t>(i)};
+  std::sort(c.begin(), c.end(), [](const auto& a, const auto& b) {
+    return a.first > b.first || (a.first == b.first && a.second < b.second);
+  });
+  if (s.is_greedy()) return c[0].second;
+  std::size_t n = s.top_k > 0 && static_cast<std::size_t>(s.top_k) < c.size() ? s.top_k : c.size();
+  const double top = c[0].first;
+  if (s.top_p < 1.0f) {
+    std::vector<double> cumulative(n);
+    double sum = 0;
+    for (std::size_t i = 0; i < n; ++i) cumulative[i] = sum += std::exp(c[i].first - top);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (cumulative[i] / sum >= s.top_p) {
+        n = i + 1;
+        break;
+      }
+    }
+  }
+  if (s.min_p > 0.0f) {
+    std::size_t i = 1;
+    while (i < n && std::exp(c[i].first - top) >= s.min_p) ++i;
+    n = i;
+  }
+  double sum = 0;
+  std::vector<double> cumulative(n);
+  for (std::size_t i = 0; i < n; ++i) cumulative[i] = sum += std::exp((c[i].first - top) / s.temperature);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (cumulative[i] > u * sum) return c[i].second;
+  }
+  return c[n - 1].second;
+}
+
+TEST(SampleToken, MatchesAPlainFullSortReference) {
+  std::mt19937_64 rng(2024);
+  int compared = 0, left_out = 0;
+  for (int trial = 0; trial < 300; ++trial) {
+    const std::size_t vocab = trial % 3 == 0 ? 3000 : trial % 3 == 1 ? 700 : 5;
+    std::normal_distribution<float> spread(0.0f, trial % 2 == 0 ? 1.0f : 4.0f);  // flat-ish or peaked
+    std::vector<float> logits(vocab);
+    for (auto& l : logits) l = std::round(spread(rng) * 64.0f) / 64.0f;  // ties too
+    TokenSampling s;
+    const float temperatures[] = {0.3f, 1.0f, 3.0f};
+    const int top_ks[] = {0, 5, 300, 2500};
+    const float top_ps[] = {1.0f, 0.5f, 0.9f, 0.999f};
+    const float min_ps[] = {0.0f, 0.01f, 1e-4f};
+    s.temperature = temperatures[rng() % 3];
+    s.top_k = top_ks[rng() % 4];
+    s.top_p = top_ps[rng() % 4];
+    s.min_p = min_ps[rng() % 3];
+    for (int k = 0; k < 8; ++k) {
+      const double u = static_cast<double>(rng() >> 11) * 0x1.0p-53;
+      const std::int32_t expected = reference_pick(logits, s, u);
+      bool stable = true;
+      for (double f : {1 - 1e-9, 1 + 1e-9}) stable = stable && (u * f >= 1.0 || reference_pick(logits, s, u * f) == expected);
+      for (float p : {std::nextafter(s.top_p, 0.0f), std::nextafter(s.top_p, 2.0f)}) {
+        TokenSampling moved = s;
+        moved.top_p = std::min(p, 1.0f);
+        stable = stable && (s.top_p >= 1.0f || reference_pick(logits, moved, u) == expected);
+      }
+      if (!stable) {
+        ++left_out;
+        continue;
+      }
+      ASSERT_EQ(pick(logits, s, u), expected) << "trial " << trial << ", vocab " << vocab << ", T " << s.temperature
+                                              << ", top-k " << s.top_k << ", top-p " << s.top_p << ", min-p "
+                                              << s.min_p << ", u " << u;
+      ++compared;
+    }
+  }
+  EXPECT_LT(left_out * 20, compared + left_out) << left_out << " of " << compared + left_out << " on a boundary";
 }
 
 TEST(SampleToken, BadArgumentsAreErrors) {
