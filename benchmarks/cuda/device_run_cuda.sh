@@ -2,7 +2,7 @@
 # The CUDA engine's checks and benchmarks in one GPU-machine call, logs under $OUT (at most 8
 # files come back). Run from the repository root after tools/device_build.sh packed .device:
 #   benchmarks/cuda/device_run_cuda.sh quick|full|bench|verify|experiments-gemv|experiments-engine|
-#                                      experiments-decode
+#                                      experiments-decode|experiments-misc
 # quick: versions, `eaq hw`, the e2e parity test, the kernels' GPU unit tests, one shape at
 #        f16/int8/int4-g128 (a first look, ~2 minutes);
 # full:  that, plus every shape x precision beside HF transformers eager, the HF parity run, and
@@ -23,12 +23,14 @@
 # experiments-engine: bench_engine_cuda on the 7B shape: int4-g128 by ring (shift, slots, slots at
 #        depth 8), int8 by variant (ahead 1/2/3, row-split, tensor cores with slots), and f16 (the
 #        ratios' denominator) in the same call (~6 minutes).
-# experiments-decode: the cluster decode attention with lighter barriers (EAQ_CUDA_CLUSTER_SYNC=light:
-#        tests, bench_attention_decode, engine f16 on the 1.3B/1.5B shapes, beside the default);
-#        sampled decode (GPU vs host sampling, bench_engine_cuda --sampled) on the
-#        1.5B and 7B shapes; f16 with the norm folded into the GEMVs (EAQ_CUDA_FUSED_NORM=gemv)
-#        against the default on the 1.3B and 1.5B shapes; the 7B prefill with a 32 MiB cuBLAS
-#        workspace (EAQ_CUDA_CUBLAS_WORKSPACE_MIB=32) against cuBLAS's default pool (~8 minutes).
+# experiments-decode: the cluster decode attention with lighter barriers (EAQ_CUDA_CLUSTER_SYNC=light)
+#        and with 4 blocks a head (EAQ_CUDA_DECODE_ATTENTION=cluster4): attention tests,
+#        bench_attention_decode, the engine (1.3B/1.5B f16; 7B f16 and int8), beside the defaults
+#        (~8 minutes).
+# experiments-misc: sampled decode (GPU vs host sampling, bench_engine_cuda --sampled) on the 1.5B
+#        and 7B shapes; f16 with the norm folded into the GEMVs (EAQ_CUDA_FUSED_NORM=gemv) on the
+#        1.3B/1.5B shapes; the 7B prefill with a 32 MiB cuBLAS workspace
+#        (EAQ_CUDA_CUBLAS_WORKSPACE_MIB=32); each beside the default (~5 minutes).
 set -uo pipefail
 mode=${1:-quick}
 out=${OUT:-/tmp/eaq_out}
@@ -94,14 +96,27 @@ if [[ $mode == experiments-engine ]]; then
   exit 0
 fi
 if [[ $mode == experiments-decode ]]; then
-  # The cluster decode attention's lighter barriers (EAQ_CUDA_CLUSTER_SYNC=light): its tests, the
-  # workbench and the engine on the shapes that run it, beside the default.
+  # The cluster decode attention with lighter barriers (EAQ_CUDA_CLUSTER_SYNC=light) and with 4
+  # blocks a head (EAQ_CUDA_DECODE_ATTENTION=cluster4, for the 7B heads): tests, the workbench and
+  # the engine on the shapes they are for, beside the defaults.
   step 90 experiments.log env EAQ_CUDA_CLUSTER_SYNC=light eaq_kernels_cuda_tests "--gtest_filter=*Attention*"
+  step 90 experiments.log env EAQ_CUDA_DECODE_ATTENTION=cluster4 eaq_kernels_cuda_tests "--gtest_filter=*Attention*"
+  for env in EAQ_CUDA_CLUSTER_SYNC=full EAQ_CUDA_CLUSTER_SYNC=light EAQ_CUDA_DECODE_ATTENTION=cluster4 \
+             "EAQ_CUDA_DECODE_ATTENTION=cluster4 EAQ_CUDA_CLUSTER_SYNC=light"; do
+    step 60 attention.log env $env bench_attention_decode --reps 10
+  done
   for env in EAQ_CUDA_CLUSTER_SYNC=full EAQ_CUDA_CLUSTER_SYNC=light; do
-    step 60 attention.log env "$env" bench_attention_decode --reps 10
-    step 120 eaq_bench.log env "$env" bench_engine_cuda --shape deepseek-coder-1.3b --shape r1-distill-qwen-1.5b \
+    step 120 eaq_bench.log env $env bench_engine_cuda --shape deepseek-coder-1.3b --shape r1-distill-qwen-1.5b \
          --precision f16 --repeat 2 --energy-s 0
   done
+  for env in EAQ_CUDA_CLUSTER_SYNC=full EAQ_CUDA_DECODE_ATTENTION=cluster4 \
+             "EAQ_CUDA_DECODE_ATTENTION=cluster4 EAQ_CUDA_CLUSTER_SYNC=light"; do
+    step 120 eaq_bench.log env $env bench_engine_cuda --shape llama2-7b --precision f16 --precision i8_ch --repeat 2 \
+         --energy-s 0
+  done
+  exit 0
+fi
+if [[ $mode == experiments-misc ]]; then
   # Sampled decode as `eaq generate` runs it: GPU sampling against host sampling (Qwen2's 151936 vocabulary).
   step 150 eaq_bench.log bench_engine_cuda --shape r1-distill-qwen-1.5b --shape llama2-7b --precision f16 --repeat 1 \
        --energy-s 0 --sampled

@@ -228,21 +228,30 @@ void launch_vec(const AttentionCudaParams& params, const RopeKvParams* rope, con
 // and its blocks (kClusterBlocks a head) fit one per SM; else the split-K kernels. Measured on an
 // H100 (132 SMs; bench_engine_cuda f16 decode, same call, docs/cuda.md): 16 heads (1.3B shape)
 // 722.4 tok/s against 712.0 split-K, 12 heads (1.5B) 626.2 against 616.5, but 32 heads (7B)
-// 190.9 against 193.6. EAQ_CUDA_DECODE_ATTENTION=cluster / splitk forces one (A/B).
+// 190.9 against 193.6. EAQ_CUDA_DECODE_ATTENTION=cluster / splitk forces one (A/B); cluster4 the
+// cluster kernel with 4 blocks a head (an experiment for the 7B heads, attention_decode_cluster.cu).
 bool cluster_kernel_runs(const AttentionCudaParams& params) {
   const int hd = params.head_dim;
   return (hd == 64 || hd == 128 || hd == 256) && compute_capability_major() >= 9;
 }
 
-bool use_cluster_kernel(const AttentionCudaParams& params) {
-  static const int forced = [] {  // 1 cluster, 2 split-K, 0 by the rule
+// EAQ_CUDA_DECODE_ATTENTION: 0 by the rule (unset), 1 cluster, 2 split-K (splitk, lanes), 3 the
+// cluster kernel with 4 blocks a head (cluster4, an experiment).
+int forced_decode_attention() {
+  static const int forced = [] {
     const char* v = std::getenv("EAQ_CUDA_DECODE_ATTENTION");
     if (v == nullptr) return 0;
     if (std::strcmp(v, "cluster") == 0) return 1;
+    if (std::strcmp(v, "cluster4") == 0) return 3;
     return std::strcmp(v, "splitk") == 0 || std::strcmp(v, "lanes") == 0 ? 2 : 0;
   }();
+  return forced;
+}
+
+bool use_cluster_kernel(const AttentionCudaParams& params) {
+  const int forced = forced_decode_attention();
   if (forced == 2 || !cluster_kernel_runs(params)) return false;
-  if (forced == 1) return true;
+  if (forced == 1 || forced == 3) return true;
   return static_cast<long long>(params.n_heads) * kClusterBlocks <= multiprocessor_count();
 }
 
@@ -273,7 +282,7 @@ void attention_decode(const AttentionCudaParams& params, const RopeKvParams* rop
   if (cluster) {
     const std::int32_t* pos = rope ? rope->positions : position;
     launch_attention_decode_cluster(params, rope, q, pos, out, rope != nullptr && early_kv_loads(), light_cluster_sync(),
-                                    stream);
+                                    forced_decode_attention() == 3 ? 4 : kClusterBlocks, stream);
     EAQ_CUDA_CHECK(cudaGetLastError());
     return;
   }

@@ -29,18 +29,23 @@ namespace {
 // later kernels only after this one completes), and makes the last barrier's arrive relaxed (no
 // MEMBAR: it only keeps the blocks' shared memory alive until the readers, whose loads have
 // returned, are done).
-template <int kHeadDim, bool kRope, bool kLight>
+//
+// kBlocks: the blocks of a head, kClusterBlocks (8) or 4 (EAQ_CUDA_DECODE_ATTENTION=cluster4; an
+// experiment written 2026-12-05 without a GPU): 32 heads x 8 blocks (Llama-2-7B) are two blocks an
+// SM, where the cluster kernel measured slower than split-K; x 4 they fit one an SM. Its warps take
+// 24 keys a chunk (head_dim <= 128), so a 576-position cache is one chunk a block.
+template <int kHeadDim, bool kRope, bool kLight, int kBlocks>
 __global__ void __launch_bounds__(32 * kVecWarps)
     attention_decode_cluster_kernel(AttentionCudaParams p, RopeKvParams r, const float* q,
                                     const std::int32_t* position_ptr, float* out, bool early) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
   namespace cg = cooperative_groups;
-  constexpr int kChunkKeysPerWarp = 16;
+  constexpr int kChunkKeysPerWarp = kBlocks < kClusterBlocks && kHeadDim <= 128 ? 24 : 16;
   constexpr int kLanesPerKey = kHeadDim / 8;
   constexpr int kKeysPerLoad = 32 / kLanesPerKey;
   constexpr int kLoads = kChunkKeysPerWarp / kKeysPerLoad;
   constexpr int kChunkKeys = kChunkKeysPerWarp * kVecWarps;
-  constexpr int kDimsPerBlock = kHeadDim / kClusterBlocks;
+  constexpr int kDimsPerBlock = kHeadDim / kBlocks;
   __shared__ __align__(16) float q_shared[kHeadDim];
   __shared__ __align__(16) float new_kv[2][kHeadDim];
   __shared__ float warp_m[kVecWarps], warp_l[kVecWarps];
@@ -55,7 +60,7 @@ __global__ void __launch_bounds__(32 * kVecWarps)
   if (!early) pdl_wait();
   const int position = *position_ptr;
   const int start = window_start(position, p.sliding_window);
-  const int per_block = (position - start + kClusterBlocks) / kClusterBlocks;
+  const int per_block = (position - start + kBlocks) / kBlocks;
   const int first = start + rank * per_block;
   const int end = min(first + per_block, position + 1);  // first >= end: no keys, the block still merges
   const int kv_head = head / (p.n_heads / p.n_kv_heads);
@@ -103,9 +108,9 @@ __global__ void __launch_bounds__(32 * kVecWarps)
   cluster.sync();  // every block's triple is visible to the cluster
   if (threadIdx.x < kDimsPerBlock) {
     const int d = rank * kDimsPerBlock + threadIdx.x;
-    float bm[kClusterBlocks], bl[kClusterBlocks], ba[kClusterBlocks];
+    float bm[kBlocks], bl[kBlocks], ba[kBlocks];
 #pragma unroll
-    for (int b = 0; b < kClusterBlocks; ++b) {
+    for (int b = 0; b < kBlocks; ++b) {
       const float* ml = cluster.map_shared_rank(block_ml, b);
       bm[b] = ml[0];
       bl[b] = ml[1];
@@ -113,10 +118,10 @@ __global__ void __launch_bounds__(32 * kVecWarps)
     }
     float mm = -INFINITY;
 #pragma unroll
-    for (int b = 0; b < kClusterBlocks; ++b) mm = fmaxf(mm, bm[b]);
+    for (int b = 0; b < kBlocks; ++b) mm = fmaxf(mm, bm[b]);
     float l = 0.0f, acc = 0.0f;
 #pragma unroll
-    for (int b = 0; b < kClusterBlocks; ++b) {
+    for (int b = 0; b < kBlocks; ++b) {
       const float w = bm[b] == -INFINITY ? 0.0f : __expf(bm[b] - mm);
       l += w * bl[b];
       acc += w * ba[b];
@@ -134,16 +139,16 @@ __global__ void __launch_bounds__(32 * kVecWarps)
 #endif
 }
 
-template <int kHeadDim, bool kLight>
+template <int kHeadDim, bool kLight, int kBlocks>
 void launch_cluster(const AttentionCudaParams& params, const RopeKvParams* rope, const float* q,
                     const std::int32_t* pos, float* out, bool early, cudaStream_t stream) {
   cudaLaunchConfig_t config{};
-  config.gridDim = dim3(kClusterBlocks, params.n_heads);
+  config.gridDim = dim3(kBlocks, params.n_heads);
   config.blockDim = dim3(32 * kVecWarps);
   config.stream = stream;
   cudaLaunchAttribute attribute[2];
   attribute[0].id = cudaLaunchAttributeClusterDimension;
-  attribute[0].val.clusterDim.x = kClusterBlocks;
+  attribute[0].val.clusterDim.x = kBlocks;
   attribute[0].val.clusterDim.y = 1;
   attribute[0].val.clusterDim.z = 1;
   attribute[1].id = cudaLaunchAttributeProgrammaticStreamSerialization;
@@ -153,30 +158,41 @@ void launch_cluster(const AttentionCudaParams& params, const RopeKvParams* rope,
   config.numAttrs = !legacy && pdl_enabled() ? 2 : 1;
   const RopeKvParams r = rope ? *rope : RopeKvParams{};
   if (rope) {
-    EAQ_CUDA_CHECK(cudaLaunchKernelEx(&config, attention_decode_cluster_kernel<kHeadDim, true, kLight>, params, r, q,
+    EAQ_CUDA_CHECK(cudaLaunchKernelEx(&config, attention_decode_cluster_kernel<kHeadDim, true, kLight, kBlocks>, params, r, q,
                                       pos, out, early));
   } else {
-    EAQ_CUDA_CHECK(cudaLaunchKernelEx(&config, attention_decode_cluster_kernel<kHeadDim, false, kLight>, params, r, q,
+    EAQ_CUDA_CHECK(cudaLaunchKernelEx(&config, attention_decode_cluster_kernel<kHeadDim, false, kLight, kBlocks>, params, r, q,
                                       pos, out, false));
   }
 }
 
+template <bool kLight, int kBlocks>
+void launch_cluster_dims(const AttentionCudaParams& params, const RopeKvParams* rope, const float* q,
+                         const std::int32_t* pos, float* out, bool early, cudaStream_t stream) {
+  if (params.head_dim == 128) launch_cluster<128, kLight, kBlocks>(params, rope, q, pos, out, early, stream);
+  if (params.head_dim == 64) launch_cluster<64, kLight, kBlocks>(params, rope, q, pos, out, early, stream);
+  if (params.head_dim == 256) launch_cluster<256, kLight, kBlocks>(params, rope, q, pos, out, early, stream);
+}
+
 template <bool kLight>
 void launch_cluster_light(const AttentionCudaParams& params, const RopeKvParams* rope, const float* q,
-                          const std::int32_t* pos, float* out, bool early, cudaStream_t stream) {
-  if (params.head_dim == 128) launch_cluster<128, kLight>(params, rope, q, pos, out, early, stream);
-  if (params.head_dim == 64) launch_cluster<64, kLight>(params, rope, q, pos, out, early, stream);
-  if (params.head_dim == 256) launch_cluster<256, kLight>(params, rope, q, pos, out, early, stream);
+                          const std::int32_t* pos, float* out, bool early, int blocks, cudaStream_t stream) {
+  if (blocks == 4) {
+    launch_cluster_dims<kLight, 4>(params, rope, q, pos, out, early, stream);
+  } else {
+    launch_cluster_dims<kLight, kClusterBlocks>(params, rope, q, pos, out, early, stream);
+  }
 }
 
 }  // namespace
 
 void launch_attention_decode_cluster(const AttentionCudaParams& params, const RopeKvParams* rope, const float* q,
-                                     const std::int32_t* pos, float* out, bool early, bool light, cudaStream_t stream) {
+                                     const std::int32_t* pos, float* out, bool early, bool light, int blocks,
+                                     cudaStream_t stream) {
   if (light) {
-    launch_cluster_light<true>(params, rope, q, pos, out, early, stream);
+    launch_cluster_light<true>(params, rope, q, pos, out, early, blocks, stream);
   } else {
-    launch_cluster_light<false>(params, rope, q, pos, out, early, stream);
+    launch_cluster_light<false>(params, rope, q, pos, out, early, blocks, stream);
   }
 }
 
