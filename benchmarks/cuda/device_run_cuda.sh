@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The CUDA engine's checks and benchmarks in one GPU-machine call, logs under $OUT (at most 8
-# files come back). Run from the repository root after tools/device_build.sh packed .device:
+# files come back). Run from the repository root after tools/device_build.sh packed .device and
+# .device.tar.gz (carry [".device.tar.gz"]: the folder alone passes the 64 MiB carry limit):
 #   benchmarks/cuda/device_run_cuda.sh quick|full|bench|verify|experiments-gemv|experiments-engine|
 #                                      experiments-decode|experiments-misc
 # quick: versions, `eaq hw`, the e2e parity test, the kernels' GPU unit tests, one shape at
@@ -18,7 +19,7 @@
 # experiments-gemv: the opt-in GEMV variants written without a GPU (2026-12-05), each through the
 #        GEMV unit tests and bench_gemv (i4s_g128, i8_ch) beside the default in the same call:
 #        EAQ_CUDA_MMA_RING=slots (the tensor-core GEMV's ring computed in place: kDepth tiles in
-#        flight, not ~1), with EAQ_CUDA_MMA_DEPTH=8, EAQ_CUDA_GEMV_AHEAD=2|3 (the chunk kernel with
+#        flight, not ~1) and slots8 (8 tiles), EAQ_CUDA_GEMV_AHEAD=2|3 (the chunk kernel with
 #        2-3 super-chunks in flight a warp, not 1), EAQ_CUDA_GEMV_ROWSPLIT=1 (~6 minutes).
 # experiments-engine: bench_engine_cuda on the 7B shape: int4-g128 by ring (shift, slots, slots at
 #        depth 8), int8 by variant (ahead 1/2/3, row-split, tensor cores with slots), and f16 (the
@@ -35,6 +36,8 @@ set -uo pipefail
 mode=${1:-quick}
 out=${OUT:-/tmp/eaq_out}
 mkdir -p "$out"
+# tools/device_build.sh's carry: the folder, or its tar.gz (what travels since it passed 64 MiB).
+if [[ ! -d .device && -f .device.tar.gz ]]; then tar xzf .device.tar.gz; fi
 source .device/env.sh
 export PYTHONUNBUFFERED=1
 step() {  # step LIMIT_S LOG command...
@@ -73,11 +76,11 @@ if [[ $mode == verify ]]; then
 fi
 if [[ $mode == experiments-gemv ]]; then
   gemv_tests="--gtest_filter=*Gemv*"
-  for env in EAQ_CUDA_MMA_RING=slots "EAQ_CUDA_MMA_RING=slots EAQ_CUDA_MMA_DEPTH=8" EAQ_CUDA_GEMV_AHEAD=3 \
+  for env in EAQ_CUDA_MMA_RING=slots EAQ_CUDA_MMA_RING=slots8 EAQ_CUDA_GEMV_AHEAD=3 \
              EAQ_CUDA_GEMV_ROWSPLIT=1; do
     step 90 experiments.log env $env eaq_kernels_cuda_tests "$gemv_tests"
   done
-  for env in EAQ_CUDA_MMA_RING=shift EAQ_CUDA_MMA_RING=slots "EAQ_CUDA_MMA_RING=slots EAQ_CUDA_MMA_DEPTH=8" \
+  for env in EAQ_CUDA_MMA_RING=shift EAQ_CUDA_MMA_RING=slots EAQ_CUDA_MMA_RING=slots8 \
              EAQ_CUDA_GEMV_AHEAD=2 EAQ_CUDA_GEMV_AHEAD=3 EAQ_CUDA_GEMV_ROWSPLIT=1; do
     step 60 gemv.log env $env bench_gemv --formats i4s_g128,i8_ch --reps 20
   done
@@ -85,7 +88,7 @@ if [[ $mode == experiments-gemv ]]; then
 fi
 if [[ $mode == experiments-engine ]]; then
   seven="--shape llama2-7b --repeat 2 --energy-s 0"
-  for env in EAQ_CUDA_MMA_RING=shift EAQ_CUDA_MMA_RING=slots "EAQ_CUDA_MMA_RING=slots EAQ_CUDA_MMA_DEPTH=8"; do
+  for env in EAQ_CUDA_MMA_RING=shift EAQ_CUDA_MMA_RING=slots EAQ_CUDA_MMA_RING=slots8; do
     step 90 eaq_bench.log env $env bench_engine_cuda $seven --precision i4s_g128
   done
   for env in EAQ_CUDA_GEMV_AHEAD=1 EAQ_CUDA_GEMV_AHEAD=2 EAQ_CUDA_GEMV_AHEAD=3 EAQ_CUDA_GEMV_ROWSPLIT=1 \

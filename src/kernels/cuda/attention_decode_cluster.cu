@@ -177,8 +177,8 @@ void launch_cluster_dims(const AttentionCudaParams& params, const RopeKvParams* 
 template <bool kLight>
 void launch_cluster_light(const AttentionCudaParams& params, const RopeKvParams* rope, const float* q,
                           const std::int32_t* pos, float* out, bool early, int blocks, cudaStream_t stream) {
-  if (blocks == 4) {
-    launch_cluster_dims<kLight, 4>(params, rope, q, pos, out, early, stream);
+  if (blocks == 4 && params.head_dim == 128) {  // the experiment is built for the 7B heads only
+    launch_cluster<128, kLight, 4>(params, rope, q, pos, out, early, stream);
   } else {
     launch_cluster_dims<kLight, kClusterBlocks>(params, rope, q, pos, out, early, stream);
   }

@@ -78,57 +78,38 @@ void launch(const GemvArgs& a, int batch, cudaStream_t stream) {
   (void)launch_pdl(gemv_mma_kernel<F, kMmas, kSplit, kDepth, kSlots>, blocks, 32 * warps, shared, stream, a, batch);
 }
 
-// Tiles a warp keeps in flight: kMmaDepth, or kMmaDeepDepth with EAQ_CUDA_MMA_DEPTH=8; and how
-// the ring advances: shifted (the default) or in place with EAQ_CUDA_MMA_RING=slots (gemv_mma_kernel
-// says why). Both experiments, read once.
-int mma_depth() {
-  static const int depth = [] {
-    const char* env = std::getenv("EAQ_CUDA_MMA_DEPTH");
-    if (env == nullptr || std::string_view(env) == "4") return kMmaDepth;
-    if (std::string_view(env) == "8") return kMmaDeepDepth;
-    fail("EAQ_CUDA_MMA_DEPTH='{}' is not a ring depth of the tensor-core GEMV: give 4 (the default) or 8, or unset it",
-         env);
-  }();
-  return depth;
-}
-
-bool mma_ring_slots() {
-  static const bool slots = [] {
+// How the ring advances (gemv_mma_kernel says why): shifted (shift, the default), or computed in
+// place with kMmaDepth (slots) or kMmaDeepDepth (slots8) tiles in flight: EAQ_CUDA_MMA_RING, an
+// experiment, read once. The in-place rings are built for the decode case only (x split into
+// shared memory, batch 1-4); the others keep the shifted ring.
+enum class MmaRing { shift, slots, slots8 };
+MmaRing mma_ring() {
+  static const MmaRing ring = [] {
     const char* env = std::getenv("EAQ_CUDA_MMA_RING");
-    if (env == nullptr || std::string_view(env) == "shift") return false;
-    if (std::string_view(env) == "slots") return true;
-    fail("EAQ_CUDA_MMA_RING='{}' is not a ring of the tensor-core GEMV: give shift (the default) or slots, or unset it",
+    if (env == nullptr || std::string_view(env) == "shift") return MmaRing::shift;
+    if (std::string_view(env) == "slots") return MmaRing::slots;
+    if (std::string_view(env) == "slots8") return MmaRing::slots8;
+    fail("EAQ_CUDA_MMA_RING='{}' is not a ring of the tensor-core GEMV: give shift (the default), slots or slots8, "
+         "or unset it",
          env);
   }();
-  return slots;
-}
-
-template <class F, int kDepth, bool kSlots>
-void launch_ring(const GemvArgs& a, int batch, cudaStream_t stream) {
-  if (mma_x_in_shared(batch, a.n_super * F::kTileCols)) {
-    launch<F, 1, true, kDepth, kSlots>(a, batch, stream);
-  } else if (batch <= 4) {
-    launch<F, 1, false, kDepth, kSlots>(a, batch, stream);
-  } else {
-    launch<F, 2, false, kDepth, kSlots>(a, batch, stream);
-  }
+  return ring;
 }
 
 }  // namespace
 
 template <class F>
 void launch_gemv_mma(const GemvArgs& a, int batch, cudaStream_t stream) {
-  const bool deep = mma_depth() == kMmaDeepDepth;
-  if (mma_ring_slots()) {
-    if (deep) {
-      launch_ring<F, kMmaDeepDepth, true>(a, batch, stream);
-    } else {
-      launch_ring<F, kMmaDepth, true>(a, batch, stream);
+  if (mma_x_in_shared(batch, a.n_super * F::kTileCols)) {
+    switch (mma_ring()) {
+      case MmaRing::slots: launch<F, 1, true, kMmaDepth, true>(a, batch, stream); return;
+      case MmaRing::slots8: launch<F, 1, true, kMmaDeepDepth, true>(a, batch, stream); return;
+      case MmaRing::shift: launch<F, 1, true, kMmaDepth, false>(a, batch, stream); return;
     }
-  } else if (deep) {
-    launch_ring<F, kMmaDeepDepth, false>(a, batch, stream);
+  } else if (batch <= 4) {
+    launch<F, 1, false, kMmaDepth, false>(a, batch, stream);
   } else {
-    launch_ring<F, kMmaDepth, false>(a, batch, stream);
+    launch<F, 2, false, kMmaDepth, false>(a, batch, stream);
   }
 }
 

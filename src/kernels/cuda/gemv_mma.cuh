@@ -339,7 +339,7 @@ inline std::size_t mma_shared_bytes(int batch, std::int64_t cols_padded, int n_w
 }
 
 // Column tiles a warp has in flight: 2 KB of codes a warp (kMmaDepth), or 4 KB with
-// EAQ_CUDA_MMA_DEPTH=8 (gemv_mma.cu: an experiment, written 2026-12-05 without a GPU).
+// EAQ_CUDA_MMA_RING=slots8 (gemv_mma.cu: an experiment, written 2026-12-05 without a GPU).
 inline constexpr int kMmaDepth = 4;
 inline constexpr int kMmaDeepDepth = 8;
 
@@ -358,9 +358,9 @@ inline constexpr int kMmaDeepDepth = 8;
 //   load: the newest tile's load, issued one tile earlier, is waited for at every step, so about
 //   one tile, not kDepth, is in flight a warp — which would explain why the kernel measured
 //   latency-bound at 36-48% of the copy bandwidth even on 32000x4096.
-// - true (EAQ_CUDA_MMA_RING=slots, opt-in; written without a GPU, not yet run): the item loop is
-//   unrolled kDepth times, so slot d of the ring is computed in place and reloaded with the tile
-//   kDepth items on: no moves, kDepth tiles in flight.
+// - true (EAQ_CUDA_MMA_RING=slots or slots8, opt-in; written without a GPU, not yet run): the item
+//   loop is unrolled kDepth times, so slot d of the ring is computed in place and reloaded with the
+//   tile kDepth items on: no moves, kDepth tiles in flight.
 template <class F, int kMmas, bool kSplit, int kDepth = kMmaDepth, bool kSlots = false>
 __global__ void __launch_bounds__(kMmaMaxWarps * 32) gemv_mma_kernel(GemvArgs a, int batch) {
   extern __shared__ __align__(16) unsigned char smem[];
