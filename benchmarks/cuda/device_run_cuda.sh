@@ -28,10 +28,12 @@
 #        and with 4 blocks a head (EAQ_CUDA_DECODE_ATTENTION=cluster4): attention tests,
 #        bench_attention_decode, the engine (1.3B/1.5B f16; 7B f16 and int8), beside the defaults
 #        (~8 minutes).
-# experiments-misc: sampled decode (GPU vs host sampling, bench_engine_cuda --sampled) on the 1.5B
+# experiments-misc: half_matvec with a step's activations requested at once (EAQ_CUDA_HALF_PRELOAD_X=1:
+#        bench_half_matvec, f16 decode on every shape); sampled decode (GPU vs host sampling,
+#        bench_engine_cuda --sampled) on the 1.5B
 #        and 7B shapes; f16 with the norm folded into the GEMVs (EAQ_CUDA_FUSED_NORM=gemv) on the
 #        1.3B/1.5B shapes; the 7B prefill with a 32 MiB cuBLAS workspace
-#        (EAQ_CUDA_CUBLAS_WORKSPACE_MIB=32); each beside the default (~5 minutes).
+#        (EAQ_CUDA_CUBLAS_WORKSPACE_MIB=32); each beside the default (~9 minutes).
 set -uo pipefail
 mode=${1:-quick}
 out=${OUT:-/tmp/eaq_out}
@@ -120,6 +122,13 @@ if [[ $mode == experiments-decode ]]; then
   exit 0
 fi
 if [[ $mode == experiments-misc ]]; then
+  # half_matvec with a step's activations requested at once (EAQ_CUDA_HALF_PRELOAD_X=1): its
+  # workbench and f16 decode on every shape, beside the default.
+  for env in EAQ_CUDA_HALF_PRELOAD_X=0 EAQ_CUDA_HALF_PRELOAD_X=1; do
+    step 60 attention.log env "$env" bench_half_matvec --reps 20
+    step 150 eaq_bench.log env "$env" bench_engine_cuda --shape deepseek-coder-1.3b --shape r1-distill-qwen-1.5b \
+         --shape llama2-7b --precision f16 --repeat 2 --energy-s 0
+  done
   # Sampled decode as `eaq generate` runs it: GPU sampling against host sampling (Qwen2's 151936 vocabulary).
   step 150 eaq_bench.log bench_engine_cuda --shape r1-distill-qwen-1.5b --shape llama2-7b --precision f16 --repeat 1 \
        --energy-s 0 --sampled
