@@ -243,7 +243,10 @@ int forced_decode_attention() {
     if (v == nullptr) return 0;
     if (std::strcmp(v, "cluster") == 0) return 1;
     if (std::strcmp(v, "cluster4") == 0) return 3;
-    return std::strcmp(v, "splitk") == 0 || std::strcmp(v, "lanes") == 0 ? 2 : 0;
+    if (std::strcmp(v, "splitk") == 0 || std::strcmp(v, "lanes") == 0) return 2;
+    fail("EAQ_CUDA_DECODE_ATTENTION='{}' is not a decode attention kernel: give cluster, cluster4, splitk or lanes, "
+         "or unset it (the measured rule)",
+         v);
   }();
   return forced;
 }
