@@ -16,9 +16,9 @@
 #        three shapes at f16/int8/int4-g128 (defaults), f16 with half_matvec's old warps-a-row rule
 #        (EAQ_CUDA_HALF_SPLIT=rows, A/B), the HF parity run, the decode attention, f16 GEMV and
 #        small-kernel workbenches (~6 minutes; each step has its own limit).
-# priority: for a session with little device time: the kernels' GPU unit tests, the e2e test, the
-#        GEMV unit tests under the ring and ahead variants, then the 7B shape's f16, int4-g128 by
-#        ring (shift, slots, slots8) and int8 by ahead (1, 3) in bench_engine_cuda (~9 minutes).
+# priority: for a session with little device time: the kernels' GPU unit tests and the GEMV tests
+#        under the ring and ahead variants; 1.3B f16 by EAQ_CUDA_HALF_PRELOAD_X / _CLUSTER_SYNC;
+#        7B f16, int4-g128 by ring (shift, slots), int8 by ahead (1, 3); the e2e test last (~9 min).
 # experiments-gemv: the opt-in GEMV variants written without a GPU (2026-12-05), each through the
 #        GEMV unit tests and bench_gemv (i4s_g128, i8_ch) beside the default in the same call:
 #        EAQ_CUDA_MMA_RING=slots (the tensor-core GEMV's ring computed in place: kDepth tiles in
@@ -57,18 +57,22 @@ step 30 info.log eaq version
 step 60 info.log eaq hw
 if [[ $mode == priority ]]; then
   step 150 tests.log eaq_kernels_cuda_tests
-  step 200 e2e.log python3 tests/e2e/test_engine_cuda.py
-  for env in EAQ_CUDA_MMA_RING=slots EAQ_CUDA_MMA_RING=slots8 EAQ_CUDA_GEMV_AHEAD=3; do
+  for env in EAQ_CUDA_MMA_RING=slots EAQ_CUDA_GEMV_AHEAD=3; do
     step 60 tests.log env $env eaq_kernels_cuda_tests "--gtest_filter=*Gemv*"
+  done
+  small="--shape deepseek-coder-1.3b --precision f16 --repeat 2 --energy-s 0"
+  for env in EAQ_CUDA_FUSED_NORM=1 EAQ_CUDA_HALF_PRELOAD_X=1 EAQ_CUDA_CLUSTER_SYNC=light; do
+    step 60 eaq_bench.log env $env bench_engine_cuda $small
   done
   seven="--shape llama2-7b --repeat 1 --energy-s 0"
   step 60 eaq_bench.log bench_engine_cuda $seven --precision f16
-  for env in EAQ_CUDA_MMA_RING=shift EAQ_CUDA_MMA_RING=slots EAQ_CUDA_MMA_RING=slots8; do
+  for env in EAQ_CUDA_MMA_RING=shift EAQ_CUDA_MMA_RING=slots; do
     step 60 eaq_bench.log env $env bench_engine_cuda $seven --precision i4s_g128
   done
   for env in EAQ_CUDA_GEMV_AHEAD=1 EAQ_CUDA_GEMV_AHEAD=3; do
     step 60 eaq_bench.log env $env bench_engine_cuda $seven --precision i8_ch
   done
+  step 200 e2e.log python3 tests/e2e/test_engine_cuda.py
   exit 0
 fi
 if [[ $mode != experiments-* ]]; then
