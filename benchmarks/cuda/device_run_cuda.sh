@@ -39,6 +39,14 @@
 #        (EAQ_CUDA_CUBLAS_WORKSPACE_MIB=32); each beside the default (~9 minutes).
 set -uo pipefail
 mode=${1:-quick}
+case $mode in
+  quick|full|bench|verify|priority|experiments-gemv|experiments-engine|experiments-decode|experiments-misc) ;;
+  *)
+    echo "device_run_cuda.sh: unknown mode '$mode': give quick, full, bench, verify, priority," \
+         "experiments-gemv, experiments-engine, experiments-decode or experiments-misc" >&2
+    exit 2
+    ;;
+esac
 out=${OUT:-/tmp/eaq_out}
 mkdir -p "$out"
 # tools/device_build.sh's carry: the folder, or its tar.gz (what travels since it passed 64 MiB).
