@@ -16,8 +16,8 @@
 #        three shapes at f16/int8/int4-g128 (defaults), f16 with half_matvec's old warps-a-row rule
 #        (EAQ_CUDA_HALF_SPLIT=rows, A/B), the HF parity run, the decode attention, f16 GEMV and
 #        small-kernel workbenches (~6 minutes; each step has its own limit).
-# priority: for a session with little device time: the kernels' GPU unit tests and the GEMV tests
-#        under the ring and ahead variants; 1.3B f16 by EAQ_CUDA_HALF_PRELOAD_X / _CLUSTER_SYNC;
+# priority: for a session with little device time: the kernels' GPU unit tests; the GEMV tests
+#        under the ring and ahead variants, the half_matvec and attention tests under theirs; 1.3B f16 by EAQ_CUDA_HALF_PRELOAD_X / _CLUSTER_SYNC;
 #        7B f16, int4-g128 by ring (shift, slots), int8 by ahead (1, 3); the e2e test last (~9 min).
 # experiments-gemv: the opt-in GEMV variants written without a GPU (2026-12-05), each through the
 #        GEMV unit tests and bench_gemv (i4s_g128, i8_ch) beside the default in the same call:
@@ -68,6 +68,8 @@ if [[ $mode == priority ]]; then
   for env in EAQ_CUDA_MMA_RING=slots EAQ_CUDA_GEMV_AHEAD=3; do
     step 60 tests.log env $env eaq_kernels_cuda_tests "--gtest_filter=*Gemv*"
   done
+  step 45 tests.log env EAQ_CUDA_HALF_PRELOAD_X=1 eaq_kernels_cuda_tests "--gtest_filter=*HalfMatvec*"
+  step 45 tests.log env EAQ_CUDA_CLUSTER_SYNC=light eaq_kernels_cuda_tests "--gtest_filter=*Attention*"
   small="--shape deepseek-coder-1.3b --precision f16 --repeat 2 --energy-s 0"
   for env in EAQ_CUDA_FUSED_NORM=1 EAQ_CUDA_HALF_PRELOAD_X=1 EAQ_CUDA_CLUSTER_SYNC=light; do
     step 60 eaq_bench.log env $env bench_engine_cuda $small
