@@ -17,8 +17,9 @@
 #        (EAQ_CUDA_HALF_SPLIT=rows, A/B), the HF parity run, the decode attention, f16 GEMV and
 #        small-kernel workbenches (~6 minutes; each step has its own limit).
 # priority: for a session with little device time: the kernels' GPU unit tests; the GEMV tests
-#        under the ring and ahead variants, the half_matvec and attention tests under theirs; 1.3B f16 by EAQ_CUDA_HALF_PRELOAD_X / _CLUSTER_SYNC;
-#        7B f16, int4-g128 by ring (shift, slots), int8 by ahead (1, 3); the e2e test last (~9 min).
+#        under the ring and ahead variants, the half_matvec and attention tests under theirs;
+#        1.3B f16 by EAQ_CUDA_HALF_PRELOAD_X / _CLUSTER_SYNC; 7B f16, int4-g128 by ring (shift,
+#        slots), int8 by ahead (1, 3); the e2e test last (~9 min).
 # experiments-gemv: the opt-in GEMV variants written without a GPU (2026-12-05), each through the
 #        GEMV unit tests and bench_gemv (i4s_g128, i8_ch) beside the default in the same call:
 #        EAQ_CUDA_MMA_RING=slots (the tensor-core GEMV's ring computed in place: kDepth tiles in
