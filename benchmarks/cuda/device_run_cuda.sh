@@ -16,28 +16,24 @@
 #        three shapes at f16/int8/int4-g128 (defaults), f16 with half_matvec's old warps-a-row rule
 #        (EAQ_CUDA_HALF_SPLIT=rows, A/B), the HF parity run, the decode attention, f16 GEMV and
 #        small-kernel workbenches (~6 minutes; each step has its own limit).
-# priority: for a session with little device time: the kernels' GPU unit tests; the GEMV tests
-#        under the ring and ahead variants, the half_matvec and attention tests under theirs;
-#        1.3B f16 by EAQ_CUDA_HALF_PRELOAD_X / _CLUSTER_SYNC; 7B f16, int4-g128 by ring (shift,
-#        slots), int8 by ahead (1, 3); the e2e test last (~9 min).
-# experiments-gemv: the opt-in GEMV variants written without a GPU (2026-12-05), each through the
-#        GEMV unit tests and bench_gemv (i4s_g128, i8_ch) beside the default in the same call:
-#        EAQ_CUDA_MMA_RING=slots (the tensor-core GEMV's ring computed in place: kDepth tiles in
-#        flight, not ~1) and slots8 (8 tiles), EAQ_CUDA_GEMV_AHEAD=2|3 (the chunk kernel with
-#        2-3 super-chunks in flight a warp, not 1), EAQ_CUDA_GEMV_ROWSPLIT=1 (~6 minutes).
-# experiments-engine: bench_engine_cuda on the 7B shape: int4-g128 by ring (shift, slots, slots at
-#        depth 8), int8 by variant (ahead 1/2/3, row-split, tensor cores with slots), and f16 (the
-#        ratios' denominator) in the same call (~6 minutes).
+# priority: for a session with little device time (~6 min): the kernels' GPU unit tests and the
+#        e2e test; A/Bs of the opt-in variants still unmeasured or undecided, each beside the
+#        default in the same call: the 1.3B f16 decode by EAQ_CUDA_CLUSTER_SYNC (light) and
+#        EAQ_CUDA_FUSED_NORM (gemv), twice over; the 1.5B f16; the 7B f16 with a 32 MiB cuBLAS
+#        workspace and with EAQ_CUDA_DECODE_ATTENTION=cluster4; the 7B int8 with the row-split
+#        GEMV; kernel traces of the 1.3B f16 and 7B int4-g128 decode steps.
+# experiments-gemv: the row-split int8/fp8 GEMV (EAQ_CUDA_GEMV_ROWSPLIT=1, written without a GPU):
+#        the GEMV unit tests under it and bench_gemv (i4s_g128, i8_ch) beside the default.
+# experiments-engine: bench_engine_cuda on the 7B shape: int8 by variant (default, row-split,
+#        tensor cores) and f16 (the ratios' denominator) in the same call (~3 minutes).
 # experiments-decode: the cluster decode attention with lighter barriers (EAQ_CUDA_CLUSTER_SYNC=light)
 #        and with 4 blocks a head (EAQ_CUDA_DECODE_ATTENTION=cluster4): attention tests,
 #        bench_attention_decode, the engine (1.3B/1.5B f16; 7B f16 and int8), beside the defaults
 #        (~8 minutes).
-# experiments-misc: half_matvec with a step's activations requested at once (EAQ_CUDA_HALF_PRELOAD_X=1:
-#        bench_half_matvec, f16 decode on every shape); sampled decode (GPU vs host sampling,
-#        bench_engine_cuda --sampled) on the 1.5B
+# experiments-misc: sampled decode (GPU vs host sampling, bench_engine_cuda --sampled) on the 1.5B
 #        and 7B shapes; f16 with the norm folded into the GEMVs (EAQ_CUDA_FUSED_NORM=gemv) on the
 #        1.3B/1.5B shapes; the 7B prefill with a 32 MiB cuBLAS workspace
-#        (EAQ_CUDA_CUBLAS_WORKSPACE_MIB=32); each beside the default (~9 minutes).
+#        (EAQ_CUDA_CUBLAS_WORKSPACE_MIB=32); each beside the default (~6 minutes).
 set -uo pipefail
 mode=${1:-quick}
 case $mode in
@@ -66,24 +62,27 @@ step 30 info.log eaq version
 step 60 info.log eaq hw
 if [[ $mode == priority ]]; then
   step 150 tests.log eaq_kernels_cuda_tests
-  for env in EAQ_CUDA_MMA_RING=slots EAQ_CUDA_GEMV_AHEAD=3; do
-    step 60 tests.log env $env eaq_kernels_cuda_tests "--gtest_filter=*Gemv*"
-  done
-  step 45 tests.log env EAQ_CUDA_HALF_PRELOAD_X=1 eaq_kernels_cuda_tests "--gtest_filter=*HalfMatvec*"
   step 45 tests.log env EAQ_CUDA_CLUSTER_SYNC=light eaq_kernels_cuda_tests "--gtest_filter=*Attention*"
-  small="--shape deepseek-coder-1.3b --precision f16 --repeat 2 --energy-s 0"
-  for env in EAQ_CUDA_FUSED_NORM=1 EAQ_CUDA_HALF_PRELOAD_X=1 EAQ_CUDA_CLUSTER_SYNC=light; do
-    step 60 eaq_bench.log env $env bench_engine_cuda $small
+  step 45 tests.log env EAQ_CUDA_DECODE_ATTENTION=cluster4 eaq_kernels_cuda_tests "--gtest_filter=*Attention*"
+  step 45 tests.log env EAQ_CUDA_GEMV_ROWSPLIT=1 eaq_kernels_cuda_tests "--gtest_filter=*Gemv*"
+  step 200 e2e.log python3 tests/e2e/test_engine_cuda.py
+  small="--shape deepseek-coder-1.3b --precision f16 --repeat 3 --energy-s 0"
+  for round in 1 2; do
+    for env in EAQ_CUDA_FUSED_NORM=1 EAQ_CUDA_CLUSTER_SYNC=light EAQ_CUDA_FUSED_NORM=gemv \
+               "EAQ_CUDA_FUSED_NORM=gemv EAQ_CUDA_CLUSTER_SYNC=light"; do
+      step 60 eaq_bench.log env $env bench_engine_cuda $small
+    done
   done
-  seven="--shape llama2-7b --repeat 1 --energy-s 0"
-  step 60 eaq_bench.log bench_engine_cuda $seven --precision f16
-  for env in EAQ_CUDA_MMA_RING=shift EAQ_CUDA_MMA_RING=slots; do
-    step 60 eaq_bench.log env $env bench_engine_cuda $seven --precision i4s_g128
+  step 60 eaq_bench.log bench_engine_cuda --shape r1-distill-qwen-1.5b --precision f16 --repeat 3 --energy-s 0
+  seven="--shape llama2-7b --repeat 2 --energy-s 0"
+  for env in EAQ_CUDA_FUSED_NORM=1 EAQ_CUDA_CUBLAS_WORKSPACE_MIB=32 EAQ_CUDA_DECODE_ATTENTION=cluster4; do
+    step 60 eaq_bench.log env $env bench_engine_cuda $seven --precision f16
   done
-  for env in EAQ_CUDA_GEMV_AHEAD=1 EAQ_CUDA_GEMV_AHEAD=3; do
+  for env in EAQ_CUDA_FUSED_NORM=1 EAQ_CUDA_GEMV_ROWSPLIT=1; do
     step 60 eaq_bench.log env $env bench_engine_cuda $seven --precision i8_ch
   done
-  step 200 e2e.log python3 tests/e2e/test_engine_cuda.py
+  step 90 trace.log benchmarks/cuda/profile_decode.sh deepseek-coder-1.3b f16 64
+  step 120 trace.log benchmarks/cuda/profile_decode.sh llama2-7b i4s_g128 32
   exit 0
 fi
 if [[ $mode != experiments-* ]]; then
@@ -111,24 +110,15 @@ if [[ $mode == verify ]]; then
   exit 0
 fi
 if [[ $mode == experiments-gemv ]]; then
-  gemv_tests="--gtest_filter=*Gemv*"
-  for env in EAQ_CUDA_MMA_RING=slots EAQ_CUDA_MMA_RING=slots8 EAQ_CUDA_GEMV_AHEAD=3 \
-             EAQ_CUDA_GEMV_ROWSPLIT=1; do
-    step 90 experiments.log env $env eaq_kernels_cuda_tests "$gemv_tests"
-  done
-  for env in EAQ_CUDA_MMA_RING=shift EAQ_CUDA_MMA_RING=slots EAQ_CUDA_MMA_RING=slots8 \
-             EAQ_CUDA_GEMV_AHEAD=2 EAQ_CUDA_GEMV_AHEAD=3 EAQ_CUDA_GEMV_ROWSPLIT=1; do
+  step 90 experiments.log env EAQ_CUDA_GEMV_ROWSPLIT=1 eaq_kernels_cuda_tests "--gtest_filter=*Gemv*"
+  for env in EAQ_CUDA_GEMV_ROWSPLIT=0 EAQ_CUDA_GEMV_ROWSPLIT=1; do
     step 60 gemv.log env $env bench_gemv --formats i4s_g128,i8_ch --reps 20
   done
   exit 0
 fi
 if [[ $mode == experiments-engine ]]; then
   seven="--shape llama2-7b --repeat 2 --energy-s 0"
-  for env in EAQ_CUDA_MMA_RING=shift EAQ_CUDA_MMA_RING=slots EAQ_CUDA_MMA_RING=slots8; do
-    step 90 eaq_bench.log env $env bench_engine_cuda $seven --precision i4s_g128
-  done
-  for env in EAQ_CUDA_GEMV_AHEAD=1 EAQ_CUDA_GEMV_AHEAD=2 EAQ_CUDA_GEMV_AHEAD=3 EAQ_CUDA_GEMV_ROWSPLIT=1 \
-             "EAQ_CUDA_MMA_RING=slots EAQ_CUDA_MMA_GEMV=all"; do
+  for env in EAQ_CUDA_GEMV_ROWSPLIT=0 EAQ_CUDA_GEMV_ROWSPLIT=1 EAQ_CUDA_MMA_GEMV=all; do
     step 90 eaq_bench.log env $env bench_engine_cuda $seven --precision i8_ch
   done
   step 90 eaq_bench.log bench_engine_cuda $seven --precision f16
@@ -156,13 +146,6 @@ if [[ $mode == experiments-decode ]]; then
   exit 0
 fi
 if [[ $mode == experiments-misc ]]; then
-  # half_matvec with a step's activations requested at once (EAQ_CUDA_HALF_PRELOAD_X=1): its
-  # workbench and f16 decode on every shape, beside the default.
-  for env in EAQ_CUDA_HALF_PRELOAD_X=0 EAQ_CUDA_HALF_PRELOAD_X=1; do
-    step 60 attention.log env "$env" bench_half_matvec --reps 20
-    step 150 eaq_bench.log env "$env" bench_engine_cuda --shape deepseek-coder-1.3b --shape r1-distill-qwen-1.5b \
-         --shape llama2-7b --precision f16 --repeat 2 --energy-s 0
-  done
   # Sampled decode as `eaq generate` runs it: GPU sampling against host sampling (Qwen2's 151936 vocabulary).
   step 150 eaq_bench.log bench_engine_cuda --shape r1-distill-qwen-1.5b --shape llama2-7b --precision f16 --repeat 1 \
        --energy-s 0 --sampled

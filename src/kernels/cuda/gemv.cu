@@ -31,22 +31,6 @@ bool rowsplit_enabled() {
 
 }  // namespace
 
-namespace detail {
-
-int gemv_ahead() {
-  static const int ahead = [] {
-    const char* v = std::getenv("EAQ_CUDA_GEMV_AHEAD");
-    if (v == nullptr || std::string_view(v) == "1") return 1;
-    if (std::string_view(v) == "2") return 2;
-    if (std::string_view(v) == "3") return 3;
-    fail_streamed("EAQ_CUDA_GEMV_AHEAD='", v, "' is not a count of super-chunks in flight: give 1 (the default), ",
-                  "2 or 3, or unset it");
-  }();
-  return ahead;
-}
-
-}  // namespace detail
-
 void gemv(const GpuWeight& w, const float* x, int batch, float* y, cudaStream_t stream) {
   gemv(w, x, batch, y, stream, GemvEpilogue{});
 }

@@ -16,7 +16,7 @@ namespace {
 
 using namespace detail;
 
-template <class F, int B, int kAhead = 1>
+template <class F, int B>
 void emulate(const GemvArgs& a) {
   constexpr int R = gemv_rows_per_block(B);
   for (std::int64_t row0 = 0; row0 < a.rows; row0 += R) {
@@ -24,7 +24,7 @@ void emulate(const GemvArgs& a) {
     for (int warp = 0; warp < kGemvWarps; ++warp) {
       float lanes[32][R][B];
       for (int lane = 0; lane < 32; ++lane) {
-        gemv_lane_partial<F, B, R, kAhead>(a, row0, lane, a.lut, warp, kGemvWarps, lanes[lane]);
+        gemv_lane_partial<F, B, R>(a, row0, lane, a.lut, warp, kGemvWarps, lanes[lane]);
       }
       // __shfl_xor_sync tree: at each step every lane adds the value of lane ^ off.
       for (int off = 16; off > 0; off >>= 1) {
@@ -48,10 +48,10 @@ void emulate(const GemvArgs& a) {
 }
 
 template <class F>
-void emulate_batch(const GemvArgs& a, int batch, int ahead) {
+void emulate_batch(const GemvArgs& a, int batch) {
   switch (batch) {
-    case 1: ahead == 3 ? emulate<F, 1, 3>(a) : ahead == 2 ? emulate<F, 1, 2>(a) : emulate<F, 1>(a); break;
-    case 2: ahead == 3 ? emulate<F, 2, 3>(a) : ahead == 2 ? emulate<F, 2, 2>(a) : emulate<F, 2>(a); break;
+    case 1: emulate<F, 1>(a); break;
+    case 2: emulate<F, 2>(a); break;
     case 3: emulate<F, 3>(a); break;
     case 4: emulate<F, 4>(a); break;
     case 5: emulate<F, 5>(a); break;
@@ -157,12 +157,10 @@ GemvArgs host_args(const PackedGpuWeight& w, const float* x, float* y) {
 
 }  // namespace
 
-void gemv_on_host(const PackedGpuWeight& w, const float* x, int batch, float* y, const GemvEpilogue& epilogue,
-                  int ahead) {
+void gemv_on_host(const PackedGpuWeight& w, const float* x, int batch, float* y, const GemvEpilogue& epilogue) {
   if (batch < 1 || batch > kMaxGemvBatch) {
     fail_streamed("gemv_on_host: batch ", batch, " is outside 1..", kMaxGemvBatch);
   }
-  if (ahead < 1 || ahead > 3) fail_streamed("gemv_on_host: ", ahead, " super-chunks in flight is outside 1..3");
   GemvArgs a = host_args(w, x, y);
   a.bias = epilogue.bias;
   a.accumulate = epilogue.accumulate ? 1 : 0;
@@ -174,7 +172,7 @@ void gemv_on_host(const PackedGpuWeight& w, const float* x, int batch, float* y,
     if (!tiled) fail_streamed("gemv_on_host: no tensor-core layout for ", dtype_name(w.dtype), " weights");
     return;
   }
-  const bool known = visit_gemv_format(w.dtype, [&](auto format) { emulate_batch<decltype(format)>(a, batch, ahead); });
+  const bool known = visit_gemv_format(w.dtype, [&](auto format) { emulate_batch<decltype(format)>(a, batch); });
   if (!known) fail_streamed("gemv_on_host: no GPU layout for ", dtype_name(w.dtype), " weights");
 }
 

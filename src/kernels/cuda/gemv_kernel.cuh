@@ -77,21 +77,16 @@ EAQ_UNROLL
   }
 }
 
-// Super-chunks a warp has in flight, kAhead: 1 (the default) — the next one loads while this one
-// computes, then moves into this one's registers — or 2 and 3 (EAQ_CUDA_GEMV_AHEAD, batch 1-2; an
-// experiment written 2026-12-05 without a GPU): a ring of kAhead slots, the loop unrolled so that
-// slot d is computed in place and reloaded with the super-chunk kAhead steps on. In the tensor-core
-// kernel's SASS a ring shifted by moves waited for its newest load at every step (gemv_mma.cuh);
-// here the register move waits for the load issued the same step, so one super-chunk a warp is in
-// flight, and on 7B rows (4-11 super-chunks a row over four warps) each warp's few steps are as
-// many round trips. The sums are added in the same order either way (the CPU emulation checks it
-// bit for bit).
+// One super-chunk a warp is in flight: the next one loads while this one computes, then moves into
+// this one's registers. A ring of 2 or 3 super-chunks computed in place (the loop unrolled) measured
+// slower on an H100 (7B int8 decode 304.3 against 317.9 tok/s at 3, 2026-12-06; depth 2 and 4 of an
+// earlier form lost on q8_0: docs/cuda.md) and was removed.
 //
 // Lane `lane`'s partial sums acc[r][b] over its chunks of super-chunks s_begin, s_begin + s_step, ...
 // of rows row0 .. row0 + R - 1 (rows past the end read the last row). The kernel adds the 32 lanes'
 // sums by shuffles and the warps' in shared memory; gemv_emulation.cu runs this same function for
 // each warp and lane on the CPU. Calls pdl_wait() (before reading x) on every path.
-template <class F, int B, int R, int kAhead = 1>
+template <class F, int B, int R>
 EAQ_HD void gemv_lane_partial(const GemvArgs& a, std::int64_t row0, int lane, const float* lut,
                               std::int64_t s_begin, int s_step, float (&acc)[R][B]) {
   std::int64_t row[R];
@@ -121,55 +116,28 @@ EAQ_UNROLL
     pdl_wait();
     return;
   }
-  if constexpr (kAhead == 1) {
-    uint4 q[R];
+  uint4 q[R];
 EAQ_UNROLL
-    for (int r = 0; r < R; ++r) q[r] = F::load_codes(a, row[r], s_begin * 32 + lane);
-    // Codes are not written by any kernel, so the first ones are loaded before waiting on the
-    // previous kernel (pdl.cuh) and stream from HBM during its tail. The activations x are its
-    // output and are read only after the wait. (Prefetching further super-chunks into L2 here was
-    // measured slower: each prefetched line was asked of L2 twice.)
-    pdl_wait();
-    for (std::int64_t s = s_begin; s < n_super; s += s_step) {
-      // The next super-chunk's codes are in flight while this one computes (the last step reloads
-      // its own chunk instead of branching: one 16-byte L2 hit per lane and row per call).
-      const std::int64_t next = (s + s_step < n_super ? s + s_step : s) * 32 + lane;
-      uint4 qn[R];
+  for (int r = 0; r < R; ++r) q[r] = F::load_codes(a, row[r], s_begin * 32 + lane);
+  // Codes are not written by any kernel, so the first ones are loaded before waiting on the
+  // previous kernel (pdl.cuh) and stream from HBM during its tail. The activations x are its
+  // output and are read only after the wait. (Prefetching further super-chunks into L2 here was
+  // measured slower: each prefetched line was asked of L2 twice.)
+  pdl_wait();
+  for (std::int64_t s = s_begin; s < n_super; s += s_step) {
+    // The next super-chunk's codes are in flight while this one computes (the last step reloads
+    // its own chunk instead of branching: one 16-byte L2 hit per lane and row per call).
+    const std::int64_t next = (s + s_step < n_super ? s + s_step : s) * 32 + lane;
+    uint4 qn[R];
 EAQ_UNROLL
-      for (int r = 0; r < R; ++r) qn[r] = F::load_codes(a, row[r], next);
-      gemv_step<F, B, R>(a, s, lane, row, q, lut, acc);
+    for (int r = 0; r < R; ++r) qn[r] = F::load_codes(a, row[r], next);
+    gemv_step<F, B, R>(a, s, lane, row, q, lut, acc);
 EAQ_UNROLL
-      for (int r = 0; r < R; ++r) q[r] = qn[r];
-    }
-  } else {
-    uint4 ring[kAhead][R];
-EAQ_UNROLL
-    for (int d = 0; d < kAhead; ++d) {
-      const std::int64_t s = s_begin + static_cast<std::int64_t>(d) * s_step;
-      if (s < n_super) {
-EAQ_UNROLL
-        for (int r = 0; r < R; ++r) ring[d][r] = F::load_codes(a, row[r], s * 32 + lane);
-      }
-    }
-    pdl_wait();  // as above: the first codes stream before the wait, x is read after it
-    const std::int64_t lap = static_cast<std::int64_t>(kAhead) * s_step;
-    for (std::int64_t s0 = s_begin; s0 < n_super; s0 += lap) {
-EAQ_UNROLL
-      for (int d = 0; d < kAhead; ++d) {
-        const std::int64_t s = s0 + static_cast<std::int64_t>(d) * s_step;
-        if (s < n_super) {
-          gemv_step<F, B, R>(a, s, lane, row, ring[d], lut, acc);
-          if (s + lap < n_super) {
-EAQ_UNROLL
-            for (int r = 0; r < R; ++r) ring[d][r] = F::load_codes(a, row[r], (s + lap) * 32 + lane);
-          }
-        }
-      }
-    }
+    for (int r = 0; r < R; ++r) q[r] = qn[r];
   }
 }
 
-template <class F, int B, int R, int kAhead>
+template <class F, int B, int R>
 __global__ void __launch_bounds__(kGemvThreads) gemv_kernel(GemvArgs a) {
   __shared__ float lut[16];
   __shared__ float warp_sums[kGemvWarps][R][B];
@@ -180,7 +148,7 @@ __global__ void __launch_bounds__(kGemvThreads) gemv_kernel(GemvArgs a) {
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const std::int64_t row0 = static_cast<std::int64_t>(blockIdx.x) * R;
   float acc[R][B];
-  gemv_lane_partial<F, B, R, kAhead>(a, row0, lane, lut, warp, kGemvWarps, acc);
+  gemv_lane_partial<F, B, R>(a, row0, lane, lut, warp, kGemvWarps, acc);
   // The next kernel may be scheduled once every block has streamed its codes (earlier, its
   // waiting blocks and their prefetches competed with this kernel's stream: measured slower).
   pdl_launch_dependents();
@@ -213,14 +181,7 @@ template <class F, int B>
 void launch_gemv_batch(const GemvArgs& a, cudaStream_t stream) {
   constexpr int R = gemv_rows_per_block(B);
   const unsigned blocks = static_cast<unsigned>((a.rows + R - 1) / R);
-  if constexpr (B <= 2) {
-    switch (gemv_ahead()) {
-      case 2: (void)launch_pdl(gemv_kernel<F, B, R, 2>, blocks, kGemvThreads, 0, stream, a); return;
-      case 3: (void)launch_pdl(gemv_kernel<F, B, R, 3>, blocks, kGemvThreads, 0, stream, a); return;
-      default: break;
-    }
-  }
-  (void)launch_pdl(gemv_kernel<F, B, R, 1>, blocks, kGemvThreads, 0, stream, a);
+  (void)launch_pdl(gemv_kernel<F, B, R>, blocks, kGemvThreads, 0, stream, a);
 }
 
 template <class F>

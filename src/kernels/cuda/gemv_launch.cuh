@@ -13,11 +13,6 @@ namespace eaq::kernels::cuda::detail {
 template <class F>
 void launch_gemv(const GemvArgs& a, int batch, cudaStream_t stream);
 
-// Super-chunks a warp of the chunk kernel keeps in flight at batch 1-2 (gemv_kernel.cuh): 1 by
-// default, 2 or 3 with EAQ_CUDA_GEMV_AHEAD (an experiment). Read once; another value is an
-// eaq::Error naming it. Defined in gemv.cu.
-int gemv_ahead();
-
 // EXPERIMENT (EAQ_CUDA_GEMV_ROWSPLIT=1): the row-split kernel (gemv_rowsplit.cuh) of a per-row
 // format (FmtI8Row, FmtF8Row) for batch 1 or 2. Instantiated in gemv_int8.cu. No sync.
 template <class F>

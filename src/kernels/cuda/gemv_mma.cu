@@ -2,13 +2,10 @@
 // MmaI4S<64>, MmaI4S<128>.
 #include <cuda_runtime.h>
 
-#include <cstdlib>
 #include <map>
 #include <mutex>
-#include <string_view>
 #include <tuple>
 
-#include "core/error.h"
 
 #include "kernels/cuda/gemv_mma.cuh"
 
@@ -45,9 +42,9 @@ int blocks_per_sm(const void* kernel, int threads, std::size_t shared) {
   return cache[key] = n;
 }
 
-template <class F, int kMmas, bool kSplit, int kDepth, bool kSlots>
+template <class F, int kMmas, bool kSplit>
 void launch(const GemvArgs& a, int batch, cudaStream_t stream) {
-  const void* kernel = reinterpret_cast<const void*>(gemv_mma_kernel<F, kMmas, kSplit, kDepth, kSlots>);
+  const void* kernel = reinterpret_cast<const void*>(gemv_mma_kernel<F, kMmas, kSplit>);
   // The split and the sums can pass the 48 KB a block gets without asking (up to 64 KB).
   static const bool opted_in = [&] {
     return cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, 64 * 1024) == cudaSuccess ||
@@ -75,25 +72,7 @@ void launch(const GemvArgs& a, int batch, cudaStream_t stream) {
   }
   const std::size_t shared = mma_shared_bytes(batch, cols_padded, warps, kMmas);
   const auto blocks = static_cast<unsigned>(row_tiles < slots_of_best ? row_tiles : slots_of_best);
-  (void)launch_pdl(gemv_mma_kernel<F, kMmas, kSplit, kDepth, kSlots>, blocks, 32 * warps, shared, stream, a, batch);
-}
-
-// How the ring advances (gemv_mma_kernel says why): shifted (shift, the default), or computed in
-// place with kMmaDepth (slots) or kMmaDeepDepth (slots8) tiles in flight: EAQ_CUDA_MMA_RING, an
-// experiment, read once. The in-place rings are built for the decode case only (x split into
-// shared memory, batch 1-4); the others keep the shifted ring.
-enum class MmaRing { shift, slots, slots8 };
-MmaRing mma_ring() {
-  static const MmaRing ring = [] {
-    const char* env = std::getenv("EAQ_CUDA_MMA_RING");
-    if (env == nullptr || std::string_view(env) == "shift") return MmaRing::shift;
-    if (std::string_view(env) == "slots") return MmaRing::slots;
-    if (std::string_view(env) == "slots8") return MmaRing::slots8;
-    fail("EAQ_CUDA_MMA_RING='{}' is not a ring of the tensor-core GEMV: give shift (the default), slots or slots8, "
-         "or unset it",
-         env);
-  }();
-  return ring;
+  (void)launch_pdl(gemv_mma_kernel<F, kMmas, kSplit>, blocks, 32 * warps, shared, stream, a, batch);
 }
 
 }  // namespace
@@ -101,15 +80,11 @@ MmaRing mma_ring() {
 template <class F>
 void launch_gemv_mma(const GemvArgs& a, int batch, cudaStream_t stream) {
   if (mma_x_in_shared(batch, a.n_super * F::kTileCols)) {
-    switch (mma_ring()) {
-      case MmaRing::slots: launch<F, 1, true, kMmaDepth, true>(a, batch, stream); return;
-      case MmaRing::slots8: launch<F, 1, true, kMmaDeepDepth, true>(a, batch, stream); return;
-      case MmaRing::shift: launch<F, 1, true, kMmaDepth, false>(a, batch, stream); return;
-    }
+    launch<F, 1, true>(a, batch, stream);
   } else if (batch <= 4) {
-    launch<F, 1, false, kMmaDepth, false>(a, batch, stream);
+    launch<F, 1, false>(a, batch, stream);
   } else {
-    launch<F, 2, false, kMmaDepth, false>(a, batch, stream);
+    launch<F, 2, false>(a, batch, stream);
   }
 }
 

@@ -338,10 +338,8 @@ inline std::size_t mma_shared_bytes(int batch, std::int64_t cols_padded, int n_w
   return mma_split_bytes(batch, cols_padded) + static_cast<std::size_t>(n_warps) * n_mmas * 4 * 32 * sizeof(float);
 }
 
-// Column tiles a warp has in flight: 2 KB of codes a warp (kMmaDepth), or 4 KB with
-// EAQ_CUDA_MMA_RING=slots8 (gemv_mma.cu: an experiment, written 2026-12-05 without a GPU).
+// Column tiles a warp has in flight: 2 KB of codes a warp.
 inline constexpr int kMmaDepth = 4;
-inline constexpr int kMmaDeepDepth = 8;
 
 // A block of n_warps warps (blockDim.x = 32 x n_warps <= 32 x kMmaMaxWarps; dynamic shared memory
 // mma_shared_bytes) takes the row tiles blockIdx.x, blockIdx.x + gridDim.x, ...; in each, warp w
@@ -351,17 +349,11 @@ inline constexpr int kMmaDeepDepth = 8;
 // kernel ran at 30-40% of the copy bandwidth on the H200 though it issued few instructions.
 // kMmas = 1 for batch 1-4, 2 for 5-8; without kSplit each lane splits its B operands from x.
 //
-// The ring of tiles in flight, two ways (kSlots):
-// - false (the default): the tile computed is ring[0] and the ring shifts down one slot a tile.
-//   In the SASS (cuobjdump of the sm_90a build, 2026-12-05) the shift is a chain of register moves
-//   at the top of the loop, and a move of a register whose load is still in flight waits for that
-//   load: the newest tile's load, issued one tile earlier, is waited for at every step, so about
-//   one tile, not kDepth, is in flight a warp — which would explain why the kernel measured
-//   latency-bound at 36-48% of the copy bandwidth even on 32000x4096.
-// - true (EAQ_CUDA_MMA_RING=slots or slots8, opt-in; written without a GPU, not yet run): the item
-//   loop is unrolled kDepth times, so slot d of the ring is computed in place and reloaded with the
-//   tile kDepth items on: no moves, kDepth tiles in flight.
-template <class F, int kMmas, bool kSplit, int kDepth = kMmaDepth, bool kSlots = false>
+// The ring: the tile computed is ring[0] and the ring shifts down one slot a tile (register moves
+// at the top of the loop in the SASS). A variant that unrolled the loop kDepth times and computed
+// each slot in place, without the moves, measured slower on an H100 (7B int4-g128 decode 362.0 against 409.3 tok/s, 2026-12-06,
+// docs/cuda.md) and was removed.
+template <class F, int kMmas, bool kSplit, int kDepth = kMmaDepth>
 __global__ void __launch_bounds__(kMmaMaxWarps * 32) gemv_mma_kernel(GemvArgs a, int batch) {
   extern __shared__ __align__(16) unsigned char smem[];
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, n_warps = blockDim.x >> 5;
@@ -418,17 +410,6 @@ EAQ_UNROLL
     __syncthreads();
   }
   float* sums = reinterpret_cast<float*>(smem + mma_split_bytes(batch, cols_padded));  // [n_warps][kMmas * 4][32]
-  // The block barrier of finish_row_tile. __syncthreads() is bar.sync's .aligned form: every warp
-  // must execute the same barrier instruction. With kSlots the finish is inlined at each of the
-  // kDepth unrolled positions and warps of one block (whose column-tile counts differ) reach it at
-  // different ones, so it takes the non-aligned barrier.sync, which allows that.
-  auto block_barrier = [] {
-    if constexpr (kSlots) {
-      asm volatile("barrier.sync 0;" ::: "memory");
-    } else {
-      __syncthreads();
-    }
-  };
   // Row tile tr done: the warps' sums added in shared memory and stored by warp 0. Every warp of
   // the block calls it once a row tile (its two barriers).
   auto finish_row_tile = [&](std::int64_t tr, const float (&acc)[kMmas][4]) {
@@ -437,7 +418,7 @@ EAQ_UNROLL
     for (int m = 0; m < kMmas; ++m)
 EAQ_UNROLL
       for (int i = 0; i < 4; ++i) sums[(warp * kMmas * 4 + m * 4 + i) * 32 + lane] = acc[m][i];
-    block_barrier();
+    __syncthreads();
     if (warp == 0) {
 EAQ_UNROLL
       for (int m = 0; m < kMmas; ++m) {
@@ -454,48 +435,21 @@ EAQ_UNROLL
         }
       }
     }
-    block_barrier();  // the sums are free for the next row tile
+    __syncthreads();  // the sums are free for the next row tile
   };
-  if constexpr (!kSlots) {
-    std::int64_t item = 0;
-    for (std::int64_t tr = blockIdx.x; tr < row_tiles; tr += gridDim.x) {
-      float acc[kMmas][4];
-EAQ_UNROLL
-      for (int m = 0; m < kMmas; ++m) acc[m][0] = acc[m][1] = acc[m][2] = acc[m][3] = 0.0f;
-      for (int j = 0; j < per_tile; ++j, ++item) {
-        const MmaTileData<F> tile = ring[0];
-EAQ_UNROLL
-        for (int d = 0; d + 1 < kDepth; ++d) ring[d] = ring[d + 1];
-        ring[kDepth - 1] = load_next(item + kDepth);
-        mma_tile<F, kMmas, kSplit>(a, batch, ln, (warp + j * n_warps) * F::kTileCols, lane, tile, acc);
-      }
-      finish_row_tile(tr, acc);
-    }
-  } else {
+  std::int64_t item = 0;
+  for (std::int64_t tr = blockIdx.x; tr < row_tiles; tr += gridDim.x) {
     float acc[kMmas][4];
 EAQ_UNROLL
     for (int m = 0; m < kMmas; ++m) acc[m][0] = acc[m][1] = acc[m][2] = acc[m][3] = 0.0f;
-    std::int64_t tr = blockIdx.x;  // the row tile computed, and its column tile j
-    int j = 0;
-    if (per_tile == 0) {  // a warp past the column tiles still adds its zeros and keeps the barriers
-      for (; tr < row_tiles; tr += gridDim.x) finish_row_tile(tr, acc);
-    }
-    for (std::int64_t base = 0; base < items; base += kDepth) {
+    for (int j = 0; j < per_tile; ++j, ++item) {
+      const MmaTileData<F> tile = ring[0];
 EAQ_UNROLL
-      for (int d = 0; d < kDepth; ++d) {
-        if (base + d < items) {
-          mma_tile<F, kMmas, kSplit>(a, batch, ln, (warp + j * n_warps) * F::kTileCols, lane, ring[d], acc);
-          ring[d] = load_next(base + d + kDepth);
-          if (++j == per_tile) {
-            finish_row_tile(tr, acc);
-EAQ_UNROLL
-            for (int m = 0; m < kMmas; ++m) acc[m][0] = acc[m][1] = acc[m][2] = acc[m][3] = 0.0f;
-            j = 0;
-            tr += gridDim.x;
-          }
-        }
-      }
+      for (int d = 0; d + 1 < kDepth; ++d) ring[d] = ring[d + 1];
+      ring[kDepth - 1] = load_next(item + kDepth);
+      mma_tile<F, kMmas, kSplit>(a, batch, ln, (warp + j * n_warps) * F::kTileCols, lane, tile, acc);
     }
+    finish_row_tile(tr, acc);
   }
   pdl_launch_dependents();
 }

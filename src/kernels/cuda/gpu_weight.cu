@@ -281,7 +281,7 @@ GemvLayout default_gemv_layout(DType dtype) {
   }();
   // int8 stays in chunks by default: its tensor-core kernel decoded Llama-2-7B at 283.6 tok/s
   // against the chunk kernel's 330 (H200, bench_engine_cuda); the int4 formats gain (302.7 ->
-  // 356.4 tok/s: docs/cuda.md). `all` re-measures int8 on the tiles (with EAQ_CUDA_MMA_RING=slots).
+  // 356.4 tok/s: docs/cuda.md). `all` re-measures int8 on the tiles.
   const bool tiled = tiles == Tiles::all || (tiles == Tiles::int4 && dtype != DType::I8_CH);
   return tiled && has_mma_layout(dtype) ? GemvLayout::mma_tiles : GemvLayout::chunks;
 }

@@ -65,13 +65,7 @@ __device__ __forceinline__ void unpack8(const uint4& raw, float* f) {
 // kSplit warps share one row (each takes every kSplit-th group of 32 chunks), so matrices with
 // few rows still put enough loads in flight to cover HBM latency. kNorm: the input RMSNorm, x * g
 // staged in dynamic shared memory (kBatch * cols floats) by the block, which also sums x's squares.
-// kPreloadX (EAQ_CUDA_HALF_PRELOAD_X=1, batch 1 without the norm; an experiment written 2026-12-05
-// without a GPU): a step's activations are all requested before its multiply-adds. By default the
-// compiler reuses a few registers for them, so a step's x loads go out two or three at a time,
-// each group after the previous one's FMAs (SASS of the sm_90a build): after the PDL wait, a
-// 1.3B row's single step waits for x in two or three L2 round trips in a row instead of one. The
-// same products are added in the same order.
-template <bool kBf16, int kBatch, int kSplit, bool kNorm, bool kPreloadX = false>
+template <bool kBf16, int kBatch, int kSplit, bool kNorm>
 __global__ void half_matvec_vec8_kernel(MatvecArgs a) {
   constexpr int kRowsPerBlock = kWarpsPerBlock / kSplit;
   __shared__ float partial[kWarpsPerBlock][kBatch];
@@ -135,40 +129,17 @@ __global__ void half_matvec_vec8_kernel(MatvecArgs a) {
     for (int u = 0; u < 4; ++u) {
       if (v + 4 * kStep + kStep * u < n_vec) next[u] = __ldg(wr + v + 4 * kStep + kStep * u);
     }
-    if constexpr (kPreloadX) {
-      static_assert(kBatch == 1 && !kNorm, "the x preload is built for batch 1 without the norm");
-      float4 xs[4][2];
 #pragma unroll
-      for (int u = 0; u < 4; ++u) {
-        if (v + kStep * u < n_vec) {
-          const float4* xa = reinterpret_cast<const float4*>(x + (v + kStep * u) * 8);
-          xs[u][0] = xa[0];
-          xs[u][1] = xa[1];
-        }
-      }
+    for (int u = 0; u < 4; ++u) {
+      if (v + kStep * u < n_vec) {
+        float f[8];
+        unpack8<kBf16>(raw[u], f);
 #pragma unroll
-      for (int u = 0; u < 4; ++u) {
-        if (v + kStep * u < n_vec) {
-          float f[8];
-          unpack8<kBf16>(raw[u], f);
-          const float4 a0 = xs[u][0], a1 = xs[u][1];
-          acc[0] += f[0] * a0.x + f[1] * a0.y + f[2] * a0.z + f[3] * a0.w + f[4] * a1.x + f[5] * a1.y +
-                    f[6] * a1.z + f[7] * a1.w;
-        }
-      }
-    } else {
-#pragma unroll
-      for (int u = 0; u < 4; ++u) {
-        if (v + kStep * u < n_vec) {
-          float f[8];
-          unpack8<kBf16>(raw[u], f);
-#pragma unroll
-          for (int bi = 0; bi < kBatch; ++bi) {
-            const float4* xa = reinterpret_cast<const float4*>(x + bi * cols + (v + kStep * u) * 8);
-            const float4 a0 = xa[0], a1 = xa[1];
-            acc[bi] += f[0] * a0.x + f[1] * a0.y + f[2] * a0.z + f[3] * a0.w + f[4] * a1.x + f[5] * a1.y +
-                       f[6] * a1.z + f[7] * a1.w;
-          }
+        for (int bi = 0; bi < kBatch; ++bi) {
+          const float4* xa = reinterpret_cast<const float4*>(x + bi * cols + (v + kStep * u) * 8);
+          const float4 a0 = xa[0], a1 = xa[1];
+          acc[bi] += f[0] * a0.x + f[1] * a0.y + f[2] * a0.z + f[3] * a0.w + f[4] * a1.x + f[5] * a1.y +
+                     f[6] * a1.z + f[7] * a1.w;
         }
       }
     }
@@ -231,35 +202,11 @@ __global__ void half_matvec_scalar_kernel(MatvecArgs a, int batch) {
   }
 }
 
-// EAQ_CUDA_HALF_PRELOAD_X: 1 requests a step's activations at once (the kernel says why), 0 or
-// unset the default. Read once.
-bool preload_x() {
-  static const bool on = [] {
-    const char* e = std::getenv("EAQ_CUDA_HALF_PRELOAD_X");
-    if (e == nullptr || std::strcmp(e, "0") == 0) return false;
-    EAQ_CHECK(std::strcmp(e, "1") == 0, "EAQ_CUDA_HALF_PRELOAD_X='{}' is not 0 or 1 (unset it for the default)", e);
-    return true;
-  }();
-  return on;
-}
-
 template <bool kBf16, int kBatch, bool kNorm>
 void launch_vec8(const MatvecArgs& a, int split, cudaStream_t stream) {
   const int threads = 32 * kWarpsPerBlock;
   const unsigned blocks = static_cast<unsigned>((a.rows * split + kWarpsPerBlock - 1) / kWarpsPerBlock);
   const std::size_t staged = kNorm ? static_cast<std::size_t>(kBatch) * a.cols * sizeof(float) : 0;
-  if constexpr (kBatch == 1 && !kNorm) {
-    if (preload_x()) {
-      if (split == 4) {
-        (void)launch_pdl(half_matvec_vec8_kernel<kBf16, 1, 4, false, true>, blocks, threads, 0, stream, a);
-      } else if (split == 2) {
-        (void)launch_pdl(half_matvec_vec8_kernel<kBf16, 1, 2, false, true>, blocks, threads, 0, stream, a);
-      } else {
-        (void)launch_pdl(half_matvec_vec8_kernel<kBf16, 1, 1, false, true>, blocks, threads, 0, stream, a);
-      }
-      return;
-    }
-  }
   if (split == 4) {
     (void)launch_pdl(half_matvec_vec8_kernel<kBf16, kBatch, 4, kNorm>, blocks, threads, staged, stream, a);
   } else if (split == 2) {

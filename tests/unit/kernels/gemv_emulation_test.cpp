@@ -66,40 +66,6 @@ TEST_P(GemvEmulation, KernelCodeOnCpuMatchesCpuMatmul) {
   }
 }
 
-// The chunk kernel with 2 and 3 super-chunks in flight a warp (EAQ_CUDA_GEMV_AHEAD): the ring
-// changes when codes are loaded, not what is added in which order, so batch 1 and 2 give the
-// default's outputs bit for bit, on shapes where warps have several super-chunks and a ragged last lap.
-TEST_P(GemvEmulation, SuperChunksAheadGiveTheSameBits) {
-  const DType dtype = GetParam();
-  if (!test::gemv_layouts_for(dtype).empty() && test::gemv_layouts_for(dtype).front() != GemvLayout::chunks) return;
-  std::uint64_t seed = 91;
-  // Besides the usual shapes, a long row: 9 super-chunks and a block, so four warps walk two or
-  // three laps of the ring, the last one ragged.
-  std::vector<test::GemvShape> shapes = test::gemv_shapes_for(dtype);
-  shapes.push_back({3, 9 * 32 * gemv_chunk_elems(dtype) + shapes.front().cols});
-  for (const test::GemvShape& s : shapes) {
-    const std::size_t stride = row_bytes(dtype, static_cast<std::size_t>(s.cols));
-    const auto bytes = random_packed_weight(dtype, s.rows, s.cols, stride, seed++);
-    const PackedGpuWeight packed = pack_for_gpu(WeightRef{dtype, s.rows, s.cols, bytes.data(), stride}, GemvLayout::chunks);
-    GemvRng rng(seed++);
-    std::vector<float> x(static_cast<std::size_t>(2 * s.cols));
-    for (float& v : x) v = rng.uniform(-1.0f, 1.0f);
-    for (int batch = 1; batch <= 2; ++batch) {
-      std::vector<float> base(static_cast<std::size_t>(batch * s.rows));
-      gemv_on_host(packed, x.data(), batch, base.data());
-      for (int ahead : {2, 3}) {
-        std::vector<float> y(base.size(), std::nanf(""));
-        gemv_on_host(packed, x.data(), batch, y.data(), {}, ahead);
-        for (std::size_t i = 0; i < y.size(); ++i) {
-          ASSERT_EQ(std::memcmp(&y[i], &base[i], sizeof(float)), 0)
-              << dtype_name(dtype) << " [" << s.rows << "][" << s.cols << "] batch " << batch << " ahead " << ahead
-              << " output " << i << ": " << y[i] << " vs " << base[i];
-        }
-      }
-    }
-  }
-}
-
 // The prefill's dequantization (dequantize_chunk.cuh, run here on the CPU) against the CPU's
 // dequantize() of the same packed bytes: a slice of rows with a padded stride equals it rounded to
 // f16 (within one f16 rounding: the scale products may differ in their last f32 bit), padding
