@@ -21,7 +21,8 @@
 #        default in the same call: the 1.3B f16 decode by EAQ_CUDA_CLUSTER_SYNC (light) and
 #        EAQ_CUDA_FUSED_NORM (gemv), twice over; the 1.5B f16; the 7B f16 with a 32 MiB cuBLAS
 #        workspace and with EAQ_CUDA_DECODE_ATTENTION=cluster4; the 7B int8 with the row-split
-#        GEMV; kernel traces of the 1.3B f16 and 7B int4-g128 decode steps.
+#        GEMV; kernel traces of the 1.3B f16 and 7B int4-g128 decode steps; bench_decoder_ops (the
+#        small kernels and GPU sampling, never run yet).
 # experiments-gemv: the row-split int8/fp8 GEMV (EAQ_CUDA_GEMV_ROWSPLIT=1, written without a GPU):
 #        the GEMV unit tests under it and bench_gemv (i4s_g128, i8_ch) beside the default.
 # experiments-engine: bench_engine_cuda on the 7B shape: int8 by variant (default, row-split,
@@ -83,6 +84,7 @@ if [[ $mode == priority ]]; then
   done
   step 90 trace.log benchmarks/cuda/profile_decode.sh deepseek-coder-1.3b f16 64
   step 120 trace.log benchmarks/cuda/profile_decode.sh llama2-7b i4s_g128 32
+  step 60 ops.log bench_decoder_ops --reps 20
   exit 0
 fi
 if [[ $mode != experiments-* ]]; then
