@@ -2,7 +2,7 @@
 # The CUDA engine's checks and benchmarks in one GPU-machine call, logs under $OUT (at most 8
 # files come back). Run from the repository root after tools/device_build.sh packed .device and
 # .device.tar.gz (carry [".device.tar.gz"]: the folder alone passes the 64 MiB carry limit):
-#   benchmarks/cuda/device_run_cuda.sh quick|full|bench|verify|priority|experiments-gemv|
+#   benchmarks/cuda/device_run_cuda.sh quick|full|bench|verify|priority|
 #                                      experiments-engine|experiments-decode|experiments-misc
 # quick: versions, `eaq hw`, the e2e parity test, the kernels' GPU unit tests, one shape at
 #        f16/int8/int4-g128 (a first look, ~2 minutes);
@@ -16,21 +16,17 @@
 #        three shapes at f16/int8/int4-g128 (defaults), f16 with half_matvec's old warps-a-row rule
 #        (EAQ_CUDA_HALF_SPLIT=rows, A/B), the HF parity run, the decode attention, f16 GEMV and
 #        small-kernel workbenches (~6 minutes; each step has its own limit).
-# priority: for a session with little device time (~6 min): the kernels' GPU unit tests and the
-#        e2e test; A/Bs of the opt-in variants still unmeasured or undecided, each beside the
-#        default in the same call: the 1.3B f16 decode by EAQ_CUDA_CLUSTER_SYNC (light) and
-#        EAQ_CUDA_FUSED_NORM (gemv), twice over; the 1.5B f16; the 7B f16 with a 32 MiB cuBLAS
-#        workspace and with EAQ_CUDA_DECODE_ATTENTION=cluster4; the 7B int8 with the row-split
-#        GEMV; kernel traces of the 1.3B f16 and 7B int4-g128 decode steps; bench_decoder_ops (the
-#        small kernels and GPU sampling, never run yet).
-# experiments-gemv: the row-split int8/fp8 GEMV (EAQ_CUDA_GEMV_ROWSPLIT=1, written without a GPU):
-#        the GEMV unit tests under it and bench_gemv (i4s_g128, i8_ch) beside the default.
-# experiments-engine: bench_engine_cuda on the 7B shape: int8 by variant (default, row-split,
-#        tensor cores) and f16 (the ratios' denominator) in the same call (~3 minutes).
-# experiments-decode: the cluster decode attention with lighter barriers (EAQ_CUDA_CLUSTER_SYNC=light)
-#        and with 4 blocks a head (EAQ_CUDA_DECODE_ATTENTION=cluster4): attention tests,
-#        bench_attention_decode, the engine (1.3B/1.5B f16; 7B f16 and int8), beside the defaults
-#        (~8 minutes).
+# priority: for a session with little device time (~5 min): the kernels' GPU unit tests (and the
+#        attention tests under EAQ_CUDA_CLUSTER_SYNC=full) and the e2e test; the 1.3B f16 decode
+#        by EAQ_CUDA_CLUSTER_SYNC (light, the default, against full), twice over; the 1.5B f16; the
+#        7B f16 and int8, and f16 with a 32 MiB cuBLAS workspace; kernel traces of the 1.3B f16 and
+#        7B int4-g128 decode steps; bench_decoder_ops (the small kernels and GPU sampling).
+# experiments-engine: bench_engine_cuda on the 7B shape: int8 on its chunk kernel and on the
+#        tensor cores (EAQ_CUDA_MMA_GEMV=all), and f16 (the ratios' denominator) in the same call
+#        (~2 minutes).
+# experiments-decode: the cluster decode attention's barriers (EAQ_CUDA_CLUSTER_SYNC=light, the
+#        default, against full): attention tests, bench_attention_decode, the engine (1.3B/1.5B
+#        f16), beside each other (~4 minutes).
 # experiments-misc: sampled decode (GPU vs host sampling, bench_engine_cuda --sampled) on the 1.5B
 #        and 7B shapes; f16 with the norm folded into the GEMVs (EAQ_CUDA_FUSED_NORM=gemv) on the
 #        1.3B/1.5B shapes; the 7B prefill with a 32 MiB cuBLAS workspace
@@ -38,10 +34,10 @@
 set -uo pipefail
 mode=${1:-quick}
 case $mode in
-  quick|full|bench|verify|priority|experiments-gemv|experiments-engine|experiments-decode|experiments-misc) ;;
+  quick|full|bench|verify|priority|experiments-engine|experiments-decode|experiments-misc) ;;
   *)
     echo "device_run_cuda.sh: unknown mode '$mode': give quick, full, bench, verify, priority," \
-         "experiments-gemv, experiments-engine, experiments-decode or experiments-misc" >&2
+         "experiments-engine, experiments-decode or experiments-misc" >&2
     exit 2
     ;;
 esac
@@ -63,25 +59,19 @@ step 30 info.log eaq version
 step 60 info.log eaq hw
 if [[ $mode == priority ]]; then
   step 150 tests.log eaq_kernels_cuda_tests
-  step 45 tests.log env EAQ_CUDA_CLUSTER_SYNC=light eaq_kernels_cuda_tests "--gtest_filter=*Attention*"
-  step 45 tests.log env EAQ_CUDA_DECODE_ATTENTION=cluster4 eaq_kernels_cuda_tests "--gtest_filter=*Attention*"
-  step 45 tests.log env EAQ_CUDA_GEMV_ROWSPLIT=1 eaq_kernels_cuda_tests "--gtest_filter=*Gemv*"
+  step 45 tests.log env EAQ_CUDA_CLUSTER_SYNC=full eaq_kernels_cuda_tests "--gtest_filter=*Attention*"
   step 200 e2e.log python3 tests/e2e/test_engine_cuda.py
   small="--shape deepseek-coder-1.3b --precision f16 --repeat 3 --energy-s 0"
   for round in 1 2; do
-    for env in EAQ_CUDA_FUSED_NORM=1 EAQ_CUDA_CLUSTER_SYNC=light EAQ_CUDA_FUSED_NORM=gemv \
-               "EAQ_CUDA_FUSED_NORM=gemv EAQ_CUDA_CLUSTER_SYNC=light"; do
+    for env in EAQ_CUDA_CLUSTER_SYNC=light EAQ_CUDA_CLUSTER_SYNC=full; do
       step 60 eaq_bench.log env $env bench_engine_cuda $small
     done
   done
   step 60 eaq_bench.log bench_engine_cuda --shape r1-distill-qwen-1.5b --precision f16 --repeat 3 --energy-s 0
   seven="--shape llama2-7b --repeat 2 --energy-s 0"
-  for env in EAQ_CUDA_FUSED_NORM=1 EAQ_CUDA_CUBLAS_WORKSPACE_MIB=32 EAQ_CUDA_DECODE_ATTENTION=cluster4; do
-    step 60 eaq_bench.log env $env bench_engine_cuda $seven --precision f16
-  done
-  for env in EAQ_CUDA_FUSED_NORM=1 EAQ_CUDA_GEMV_ROWSPLIT=1; do
-    step 60 eaq_bench.log env $env bench_engine_cuda $seven --precision i8_ch
-  done
+  step 60 eaq_bench.log bench_engine_cuda $seven --precision f16
+  step 60 eaq_bench.log bench_engine_cuda $seven --precision i8_ch
+  step 60 eaq_bench.log env EAQ_CUDA_CUBLAS_WORKSPACE_MIB=32 bench_engine_cuda $seven --precision f16
   step 90 trace.log benchmarks/cuda/profile_decode.sh deepseek-coder-1.3b f16 64
   step 120 trace.log benchmarks/cuda/profile_decode.sh llama2-7b i4s_g128 32
   step 60 ops.log bench_decoder_ops --reps 20
@@ -111,39 +101,22 @@ if [[ $mode == verify ]]; then
   step 90 attention.log bench_decoder_ops --reps 20
   exit 0
 fi
-if [[ $mode == experiments-gemv ]]; then
-  step 90 experiments.log env EAQ_CUDA_GEMV_ROWSPLIT=1 eaq_kernels_cuda_tests "--gtest_filter=*Gemv*"
-  for env in EAQ_CUDA_GEMV_ROWSPLIT=0 EAQ_CUDA_GEMV_ROWSPLIT=1; do
-    step 60 gemv.log env $env bench_gemv --formats i4s_g128,i8_ch --reps 20
-  done
-  exit 0
-fi
 if [[ $mode == experiments-engine ]]; then
   seven="--shape llama2-7b --repeat 2 --energy-s 0"
-  for env in EAQ_CUDA_GEMV_ROWSPLIT=0 EAQ_CUDA_GEMV_ROWSPLIT=1 EAQ_CUDA_MMA_GEMV=all; do
+  for env in EAQ_CUDA_MMA_GEMV=1 EAQ_CUDA_MMA_GEMV=all; do
     step 90 eaq_bench.log env $env bench_engine_cuda $seven --precision i8_ch
   done
   step 90 eaq_bench.log bench_engine_cuda $seven --precision f16
   exit 0
 fi
 if [[ $mode == experiments-decode ]]; then
-  # The cluster decode attention with lighter barriers (EAQ_CUDA_CLUSTER_SYNC=light) and with 4
-  # blocks a head (EAQ_CUDA_DECODE_ATTENTION=cluster4, for the 7B heads): tests, the workbench and
-  # the engine on the shapes they are for, beside the defaults.
-  step 90 experiments.log env EAQ_CUDA_CLUSTER_SYNC=light eaq_kernels_cuda_tests "--gtest_filter=*Attention*"
-  step 90 experiments.log env EAQ_CUDA_DECODE_ATTENTION=cluster4 eaq_kernels_cuda_tests "--gtest_filter=*Attention*"
-  for env in EAQ_CUDA_CLUSTER_SYNC=full EAQ_CUDA_CLUSTER_SYNC=light EAQ_CUDA_DECODE_ATTENTION=cluster4 \
-             "EAQ_CUDA_DECODE_ATTENTION=cluster4 EAQ_CUDA_CLUSTER_SYNC=light"; do
+  # The cluster decode attention's barriers, light (the default) against full: tests, the
+  # workbench and the engine on the shapes the cluster kernel runs for, beside each other.
+  step 90 experiments.log env EAQ_CUDA_CLUSTER_SYNC=full eaq_kernels_cuda_tests "--gtest_filter=*Attention*"
+  for env in EAQ_CUDA_CLUSTER_SYNC=light EAQ_CUDA_CLUSTER_SYNC=full; do
     step 60 attention.log env $env bench_attention_decode --reps 10
-  done
-  for env in EAQ_CUDA_CLUSTER_SYNC=full EAQ_CUDA_CLUSTER_SYNC=light; do
     step 120 eaq_bench.log env $env bench_engine_cuda --shape deepseek-coder-1.3b --shape r1-distill-qwen-1.5b \
          --precision f16 --repeat 2 --energy-s 0
-  done
-  for env in EAQ_CUDA_CLUSTER_SYNC=full EAQ_CUDA_DECODE_ATTENTION=cluster4 \
-             "EAQ_CUDA_DECODE_ATTENTION=cluster4 EAQ_CUDA_CLUSTER_SYNC=light"; do
-    step 120 eaq_bench.log env $env bench_engine_cuda --shape llama2-7b --precision f16 --precision i8_ch --repeat 2 \
-         --energy-s 0
   done
   exit 0
 fi

@@ -189,14 +189,14 @@ int default_vec_split_keys() {
   return keys;
 }
 
-// The cluster kernel's lighter barriers (attention_decode_cluster.cu): EAQ_CUDA_CLUSTER_SYNC=light
-// (an experiment); full or unset: cg's cluster.sync() twice. Read once.
+// The cluster kernel's barriers (attention_decode_cluster.cu): light (the default, measured faster)
+// or, with EAQ_CUDA_CLUSTER_SYNC=full, cg's cluster.sync() twice (A/B). Read once.
 bool light_cluster_sync() {
   static const bool light = [] {
     const char* v = std::getenv("EAQ_CUDA_CLUSTER_SYNC");
-    if (v == nullptr || std::strcmp(v, "full") == 0) return false;
-    if (std::strcmp(v, "light") == 0) return true;
-    fail("EAQ_CUDA_CLUSTER_SYNC='{}' is not a barrier choice: give full (the default) or light, or unset it", v);
+    if (v == nullptr || std::strcmp(v, "light") == 0) return true;
+    if (std::strcmp(v, "full") == 0) return false;
+    fail("EAQ_CUDA_CLUSTER_SYNC='{}' is not a barrier choice: give light (the default) or full, or unset it", v);
   }();
   return light;
 }
@@ -228,23 +228,20 @@ void launch_vec(const AttentionCudaParams& params, const RopeKvParams* rope, con
 // and its blocks (kClusterBlocks a head) fit one per SM; else the split-K kernels. Measured on an
 // H100 (132 SMs; bench_engine_cuda f16 decode, same call, docs/cuda.md): 16 heads (1.3B shape)
 // 722.4 tok/s against 712.0 split-K, 12 heads (1.5B) 626.2 against 616.5, but 32 heads (7B)
-// 190.9 against 193.6. EAQ_CUDA_DECODE_ATTENTION=cluster / splitk forces one (A/B); cluster4 the
-// cluster kernel with 4 blocks a head (an experiment for the 7B heads, attention_decode_cluster.cu).
+// 190.9 against 193.6. EAQ_CUDA_DECODE_ATTENTION=cluster / splitk forces one (A/B).
 bool cluster_kernel_runs(const AttentionCudaParams& params) {
   const int hd = params.head_dim;
   return (hd == 64 || hd == 128 || hd == 256) && compute_capability_major() >= 9;
 }
 
-// EAQ_CUDA_DECODE_ATTENTION: 0 by the rule (unset), 1 cluster, 2 split-K (splitk, lanes), 3 the
-// cluster kernel with 4 blocks a head (cluster4, an experiment).
+// EAQ_CUDA_DECODE_ATTENTION: 0 by the rule (unset), 1 cluster, 2 split-K (splitk, lanes).
 int forced_decode_attention() {
   static const int forced = [] {
     const char* v = std::getenv("EAQ_CUDA_DECODE_ATTENTION");
     if (v == nullptr) return 0;
     if (std::strcmp(v, "cluster") == 0) return 1;
-    if (std::strcmp(v, "cluster4") == 0) return 3;
     if (std::strcmp(v, "splitk") == 0 || std::strcmp(v, "lanes") == 0) return 2;
-    fail("EAQ_CUDA_DECODE_ATTENTION='{}' is not a decode attention kernel: give cluster, cluster4, splitk or lanes, "
+    fail("EAQ_CUDA_DECODE_ATTENTION='{}' is not a decode attention kernel: give cluster, splitk or lanes, "
          "or unset it (the measured rule)",
          v);
   }();
@@ -254,7 +251,7 @@ int forced_decode_attention() {
 bool use_cluster_kernel(const AttentionCudaParams& params) {
   const int forced = forced_decode_attention();
   if (forced == 2 || !cluster_kernel_runs(params)) return false;
-  if (forced == 1 || forced == 3) return true;
+  if (forced == 1) return true;
   return static_cast<long long>(params.n_heads) * kClusterBlocks <= multiprocessor_count();
 }
 
@@ -285,7 +282,7 @@ void attention_decode(const AttentionCudaParams& params, const RopeKvParams* rop
   if (cluster) {
     const std::int32_t* pos = rope ? rope->positions : position;
     launch_attention_decode_cluster(params, rope, q, pos, out, rope != nullptr && early_kv_loads(), light_cluster_sync(),
-                                    forced_decode_attention() == 3 ? 4 : kClusterBlocks, stream);
+                                    stream);
     EAQ_CUDA_CHECK(cudaGetLastError());
     return;
   }

@@ -24,23 +24,23 @@ namespace {
 // (acquire), and the release compiles to MEMBAR.ALL.GPU (SASS of the sm_90a build): each block
 // waits until its earlier stores are visible GPU-wide — at the first barrier, the new token's K/V
 // row written into the cache by the block that holds it, so every block of the cluster waits for
-// that store's round trip. kLight (EAQ_CUDA_CLUSTER_SYNC=light; written 2026-12-05 without a GPU,
-// not yet run) writes that row after the merge instead (the merge reads it from shared memory, and
-// later kernels only after this one completes), and makes the last barrier's arrive relaxed (no
-// MEMBAR: it only keeps the blocks' shared memory alive until the readers, whose loads have
-// returned, are done).
+// that store's round trip. kLight (the default since 2026-12-06; EAQ_CUDA_CLUSTER_SYNC=full for the
+// two cluster.sync() calls) writes that row after the merge instead (the merge reads it from
+// shared memory, and later kernels only after this one completes), and makes the last barrier's
+// arrive relaxed (no MEMBAR: it only keeps the blocks' shared memory alive until the readers,
+// whose loads have returned, are done). Measured on an H100 (DeepSeek-Coder-1.3B f16 decode, three
+// A/Bs in two calls): 775.1 / 775.1 / 770.1 tok/s against 768.8 / 767.9 / 764.6.
 //
-// kBlocks: the blocks of a head, kClusterBlocks (8) or 4 (EAQ_CUDA_DECODE_ATTENTION=cluster4; an
-// experiment written 2026-12-05 without a GPU): 32 heads x 8 blocks (Llama-2-7B) are two blocks an
-// SM, where the cluster kernel measured slower than split-K; x 4 they fit one an SM. Its warps take
-// 24 keys a chunk (head_dim <= 128), so a 576-position cache is one chunk a block.
-template <int kHeadDim, bool kRope, bool kLight, int kBlocks>
+// A variant with 4 blocks a head (so the 7B shape's 32 heads fit one block an SM) measured slower
+// on the 7B shape (f16 194.2 against 198.4 tok/s, 2026-12-06) and was removed.
+template <int kHeadDim, bool kRope, bool kLight>
 __global__ void __launch_bounds__(32 * kVecWarps)
     attention_decode_cluster_kernel(AttentionCudaParams p, RopeKvParams r, const float* q,
                                     const std::int32_t* position_ptr, float* out, bool early) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
   namespace cg = cooperative_groups;
-  constexpr int kChunkKeysPerWarp = kBlocks < kClusterBlocks && kHeadDim <= 128 ? 24 : 16;
+  constexpr int kBlocks = kClusterBlocks;
+  constexpr int kChunkKeysPerWarp = 16;
   constexpr int kLanesPerKey = kHeadDim / 8;
   constexpr int kKeysPerLoad = 32 / kLanesPerKey;
   constexpr int kLoads = kChunkKeysPerWarp / kKeysPerLoad;
@@ -139,16 +139,16 @@ __global__ void __launch_bounds__(32 * kVecWarps)
 #endif
 }
 
-template <int kHeadDim, bool kLight, int kBlocks>
+template <int kHeadDim, bool kLight>
 void launch_cluster(const AttentionCudaParams& params, const RopeKvParams* rope, const float* q,
                     const std::int32_t* pos, float* out, bool early, cudaStream_t stream) {
   cudaLaunchConfig_t config{};
-  config.gridDim = dim3(kBlocks, params.n_heads);
+  config.gridDim = dim3(kClusterBlocks, params.n_heads);
   config.blockDim = dim3(32 * kVecWarps);
   config.stream = stream;
   cudaLaunchAttribute attribute[2];
   attribute[0].id = cudaLaunchAttributeClusterDimension;
-  attribute[0].val.clusterDim.x = kBlocks;
+  attribute[0].val.clusterDim.x = kClusterBlocks;
   attribute[0].val.clusterDim.y = 1;
   attribute[0].val.clusterDim.z = 1;
   attribute[1].id = cudaLaunchAttributeProgrammaticStreamSerialization;
@@ -158,41 +158,31 @@ void launch_cluster(const AttentionCudaParams& params, const RopeKvParams* rope,
   config.numAttrs = !legacy && pdl_enabled() ? 2 : 1;
   const RopeKvParams r = rope ? *rope : RopeKvParams{};
   if (rope) {
-    EAQ_CUDA_CHECK(cudaLaunchKernelEx(&config, attention_decode_cluster_kernel<kHeadDim, true, kLight, kBlocks>, params, r, q,
+    EAQ_CUDA_CHECK(cudaLaunchKernelEx(&config, attention_decode_cluster_kernel<kHeadDim, true, kLight>, params, r, q,
                                       pos, out, early));
   } else {
-    EAQ_CUDA_CHECK(cudaLaunchKernelEx(&config, attention_decode_cluster_kernel<kHeadDim, false, kLight, kBlocks>, params, r, q,
+    EAQ_CUDA_CHECK(cudaLaunchKernelEx(&config, attention_decode_cluster_kernel<kHeadDim, false, kLight>, params, r, q,
                                       pos, out, false));
   }
 }
 
-template <bool kLight, int kBlocks>
+template <bool kLight>
 void launch_cluster_dims(const AttentionCudaParams& params, const RopeKvParams* rope, const float* q,
                          const std::int32_t* pos, float* out, bool early, cudaStream_t stream) {
-  if (params.head_dim == 128) launch_cluster<128, kLight, kBlocks>(params, rope, q, pos, out, early, stream);
-  if (params.head_dim == 64) launch_cluster<64, kLight, kBlocks>(params, rope, q, pos, out, early, stream);
-  if (params.head_dim == 256) launch_cluster<256, kLight, kBlocks>(params, rope, q, pos, out, early, stream);
-}
-
-template <bool kLight>
-void launch_cluster_light(const AttentionCudaParams& params, const RopeKvParams* rope, const float* q,
-                          const std::int32_t* pos, float* out, bool early, int blocks, cudaStream_t stream) {
-  if (blocks == 4 && params.head_dim == 128) {  // the experiment is built for the 7B heads only
-    launch_cluster<128, kLight, 4>(params, rope, q, pos, out, early, stream);
-  } else {
-    launch_cluster_dims<kLight, kClusterBlocks>(params, rope, q, pos, out, early, stream);
-  }
+  if (params.head_dim == 128) launch_cluster<128, kLight>(params, rope, q, pos, out, early, stream);
+  if (params.head_dim == 64) launch_cluster<64, kLight>(params, rope, q, pos, out, early, stream);
+  if (params.head_dim == 256) launch_cluster<256, kLight>(params, rope, q, pos, out, early, stream);
 }
 
 }  // namespace
 
 void launch_attention_decode_cluster(const AttentionCudaParams& params, const RopeKvParams* rope, const float* q,
-                                     const std::int32_t* pos, float* out, bool early, bool light, int blocks,
+                                     const std::int32_t* pos, float* out, bool early, bool light,
                                      cudaStream_t stream) {
   if (light) {
-    launch_cluster_light<true>(params, rope, q, pos, out, early, blocks, stream);
+    launch_cluster_dims<true>(params, rope, q, pos, out, early, stream);
   } else {
-    launch_cluster_light<false>(params, rope, q, pos, out, early, blocks, stream);
+    launch_cluster_dims<false>(params, rope, q, pos, out, early, stream);
   }
 }
 

@@ -4,8 +4,6 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
-#include <cstdlib>
-#include <string_view>
 
 #include "kernels/cuda/cuda_gemv.h"
 #include "kernels/cuda/gemv_launch.cuh"
@@ -13,23 +11,6 @@
 #include "kernels/cuda/gpu_weight.h"
 
 namespace eaq::kernels::cuda {
-
-namespace {
-
-// EXPERIMENT: per-channel 8-bit weights at batch 1-2 through the row-split kernel
-// (gemv_rowsplit.cuh) with EAQ_CUDA_GEMV_ROWSPLIT=1; off by default (0 or unset). Read once.
-bool rowsplit_enabled() {
-  static const bool on = [] {
-    const char* v = std::getenv("EAQ_CUDA_GEMV_ROWSPLIT");
-    if (v == nullptr || std::string_view(v) == "0") return false;
-    if (std::string_view(v) == "1") return true;
-    fail_streamed("EAQ_CUDA_GEMV_ROWSPLIT='", v, "' is not a switch: give 1 (the row-split int8/fp8 GEMV) or 0 ",
-                  "(the default), or unset it");
-  }();
-  return on;
-}
-
-}  // namespace
 
 void gemv(const GpuWeight& w, const float* x, int batch, float* y, cudaStream_t stream) {
   gemv(w, x, batch, y, stream, GemvEpilogue{});
@@ -60,16 +41,6 @@ void gemv(const GpuWeight& w, const float* x, int batch, float* y, cudaStream_t 
     });
     if (!tiled) fail_streamed("gemv: internal error: a ", dtype_name(w.dtype), " weight in the tensor-core layout");
     return;
-  }
-  if (batch <= 2 && rowsplit_enabled()) {
-    if (w.dtype == DType::I8_CH) {
-      launch_gemv_rowsplit<FmtI8Row>(a, batch, stream);
-      return;
-    }
-    if (w.dtype == DType::F8_E4M3_CH) {
-      launch_gemv_rowsplit<FmtF8Row>(a, batch, stream);
-      return;
-    }
   }
   const bool known = visit_gemv_format(w.dtype, [&](auto format) {
     launch_gemv<decltype(format)>(a, batch, stream);

@@ -13,9 +13,4 @@ namespace eaq::kernels::cuda::detail {
 template <class F>
 void launch_gemv(const GemvArgs& a, int batch, cudaStream_t stream);
 
-// EXPERIMENT (EAQ_CUDA_GEMV_ROWSPLIT=1): the row-split kernel (gemv_rowsplit.cuh) of a per-row
-// format (FmtI8Row, FmtF8Row) for batch 1 or 2. Instantiated in gemv_int8.cu. No sync.
-template <class F>
-void launch_gemv_rowsplit(const GemvArgs& a, int batch, cudaStream_t stream);
-
 }  // namespace eaq::kernels::cuda::detail
