@@ -343,17 +343,17 @@ inline constexpr int kMmaDepth = 4;
 
 // A block of n_warps warps (blockDim.x = 32 x n_warps <= 32 x kMmaMaxWarps; dynamic shared memory
 // mma_shared_bytes) takes the row tiles blockIdx.x, blockIdx.x + gridDim.x, ...; in each, warp w
-// takes the column tiles w, w + n_warps, ... Its codes stream kDepth tiles ahead across row
+// takes the column tiles w, w + n_warps, ... Its codes stream kMmaDepth tiles ahead across row
 // tiles, and x is split into shared memory once a block (kSplit), not once a row tile: with one
 // block a row tile, each block's lifetime was a chain of round trips (codes, split, sums) and the
 // kernel ran at 30-40% of the copy bandwidth on the H200 though it issued few instructions.
 // kMmas = 1 for batch 1-4, 2 for 5-8; without kSplit each lane splits its B operands from x.
 //
 // The ring: the tile computed is ring[0] and the ring shifts down one slot a tile (register moves
-// at the top of the loop in the SASS). A variant that unrolled the loop kDepth times and computed
-// each slot in place, without the moves, measured slower on an H100 (7B int4-g128 decode 362.0 against 409.3 tok/s, 2026-12-06,
-// docs/cuda.md) and was removed.
-template <class F, int kMmas, bool kSplit, int kDepth = kMmaDepth>
+// at the top of the loop in the SASS). A variant that unrolled the loop kMmaDepth times and
+// computed each slot in place, without the moves, measured slower on an H100 (7B int4-g128 decode
+// 362.0 against 409.3 tok/s, 2026-12-06, docs/cuda.md) and was removed.
+template <class F, int kMmas, bool kSplit>
 __global__ void __launch_bounds__(kMmaMaxWarps * 32) gemv_mma_kernel(GemvArgs a, int batch) {
   extern __shared__ __align__(16) unsigned char smem[];
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, n_warps = blockDim.x >> 5;
@@ -366,7 +366,7 @@ __global__ void __launch_bounds__(kMmaMaxWarps * 32) gemv_mma_kernel(GemvArgs a,
   const std::int64_t my_row_tiles = blockIdx.x < row_tiles ? (row_tiles - blockIdx.x - 1) / gridDim.x + 1 : 0;
   const std::int64_t items = my_row_tiles * per_tile;
   const uint4* codes = reinterpret_cast<const uint4*>(a.codes) + lane;
-  // The load cursor: the item kDepth ahead of the one computed.
+  // The load cursor: the item kMmaDepth ahead of the one computed.
   std::int64_t load_tr = blockIdx.x;
   int load_j = 0;
   auto load_next = [&](std::int64_t item) {
@@ -389,9 +389,9 @@ EAQ_UNROLL
     }
     return t;
   };
-  MmaTileData<F> ring[kDepth];
+  MmaTileData<F> ring[kMmaDepth];
 EAQ_UNROLL
-  for (int d = 0; d < kDepth; ++d) ring[d] = load_next(d);
+  for (int d = 0; d < kMmaDepth; ++d) ring[d] = load_next(d);
   // Codes are not written by any kernel: the first tiles stream before the wait (pdl.cuh).
   pdl_wait();
   MmaLane<kMmas> ln;
@@ -445,8 +445,8 @@ EAQ_UNROLL
     for (int j = 0; j < per_tile; ++j, ++item) {
       const MmaTileData<F> tile = ring[0];
 EAQ_UNROLL
-      for (int d = 0; d + 1 < kDepth; ++d) ring[d] = ring[d + 1];
-      ring[kDepth - 1] = load_next(item + kDepth);
+      for (int d = 0; d + 1 < kMmaDepth; ++d) ring[d] = ring[d + 1];
+      ring[kMmaDepth - 1] = load_next(item + kMmaDepth);
       mma_tile<F, kMmas, kSplit>(a, batch, ln, (warp + j * n_warps) * F::kTileCols, lane, tile, acc);
     }
     finish_row_tile(tr, acc);
