@@ -2,7 +2,7 @@
 # The CUDA engine's checks and benchmarks in one GPU-machine call, logs under $OUT (at most 8
 # files come back). Run from the repository root after tools/device_build.sh packed .device and
 # .device.tar.gz (carry [".device.tar.gz"]: the folder alone passes the 64 MiB carry limit):
-#   benchmarks/cuda/device_run_cuda.sh quick|full|bench|verify|priority|
+#   benchmarks/cuda/device_run_cuda.sh quick|full|bench|verify|priority|profile|
 #                                      experiments-engine|experiments-decode|experiments-misc
 # quick: versions, `eaq hw`, the e2e parity test, the kernels' GPU unit tests, one shape at
 #        f16/int8/int4-g128 (a first look, ~2 minutes);
@@ -21,6 +21,10 @@
 #        by EAQ_CUDA_CLUSTER_SYNC (light, the default, against full), twice over; the 1.5B f16; the
 #        7B f16 and int8, and f16 with a 32 MiB cuBLAS workspace; kernel traces of the 1.3B f16 and
 #        7B int4-g128 decode steps; bench_decoder_ops (the small kernels and GPU sampling).
+# profile: the kernels' GPU unit tests; Nsight Compute profiles (benchmarks/cuda/ncu_decode.sh,
+#        packed into $OUT/ncu.tar.gz) of the decode GEMVs of the 7B shape at int8, int4-g128 and
+#        f16 and of the 1.3B f16 GEMVs and cluster attention; a kernel trace of the 7B f16 prefill
+#        and decode; then the e2e test (~9 minutes).
 # experiments-engine: bench_engine_cuda on the 7B shape: int8 on its chunk kernel and on the
 #        tensor cores (EAQ_CUDA_MMA_GEMV=all), and f16 (the ratios' denominator) in the same call
 #        (~2 minutes).
@@ -34,9 +38,9 @@
 set -uo pipefail
 mode=${1:-quick}
 case $mode in
-  quick|full|bench|verify|priority|experiments-engine|experiments-decode|experiments-misc) ;;
+  quick|full|bench|verify|priority|profile|experiments-engine|experiments-decode|experiments-misc) ;;
   *)
-    echo "device_run_cuda.sh: unknown mode '$mode': give quick, full, bench, verify, priority," \
+    echo "device_run_cuda.sh: unknown mode '$mode': give quick, full, bench, verify, priority, profile," \
          "experiments-engine, experiments-decode or experiments-misc" >&2
     exit 2
     ;;
@@ -57,6 +61,19 @@ step() {  # step LIMIT_S LOG command...
 step 60 info.log nvidia-smi
 step 30 info.log eaq version
 step 60 info.log eaq hw
+if [[ $mode == profile ]]; then
+  step 150 tests.log eaq_kernels_cuda_tests
+  step 45 tests.log env EAQ_CUDA_CLUSTER_SYNC=full eaq_kernels_cuda_tests "--gtest_filter=*Attention*"
+  export NCU_DIR=/tmp/ncu
+  step 100 ncu.log benchmarks/cuda/ncu_decode.sh llama2-7b i8_ch gemv_kernel 5
+  step 100 ncu.log benchmarks/cuda/ncu_decode.sh llama2-7b i4s_g128 gemv_mma 5
+  step 80 ncu.log benchmarks/cuda/ncu_decode.sh deepseek-coder-1.3b f16 "half_matvec|attention_decode_cluster" 6
+  step 100 ncu.log benchmarks/cuda/ncu_decode.sh llama2-7b f16 half_matvec 5
+  tar czf "$out/ncu.tar.gz" -C /tmp ncu
+  step 60 trace.log benchmarks/cuda/profile_decode.sh llama2-7b f16 16
+  step 150 e2e.log python3 tests/e2e/test_engine_cuda.py
+  exit 0
+fi
 if [[ $mode == priority ]]; then
   step 150 tests.log eaq_kernels_cuda_tests
   step 45 tests.log env EAQ_CUDA_CLUSTER_SYNC=full eaq_kernels_cuda_tests "--gtest_filter=*Attention*"
