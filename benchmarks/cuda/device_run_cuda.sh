@@ -2,7 +2,7 @@
 # The CUDA engine's checks and benchmarks in one GPU-machine call, logs under $OUT (at most 8
 # files come back). Run from the repository root after tools/device_build.sh packed .device and
 # .device.tar.gz (carry [".device.tar.gz"]: the folder alone passes the 64 MiB carry limit):
-#   benchmarks/cuda/device_run_cuda.sh quick|full|bench|verify|priority|profile|
+#   benchmarks/cuda/device_run_cuda.sh quick|full|bench|verify|priority|profile|ab|
 #                                      experiments-engine|experiments-decode|experiments-misc
 # quick: versions, `eaq hw`, the e2e parity test, the kernels' GPU unit tests, one shape at
 #        f16/int8/int4-g128 (a first look, ~2 minutes);
@@ -25,6 +25,10 @@
 #        packed into $OUT/ncu.tar.gz) of the decode GEMVs of the 7B shape at int8, int4-g128 and
 #        f16 and of the 1.3B f16 GEMVs and cluster attention; a kernel trace of the 7B f16 prefill
 #        and decode; then the e2e test (~9 minutes).
+# ab:    this session's A/B: the kernels' GPU unit tests, the e2e test, then bench_engine_cuda on
+#        the 7B shape at f16 (prefill against the cuBLAS peak) and int8 with the chunk GEMV's x
+#        prefetch on (the default) and off (EAQ_CUDA_GEMV_X_PREFETCH=0), twice over, and the 1.3B
+#        shape at f16 and int8 (~5 minutes).
 # experiments-engine: bench_engine_cuda on the 7B shape: int8 on its chunk kernel and on the
 #        tensor cores (EAQ_CUDA_MMA_GEMV=all), and f16 (the ratios' denominator) in the same call
 #        (~2 minutes).
@@ -38,9 +42,9 @@
 set -uo pipefail
 mode=${1:-quick}
 case $mode in
-  quick|full|bench|verify|priority|profile|experiments-engine|experiments-decode|experiments-misc) ;;
+  quick|full|bench|verify|priority|profile|ab|experiments-engine|experiments-decode|experiments-misc) ;;
   *)
-    echo "device_run_cuda.sh: unknown mode '$mode': give quick, full, bench, verify, priority, profile," \
+    echo "device_run_cuda.sh: unknown mode '$mode': give quick, full, bench, verify, priority, profile, ab," \
          "experiments-engine, experiments-decode or experiments-misc" >&2
     exit 2
     ;;
@@ -61,6 +65,19 @@ step() {  # step LIMIT_S LOG command...
 step 60 info.log nvidia-smi
 step 30 info.log eaq version
 step 60 info.log eaq hw
+if [[ $mode == ab ]]; then
+  step 150 tests.log eaq_kernels_cuda_tests
+  step 200 e2e.log python3 tests/e2e/test_engine_cuda.py
+  seven="--shape llama2-7b --repeat 2 --energy-s 0"
+  step 60 eaq_bench.log bench_engine_cuda $seven --precision f16
+  for round in 1 2; do
+    for env in EAQ_CUDA_GEMV_X_PREFETCH=1 EAQ_CUDA_GEMV_X_PREFETCH=0; do
+      step 60 eaq_bench.log env $env bench_engine_cuda $seven --precision i8_ch
+    done
+  done
+  step 90 eaq_bench.log bench_engine_cuda --shape deepseek-coder-1.3b --precision f16 --precision i8_ch --repeat 3 --energy-s 0
+  exit 0
+fi
 if [[ $mode == profile ]]; then
   step 150 tests.log eaq_kernels_cuda_tests
   step 45 tests.log env EAQ_CUDA_CLUSTER_SYNC=full eaq_kernels_cuda_tests "--gtest_filter=*Attention*"

@@ -134,8 +134,9 @@ void CudaDecoderLm::run_layers(int T, const std::int32_t* positions, std::int64_
     if (fused_norms) {
       run_linear(L.qkv, x_, T, qkv_, false, {.norm_weight = L.attn_norm});
     } else {
-      kc::add_rms_norm(x_, l == 0 ? nullptr : tmp_, L.attn_norm, off, eps, T, H, xn_, qkv_in ? x_half_ : nullptr,
-                       qkv_in.value_or(DType::F16), stream_);
+      // Where the GEMM reads the 16-bit copy, the f32 row is not written (nor read).
+      kc::add_rms_norm(x_, l == 0 ? nullptr : tmp_, L.attn_norm, off, eps, T, H, qkv_in ? nullptr : xn_,
+                       qkv_in ? x_half_ : nullptr, qkv_in.value_or(DType::F16), stream_);
       run_linear(L.qkv, xn_, T, qkv_, qkv_in.has_value());
     }
 
@@ -192,13 +193,13 @@ void CudaDecoderLm::run_layers(int T, const std::int32_t* positions, std::int64_
       run_linear(L.wo, attn_, T, tmp_, wo_in.has_value());
       if (L.bo) kc::add_bias(tmp_, L.bo, T, H, stream_);
       if (spec_.sandwich_norms) kc::add_rms_norm(tmp_, nullptr, L.post_attn_norm, off, eps, T, H, tmp_, nullptr, DType::F16, stream_);
-      kc::add_rms_norm(x_, tmp_, L.ffn_norm, off, eps, T, H, xn_, gate_up_in ? x_half_ : nullptr,
+      kc::add_rms_norm(x_, tmp_, L.ffn_norm, off, eps, T, H, gate_up_in ? nullptr : xn_, gate_up_in ? x_half_ : nullptr,
                        gate_up_in.value_or(DType::F16), stream_);
       run_linear(L.gate_up, xn_, T, gate_up_, gate_up_in.has_value());
     }
     const std::optional<DType> down_in = gemm_input_dtype(L.down, T);
-    kc::gated_activation(gate_up_, T, I, spec_.activation == Activation::kGeluTanh, act_, down_in ? x_half_ : nullptr,
-                         down_in.value_or(DType::F16), stream_);
+    kc::gated_activation(gate_up_, T, I, spec_.activation == Activation::kGeluTanh, down_in ? nullptr : act_,
+                         down_in ? x_half_ : nullptr, down_in.value_or(DType::F16), stream_);
     if (fused_norms) {
       run_linear(L.down, act_, T, x_, false, {.accumulate = true});
     } else {

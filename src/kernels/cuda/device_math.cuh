@@ -40,4 +40,20 @@ __device__ __forceinline__ void store_half(void* out, long long i, float v, bool
   }
 }
 
+// Stores the four values of v as f16 or bf16 at elements i .. i + 3 of a 16-bit buffer, one 8-byte
+// store (i a multiple of 4, the buffer 8-byte aligned).
+__device__ __forceinline__ void store_half4(void* out, long long i, float4 v, bool is_bf16) {
+  uint2 packed;
+  if (is_bf16) {
+    const __nv_bfloat162 lo = __floats2bfloat162_rn(v.x, v.y), hi = __floats2bfloat162_rn(v.z, v.w);
+    packed.x = *reinterpret_cast<const unsigned*>(&lo);
+    packed.y = *reinterpret_cast<const unsigned*>(&hi);
+  } else {
+    const __half2 lo = __floats2half2_rn(v.x, v.y), hi = __floats2half2_rn(v.z, v.w);
+    packed.x = *reinterpret_cast<const unsigned*>(&lo);
+    packed.y = *reinterpret_cast<const unsigned*>(&hi);
+  }
+  *reinterpret_cast<uint2*>(static_cast<unsigned short*>(out) + i) = packed;
+}
+
 }  // namespace eaq::kernels::cuda

@@ -1,6 +1,7 @@
 // SwiGLU / GeGLU over the fused gate|up projection output, optionally with a 16-bit copy for the
 // down projection's cuBLAS GEMM.
 #include <algorithm>
+#include <cstdint>
 
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/decoder_ops.h"
@@ -11,6 +12,39 @@ namespace eaq::kernels::cuda {
 
 namespace {
 
+__device__ __forceinline__ float gated_value(float g, float u, bool gelu_tanh) {
+  float a;
+  if (gelu_tanh) {
+    const float kAlpha = 0.7978845608028654f;  // sqrt(2 / pi)
+    a = 0.5f * g * (1.0f + tanhf(kAlpha * (g + 0.044715f * g * g * g)));
+  } else {
+    a = g / (1.0f + expf(-g));
+  }
+  return a * u;
+}
+
+// Four outputs a thread (inter a multiple of 4, 16-byte aligned rows): float4 loads of gate and up,
+// one float4 and one 8-byte 16-bit store. The prefill's 7B FFN (512 x 11008) took 35 us a layer in
+// the scalar kernel below (H100 trace), for ~80 MB moved.
+__global__ void gated_activation_vec4_kernel(const float* gate_up, long long n_tokens, int inter, bool gelu_tanh,
+                                             float* out, void* out_half, bool is_bf16) {
+  pdl_launch_dependents();
+  pdl_wait();
+  const int n4 = inter / 4;
+  const long long n = n_tokens * n4;
+  for (long long idx = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; idx < n;
+       idx += static_cast<long long>(gridDim.x) * blockDim.x) {
+    const long long t = idx / n4;
+    const int i = static_cast<int>(idx - t * n4);
+    const float4* row = reinterpret_cast<const float4*>(gate_up + t * 2 * inter);
+    const float4 g = row[i], u = row[n4 + i];
+    const float4 v = make_float4(gated_value(g.x, u.x, gelu_tanh), gated_value(g.y, u.y, gelu_tanh),
+                                 gated_value(g.z, u.z, gelu_tanh), gated_value(g.w, u.w, gelu_tanh));
+    if (out) reinterpret_cast<float4*>(out)[idx] = v;
+    if (out_half) store_half4(out_half, 4 * idx, v, is_bf16);
+  }
+}
+
 __global__ void gated_activation_kernel(const float* gate_up, long long n_tokens, int inter, bool gelu_tanh,
                                         float* out, void* out_half, bool is_bf16) {
   pdl_launch_dependents();
@@ -20,17 +54,8 @@ __global__ void gated_activation_kernel(const float* gate_up, long long n_tokens
        idx += static_cast<long long>(gridDim.x) * blockDim.x) {
     const long long t = idx / inter;
     const int i = static_cast<int>(idx - t * inter);
-    const float g = gate_up[t * 2 * inter + i];
-    const float u = gate_up[t * 2 * inter + inter + i];
-    float a;
-    if (gelu_tanh) {
-      const float kAlpha = 0.7978845608028654f;  // sqrt(2 / pi)
-      a = 0.5f * g * (1.0f + tanhf(kAlpha * (g + 0.044715f * g * g * g)));
-    } else {
-      a = g / (1.0f + expf(-g));
-    }
-    const float v = a * u;
-    out[idx] = v;
+    const float v = gated_value(gate_up[t * 2 * inter + i], gate_up[t * 2 * inter + inter + i], gelu_tanh);
+    if (out) out[idx] = v;
     if (out_half) store_half(out_half, idx, v, is_bf16);
   }
 }
@@ -39,9 +64,18 @@ __global__ void gated_activation_kernel(const float* gate_up, long long n_tokens
 
 void gated_activation(const float* gate_up, int n_tokens, int inter, bool gelu_tanh, float* out, void* out_half,
                       DType half_dtype, cudaStream_t stream) {
+  EAQ_CHECK(out != nullptr || out_half != nullptr, "gated_activation needs an output: out, out_half or both");
   const long long n = static_cast<long long>(n_tokens) * inter;
   if (n <= 0) return;
   const int threads = 256;
+  const auto aligned = [](const void* p, std::uintptr_t bytes) { return reinterpret_cast<std::uintptr_t>(p) % bytes == 0; };
+  if (inter % 4 == 0 && aligned(gate_up, 16) && aligned(out, 16) && aligned(out_half, 8)) {
+    const long long blocks = std::min<long long>((n / 4 + threads - 1) / threads, 4096);
+    EAQ_CUDA_CHECK(launch_pdl(gated_activation_vec4_kernel, static_cast<unsigned>(blocks), threads, 0, stream,
+                              gate_up, static_cast<long long>(n_tokens), inter, gelu_tanh, out, out_half,
+                              half_dtype == DType::BF16));
+    return;
+  }
   const long long blocks = std::min<long long>((n + threads - 1) / threads, 4096);
   EAQ_CUDA_CHECK(launch_pdl(gated_activation_kernel, static_cast<unsigned>(blocks), threads, 0, stream, gate_up,
                             static_cast<long long>(n_tokens), inter, gelu_tanh, out, out_half,

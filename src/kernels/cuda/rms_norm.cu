@@ -30,10 +30,9 @@ __global__ void add_rms_norm_kernel(float* x, const float* delta, const float* w
     sum_sq += v * v;
   }
   const float inv_rms = rsqrtf(block_sum(sum_sq, shared32) / static_cast<float>(dim) + eps);
-  float* yr = y + row * dim;
   for (int i = threadIdx.x; i < dim; i += blockDim.x) {
     const float v = xr[i] * inv_rms * (weight[i] + offset);
-    yr[i] = v;
+    if (y) y[row * dim + i] = v;
     if (y_half) store_half(y_half, row * dim + i, v, is_bf16);
   }
 }
@@ -76,21 +75,15 @@ __global__ void add_rms_norm_vec4_kernel(float* x, const float* delta, const flo
     }
   }
   const float inv_rms = rsqrtf(block_sum(sum_sq, shared32) / static_cast<float>(dim) + eps);
-  float4* yr = reinterpret_cast<float4*>(y + row * dim);
+  float4* yr = y ? reinterpret_cast<float4*>(y + row * dim) : nullptr;
 #pragma unroll
   for (int k = 0; k < kVecPerThread; ++k) {
     const int i = threadIdx.x + k * blockDim.x;
     if (i < n4) {
       const float4 o = make_float4(v[k].x * inv_rms * (w[k].x + offset), v[k].y * inv_rms * (w[k].y + offset),
                                    v[k].z * inv_rms * (w[k].z + offset), v[k].w * inv_rms * (w[k].w + offset));
-      yr[i] = o;
-      if (y_half) {
-        const long long e = row * dim + 4LL * i;
-        store_half(y_half, e, o.x, is_bf16);
-        store_half(y_half, e + 1, o.y, is_bf16);
-        store_half(y_half, e + 2, o.z, is_bf16);
-        store_half(y_half, e + 3, o.w, is_bf16);
-      }
+      if (yr) yr[i] = o;
+      if (y_half) store_half4(y_half, row * dim + 4LL * i, o, is_bf16);
     }
   }
 }
@@ -101,10 +94,11 @@ bool aligned16(const void* p) { return reinterpret_cast<std::uintptr_t>(p) % 16 
 
 void add_rms_norm(float* x, const float* delta, const float* weight, float weight_offset, float eps, int rows,
                   int dim, float* y, void* y_half, DType half_dtype, cudaStream_t stream) {
+  EAQ_CHECK(y != nullptr || y_half != nullptr, "add_rms_norm needs an output: y, y_half or both");
   if (rows <= 0) return;
   const int n4 = dim / 4;
   if (dim % 4 == 0 && n4 <= kVecPerThread * kVecThreadsMax && aligned16(x) && aligned16(delta) && aligned16(weight) &&
-      aligned16(y)) {
+      aligned16(y) && reinterpret_cast<std::uintptr_t>(y_half) % 8 == 0) {
     const int per_block = (n4 + kVecPerThread - 1) / kVecPerThread;
     const int threads = std::max(32, std::min(kVecThreadsMax, (per_block + 31) / 32 * 32));
     EAQ_CUDA_CHECK(launch_pdl(add_rms_norm_vec4_kernel, rows, threads, 0, stream, x, delta, weight, weight_offset,

@@ -81,6 +81,36 @@ TEST(DecoderOpsCuda, AddRmsNormMatchesCpu) {
   }
 }
 
+// The 16-bit copy alone (y == nullptr, as a prefill's GEMM input), f16 and bf16, on the vector
+// kernel (dim % 4 == 0) and the scalar one (dim 66): each value the rounding of the CPU's.
+TEST(DecoderOpsCuda, AddRmsNormWritesTheHalfCopyAlone) {
+  if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
+  CpuContext c;
+  for (DType dtype : {DType::F16, DType::BF16}) {
+    for (int dim : {66, 2048}) {
+      const int rows = 3;
+      auto x = random_floats(static_cast<std::size_t>(rows * dim), 11);
+      auto delta = random_floats(x.size(), 12);
+      auto weight = random_floats(static_cast<std::size_t>(dim), 13, 0.5f, 1.5f);
+      std::vector<float> sum(x.size()), ref(x.size());
+      add(c.ctx, x.data(), delta.data(), sum.data(), static_cast<std::int64_t>(x.size()));
+      rms_norm(c.ctx, sum.data(), weight.data(), 0.0f, 1e-6f, rows, dim, ref.data());
+      Device<float> dx(x), dd(delta), dw(weight);
+      Device<std::uint16_t> dh(std::vector<std::uint16_t>(x.size(), 0xFFFF));
+      add_rms_norm(dx.ptr, dd.ptr, dw.ptr, 0.0f, 1e-6f, rows, dim, nullptr, dh.ptr, dtype, nullptr);
+      const auto h = dh.get();
+      std::vector<float> got(h.size());
+      for (std::size_t i = 0; i < h.size(); ++i) got[i] = dtype == DType::BF16 ? bf16_to_f32(h[i]) : f16_to_f32(h[i]);
+      // One 16-bit rounding: 2^-11 (f16) or 2^-8 (bf16) of the value, plus the f32 bar.
+      EXPECT_LT(rel_error(got, ref), dtype == DType::BF16 ? 8e-3 : 1e-3) << dtype_name(dtype) << " dim " << dim;
+      EXPECT_LT(rel_error(dx.get(), sum), 1e-6) << "residual written back, dim " << dim;
+    }
+  }
+  float* none = nullptr;
+  EXPECT_THROW(add_rms_norm(none, nullptr, none, 0.0f, 1e-6f, 1, 64, nullptr, nullptr, DType::F16, nullptr),
+               eaq::Error);
+}
+
 TEST(DecoderOpsCuda, RopeKvWriteMatchesCpu) {
   if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
   CpuContext c;
@@ -157,6 +187,40 @@ TEST(DecoderOpsCuda, GatedActivationsMatchCpu) {
     gated_activation(d_gu.ptr, T, inter, gelu, d_out.ptr, nullptr, DType::F16, nullptr);
     EXPECT_LT(rel_error(d_out.get(), ref), 1e-5) << (gelu ? "geglu" : "swiglu");
   }
+}
+
+// The scalar kernel (inter not a multiple of 4) and the 16-bit copy alone (out == nullptr, as the
+// prefill's down GEMM input) and beside the f32 output, f16 and bf16.
+TEST(DecoderOpsCuda, GatedActivationsWriteTheHalfCopy) {
+  if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
+  CpuContext c;
+  for (int inter : {170, 172}) {
+    const int T = 3;
+    auto gate_up = random_floats(static_cast<std::size_t>(T * 2 * inter), 16, -4.0f, 4.0f);
+    std::vector<float> gate(T * inter), up(T * inter), ref(T * inter);
+    for (int t = 0; t < T; ++t) {
+      for (int i = 0; i < inter; ++i) {
+        gate[t * inter + i] = gate_up[t * 2 * inter + i];
+        up[t * inter + i] = gate_up[t * 2 * inter + inter + i];
+      }
+    }
+    swiglu(c.ctx, gate.data(), up.data(), ref.data(), T * inter);
+    for (DType dtype : {DType::F16, DType::BF16}) {
+      for (bool with_f32 : {false, true}) {
+        Device<float> d_gu(gate_up), d_out(std::vector<float>(ref.size()));
+        Device<std::uint16_t> d_half(std::vector<std::uint16_t>(ref.size(), 0xFFFF));
+        gated_activation(d_gu.ptr, T, inter, false, with_f32 ? d_out.ptr : nullptr, d_half.ptr, dtype, nullptr);
+        const auto h = d_half.get();
+        std::vector<float> got(h.size());
+        for (std::size_t i = 0; i < h.size(); ++i) got[i] = dtype == DType::BF16 ? bf16_to_f32(h[i]) : f16_to_f32(h[i]);
+        EXPECT_LT(rel_error(got, ref), dtype == DType::BF16 ? 8e-3 : 1e-3) << dtype_name(dtype) << " inter " << inter;
+        if (with_f32) {
+          EXPECT_LT(rel_error(d_out.get(), ref), 1e-5) << "inter " << inter;
+        }
+      }
+    }
+  }
+  EXPECT_THROW(gated_activation(nullptr, 1, 4, false, nullptr, nullptr, DType::F16, nullptr), eaq::Error);
 }
 
 struct AttentionCase {
