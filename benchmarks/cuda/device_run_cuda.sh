@@ -25,10 +25,11 @@
 #        packed into $OUT/ncu.tar.gz) of the decode GEMVs of the 7B shape at int8, int4-g128 and
 #        f16 and of the 1.3B f16 GEMVs and cluster attention; a kernel trace of the 7B f16 prefill
 #        and decode; then the e2e test (~9 minutes).
-# ab:    this session's A/B: the kernels' GPU unit tests, the e2e test, then bench_engine_cuda on
-#        the 7B shape at f16 (prefill against the cuBLAS peak) and int8 with the chunk GEMV's x
-#        prefetch on (the default) and off (EAQ_CUDA_GEMV_X_PREFETCH=0), twice over, and the 1.3B
-#        shape at f16 and int8 (~5 minutes).
+# ab:    this session's A/B: the kernels' GPU unit tests, the e2e test with the gated activation in
+#        the gate|up GEMV (the default) and without (EAQ_CUDA_GATED_GEMV=0), then bench_engine_cuda
+#        beside each other: the 1.3B and 1.5B shapes at f16 twice over, the 7B at f16 and int8;
+#        the chunk GEMV's tests and the 7B int8 with two super-chunks a warp in flight
+#        (EAQ_CUDA_GEMV_DEPTH=2) against one (~7 minutes).
 # experiments-engine: bench_engine_cuda on the 7B shape: int8 on its chunk kernel and on the
 #        tensor cores (EAQ_CUDA_MMA_GEMV=all), and f16 (the ratios' denominator) in the same call
 #        (~2 minutes).
@@ -68,14 +69,21 @@ step 60 info.log eaq hw
 if [[ $mode == ab ]]; then
   step 150 tests.log eaq_kernels_cuda_tests
   step 200 e2e.log python3 tests/e2e/test_engine_cuda.py
-  seven="--shape llama2-7b --repeat 2 --energy-s 0"
-  step 60 eaq_bench.log bench_engine_cuda $seven --precision f16
+  step 200 e2e.log env EAQ_CUDA_GATED_GEMV=0 python3 tests/e2e/test_engine_cuda.py
+  step 60 tests.log env EAQ_CUDA_GEMV_DEPTH=2 eaq_kernels_cuda_tests "--gtest_filter=*Gemv*"
+  for env in EAQ_CUDA_GEMV_DEPTH=1 EAQ_CUDA_GEMV_DEPTH=2; do
+    step 90 eaq_bench.log env $env bench_engine_cuda --shape llama2-7b --precision i8_ch --repeat 2 --energy-s 0
+  done
   for round in 1 2; do
-    for env in EAQ_CUDA_GEMV_X_PREFETCH=1 EAQ_CUDA_GEMV_X_PREFETCH=0; do
-      step 60 eaq_bench.log env $env bench_engine_cuda $seven --precision i8_ch
+    for env in EAQ_CUDA_GATED_GEMV=1 EAQ_CUDA_GATED_GEMV=0; do
+      step 90 eaq_bench.log env $env bench_engine_cuda --shape deepseek-coder-1.3b --shape r1-distill-qwen-1.5b \
+           --precision f16 --repeat 3 --energy-s 0
     done
   done
-  step 90 eaq_bench.log bench_engine_cuda --shape deepseek-coder-1.3b --precision f16 --precision i8_ch --repeat 3 --energy-s 0
+  for env in EAQ_CUDA_GATED_GEMV=1 EAQ_CUDA_GATED_GEMV=0; do
+    step 90 eaq_bench.log env $env bench_engine_cuda --shape llama2-7b --precision f16 --precision i8_ch --repeat 2 \
+         --energy-s 0
+  done
   exit 0
 fi
 if [[ $mode == profile ]]; then

@@ -62,11 +62,13 @@ struct CudaLinear {
 // where it can (CudaDecoderLm::fused_decode_norms_): the input RMSNorm of the residual stream (x
 // is then the stream itself; dense f16/bf16 parts fold it into the GEMV, packed ones get a norm
 // kernel into xn_ first), and the output added to y, the residual stream, with an optional bias
-// (a linear of one part only).
+// (a linear of one part only); or, for the fused gate|up projection, the gated activation in the
+// GEMV's epilogue (y then holds act(gate) * up, half the rows; CudaDecoderLm::can_gate).
 struct CudaLinearFusion {
   const float* norm_weight = nullptr;
   bool accumulate = false;
   const float* bias = nullptr;
+  kernels::cuda::Gate gate = kernels::cuda::Gate::kNone;
 };
 
 class CudaDecoderLm : public CausalLm {
@@ -146,6 +148,9 @@ class CudaDecoderLm : public CausalLm {
   // the split mode, not for batches the GEMV takes, and only when all parts agree. nullopt unless
   // producers_write_half_.
   std::optional<DType> gemm_input_dtype(const CudaLinear& linear, int n_tokens) const;
+  // Whether a decode projection of `linear` (n_tokens <= kMaxGemvBatch) can take
+  // CudaLinearFusion::gate: one part, read by half_matvec or by gemv() in the chunk layout.
+  bool can_gate(const CudaLinear& linear) const;
   // The layers and final norm for n_tokens tokens at positions (device) of `slot`; leaves the
   // final-normed hidden rows in xn_. decode_position != nullptr: one token, split-K attention.
   void run_layers(int n_tokens, const std::int32_t* positions, std::int64_t slot);
@@ -209,6 +214,9 @@ class CudaDecoderLm : public CausalLm {
   // fewer a layer, but not faster on an H100 (f16 tok/s, same call, docs/cuda.md: 1.3B 733.8
   // against 722.4, 1.5B 613.9 against 626.2, 7B 174.6 against 190.9), so opt-in.
   bool norm_in_gemv_ = false;
+  // Decode: the gated activation in the gate|up GEMV's epilogue where can_gate (one kernel fewer a
+  // layer); EAQ_CUDA_GATED_GEMV=0 keeps the gated_activation kernel (A/B).
+  bool gated_gemv_ = true;
   // Prefill GEMM inputs written in 16 bits by the kernels that make them (gemm_input_dtype).
   // Measured on an H100 (bench_engine_cuda, 512-token prompt, same call): prefill f16 1.3B
   // 111548 -> 121531 tok/s, 7B 34626 -> 36529; int8 +7% / +3% (docs/cuda.md).

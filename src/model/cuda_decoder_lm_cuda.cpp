@@ -246,6 +246,11 @@ CudaDecoderLm::CudaDecoderLm(const DecoderSpec& spec, const DecoderWeights& weig
     const char* fused_norm = std::getenv("EAQ_CUDA_FUSED_NORM");
     fused_decode_norms_ = (fused_norm == nullptr || std::string_view(fused_norm) != "0") && !spec_.sandwich_norms;
     norm_in_gemv_ = fused_norm != nullptr && std::string_view(fused_norm) == "gemv";
+    const char* gated = std::getenv("EAQ_CUDA_GATED_GEMV");
+    if (gated != nullptr && *gated != '\0' && std::string_view(gated) != "0" && std::string_view(gated) != "1") {
+      fail("EAQ_CUDA_GATED_GEMV='{}' is not 0 or 1 (unset it for the default, 1)", gated);
+    }
+    gated_gemv_ = gated == nullptr || std::string_view(gated) != "0";
     for (const Layer& L : layers_) fused_decode_norms_ = fused_decode_norms_ && L.wo.parts.size() == 1 && L.down.parts.size() == 1;
     const char* half_inputs = std::getenv("EAQ_CUDA_PREFILL_HALF_INPUTS");
     producers_write_half_ = half_inputs == nullptr || std::string_view(half_inputs) != "0";

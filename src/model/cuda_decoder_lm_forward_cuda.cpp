@@ -31,12 +31,22 @@ std::optional<DType> CudaDecoderLm::gemm_input_dtype(const CudaLinear& linear, i
   return input;
 }
 
+bool CudaDecoderLm::can_gate(const CudaLinear& linear) const {
+  if (linear.parts.size() != 1 || linear.rows % 2 != 0) return false;
+  const CudaLinear::Part& part = linear.parts.front();
+  if (is_half(part.dtype) && part.weight.codes == nullptr) return part.dense != nullptr;
+  return kc::gemv_supports_gate(part.weight);
+}
+
 void CudaDecoderLm::run_linear(const CudaLinear& linear, const float* x, int n_tokens, float* y, bool x_half_ready,
                                const CudaLinearFusion& fusion) {
   const std::int64_t cols = linear.cols;
-  const bool fused = fusion.norm_weight != nullptr || fusion.accumulate || fusion.bias != nullptr;
+  const bool gated = fusion.gate != kc::Gate::kNone;
+  const bool fused = fusion.norm_weight != nullptr || fusion.accumulate || fusion.bias != nullptr || gated;
   EAQ_CHECK(!fused || n_tokens <= kc::kMaxGemvBatch, "a fused projection takes at most {} tokens", kc::kMaxGemvBatch);
   EAQ_CHECK(!(fusion.accumulate || fusion.bias) || linear.parts.size() == 1, "a fused epilogue needs a one-part projection");
+  EAQ_CHECK(!gated || (can_gate(linear) && !fusion.accumulate && fusion.bias == nullptr),
+            "the gated epilogue needs a one-part gate|up projection the GEMV can gate (can_gate), without bias or y +=");
   const float* norm_weight = fusion.norm_weight;
   if (norm_weight != nullptr) {
     // The GEMV folds the norm in only for dense half weights (and only with norm_in_gemv_);
@@ -44,7 +54,8 @@ void CudaDecoderLm::run_linear(const CudaLinear& linear, const float* x, int n_t
     const bool all_dense = std::all_of(linear.parts.begin(), linear.parts.end(), [](const CudaLinear::Part& part) {
       return is_half(part.dtype) && part.weight.codes == nullptr;
     });
-    if (!all_dense || !norm_in_gemv_ || !kc::half_matvec_norm_fits(std::min(n_tokens, kc::kMaxGemvBatch), cols)) {
+    if (!all_dense || !norm_in_gemv_ || gated ||
+        !kc::half_matvec_norm_fits(std::min(n_tokens, kc::kMaxGemvBatch), cols)) {
       kc::add_rms_norm(const_cast<float*>(x), nullptr, norm_weight, spec_.norm_weight_offset, spec_.rms_norm_eps,
                        n_tokens, static_cast<int>(cols), xn_, nullptr, DType::F16, stream_);
       x = xn_;
@@ -91,8 +102,9 @@ void CudaDecoderLm::run_linear(const CudaLinear& linear, const float* x, int n_t
     }
     for (int b0 = 0; b0 < n_tokens; b0 += kc::kMaxGemvBatch) {
       const int nb = std::min(kc::kMaxGemvBatch, n_tokens - b0);
-      // gemv writes [nb][part.rows]: straight into y when that is y's layout, else via scratch.
-      float* out = alone ? y + static_cast<std::int64_t>(b0) * linear.rows : scratch_;
+      // gemv writes [nb][part.rows] (gated: [nb][part.rows / 2]): straight into y when that is
+      // y's layout, else via scratch.
+      float* out = alone ? y + static_cast<std::int64_t>(b0) * (gated ? linear.rows / 2 : linear.rows) : scratch_;
       const float* xb = x + static_cast<std::int64_t>(b0) * cols;
       if (is_half(part.dtype) && part.weight.codes == nullptr) {
         kc::HalfMatvecFusion f;
@@ -101,11 +113,13 @@ void CudaDecoderLm::run_linear(const CudaLinear& linear, const float* x, int n_t
         f.norm_eps = spec_.rms_norm_eps;
         f.bias = fusion.bias;
         f.accumulate = fusion.accumulate;
+        f.gate = fusion.gate;
         kc::half_matvec(part.dense, part.dtype, part.rows, cols, part.dense_stride, xb, nb, out, stream_, f);
       } else {
         kc::GemvEpilogue e;
         e.bias = fusion.bias;
         e.accumulate = fusion.accumulate;
+        e.gate = fusion.gate;
         kc::gemv(part.weight, xb, nb, out, stream_, e);
       }
       if (!alone) {
@@ -186,9 +200,16 @@ void CudaDecoderLm::run_layers(int T, const std::int32_t* positions, std::int64_
                             !options_.split_half_activations, stream_);
     }
     const std::optional<DType> gate_up_in = gemm_input_dtype(L.gate_up, T);
+    // Decode: the gated activation in the gate|up GEMV's epilogue, straight into act_.
+    const bool gated_gemv = fused_norms && gated_gemv_ && can_gate(L.gate_up);
+    const kc::Gate gate = spec_.activation == Activation::kGeluTanh ? kc::Gate::kGeluTanh : kc::Gate::kSilu;
     if (fused_norms) {
       run_linear(L.wo, attn_, T, x_, false, {.accumulate = true, .bias = L.bo});
-      run_linear(L.gate_up, x_, T, gate_up_, false, {.norm_weight = L.ffn_norm});
+      if (gated_gemv) {
+        run_linear(L.gate_up, x_, T, act_, false, {.norm_weight = L.ffn_norm, .gate = gate});
+      } else {
+        run_linear(L.gate_up, x_, T, gate_up_, false, {.norm_weight = L.ffn_norm});
+      }
     } else {
       run_linear(L.wo, attn_, T, tmp_, wo_in.has_value());
       if (L.bo) kc::add_bias(tmp_, L.bo, T, H, stream_);
@@ -198,8 +219,10 @@ void CudaDecoderLm::run_layers(int T, const std::int32_t* positions, std::int64_
       run_linear(L.gate_up, xn_, T, gate_up_, gate_up_in.has_value());
     }
     const std::optional<DType> down_in = gemm_input_dtype(L.down, T);
-    kc::gated_activation(gate_up_, T, I, spec_.activation == Activation::kGeluTanh, down_in ? nullptr : act_,
-                         down_in ? x_half_ : nullptr, down_in.value_or(DType::F16), stream_);
+    if (!gated_gemv) {
+      kc::gated_activation(gate_up_, T, I, gate == kc::Gate::kGeluTanh, down_in ? nullptr : act_,
+                           down_in ? x_half_ : nullptr, down_in.value_or(DType::F16), stream_);
+    }
     if (fused_norms) {
       run_linear(L.down, act_, T, x_, false, {.accumulate = true});
     } else {

@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include "core/dtype.h"
+#include "kernels/cuda/gemv_epilogue.h"
 #include "kernels/token_sampling.h"
 
 namespace eaq::kernels::cuda {
@@ -139,6 +140,10 @@ struct HalfMatvecFusion {
   float norm_eps = 1e-6f;
   const float* bias = nullptr;  // [rows], device: y += bias
   bool accumulate = false;      // y += the product (a residual stream) instead of y =
+  // Gated activation in place of gated_activation(): rows [0, rows / 2) are the gate, the rest the
+  // up projection, and y[b][j] = act(gate_j . x[b]) * (up_j . x[b]) for j < rows / 2 (y holds
+  // rows / 2 values a batch row). Without norm, bias or accumulation.
+  Gate gate = Gate::kNone;
 };
 
 inline constexpr long long kHalfMatvecNormMaxFloats = 12 * 1024;  // 48 KiB of staged x * g

@@ -31,6 +31,19 @@ __device__ __forceinline__ float block_sum(float v, float* shared32) {
   return warp_sum(total);
 }
 
+// act(g) * u: silu (SwiGLU) or gelu-tanh (GeGLU), as the CPU ops compute it (also host code: the
+// GEMV emulation runs the gated epilogue on the CPU).
+__host__ __device__ __forceinline__ float gated_value(float g, float u, bool gelu_tanh) {
+  float a;
+  if (gelu_tanh) {
+    const float kAlpha = 0.7978845608028654f;  // sqrt(2 / pi)
+    a = 0.5f * g * (1.0f + tanhf(kAlpha * (g + 0.044715f * g * g * g)));
+  } else {
+    a = g / (1.0f + expf(-g));
+  }
+  return a * u;
+}
+
 // Stores v as f16 (is_bf16 == false) or bf16 at element i of a 16-bit buffer.
 __device__ __forceinline__ void store_half(void* out, long long i, float v, bool is_bf16) {
   if (is_bf16) {

@@ -12,17 +12,6 @@ namespace eaq::kernels::cuda {
 
 namespace {
 
-__device__ __forceinline__ float gated_value(float g, float u, bool gelu_tanh) {
-  float a;
-  if (gelu_tanh) {
-    const float kAlpha = 0.7978845608028654f;  // sqrt(2 / pi)
-    a = 0.5f * g * (1.0f + tanhf(kAlpha * (g + 0.044715f * g * g * g)));
-  } else {
-    a = g / (1.0f + expf(-g));
-  }
-  return a * u;
-}
-
 // Four outputs a thread (inter a multiple of 4, 16-byte aligned rows): float4 loads of gate and up,
 // one float4 and one 8-byte 16-bit store. The prefill's 7B FFN (512 x 11008) took 35 us a layer in
 // the scalar kernel below (H100 trace), for ~80 MB moved.

@@ -24,7 +24,11 @@ void emulate(const GemvArgs& a) {
     for (int warp = 0; warp < kGemvWarps; ++warp) {
       float lanes[32][R][B];
       for (int lane = 0; lane < 32; ++lane) {
-        gemv_lane_partial<F, B, R>(a, row0, lane, a.lut, warp, kGemvWarps, lanes[lane]);
+        if (B <= 2 && a.depth == 2) {
+          gemv_lane_partial<F, B, R, 2>(a, row0, lane, a.lut, warp, kGemvWarps, lanes[lane]);
+        } else {
+          gemv_lane_partial<F, B, R, 1>(a, row0, lane, a.lut, warp, kGemvWarps, lanes[lane]);
+        }
       }
       // __shfl_xor_sync tree: at each step every lane adds the value of lane ^ off.
       for (int off = 16; off > 0; off >>= 1) {
@@ -35,6 +39,17 @@ void emulate(const GemvArgs& a) {
         std::memcpy(lanes, next, sizeof lanes);
       }
       std::memcpy(warp_sums[warp], lanes[0], sizeof warp_sums[warp]);
+    }
+    if (a.gate_rows > 0) {
+      float totals[R][B];
+      for (int r = 0; r < R; ++r)
+        for (int b = 0; b < B; ++b) {
+          totals[r][b] = 0.0f;
+          for (int warp = 0; warp < kGemvWarps; ++warp) totals[r][b] += warp_sums[warp][r][b];
+        }
+      for (int i = 0; i < R / 2; ++i)
+        for (int b = 0; b < B; ++b) store_gated_output<F, B, R>(a, row0, i, b, totals);
+      continue;
     }
     for (int r = 0; r < R && row0 + r < a.rows; ++r) {
       const float rs = F::row_scale(a, row0 + r);
@@ -157,13 +172,24 @@ GemvArgs host_args(const PackedGpuWeight& w, const float* x, float* y) {
 
 }  // namespace
 
-void gemv_on_host(const PackedGpuWeight& w, const float* x, int batch, float* y, const GemvEpilogue& epilogue) {
+void gemv_on_host(const PackedGpuWeight& w, const float* x, int batch, float* y, const GemvEpilogue& epilogue,
+                  int depth) {
   if (batch < 1 || batch > kMaxGemvBatch) {
     fail_streamed("gemv_on_host: batch ", batch, " is outside 1..", kMaxGemvBatch);
   }
+  if (depth != 1 && depth != 2) fail_streamed("gemv_on_host: depth ", depth, " is not 1 or 2");
   GemvArgs a = host_args(w, x, y);
+  a.depth = depth;
   a.bias = epilogue.bias;
   a.accumulate = epilogue.accumulate ? 1 : 0;
+  if (epilogue.gate != Gate::kNone) {
+    if (w.layout != GemvLayout::chunks || w.rows % 2 != 0 || epilogue.bias != nullptr || epilogue.accumulate) {
+      fail_streamed("gemv_on_host: the gated epilogue takes the chunk layout, an even row count and no bias or ",
+                    "accumulation");
+    }
+    a.gate_rows = w.rows / 2;
+    a.gelu_tanh = epilogue.gate == Gate::kGeluTanh ? 1 : 0;
+  }
   if (w.layout == GemvLayout::mma_tiles) {
     const bool tiled = visit_mma_format(w.dtype, [&](auto format) {
       a.n_super = w.cols_padded / decltype(format)::kTileCols;

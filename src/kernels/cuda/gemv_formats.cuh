@@ -42,6 +42,11 @@ struct GemvArgs {
   float* y;
   const float* bias;  // [rows] or nullptr (GemvEpilogue)
   int accumulate;     // y += instead of y =
+  // Gated (GemvEpilogue::gate): rows [0, gate_rows) are the gate, [gate_rows, rows) the up
+  // projection; y[b][j] = act(gate_j . x[b]) * (up_j . x[b]), gate_rows values a batch row. 0: not gated.
+  std::int64_t gate_rows;
+  int gelu_tanh;
+  int depth;  // chunk kernel: super-chunks a warp has in flight at batch 1-2 (1 or 2; EAQ_CUDA_GEMV_DEPTH)
   float lut[16];  // nf4's codebook (filled by the host from core/eaq_quant_blocks.h), else unused
 };
 
@@ -297,8 +302,17 @@ inline GemvArgs make_gemv_args(const void* codes, std::size_t code_row_bytes, co
   a.y = y;
   a.bias = nullptr;
   a.accumulate = 0;
+  a.gate_rows = 0;
+  a.gelu_tanh = 0;
+  a.depth = 1;
   for (int i = 0; i < 16; ++i) a.lut[i] = kNf4Codebook[i];
   return a;
+}
+
+// The weight row of a block's row slot: the slot itself, or gated, slot 2j the gate row j and slot
+// 2j + 1 the up row gate_rows + j (a block's even number of slots holds whole pairs).
+EAQ_HD std::int64_t gemv_slot_row(const GemvArgs& a, std::int64_t slot) {
+  return a.gate_rows > 0 ? (slot >> 1) + (slot & 1) * a.gate_rows : slot;
 }
 
 // Writes output (b, row) = the row's dot product, through the epilogue (bias, accumulate).

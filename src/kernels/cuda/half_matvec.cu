@@ -3,7 +3,8 @@
 // flight a lane, f32 accumulation; a scalar kernel covers rows whose length or alignment does not allow it.
 // Optionally fused (HalfMatvecFusion): an RMSNorm of the input — each block stages x * g (g the
 // norm weights) in shared memory and sums x's squares once, and the rows' results are scaled by
-// 1/rms at the end: y = (sum_k W[n][k] x[k] g[k]) / rms(x) — and an epilogue (bias, y +=).
+// 1/rms at the end: y = (sum_k W[n][k] x[k] g[k]) / rms(x) — and an epilogue (bias, y +=); or the
+// gated activation of a gate|up matrix, a block holding a gate row and its up row.
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
@@ -30,6 +31,10 @@ struct MatvecArgs {
   float norm_offset, norm_eps;
   const float* bias;
   int accumulate;
+  // Gated (HalfMatvecFusion::gated): rows [0, gate_rows) are the gate, [gate_rows, 2 gate_rows)
+  // the up projection, and y[b][j] = act(gate_j . x) * (up_j . x), gate_rows values a batch row.
+  long long gate_rows;
+  int gelu_tanh;
 };
 
 // Output (b, row) of a row's dot product times `scale` (1/rms(x[b]) with the norm, else 1).
@@ -62,18 +67,29 @@ __device__ __forceinline__ void unpack8(const uint4& raw, float* f) {
   }
 }
 
+// Warps a block: four, or with kGated eight where a row takes four (a block holds a gate row and
+// its up row).
+template <int kSplit, bool kGated>
+inline constexpr int kMatvecWarps = kGated && 2 * kSplit > kWarpsPerBlock ? 2 * kSplit : kWarpsPerBlock;
+
 // kSplit warps share one row (each takes every kSplit-th group of 32 chunks), so matrices with
 // few rows still put enough loads in flight to cover HBM latency. kNorm: the input RMSNorm, x * g
 // staged in dynamic shared memory (kBatch * cols floats) by the block, which also sums x's squares.
-template <bool kBf16, int kBatch, int kSplit, bool kNorm>
+// kGated: the block's rows are pairs (gate row j, up row gate_rows + j), and it writes
+// act(gate) * up (MatvecArgs::gate_rows).
+template <bool kBf16, int kBatch, int kSplit, bool kNorm, bool kGated>
 __global__ void half_matvec_vec8_kernel(MatvecArgs a) {
-  constexpr int kRowsPerBlock = kWarpsPerBlock / kSplit;
-  __shared__ float partial[kWarpsPerBlock][kBatch];
+  static_assert(!(kNorm && kGated), "the gated form takes no input norm");
+  constexpr int kWarps = kMatvecWarps<kSplit, kGated>;
+  constexpr int kRowsPerBlock = kWarps / kSplit;
+  __shared__ float partial[kWarps][kBatch];
   __shared__ float inv_rms[kBatch];
   extern __shared__ float4 staged[];
   const long long rows = a.rows, cols = a.cols;
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-  const long long row = static_cast<long long>(blockIdx.x) * kRowsPerBlock + warp / kSplit;
+  // Row `slot` of the block; gated, slot 2i is gate row j and slot 2i + 1 up row gate_rows + j.
+  const long long slot = static_cast<long long>(blockIdx.x) * kRowsPerBlock + warp / kSplit;
+  const long long row = kGated ? (slot >> 1) + (slot & 1) * a.gate_rows : slot;
   const int part = warp % kSplit;
   constexpr long long kStep = 32LL * kSplit;
   const long long n_vec = cols / 8;
@@ -114,7 +130,7 @@ __global__ void half_matvec_vec8_kernel(MatvecArgs a) {
     if (threadIdx.x < kBatch) {
       float total = 0.0f;
 #pragma unroll
-      for (int w = 0; w < kWarpsPerBlock; ++w) total += partial[w][threadIdx.x];
+      for (int w = 0; w < kWarps; ++w) total += partial[w][threadIdx.x];
       inv_rms[threadIdx.x] = rsqrtf(total / static_cast<float>(cols) + a.norm_eps);
     }
     __syncthreads();  // the staged row, inv_rms, and partial free again
@@ -148,7 +164,28 @@ __global__ void half_matvec_vec8_kernel(MatvecArgs a) {
   pdl_launch_dependents();
 #pragma unroll
   for (int bi = 0; bi < kBatch; ++bi) acc[bi] = warp_sum(acc[bi]);
-  if constexpr (kSplit == 1) {
+  if constexpr (kGated) {
+    // Pair i of the block: slots 2i (gate) and 2i + 1 (up), kSplit warps each.
+    constexpr int kPairs = kRowsPerBlock / 2;
+    if (lane == 0) {
+#pragma unroll
+      for (int bi = 0; bi < kBatch; ++bi) partial[warp][bi] = acc[bi];
+    }
+    __syncthreads();
+    if (threadIdx.x < kPairs * kBatch) {
+      const int i = static_cast<int>(threadIdx.x) / kBatch, bi = static_cast<int>(threadIdx.x) % kBatch;
+      const long long j = static_cast<long long>(blockIdx.x) * kPairs + i;
+      if (j < a.gate_rows) {
+        float g = 0.0f, u = 0.0f;
+#pragma unroll
+        for (int k = 0; k < kSplit; ++k) {
+          g += partial[2 * i * kSplit + k][bi];
+          u += partial[(2 * i + 1) * kSplit + k][bi];
+        }
+        a.y[bi * a.gate_rows + j] = gated_value(g, u, a.gelu_tanh != 0);
+      }
+    }
+  } else if constexpr (kSplit == 1) {
     if (lane == 0 && row < rows) {
 #pragma unroll
       for (int bi = 0; bi < kBatch; ++bi) store_matvec_output(a, bi, row, acc[bi], kNorm ? inv_rms[bi] : 1.0f);
@@ -175,12 +212,13 @@ template <bool kBf16>
 __global__ void half_matvec_scalar_kernel(MatvecArgs a, int batch) {
   pdl_launch_dependents();
   pdl_wait();
+  // A warp an output: row `row`, or gated the pair (gate row, up row gate_rows + row).
   const long long row = static_cast<long long>(blockIdx.x) * kWarpsPerBlock + (threadIdx.x >> 5);
-  if (row >= a.rows) return;
+  const bool gated = a.gate_rows > 0;
+  if (row >= (gated ? a.gate_rows : a.rows)) return;
   const int lane = threadIdx.x & 31;
-  const uint16_t* wr = a.w + row * a.stride;
-  for (int bi = 0; bi < batch; ++bi) {
-    float acc = 0.0f, sum_sq = 0.0f;
+  auto dot = [&](const uint16_t* wr, int bi, float* sum_sq) {
+    float acc = 0.0f;
     for (long long k = lane; k < a.cols; k += 32) {
       float wv;
       if constexpr (kBf16) {
@@ -191,42 +229,57 @@ __global__ void half_matvec_scalar_kernel(MatvecArgs a, int batch) {
       const float xv = a.x[bi * a.cols + k];
       if (a.norm_weight != nullptr) {
         wv *= a.norm_weight[k] + a.norm_offset;
-        sum_sq += xv * xv;
+        *sum_sq += xv * xv;
       }
       acc += wv * xv;
     }
-    const float total = warp_sum(acc);
+    return warp_sum(acc);
+  };
+  for (int bi = 0; bi < batch; ++bi) {
+    float sum_sq = 0.0f;
+    const float total = dot(a.w + row * a.stride, bi, &sum_sq);
+    if (gated) {
+      const float up = dot(a.w + (row + a.gate_rows) * a.stride, bi, &sum_sq);
+      if (lane == 0) a.y[bi * a.gate_rows + row] = gated_value(total, up, a.gelu_tanh != 0);
+      continue;
+    }
     const float total_sq = warp_sum(sum_sq);
     const float scale = a.norm_weight != nullptr ? rsqrtf(total_sq / static_cast<float>(a.cols) + a.norm_eps) : 1.0f;
     if (lane == 0) store_matvec_output(a, bi, row, total, scale);
   }
 }
 
-template <bool kBf16, int kBatch, bool kNorm>
-void launch_vec8(const MatvecArgs& a, int split, cudaStream_t stream) {
-  const int threads = 32 * kWarpsPerBlock;
-  const unsigned blocks = static_cast<unsigned>((a.rows * split + kWarpsPerBlock - 1) / kWarpsPerBlock);
+template <bool kBf16, int kBatch, int kSplit, bool kNorm, bool kGated>
+void launch_split(const MatvecArgs& a, cudaStream_t stream) {
+  constexpr int kWarps = kMatvecWarps<kSplit, kGated>;
+  const unsigned blocks = static_cast<unsigned>((a.rows * kSplit + kWarps - 1) / kWarps);
   const std::size_t staged = kNorm ? static_cast<std::size_t>(kBatch) * a.cols * sizeof(float) : 0;
+  (void)launch_pdl(half_matvec_vec8_kernel<kBf16, kBatch, kSplit, kNorm, kGated>, blocks, 32 * kWarps, staged, stream,
+                   a);
+}
+
+template <bool kBf16, int kBatch, bool kNorm, bool kGated>
+void launch_vec8(const MatvecArgs& a, int split, cudaStream_t stream) {
   if (split == 4) {
-    (void)launch_pdl(half_matvec_vec8_kernel<kBf16, kBatch, 4, kNorm>, blocks, threads, staged, stream, a);
+    launch_split<kBf16, kBatch, 4, kNorm, kGated>(a, stream);
   } else if (split == 2) {
-    (void)launch_pdl(half_matvec_vec8_kernel<kBf16, kBatch, 2, kNorm>, blocks, threads, staged, stream, a);
+    launch_split<kBf16, kBatch, 2, kNorm, kGated>(a, stream);
   } else {
-    (void)launch_pdl(half_matvec_vec8_kernel<kBf16, kBatch, 1, kNorm>, blocks, threads, staged, stream, a);
+    launch_split<kBf16, kBatch, 1, kNorm, kGated>(a, stream);
   }
 }
 
-template <bool kBf16, bool kNorm>
+template <bool kBf16, bool kNorm, bool kGated>
 void launch_batch(const MatvecArgs& a, int batch, int split, cudaStream_t stream) {
   switch (batch) {
-    case 1: launch_vec8<kBf16, 1, kNorm>(a, split, stream); break;
-    case 2: launch_vec8<kBf16, 2, kNorm>(a, split, stream); break;
-    case 3: launch_vec8<kBf16, 3, kNorm>(a, split, stream); break;
-    case 4: launch_vec8<kBf16, 4, kNorm>(a, split, stream); break;
-    case 5: launch_vec8<kBf16, 5, kNorm>(a, split, stream); break;
-    case 6: launch_vec8<kBf16, 6, kNorm>(a, split, stream); break;
-    case 7: launch_vec8<kBf16, 7, kNorm>(a, split, stream); break;
-    default: launch_vec8<kBf16, 8, kNorm>(a, split, stream); break;
+    case 1: launch_vec8<kBf16, 1, kNorm, kGated>(a, split, stream); break;
+    case 2: launch_vec8<kBf16, 2, kNorm, kGated>(a, split, stream); break;
+    case 3: launch_vec8<kBf16, 3, kNorm, kGated>(a, split, stream); break;
+    case 4: launch_vec8<kBf16, 4, kNorm, kGated>(a, split, stream); break;
+    case 5: launch_vec8<kBf16, 5, kNorm, kGated>(a, split, stream); break;
+    case 6: launch_vec8<kBf16, 6, kNorm, kGated>(a, split, stream); break;
+    case 7: launch_vec8<kBf16, 7, kNorm, kGated>(a, split, stream); break;
+    default: launch_vec8<kBf16, 8, kNorm, kGated>(a, split, stream); break;
   }
 }
 
@@ -271,15 +324,18 @@ void launch(const MatvecArgs& a, int batch, cudaStream_t stream) {
                     reinterpret_cast<std::uintptr_t>(a.x) % 16 == 0 &&
                     reinterpret_cast<std::uintptr_t>(a.norm_weight) % 16 == 0;
   if (!vec8) {
-    const unsigned blocks = static_cast<unsigned>((a.rows + kWarpsPerBlock - 1) / kWarpsPerBlock);
+    const long long outputs = a.gate_rows > 0 ? a.gate_rows : a.rows;
+    const unsigned blocks = static_cast<unsigned>((outputs + kWarpsPerBlock - 1) / kWarpsPerBlock);
     (void)launch_pdl(half_matvec_scalar_kernel<kBf16>, blocks, 32 * kWarpsPerBlock, 0, stream, a, batch);
     return;
   }
   const int split = warps_per_row(a.rows, a.cols / 8);
   if (a.norm_weight != nullptr) {
-    launch_batch<kBf16, true>(a, batch, split, stream);
+    launch_batch<kBf16, true, false>(a, batch, split, stream);
+  } else if (a.gate_rows > 0) {
+    launch_batch<kBf16, false, true>(a, batch, split, stream);
   } else {
-    launch_batch<kBf16, false>(a, batch, split, stream);
+    launch_batch<kBf16, false, false>(a, batch, split, stream);
   }
 }
 
@@ -292,6 +348,10 @@ void half_matvec(const void* w, DType dtype, std::int64_t rows, std::int64_t col
   EAQ_CHECK(fusion.norm_weight == nullptr || half_matvec_norm_fits(batch, cols),
             "half_matvec with an input norm takes batch x cols <= {} floats, got {} x {}", kHalfMatvecNormMaxFloats,
             batch, cols);
+  EAQ_CHECK(fusion.gate == Gate::kNone || (fusion.norm_weight == nullptr && fusion.bias == nullptr && !fusion.accumulate &&
+                                           rows % 2 == 0),
+            "half_matvec's gated form takes no norm, bias or accumulation, and an even row count (gate | up), got {}",
+            rows);
   if (rows <= 0) return;
   MatvecArgs a{};
   a.w = static_cast<const uint16_t*>(w);
@@ -305,6 +365,8 @@ void half_matvec(const void* w, DType dtype, std::int64_t rows, std::int64_t col
   a.norm_eps = fusion.norm_eps;
   a.bias = fusion.bias;
   a.accumulate = fusion.accumulate ? 1 : 0;
+  a.gate_rows = fusion.gate == Gate::kNone ? 0 : rows / 2;
+  a.gelu_tanh = fusion.gate == Gate::kGeluTanh ? 1 : 0;
   if (dtype == DType::BF16) {
     launch<true>(a, batch, stream);
   } else {

@@ -28,6 +28,7 @@
 #include "kernels/cuda/decoder_ops.h"
 #include "kernels/ops.h"
 #include "float_vectors.h"
+#include "gemv_test_shapes.h"
 
 namespace eaq::kernels::cuda {
 namespace {
@@ -536,6 +537,55 @@ TEST(DecoderOpsCuda, HalfMatvecMatchesCpuMatmul) {
 
 // The decode GEMV with its fusions (the engine's decode step): the input RMSNorm folded in (gemma's
 // 1 + w offset too), a bias, and y += for the residual stream, against the CPU's norm then matmul.
+// The gated form (HalfMatvecFusion::gate: gate rows, then up rows; y = act(gate) * up) against the
+// CPU's matmul then swiglu / geglu_tanh, on every warps-a-row split (4: 2048-long rows, 2: 1536-long
+// rows, 1: 17920 rows of 1536), the scalar kernel (172-long rows), f16 and bf16, batch 1, 3 and 8.
+TEST(DecoderOpsCuda, HalfMatvecGatedMatchesCpuMatmulThenActivation) {
+  if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
+  CpuContext c;
+  for (auto [rows, cols, dtype] : {std::tuple{11008, 2048, DType::F16}, std::tuple{3072, 1536, DType::BF16},
+                                   std::tuple{17920, 1536, DType::F16}, std::tuple{172, 172, DType::F16}}) {
+    const int stride = (cols + 7) / 8 * 8;
+    auto wf = random_floats(static_cast<std::size_t>(rows * cols), 30, -0.1f, 0.1f);
+    std::vector<std::uint16_t> w(static_cast<std::size_t>(rows * stride), 0);
+    for (int r = 0; r < rows; ++r) {
+      for (int k = 0; k < cols; ++k) {
+        const float v = wf[r * cols + k];
+        w[r * stride + k] = dtype == DType::BF16 ? f32_to_bf16(v) : f32_to_f16(v);
+      }
+    }
+    WeightRef ref_w{dtype, rows, cols, w.data(), static_cast<std::size_t>(stride) * 2};
+    auto x = random_floats(static_cast<std::size_t>(8 * cols), 31, -2.0f, 2.0f);
+    std::vector<float> wx(static_cast<std::size_t>(8 * rows));
+    matmul(c.ctx, x.data(), 8, ref_w, nullptr, wx.data());
+    Device<std::uint16_t> d_w(w);
+    Device<float> d_x(x);
+    for (bool gelu : {false, true}) {
+      const std::vector<float> ref = test::gated_reference(c.ctx, wx, 8, rows, gelu);
+      for (int batch : {1, 3, 8}) {
+        HalfMatvecFusion f;
+        f.gate = gelu ? Gate::kGeluTanh : Gate::kSilu;
+        Device<float> d_y(std::vector<float>(static_cast<std::size_t>(8 * rows / 2), NAN));
+        half_matvec(d_w.ptr, dtype, rows, cols, stride, d_x.ptr, batch, d_y.ptr, nullptr, f);
+        const auto y = d_y.get();
+        const std::string what = std::to_string(rows) + "x" + std::to_string(cols) + " " +
+                                 std::string(dtype_name(dtype)) + (gelu ? " geglu" : " swiglu") + " batch " +
+                                 std::to_string(batch);
+        EXPECT_LT(rel_error(std::vector<float>(y.begin(), y.begin() + batch * rows / 2),
+                            std::vector<float>(ref.begin(), ref.begin() + batch * rows / 2)),
+                  2e-4)
+            << what;
+        EXPECT_TRUE(std::all_of(y.begin() + batch * rows / 2, y.end(), [](float v) { return std::isnan(v); }))
+            << what << ": wrote past the batch";
+      }
+    }
+  }
+  HalfMatvecFusion bad;
+  bad.gate = Gate::kSilu;
+  bad.accumulate = true;
+  EXPECT_THROW(half_matvec(nullptr, DType::F16, 8, 8, 8, nullptr, 1, nullptr, nullptr, bad), Error);
+}
+
 TEST(DecoderOpsCuda, HalfMatvecFusedNormAndResidualMatchCpu) {
   if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
   CpuContext c;

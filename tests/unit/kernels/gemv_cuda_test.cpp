@@ -166,6 +166,50 @@ TEST(GemvCuda, EpilogueAddsBiasAndAccumulates) {
   }
 }
 
+// The gated epilogue (gate rows, then up rows; y = act(gate) * up) on the GPU against the CPU's
+// matmul then swiglu / geglu_tanh, batch 1, 2 and 5, for formats of the chunk kernel; the
+// tensor-core layout (i4s_g128's default) refuses it.
+TEST(GemvCuda, GatedEpilogueMatchesCpuMatmulThenActivation) {
+  if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
+  ThreadPool pool(2);
+  KernelContext ctx{&pool};
+  for (DType dtype : {DType::F16, DType::I8_CH, DType::Q8_0, DType::I4S_G128}) {
+    const std::int64_t rows = 2 * 37, cols = 1152;
+    const std::size_t stride = row_bytes(dtype, cols);
+    const auto bytes = random_packed_weight(dtype, rows, cols, stride, 91);
+    const WeightRef host{dtype, rows, cols, bytes.data(), stride};
+    GpuWeight w = upload_weight(host, nullptr);
+    GemvRng rng(92);
+    const int kBatch = 5;
+    std::vector<float> x(kBatch * cols), wx(kBatch * rows);
+    for (float& v : x) v = rng.uniform(-1.0f, 1.0f);
+    matmul(ctx, x.data(), kBatch, host, nullptr, wx.data());
+    float *d_x = nullptr, *d_y = nullptr;
+    ASSERT_EQ(cudaMalloc(reinterpret_cast<void**>(&d_x), x.size() * 4), cudaSuccess);
+    ASSERT_EQ(cudaMalloc(reinterpret_cast<void**>(&d_y), wx.size() * 4), cudaSuccess);
+    ASSERT_EQ(cudaMemcpy(d_x, x.data(), x.size() * 4, cudaMemcpyHostToDevice), cudaSuccess);
+    if (!gemv_supports_gate(w)) {
+      EXPECT_EQ(w.layout, GemvLayout::mma_tiles) << dtype_name(dtype);
+      EXPECT_THROW(gemv(w, d_x, 1, d_y, nullptr, GemvEpilogue{nullptr, false, Gate::kSilu}), eaq::Error);
+    } else {
+      for (bool gelu : {false, true}) {
+        const std::vector<float> ref = test::gated_reference(ctx, wx, kBatch, rows, gelu);
+        for (int batch : {1, 2, 5}) {
+          std::vector<float> y(ref.size(), std::nanf(""));
+          ASSERT_EQ(cudaMemcpy(d_y, y.data(), y.size() * 4, cudaMemcpyHostToDevice), cudaSuccess);
+          gemv(w, d_x, batch, d_y, nullptr, GemvEpilogue{nullptr, false, gelu ? Gate::kGeluTanh : Gate::kSilu});
+          ASSERT_EQ(cudaMemcpy(y.data(), d_y, y.size() * 4, cudaMemcpyDeviceToHost), cudaSuccess);
+          const std::string what = std::string(dtype_name(dtype)) + (gelu ? " geglu" : " swiglu");
+          test::expect_gemv_matches(y, ref, batch, rows / 2, what.c_str());
+        }
+      }
+    }
+    cudaFree(d_x);
+    cudaFree(d_y);
+    free_weight(w);
+  }
+}
+
 TEST(GemvCudaErrors, UnsupportedDtypeIsAnErrorNamingIt) {
   EXPECT_FALSE(gemv_supports(DType::Q6_K));
   std::vector<std::uint8_t> bytes(row_bytes(DType::Q6_K, 256) * 2);

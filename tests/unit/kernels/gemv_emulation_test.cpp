@@ -59,10 +59,54 @@ TEST_P(GemvEmulation, KernelCodeOnCpuMatchesCpuMatmul) {
         std::vector<float> y(ref.size(), std::nanf(""));
         gemv_on_host(packed, x.data(), batch, y.data());
         worst = std::max(worst, test::expect_gemv_matches(y, ref, batch, s.rows, what.c_str()));
+        if (layout == GemvLayout::chunks && batch <= 2) {  // two super-chunks in flight (EAQ_CUDA_GEMV_DEPTH=2)
+          std::vector<float> y2(ref.size(), std::nanf(""));
+          gemv_on_host(packed, x.data(), batch, y2.data(), {}, 2);
+          worst = std::max(worst, test::expect_gemv_matches(y2, ref, batch, s.rows, (what + " depth 2").c_str()));
+        }
       }
     }
   }
   test::print_gemv_error("kernel code on the CPU", dtype, layout, worst);
+  }
+}
+
+// The gated epilogue (GemvEpilogue::gate: gate rows, then up rows; act(gate) * up) of the chunk
+// kernel on the CPU against the CPU's matmul then swiglu / geglu_tanh, batch 1..8; the tensor-core
+// layout refuses it.
+TEST_P(GemvEmulation, GatedEpilogueMatchesCpuMatmulThenActivation) {
+  const DType dtype = GetParam();
+  ThreadPool pool(1);
+  KernelContext ctx{&pool};
+  std::uint64_t seed = 41;
+  for (const test::GemvShape& shape : test::gemv_shapes_for(dtype)) {
+    const test::GemvShape s{2 * (shape.rows + 2), shape.cols};  // even: gate | up
+    const std::size_t stride = row_bytes(dtype, static_cast<std::size_t>(s.cols));
+    const auto bytes = random_packed_weight(dtype, s.rows, s.cols, stride, seed++);
+    const WeightRef host{dtype, s.rows, s.cols, bytes.data(), stride};
+    const PackedGpuWeight packed = pack_for_gpu(host, GemvLayout::chunks);
+    GemvRng rng(seed++);
+    const int kBatch = 8;
+    std::vector<float> x(static_cast<std::size_t>(kBatch * s.cols));
+    for (float& v : x) v = rng.uniform(-1.0f, 1.0f);
+    std::vector<float> wx(static_cast<std::size_t>(kBatch * s.rows));
+    matmul(ctx, x.data(), kBatch, host, nullptr, wx.data());
+    for (bool gelu : {false, true}) {
+      const std::vector<float> ref = test::gated_reference(ctx, wx, kBatch, s.rows, gelu);
+      const std::string what = std::string(dtype_name(dtype)) + (gelu ? " geglu [" : " swiglu [") +
+                               std::to_string(s.rows) + "][" + std::to_string(s.cols) + "]";
+      for (int batch = 1; batch <= kBatch; ++batch) {
+        // ref is [kBatch][rows / 2]: its first batch rows are this batch's.
+        std::vector<float> y(ref.size(), std::nanf(""));
+        gemv_on_host(packed, x.data(), batch, y.data(), GemvEpilogue{nullptr, false, gelu ? Gate::kGeluTanh : Gate::kSilu});
+        test::expect_gemv_matches(y, ref, batch, s.rows / 2, what.c_str());
+      }
+    }
+    if (has_mma_layout(dtype)) {
+      const PackedGpuWeight tiles = pack_for_gpu(host, GemvLayout::mma_tiles);
+      std::vector<float> y(static_cast<std::size_t>(s.rows));
+      EXPECT_THROW(gemv_on_host(tiles, x.data(), 1, y.data(), GemvEpilogue{nullptr, false, Gate::kSilu}), eaq::Error);
+    }
   }
 }
 

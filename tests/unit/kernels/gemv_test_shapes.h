@@ -16,6 +16,7 @@
 #include "core/dtype.h"
 #include "core/half.h"
 #include "kernels/cuda/cuda_gemv.h"
+#include "kernels/ops.h"
 
 namespace eaq::kernels::test {
 
@@ -79,6 +80,26 @@ inline double expect_gemv_matches(const std::vector<float>& y, const std::vector
   EXPECT_LT(max_err, 1e-4 * max_ref) << what << " batch " << batch << ": max |gemv - cpu matmul| " << max_err
                                      << ", max |cpu| " << max_ref;
   return max_err / max_ref;
+}
+
+// The gated outputs of a gate|up product wx [batch][rows] (rows even): y[b][j] = act(wx[b][j]) *
+// wx[b][rows / 2 + j], by the CPU ops (swiglu / geglu_tanh), [batch][rows / 2].
+inline std::vector<float> gated_reference(KernelContext& ctx, const std::vector<float>& wx, int batch,
+                                          std::int64_t rows, bool gelu_tanh) {
+  const std::int64_t half = rows / 2;
+  std::vector<float> gate(static_cast<std::size_t>(batch * half)), up(gate.size()), y(gate.size());
+  for (int b = 0; b < batch; ++b) {
+    for (std::int64_t j = 0; j < half; ++j) {
+      gate[b * half + j] = wx[b * rows + j];
+      up[b * half + j] = wx[b * rows + half + j];
+    }
+  }
+  if (gelu_tanh) {
+    geglu_tanh(ctx, gate.data(), up.data(), y.data(), static_cast<std::int64_t>(y.size()));
+  } else {
+    swiglu(ctx, gate.data(), up.data(), y.data(), static_cast<std::int64_t>(y.size()));
+  }
+  return y;
 }
 
 // Prints the worst ratio of a format's test (the figure the 1e-4 bar is checked against).
