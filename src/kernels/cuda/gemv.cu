@@ -4,31 +4,13 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
-#include <cstdlib>
-#include <cstring>
 
-#include "core/error.h"
 #include "kernels/cuda/cuda_gemv.h"
 #include "kernels/cuda/gemv_launch.cuh"
 #include "kernels/cuda/gemv_mma.cuh"
 #include "kernels/cuda/gpu_weight.h"
 
 namespace eaq::kernels::cuda {
-
-namespace {
-
-// Super-chunks a warp of the chunk kernel has in flight at batch 1-2 (EAQ_CUDA_GEMV_DEPTH, 1 or 2).
-int chunk_depth() {
-  static const int depth = [] {
-    const char* v = std::getenv("EAQ_CUDA_GEMV_DEPTH");
-    if (v == nullptr || *v == '\0' || std::strcmp(v, "1") == 0) return 1;
-    if (std::strcmp(v, "2") != 0) fail_streamed("EAQ_CUDA_GEMV_DEPTH='", v, "' is not 1 or 2 (unset it for the default, 1)");
-    return 2;
-  }();
-  return depth;
-}
-
-}  // namespace
 
 bool gemv_supports_gate(const GpuWeight& w) { return w.layout == GemvLayout::chunks && w.rows % 2 == 0; }
 
@@ -54,7 +36,6 @@ void gemv(const GpuWeight& w, const float* x, int batch, float* y, cudaStream_t 
                               w.cols_padded, gemv_chunk_elems(w.dtype), x, y);
   a.bias = epilogue.bias;
   a.accumulate = epilogue.accumulate ? 1 : 0;
-  a.depth = chunk_depth();
   if (epilogue.gate != Gate::kNone) {
     if (!gemv_supports_gate(w) || epilogue.bias != nullptr || epilogue.accumulate) {
       fail_streamed("gemv on a ", dtype_name(w.dtype), " weight [", w.rows, "][", w.cols, "]: the gated epilogue ",

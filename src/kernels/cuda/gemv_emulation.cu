@@ -24,11 +24,7 @@ void emulate(const GemvArgs& a) {
     for (int warp = 0; warp < kGemvWarps; ++warp) {
       float lanes[32][R][B];
       for (int lane = 0; lane < 32; ++lane) {
-        if (B <= 2 && a.depth == 2) {
-          gemv_lane_partial<F, B, R, 2>(a, row0, lane, a.lut, warp, kGemvWarps, lanes[lane]);
-        } else {
-          gemv_lane_partial<F, B, R, 1>(a, row0, lane, a.lut, warp, kGemvWarps, lanes[lane]);
-        }
+        gemv_lane_partial<F, B, R>(a, row0, lane, a.lut, warp, kGemvWarps, lanes[lane]);
       }
       // __shfl_xor_sync tree: at each step every lane adds the value of lane ^ off.
       for (int off = 16; off > 0; off >>= 1) {
@@ -172,14 +168,11 @@ GemvArgs host_args(const PackedGpuWeight& w, const float* x, float* y) {
 
 }  // namespace
 
-void gemv_on_host(const PackedGpuWeight& w, const float* x, int batch, float* y, const GemvEpilogue& epilogue,
-                  int depth) {
+void gemv_on_host(const PackedGpuWeight& w, const float* x, int batch, float* y, const GemvEpilogue& epilogue) {
   if (batch < 1 || batch > kMaxGemvBatch) {
     fail_streamed("gemv_on_host: batch ", batch, " is outside 1..", kMaxGemvBatch);
   }
-  if (depth != 1 && depth != 2) fail_streamed("gemv_on_host: depth ", depth, " is not 1 or 2");
   GemvArgs a = host_args(w, x, y);
-  a.depth = depth;
   a.bias = epilogue.bias;
   a.accumulate = epilogue.accumulate ? 1 : 0;
   if (epilogue.gate != Gate::kNone) {

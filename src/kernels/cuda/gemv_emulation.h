@@ -13,10 +13,8 @@
 namespace eaq::kernels::cuda {
 
 // y[b][n] = sum_k x[b][k] * W[n][k] (through the epilogue) for b < batch (1..8), all in host
-// memory; depth: the chunk kernel's super-chunks in flight a warp at batch 1-2 (1 or 2, as
-// EAQ_CUDA_GEMV_DEPTH). Throws eaq::Error for a batch outside 1..8 or another depth.
-void gemv_on_host(const PackedGpuWeight& w, const float* x, int batch, float* y, const GemvEpilogue& epilogue = {},
-                  int depth = 1);
+// memory. Throws eaq::Error for a batch outside 1..8.
+void gemv_on_host(const PackedGpuWeight& w, const float* x, int batch, float* y, const GemvEpilogue& epilogue = {});
 
 // dequantize_rows_f16 (cuda_gemv.h) on the CPU: the kernel's per-chunk code (dequantize_chunk.cuh)
 // over rows [row_begin, row_begin + n_rows) into out ([n_rows][stride] f16 bits). Throws

@@ -46,7 +46,6 @@ struct GemvArgs {
   // projection; y[b][j] = act(gate_j . x[b]) * (up_j . x[b]), gate_rows values a batch row. 0: not gated.
   std::int64_t gate_rows;
   int gelu_tanh;
-  int depth;  // chunk kernel: super-chunks a warp has in flight at batch 1-2 (1 or 2; EAQ_CUDA_GEMV_DEPTH)
   float lut[16];  // nf4's codebook (filled by the host from core/eaq_quant_blocks.h), else unused
 };
 
@@ -304,7 +303,6 @@ inline GemvArgs make_gemv_args(const void* codes, std::size_t code_row_bytes, co
   a.accumulate = 0;
   a.gate_rows = 0;
   a.gelu_tanh = 0;
-  a.depth = 1;
   for (int i = 0; i < 16; ++i) a.lut[i] = kNf4Codebook[i];
   return a;
 }

@@ -81,16 +81,16 @@ EAQ_UNROLL
 // One super-chunk a warp is in flight: the next one loads while this one computes, then moves into
 // this one's registers. A ring of 2 or 3 super-chunks computed in place (the loop unrolled) measured
 // slower on an H100 (7B int8 decode 304.3 against 317.9 tok/s at 3, 2026-12-06; depth 2 and 4 of an
-// earlier form lost on q8_0: docs/cuda.md) and was removed.
+// earlier form lost on q8_0: docs/cuda.md) and was removed; so was a two-deep shift register (7B
+// int8 314.7 against 351.4, 2026-12-06).
 //
 // Lane `lane`'s partial sums acc[r][b] over its chunks of super-chunks s_begin, s_begin + s_step, ...
 // of the rows of slots row0 .. row0 + R - 1 (gemv_slot_row; slots past the end read the last one). The kernel adds the 32 lanes'
 // sums by shuffles and the warps' in shared memory; gemv_emulation.cu runs this same function for
 // each warp and lane on the CPU. Calls pdl_wait() (before reading x) on every path.
-template <class F, int B, int R, int kDepth = 1>
+template <class F, int B, int R>
 EAQ_HD void gemv_lane_partial(const GemvArgs& a, std::int64_t row0, int lane, const float* lut,
                               std::int64_t s_begin, int s_step, float (&acc)[R][B]) {
-  static_assert(kDepth == 1 || kDepth == 2, "one or two super-chunks ahead");
   std::int64_t row[R];
 EAQ_UNROLL
   for (int r = 0; r < R; ++r) row[r] = gemv_slot_row(a, row0 + r < a.rows ? row0 + r : a.rows - 1);
@@ -118,13 +118,9 @@ EAQ_UNROLL
     pdl_wait();
     return;
   }
-  uint4 q[R], q1[R];  // this super-chunk's codes and (kDepth 2) the next one's
+  uint4 q[R];
 EAQ_UNROLL
-  for (int r = 0; r < R; ++r) {
-    q[r] = F::load_codes(a, row[r], s_begin * 32 + lane);
-    q1[r] = make_uint4(0u, 0u, 0u, 0u);
-    if (kDepth == 2 && s_begin + s_step < n_super) q1[r] = F::load_codes(a, row[r], (s_begin + s_step) * 32 + lane);
-  }
+  for (int r = 0; r < R; ++r) q[r] = F::load_codes(a, row[r], s_begin * 32 + lane);
   // Codes are not written by any kernel, so the first ones are loaded before waiting on the
   // previous kernel (pdl.cuh) and stream from HBM during its tail. The activations x are its
   // output and are read only after the wait. (Prefetching further super-chunks into L2 here was
@@ -135,23 +131,16 @@ EAQ_UNROLL
     // The next super-chunk's codes are in flight while this one computes. The last step loads
     // nothing: reloading its own chunk there (one L2 hit) left every warp waiting for that load
     // before it could leave (ncu on an H100: 17% of the 7B int8 gate|up GEMV's stall samples).
-    const std::int64_t ahead = s + kDepth * s_step;
+    const bool more = s + s_step < n_super;
     uint4 qn[R];
 EAQ_UNROLL
     for (int r = 0; r < R; ++r) {
       qn[r] = make_uint4(0u, 0u, 0u, 0u);
-      if (ahead < n_super) qn[r] = F::load_codes(a, row[r], ahead * 32 + lane);
+      if (more) qn[r] = F::load_codes(a, row[r], (s + s_step) * 32 + lane);
     }
     gemv_step<F, B, R>(a, s, lane, row, q, lut, acc);
 EAQ_UNROLL
-    for (int r = 0; r < R; ++r) {
-      if constexpr (kDepth == 2) {
-        q[r] = q1[r];
-        q1[r] = qn[r];
-      } else {
-        q[r] = qn[r];
-      }
-    }
+    for (int r = 0; r < R; ++r) q[r] = qn[r];
   }
 }
 
@@ -165,7 +154,7 @@ EAQ_HD void store_gated_output(const GemvArgs& a, std::int64_t row0, int i, int 
   a.y[b * a.gate_rows + j] = gated_value(g, u, a.gelu_tanh != 0);
 }
 
-template <class F, int B, int R, int kDepth>
+template <class F, int B, int R>
 __global__ void __launch_bounds__(kGemvThreads) gemv_kernel(GemvArgs a) {
   __shared__ float lut[16];
   __shared__ float warp_sums[kGemvWarps][R][B];
@@ -176,7 +165,7 @@ __global__ void __launch_bounds__(kGemvThreads) gemv_kernel(GemvArgs a) {
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const std::int64_t row0 = static_cast<std::int64_t>(blockIdx.x) * R;
   float acc[R][B];
-  gemv_lane_partial<F, B, R, kDepth>(a, row0, lane, lut, warp, kGemvWarps, acc);
+  gemv_lane_partial<F, B, R>(a, row0, lane, lut, warp, kGemvWarps, acc);
   // The next kernel may be scheduled once every block has streamed its codes (earlier, its
   // waiting blocks and their prefetches competed with this kernel's stream: measured slower).
   pdl_launch_dependents();
@@ -225,11 +214,7 @@ template <class F, int B>
 void launch_gemv_batch(const GemvArgs& a, cudaStream_t stream) {
   constexpr int R = gemv_rows_per_block(B);
   const unsigned blocks = static_cast<unsigned>((a.rows + R - 1) / R);
-  if (B <= 2 && a.depth == 2) {
-    (void)launch_pdl(gemv_kernel<F, B, R, B <= 2 ? 2 : 1>, blocks, kGemvThreads, 0, stream, a);
-  } else {
-    (void)launch_pdl(gemv_kernel<F, B, R, 1>, blocks, kGemvThreads, 0, stream, a);
-  }
+  (void)launch_pdl(gemv_kernel<F, B, R>, blocks, kGemvThreads, 0, stream, a);
 }
 
 template <class F>

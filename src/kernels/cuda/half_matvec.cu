@@ -77,8 +77,12 @@ inline constexpr int kMatvecWarps = kGated && 2 * kSplit > kWarpsPerBlock ? 2 * 
 // staged in dynamic shared memory (kBatch * cols floats) by the block, which also sums x's squares.
 // kGated: the block's rows are pairs (gate row j, up row gate_rows + j), and it writes
 // act(gate) * up (MatvecArgs::gate_rows).
-template <bool kBf16, int kBatch, int kSplit, bool kNorm, bool kGated>
-__global__ void half_matvec_vec8_kernel(MatvecArgs a) {
+// kMinBlocks > 0: blocks an SM the compiler must fit (registers capped to match), tried for the
+// plain batch-1 form by EAQ_CUDA_HALF_MIN_BLOCKS (ncu on an H100: 54 registers a thread held the
+// 1.3B shape's GEMVs at 9 blocks an SM, 47% achieved occupancy).
+template <bool kBf16, int kBatch, int kSplit, bool kNorm, bool kGated, int kMinBlocks = 0>
+__global__ void __launch_bounds__(32 * kMatvecWarps<kSplit, kGated>, kMinBlocks)
+    half_matvec_vec8_kernel(MatvecArgs a) {
   static_assert(!(kNorm && kGated), "the gated form takes no input norm");
   constexpr int kWarps = kMatvecWarps<kSplit, kGated>;
   constexpr int kRowsPerBlock = kWarps / kSplit;
@@ -249,11 +253,30 @@ __global__ void half_matvec_scalar_kernel(MatvecArgs a, int batch) {
   }
 }
 
+// EAQ_CUDA_HALF_MIN_BLOCKS=12: the plain batch-1 kernels compiled for 12 blocks an SM, 40
+// registers (A/B; unset: no bound; 16 blocks, 32 registers, spilled ~160 bytes a thread).
+int min_blocks_per_sm() {
+  static const int n = [] {
+    const char* e = std::getenv("EAQ_CUDA_HALF_MIN_BLOCKS");
+    if (e == nullptr || *e == '\0') return 0;
+    if (std::strcmp(e, "12") == 0) return 12;
+    EAQ_CHECK(false, "EAQ_CUDA_HALF_MIN_BLOCKS='{}' is not 12 (unset it for no bound)", e);
+    return 0;
+  }();
+  return n;
+}
+
 template <bool kBf16, int kBatch, int kSplit, bool kNorm, bool kGated>
 void launch_split(const MatvecArgs& a, cudaStream_t stream) {
   constexpr int kWarps = kMatvecWarps<kSplit, kGated>;
   const unsigned blocks = static_cast<unsigned>((a.rows * kSplit + kWarps - 1) / kWarps);
   const std::size_t staged = kNorm ? static_cast<std::size_t>(kBatch) * a.cols * sizeof(float) : 0;
+  if constexpr (kBatch == 1 && !kNorm && !kGated) {
+    if (min_blocks_per_sm() == 12) {
+      (void)launch_pdl(half_matvec_vec8_kernel<kBf16, 1, kSplit, false, false, 12>, blocks, 32 * kWarps, 0, stream, a);
+      return;
+    }
+  }
   (void)launch_pdl(half_matvec_vec8_kernel<kBf16, kBatch, kSplit, kNorm, kGated>, blocks, 32 * kWarps, staged, stream,
                    a);
 }
