@@ -25,10 +25,10 @@
 #        packed into $OUT/ncu.tar.gz) of the decode GEMVs of the 7B shape at int8, int4-g128 and
 #        f16 and of the 1.3B f16 GEMVs and cluster attention; a kernel trace of the 7B f16 prefill
 #        and decode; then the e2e test (~9 minutes).
-# ab:    this session's A/B: the kernels' GPU unit tests, the e2e test, then bench_engine_cuda on
-#        the 1.3B and 1.5B shapes at f16 with half_matvec's plain batch-1 kernels compiled for 12
-#        blocks an SM (EAQ_CUDA_HALF_MIN_BLOCKS=12) and without, twice over; then every shape at
-#        f16, int8 and int4-g128 with J/token (NVML counter, 2 s windows) (~7 minutes).
+# ab:    this session's A/B: the kernels' GPU unit tests, the e2e test, then bench_engine_cuda with
+#        the decode norms handed over between the f16 GEMVs (the default) and without
+#        (EAQ_CUDA_NORM_HANDOVER=0): the 1.3B and 1.5B shapes twice over, the 7B once (and its
+#        int8); the e2e test again without (~5 minutes).
 # experiments-engine: bench_engine_cuda on the 7B shape: int8 on its chunk kernel and on the
 #        tensor cores (EAQ_CUDA_MMA_GEMV=all), and f16 (the ratios' denominator) in the same call
 #        (~2 minutes).
@@ -71,11 +71,12 @@ if [[ $mode == ab ]]; then
   small="--shape deepseek-coder-1.3b --shape r1-distill-qwen-1.5b --precision f16 --repeat 3 --energy-s 0"
   for round in 1 2; do
     step 90 eaq_bench.log bench_engine_cuda $small
-    step 90 eaq_bench.log env EAQ_CUDA_HALF_MIN_BLOCKS=12 bench_engine_cuda $small
+    step 90 eaq_bench.log env EAQ_CUDA_NORM_HANDOVER=0 bench_engine_cuda $small
   done
-  step 330 eaq_bench.log bench_engine_cuda --shape deepseek-coder-1.3b --shape r1-distill-qwen-1.5b \
-       --shape llama2-7b --precision f16 --precision i8_ch --precision i4s_g128 --repeat 2 --energy-s 2 \
-       --jsonl "$out/eaq.jsonl"
+  seven="--shape llama2-7b --repeat 2 --energy-s 0"
+  step 90 eaq_bench.log bench_engine_cuda $seven --precision f16 --precision i8_ch
+  step 90 eaq_bench.log env EAQ_CUDA_NORM_HANDOVER=0 bench_engine_cuda $seven --precision f16
+  step 200 e2e.log env EAQ_CUDA_NORM_HANDOVER=0 python3 tests/e2e/test_engine_cuda.py
   exit 0
 fi
 if [[ $mode == profile ]]; then

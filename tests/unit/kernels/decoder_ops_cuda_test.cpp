@@ -112,59 +112,85 @@ TEST(DecoderOpsCuda, AddRmsNormWritesTheHalfCopyAlone) {
                eaq::Error);
 }
 
+// Both kernels: a thread a rotation pair (no q/k norms; 4 and 14 heads of 64 and 128 dims, so the
+// 8-head groups split q, k and v) and a warp a head (gemma3's per-head q/k RMSNorm), normal and
+// neox layouts, bias, an attention factor.
 TEST(DecoderOpsCuda, RopeKvWriteMatchesCpu) {
   if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
   CpuContext c;
-  for (bool neox : {false, true}) {
-    const int T = 3, nh = 4, nkv = 2, hd = 64, width = (nh + 2 * nkv) * hd, max_pos = 16;
-    auto qkv = random_floats(static_cast<std::size_t>(T * width), 4);
-    auto bias = random_floats(static_cast<std::size_t>(width), 5, -0.1f, 0.1f);
-    std::vector<float> inv_freq(hd / 2);
-    for (int i = 0; i < hd / 2; ++i) inv_freq[i] = static_cast<float>(std::pow(10000.0, -2.0 * i / hd));
-    const std::vector<std::int32_t> positions = {7, 8, 9};
-    // CPU: bias, then RoPE on q and k, k and v into an f16 cache.
-    std::vector<float> q(T * nh * hd), k(T * nkv * hd), v(T * nkv * hd);
-    for (int t = 0; t < T; ++t) {
-      for (int i = 0; i < width; ++i) {
-        const float val = qkv[t * width + i] + bias[i];
-        if (i < nh * hd) q[t * nh * hd + i] = val;
-        else if (i < (nh + nkv) * hd) k[t * nkv * hd + i - nh * hd] = val;
-        else v[t * nkv * hd + i - (nh + nkv) * hd] = val;
+  struct Case {
+    int nh, nkv, hd;
+    bool norms;
+  };
+  for (const Case& cs : {Case{4, 2, 64, false}, Case{12, 2, 128, false}, Case{4, 2, 64, true}}) {
+    for (bool neox : {false, true}) {
+      const int T = 3, nh = cs.nh, nkv = cs.nkv, hd = cs.hd, width = (nh + 2 * nkv) * hd, max_pos = 16;
+      const float factor = cs.norms ? 1.0f : 1.25f, offset = 1.0f, eps = 1e-6f;
+      auto qkv = random_floats(static_cast<std::size_t>(T * width), 4);
+      auto bias = random_floats(static_cast<std::size_t>(width), 5, -0.1f, 0.1f);
+      auto q_norm = random_floats(static_cast<std::size_t>(hd), 8, -0.5f, 0.5f);
+      auto k_norm = random_floats(static_cast<std::size_t>(hd), 9, -0.5f, 0.5f);
+      std::vector<float> inv_freq(hd / 2);
+      for (int i = 0; i < hd / 2; ++i) inv_freq[i] = static_cast<float>(std::pow(10000.0, -2.0 * i / hd));
+      const std::vector<std::int32_t> positions = {7, 8, 9};
+      // CPU: bias, the per-head norms, then RoPE on q and k, k and v into an f16 cache.
+      std::vector<float> q(T * nh * hd), k(T * nkv * hd), v(T * nkv * hd);
+      for (int t = 0; t < T; ++t) {
+        for (int i = 0; i < width; ++i) {
+          const float val = qkv[t * width + i] + bias[i];
+          if (i < nh * hd) q[t * nh * hd + i] = val;
+          else if (i < (nh + nkv) * hd) k[t * nkv * hd + i - nh * hd] = val;
+          else v[t * nkv * hd + i - (nh + nkv) * hd] = val;
+        }
       }
-    }
-    const RopeLayout layout = neox ? RopeLayout::kNeox : RopeLayout::kNormal;
-    rope(c.ctx, q.data(), T, nh, hd, positions.data(), inv_freq.data(), layout, 1.0f);
-    rope(c.ctx, k.data(), T, nkv, hd, positions.data(), inv_freq.data(), layout, 1.0f);
-    std::vector<std::uint16_t> k_cache(max_pos * nkv * hd, 0), v_cache(max_pos * nkv * hd, 0);
-    KvRef cpu_cache{DType::F16, k_cache.data(), v_cache.data(), nkv, hd, max_pos};
-    kv_store(c.ctx, cpu_cache, positions[0], T, k.data(), v.data());
+      if (cs.norms) {
+        rms_norm(c.ctx, q.data(), q_norm.data(), offset, eps, T * nh, hd, q.data());
+        rms_norm(c.ctx, k.data(), k_norm.data(), offset, eps, T * nkv, hd, k.data());
+      }
+      const RopeLayout layout = neox ? RopeLayout::kNeox : RopeLayout::kNormal;
+      rope(c.ctx, q.data(), T, nh, hd, positions.data(), inv_freq.data(), layout, factor);
+      rope(c.ctx, k.data(), T, nkv, hd, positions.data(), inv_freq.data(), layout, factor);
+      std::vector<std::uint16_t> k_cache(max_pos * nkv * hd, 0), v_cache(max_pos * nkv * hd, 0);
+      KvRef cpu_cache{DType::F16, k_cache.data(), v_cache.data(), nkv, hd, max_pos};
+      kv_store(c.ctx, cpu_cache, positions[0], T, k.data(), v.data());
 
-    Device<float> d_qkv(qkv), d_bias(bias), d_freq(inv_freq), d_q(std::vector<float>(q.size()));
-    Device<std::int32_t> d_pos(positions);
-    Device<std::uint16_t> d_k(std::vector<std::uint16_t>(k_cache.size(), 0)), d_v(std::vector<std::uint16_t>(v_cache.size(), 0));
-    RopeKvParams p;
-    p.n_tokens = T;
-    p.n_heads = nh;
-    p.n_kv_heads = nkv;
-    p.head_dim = hd;
-    p.qkv = d_qkv.ptr;
-    p.bias = d_bias.ptr;
-    p.inv_freq = d_freq.ptr;
-    p.neox = neox;
-    p.positions = d_pos.ptr;
-    p.q_out = d_q.ptr;
-    p.k_cache = d_k.ptr;
-    p.v_cache = d_v.ptr;
-    rope_kv_write(p, nullptr);
-    EXPECT_LT(rel_error(d_q.get(), q), 1e-5) << (neox ? "neox" : "normal");
-    const auto gk = d_k.get(), gv = d_v.get();
-    int k_mismatch = 0, v_mismatch = 0;
-    for (std::size_t i = 0; i < k_cache.size(); ++i) {
-      k_mismatch += std::fabs(f16_to_f32(gk[i]) - f16_to_f32(k_cache[i])) > 1e-3f;
-      v_mismatch += gv[i] != v_cache[i];
+      Device<float> d_qkv(qkv), d_bias(bias), d_freq(inv_freq), d_q(std::vector<float>(q.size()));
+      Device<float> d_qn(q_norm), d_kn(k_norm);
+      Device<std::int32_t> d_pos(positions);
+      Device<std::uint16_t> d_k(std::vector<std::uint16_t>(k_cache.size(), 0)), d_v(std::vector<std::uint16_t>(v_cache.size(), 0));
+      RopeKvParams p;
+      p.n_tokens = T;
+      p.n_heads = nh;
+      p.n_kv_heads = nkv;
+      p.head_dim = hd;
+      p.qkv = d_qkv.ptr;
+      p.bias = d_bias.ptr;
+      if (cs.norms) {
+        p.q_norm = d_qn.ptr;
+        p.k_norm = d_kn.ptr;
+        p.norm_offset = offset;
+        p.norm_eps = eps;
+      }
+      p.inv_freq = d_freq.ptr;
+      p.neox = neox;
+      p.attention_factor = factor;
+      p.positions = d_pos.ptr;
+      p.q_out = d_q.ptr;
+      p.k_cache = d_k.ptr;
+      p.v_cache = d_v.ptr;
+      rope_kv_write(p, nullptr);
+      const std::string what = std::string(neox ? "neox" : "normal") + " heads " + std::to_string(nh) + "/" +
+                               std::to_string(nkv) + " dim " + std::to_string(hd) + (cs.norms ? " q/k norms" : "");
+      EXPECT_LT(rel_error(d_q.get(), q), 1e-5) << what;
+      const auto gk = d_k.get(), gv = d_v.get();
+      int k_mismatch = 0, v_mismatch = 0;
+      for (std::size_t i = 0; i < k_cache.size(); ++i) {
+        k_mismatch += std::fabs(f16_to_f32(gk[i]) - f16_to_f32(k_cache[i])) > 1e-3f;
+        v_mismatch += gv[i] != v_cache[i];
+      }
+      EXPECT_EQ(k_mismatch, 0) << what;
+      EXPECT_EQ(v_mismatch, 0) << what;
     }
-    EXPECT_EQ(k_mismatch, 0);
-    EXPECT_EQ(v_mismatch, 0);
   }
 }
 
@@ -584,6 +610,97 @@ TEST(DecoderOpsCuda, HalfMatvecGatedMatchesCpuMatmulThenActivation) {
   bad.gate = Gate::kSilu;
   bad.accumulate = true;
   EXPECT_THROW(half_matvec(nullptr, DType::F16, 8, 8, 8, nullptr, 1, nullptr, nullptr, bad), Error);
+}
+
+// The norm handed over between two GEMVs (HalfMatvecFusion's out_* / in_sumsq / zero_sumsq): a
+// producer adding into a residual stream writes the stream, x * (w + offset) and the sums of
+// squares (their slots add up to the CPU's), and zeroes the slots it is given; a consumer of those
+// (plain, split 1/2/4 and gated) equals the CPU's rms_norm then matmul; batch 1 and 3.
+TEST(DecoderOpsCuda, HalfMatvecHandsTheNormOver) {
+  if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
+  CpuContext c;
+  const int hidden = 2048;
+  const float offset = 1.0f, eps = 1e-6f;
+  auto to_f16 = [](const std::vector<float>& f) {
+    std::vector<std::uint16_t> h(f.size());
+    for (std::size_t i = 0; i < f.size(); ++i) h[i] = f32_to_f16(f[i]);
+    return h;
+  };
+  // Producer: a [hidden][1536] o_proj-like GEMV adding into x.
+  const int cols = 1536;
+  auto wp = to_f16(random_floats(static_cast<std::size_t>(hidden * cols), 40, -0.05f, 0.05f));
+  WeightRef wp_ref{DType::F16, hidden, cols, wp.data(), static_cast<std::size_t>(cols) * 2};
+  auto a_in = random_floats(static_cast<std::size_t>(3 * cols), 41);
+  auto x0 = random_floats(static_cast<std::size_t>(3 * hidden), 42, -4.0f, 4.0f);
+  auto g = random_floats(static_cast<std::size_t>(hidden), 43, -0.5f, 0.5f);
+  std::vector<float> delta(static_cast<std::size_t>(3 * hidden));
+  matmul(c.ctx, a_in.data(), 3, wp_ref, nullptr, delta.data());
+  const int kSlotsAll = 8 * kHalfMatvecNormSlots;
+  for (int batch : {1, 3}) {
+    Device<std::uint16_t> d_wp(wp);
+    Device<float> d_a(a_in), d_x(x0), d_g(g), d_normed(std::vector<float>(3 * hidden, NAN));
+    Device<double> d_sums(std::vector<double>(kSlotsAll, 0.0)), d_zero(std::vector<double>(kSlotsAll, 5.0));
+    HalfMatvecFusion prod;
+    prod.accumulate = true;
+    prod.out_norm_weight = d_g.ptr;
+    prod.out_norm_offset = offset;
+    prod.out_normed = d_normed.ptr;
+    prod.out_sumsq = d_sums.ptr;
+    prod.zero_sumsq = d_zero.ptr;
+    half_matvec(d_wp.ptr, DType::F16, hidden, cols, cols, d_a.ptr, batch, d_x.ptr, nullptr, prod);
+    const auto x = d_x.get(), normed = d_normed.get();
+    const auto sums = d_sums.get(), zeroed = d_zero.get();
+    std::vector<float> expect_x(x0), expect_normed(static_cast<std::size_t>(batch * hidden));
+    for (int b = 0; b < batch; ++b) {
+      double sq = 0.0, got = 0.0;
+      for (int n = 0; n < hidden; ++n) {
+        const float v = x0[b * hidden + n] + delta[b * hidden + n];
+        expect_x[b * hidden + n] = v;
+        expect_normed[b * hidden + n] = v * (g[n] + offset);
+        sq += static_cast<double>(x[b * hidden + n]) * x[b * hidden + n];
+      }
+      for (int k = 0; k < kHalfMatvecNormSlots; ++k) got += sums[b * kHalfMatvecNormSlots + k];
+      EXPECT_NEAR(got, sq, 1e-9 * sq) << "sum of squares, batch row " << b << " of " << batch;
+    }
+    EXPECT_LT(rel_error(x, expect_x), 2e-4) << "residual, batch " << batch;
+    EXPECT_LT(rel_error(std::vector<float>(normed.begin(), normed.begin() + batch * hidden), expect_normed), 2e-4)
+        << "x * w, batch " << batch;
+    EXPECT_TRUE(std::all_of(zeroed.begin(), zeroed.end(), [](double v) { return v == 0.0; })) << "zeroed slots";
+  }
+  // Consumers of a handed-over norm: x_raw's norm by the CPU against the slots and x * (w + offset).
+  auto x_raw = random_floats(static_cast<std::size_t>(3 * hidden), 44, -4.0f, 4.0f);
+  std::vector<float> xg(x_raw.size()), xn(x_raw.size());
+  std::vector<double> slots(kSlotsAll, 0.0);
+  for (int b = 0; b < 3; ++b) {
+    for (int n = 0; n < hidden; ++n) {
+      xg[b * hidden + n] = x_raw[b * hidden + n] * (g[n] + offset);
+      slots[b * kHalfMatvecNormSlots + n % kHalfMatvecNormSlots] +=
+          static_cast<double>(x_raw[b * hidden + n]) * x_raw[b * hidden + n];
+    }
+    rms_norm(c.ctx, x_raw.data() + b * hidden, g.data(), offset, eps, 1, hidden, xn.data() + b * hidden);
+  }
+  Device<float> d_xg(xg);
+  Device<double> d_slots(slots);
+  for (int rows : {6144, 2048, 11008}) {  // splits 4 (6144: q|k|v), 4, and gated gate|up
+    const bool gated = rows == 11008;
+    auto wc = to_f16(random_floats(static_cast<std::size_t>(rows) * hidden, 45, -0.05f, 0.05f));
+    WeightRef wc_ref{DType::F16, rows, hidden, wc.data(), static_cast<std::size_t>(hidden) * 2};
+    std::vector<float> ref(static_cast<std::size_t>(3 * rows));
+    matmul(c.ctx, xn.data(), 3, wc_ref, nullptr, ref.data());
+    if (gated) ref = test::gated_reference(c.ctx, ref, 3, rows, false);
+    Device<std::uint16_t> d_wc(wc);
+    for (int batch : {1, 3}) {
+      HalfMatvecFusion cons;
+      cons.in_sumsq = d_slots.ptr;
+      cons.in_eps = eps;
+      if (gated) cons.gate = Gate::kSilu;
+      const int outputs = gated ? rows / 2 : rows;
+      Device<float> d_y(std::vector<float>(static_cast<std::size_t>(batch * outputs), NAN));
+      half_matvec(d_wc.ptr, DType::F16, rows, hidden, hidden, d_xg.ptr, batch, d_y.ptr, nullptr, cons);
+      EXPECT_LT(rel_error(d_y.get(), std::vector<float>(ref.begin(), ref.begin() + batch * outputs)), 2e-4)
+          << "consumer " << rows << " rows, batch " << batch;
+    }
+  }
 }
 
 TEST(DecoderOpsCuda, HalfMatvecFusedNormAndResidualMatchCpu) {
