@@ -25,10 +25,9 @@
 #        packed into $OUT/ncu.tar.gz) of the decode GEMVs of the 7B shape at int8, int4-g128 and
 #        f16 and of the 1.3B f16 GEMVs and cluster attention; a kernel trace of the 7B f16 prefill
 #        and decode; then the e2e test (~9 minutes).
-# ab:    this session's A/B: the kernels' GPU unit tests, the e2e test, then bench_engine_cuda with
-#        the decode norms handed over between the f16 GEMVs (the default) and without
-#        (EAQ_CUDA_NORM_HANDOVER=0): the 1.3B and 1.5B shapes twice over, the 7B once (and its
-#        int8); the e2e test again without (~5 minutes).
+# ab:    a session's closing check: the kernels' GPU unit tests, the e2e test, bench_engine_cuda
+#        on the 1.3B and 1.5B shapes at f16 twice over and the 7B at f16, int8 and int4-g128, and
+#        a kernel trace of the 7B f16 prefill and decode (~4 minutes).
 # experiments-engine: bench_engine_cuda on the 7B shape: int8 on its chunk kernel and on the
 #        tensor cores (EAQ_CUDA_MMA_GEMV=all), and f16 (the ratios' denominator) in the same call
 #        (~2 minutes).
@@ -68,15 +67,13 @@ step 60 info.log eaq hw
 if [[ $mode == ab ]]; then
   step 150 tests.log eaq_kernels_cuda_tests
   step 200 e2e.log python3 tests/e2e/test_engine_cuda.py
-  small="--shape deepseek-coder-1.3b --shape r1-distill-qwen-1.5b --precision f16 --repeat 3 --energy-s 0"
   for round in 1 2; do
-    step 90 eaq_bench.log bench_engine_cuda $small
-    step 90 eaq_bench.log env EAQ_CUDA_NORM_HANDOVER=0 bench_engine_cuda $small
+    step 90 eaq_bench.log bench_engine_cuda --shape deepseek-coder-1.3b --shape r1-distill-qwen-1.5b --precision f16 \
+         --repeat 3 --energy-s 0
   done
-  seven="--shape llama2-7b --repeat 2 --energy-s 0"
-  step 90 eaq_bench.log bench_engine_cuda $seven --precision f16 --precision i8_ch
-  step 90 eaq_bench.log env EAQ_CUDA_NORM_HANDOVER=0 bench_engine_cuda $seven --precision f16
-  step 200 e2e.log env EAQ_CUDA_NORM_HANDOVER=0 python3 tests/e2e/test_engine_cuda.py
+  step 150 eaq_bench.log bench_engine_cuda --shape llama2-7b --precision f16 --precision i8_ch --precision i4s_g128 \
+       --repeat 2 --energy-s 0
+  step 60 trace.log benchmarks/cuda/profile_decode.sh llama2-7b f16 8
   exit 0
 fi
 if [[ $mode == profile ]]; then

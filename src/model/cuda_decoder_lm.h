@@ -69,13 +69,6 @@ struct CudaLinearFusion {
   bool accumulate = false;
   const float* bias = nullptr;
   kernels::cuda::Gate gate = kernels::cuda::Gate::kNone;
-  // The next norm handed over between dense half GEMVs (kernels::cuda::HalfMatvecFusion's fields
-  // of the same names; CudaDecoderLm::norm_handover_).
-  const float* out_norm_weight = nullptr;
-  float* out_normed = nullptr;
-  double* out_sumsq = nullptr;
-  double* zero_sumsq = nullptr;
-  const double* in_sumsq = nullptr;
 };
 
 class CudaDecoderLm : public CausalLm {
@@ -224,15 +217,6 @@ class CudaDecoderLm : public CausalLm {
   // Decode: the gated activation in the gate|up GEMV's epilogue where can_gate (one kernel fewer a
   // layer); EAQ_CUDA_GATED_GEMV=0 keeps the gated_activation kernel (A/B).
   bool gated_gemv_ = true;
-  // Decode: each layer's RMSNorms handed from the GEMV that adds into the residual stream (o_proj,
-  // down) to the GEMV after them (gate|up, the next layer's q|k|v): the producer writes x * w and
-  // the sum of squares, the consumer scales by 1 / rms, and no norm kernel runs but the first
-  // layer's and the final one. Where every projection is one dense f16/bf16 part
-  // (half_matvec) and not with norm_in_gemv_; EAQ_CUDA_NORM_HANDOVER=0 keeps the norm kernels (A/B).
-  bool norm_handover_ = false;
-  float* normed_ = nullptr;        // [kMaxGemvBatch][hidden]: x * (norm weight + offset)
-  double* norm_sums_ = nullptr;    // [2 n_layers][kMaxGemvBatch][kHalfMatvecNormSlots], zero between uses
-  double* norm_sums(std::int64_t layer, bool ffn) const;
   // Prefill GEMM inputs written in 16 bits by the kernels that make them (gemm_input_dtype).
   // Measured on an H100 (bench_engine_cuda, 512-token prompt, same call): prefill f16 1.3B
   // 111548 -> 121531 tok/s, 7B 34626 -> 36529; int8 +7% / +3% (docs/cuda.md).

@@ -251,27 +251,6 @@ CudaDecoderLm::CudaDecoderLm(const DecoderSpec& spec, const DecoderWeights& weig
       fail("EAQ_CUDA_GATED_GEMV='{}' is not 0 or 1 (unset it for the default, 1)", gated);
     }
     gated_gemv_ = gated == nullptr || std::string_view(gated) != "0";
-    const char* handover = std::getenv("EAQ_CUDA_NORM_HANDOVER");
-    if (handover != nullptr && *handover != '\0' && std::string_view(handover) != "0" &&
-        std::string_view(handover) != "1") {
-      fail("EAQ_CUDA_NORM_HANDOVER='{}' is not 0 or 1 (unset it for the default, 1)", handover);
-    }
-    const auto dense_half = [](const CudaLinear& linear) {
-      return linear.parts.size() == 1 && is_half(linear.parts.front().dtype) &&
-             linear.parts.front().weight.codes == nullptr && linear.parts.front().dense != nullptr;
-    };
-    norm_handover_ = (handover == nullptr || std::string_view(handover) != "0") && fused_decode_norms_ &&
-                     !norm_in_gemv_ && spec_.n_layers > 0;
-    for (const Layer& L : layers_) {
-      norm_handover_ = norm_handover_ && dense_half(L.qkv) && dense_half(L.wo) && dense_half(L.gate_up) &&
-                       dense_half(L.down);
-    }
-    if (norm_handover_) {
-      normed_ = floats(kc::kMaxGemvBatch * H, "workspaces");
-      const std::size_t sums = static_cast<std::size_t>(2 * spec_.n_layers) * kc::kMaxGemvBatch * kc::kHalfMatvecNormSlots;
-      norm_sums_ = static_cast<double*>(alloc(sums * sizeof(double), "workspaces"));
-      EAQ_CUDA_CHECK(cudaMemset(norm_sums_, 0, sums * sizeof(double)));
-    }
     for (const Layer& L : layers_) fused_decode_norms_ = fused_decode_norms_ && L.wo.parts.size() == 1 && L.down.parts.size() == 1;
     const char* half_inputs = std::getenv("EAQ_CUDA_PREFILL_HALF_INPUTS");
     producers_write_half_ = half_inputs == nullptr || std::string_view(half_inputs) != "0";

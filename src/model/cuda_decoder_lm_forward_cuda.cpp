@@ -31,10 +31,6 @@ std::optional<DType> CudaDecoderLm::gemm_input_dtype(const CudaLinear& linear, i
   return input;
 }
 
-double* CudaDecoderLm::norm_sums(std::int64_t layer, bool ffn) const {
-  return norm_sums_ + (2 * layer + (ffn ? 1 : 0)) * kc::kMaxGemvBatch * kc::kHalfMatvecNormSlots;
-}
-
 bool CudaDecoderLm::can_gate(const CudaLinear& linear) const {
   if (linear.parts.size() != 1 || linear.rows % 2 != 0) return false;
   const CudaLinear::Part& part = linear.parts.front();
@@ -46,11 +42,7 @@ void CudaDecoderLm::run_linear(const CudaLinear& linear, const float* x, int n_t
                                const CudaLinearFusion& fusion) {
   const std::int64_t cols = linear.cols;
   const bool gated = fusion.gate != kc::Gate::kNone;
-  const bool handover = fusion.out_normed != nullptr || fusion.in_sumsq != nullptr || fusion.zero_sumsq != nullptr;
-  const bool fused = fusion.norm_weight != nullptr || fusion.accumulate || fusion.bias != nullptr || gated || handover;
-  EAQ_CHECK(!handover || (linear.parts.size() == 1 && is_half(linear.parts.front().dtype) &&
-                          linear.parts.front().weight.codes == nullptr),
-            "the norm hand-over takes a one-part dense f16/bf16 projection");
+  const bool fused = fusion.norm_weight != nullptr || fusion.accumulate || fusion.bias != nullptr || gated;
   EAQ_CHECK(!fused || n_tokens <= kc::kMaxGemvBatch, "a fused projection takes at most {} tokens", kc::kMaxGemvBatch);
   EAQ_CHECK(!(fusion.accumulate || fusion.bias) || linear.parts.size() == 1, "a fused epilogue needs a one-part projection");
   EAQ_CHECK(!gated || (can_gate(linear) && !fusion.accumulate && fusion.bias == nullptr),
@@ -122,13 +114,6 @@ void CudaDecoderLm::run_linear(const CudaLinear& linear, const float* x, int n_t
         f.bias = fusion.bias;
         f.accumulate = fusion.accumulate;
         f.gate = fusion.gate;
-        f.out_norm_weight = fusion.out_norm_weight;
-        f.out_norm_offset = spec_.norm_weight_offset;
-        f.out_normed = fusion.out_normed == nullptr ? nullptr : fusion.out_normed + static_cast<std::int64_t>(b0) * linear.rows;
-        f.out_sumsq = fusion.out_sumsq;
-        f.zero_sumsq = fusion.zero_sumsq;
-        f.in_sumsq = fusion.in_sumsq;
-        f.in_eps = spec_.rms_norm_eps;
         kc::half_matvec(part.dense, part.dtype, part.rows, cols, part.dense_stride, xb, nb, out, stream_, f);
       } else {
         kc::GemvEpilogue e;
@@ -160,12 +145,7 @@ void CudaDecoderLm::run_layers(int T, const std::int32_t* positions, std::int64_
     // joins the residual stream inside this norm, and in a prefill each GEMM's 16-bit input is
     // written by the kernel that makes it (this norm, the attention, the activation).
     const std::optional<DType> qkv_in = gemm_input_dtype(L.qkv, T);
-    // Decode with the norms handed over (norm_handover_): a layer's input norms come from the GEMV
-    // before them (the previous layer's down, this layer's o_proj), but the first layer's.
-    const bool handover = fused_norms && norm_handover_;
-    if (handover && l > 0) {
-      run_linear(L.qkv, normed_, T, qkv_, false, {.in_sumsq = norm_sums(l, false)});
-    } else if (fused_norms) {
+    if (fused_norms) {
       run_linear(L.qkv, x_, T, qkv_, false, {.norm_weight = L.attn_norm});
     } else {
       // Where the GEMM reads the 16-bit copy, the f32 row is not written (nor read).
@@ -223,14 +203,7 @@ void CudaDecoderLm::run_layers(int T, const std::int32_t* positions, std::int64_
     // Decode: the gated activation in the gate|up GEMV's epilogue, straight into act_.
     const bool gated_gemv = fused_norms && gated_gemv_ && can_gate(L.gate_up);
     const kc::Gate gate = spec_.activation == Activation::kGeluTanh ? kc::Gate::kGeluTanh : kc::Gate::kSilu;
-    if (handover) {
-      // o_proj hands over the FFN norm, and zeroes the sums this layer's q|k|v read.
-      run_linear(L.wo, attn_, T, x_, false,
-                 {.accumulate = true, .bias = L.bo, .out_norm_weight = L.ffn_norm, .out_normed = normed_,
-                  .out_sumsq = norm_sums(l, true), .zero_sumsq = l > 0 ? norm_sums(l, false) : nullptr});
-      run_linear(L.gate_up, normed_, T, gated_gemv ? act_ : gate_up_, false,
-                 {.gate = gated_gemv ? gate : kc::Gate::kNone, .in_sumsq = norm_sums(l, true)});
-    } else if (fused_norms) {
+    if (fused_norms) {
       run_linear(L.wo, attn_, T, x_, false, {.accumulate = true, .bias = L.bo});
       if (gated_gemv) {
         run_linear(L.gate_up, x_, T, act_, false, {.norm_weight = L.ffn_norm, .gate = gate});
@@ -250,18 +223,7 @@ void CudaDecoderLm::run_layers(int T, const std::int32_t* positions, std::int64_
       kc::gated_activation(gate_up_, T, I, gate == kc::Gate::kGeluTanh, down_in ? nullptr : act_,
                            down_in ? x_half_ : nullptr, down_in.value_or(DType::F16), stream_);
     }
-    if (handover) {
-      // down hands over the next layer's attention norm (the final norm stays a kernel), and
-      // zeroes the sums this layer's gate|up read.
-      const bool next = l + 1 < spec_.n_layers;
-      CudaLinearFusion f{.accumulate = true, .zero_sumsq = norm_sums(l, true)};
-      if (next) {
-        f.out_norm_weight = layers_[static_cast<std::size_t>(l + 1)].attn_norm;
-        f.out_normed = normed_;
-        f.out_sumsq = norm_sums(l + 1, false);
-      }
-      run_linear(L.down, act_, T, x_, false, f);
-    } else if (fused_norms) {
+    if (fused_norms) {
       run_linear(L.down, act_, T, x_, false, {.accumulate = true});
     } else {
       run_linear(L.down, act_, T, tmp_, down_in.has_value());

@@ -144,24 +144,7 @@ struct HalfMatvecFusion {
   // up projection, and y[b][j] = act(gate_j . x[b]) * (up_j . x[b]) for j < rows / 2 (y holds
   // rows / 2 values a batch row). Without norm, bias or accumulation.
   Gate gate = Gate::kNone;
-  // The next RMSNorm handed over, so no norm kernel runs between two GEMVs. Producer (a GEMV
-  // adding into the residual stream y, accumulate): for each final y[b][n] it writes
-  // out_normed[b][n] = y * (out_norm_weight[n] + out_norm_offset) and adds y^2 into
-  // out_sumsq[b][n % kHalfMatvecNormSlots] (doubles, zero beforehand: the order of the atomic adds
-  // then changes no f32 bit, short of a one-in-~1e9 tie); it also zeroes zero_sumsq's
-  // kMaxGemvBatch x kHalfMatvecNormSlots doubles (slots its predecessor's consumer has read).
-  // Consumer: x is the producer's out_normed and each dot product is scaled by
-  // 1 / sqrt(sum(in_sumsq[b]) / cols + in_eps).
-  const float* out_norm_weight = nullptr;
-  float out_norm_offset = 0.0f;
-  float* out_normed = nullptr;
-  double* out_sumsq = nullptr;
-  double* zero_sumsq = nullptr;
-  const double* in_sumsq = nullptr;
-  float in_eps = 1e-6f;
 };
-
-inline constexpr int kHalfMatvecNormSlots = 32;  // a batch row's sum of squares, spread over slots
 
 inline constexpr long long kHalfMatvecNormMaxFloats = 12 * 1024;  // 48 KiB of staged x * g
 inline bool half_matvec_norm_fits(int batch, std::int64_t cols) {

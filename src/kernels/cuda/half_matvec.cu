@@ -21,8 +21,6 @@ namespace eaq::kernels::cuda {
 namespace {
 
 constexpr int kWarpsPerBlock = 4;
-constexpr int kNormSlots = kHalfMatvecNormSlots;
-constexpr int kMaxBatch = 8;
 
 struct MatvecArgs {
   const uint16_t* w;
@@ -37,33 +35,7 @@ struct MatvecArgs {
   // the up projection, and y[b][j] = act(gate_j . x) * (up_j . x), gate_rows values a batch row.
   long long gate_rows;
   int gelu_tanh;
-  // HalfMatvecFusion's norm hand-over: the producer (with accumulate) writes the next norm's
-  // x * (w + offset) to out_normed and adds x^2 to out_sumsq (kNormSlots slots a batch row), and
-  // zeroes zero_sumsq; the consumer scales its dot products by 1 / rms from in_sumsq.
-  const float* out_norm_weight;
-  float out_norm_offset;
-  float* out_normed;
-  double* out_sumsq;
-  double* zero_sumsq;
-  const double* in_sumsq;
-  float in_eps;
 };
-
-// Block 0 zeroes zero_sumsq (slots an earlier kernel's consumer read), ready for the next step.
-__device__ __forceinline__ void zero_consumed_slots(const MatvecArgs& a) {
-  if (a.zero_sumsq == nullptr || blockIdx.x != 0) return;
-  for (int i = static_cast<int>(threadIdx.x); i < kMaxBatch * kNormSlots; i += static_cast<int>(blockDim.x)) {
-    a.zero_sumsq[i] = 0.0;
-  }
-}
-
-// 1 / rms of batch row b from the producer's slots (every lane of the warp calls it).
-__device__ __forceinline__ float handed_inv_rms(const MatvecArgs& a, int b, int lane) {
-  double v = a.in_sumsq[b * kNormSlots + lane];
-#pragma unroll
-  for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(0xffffffffu, v, offset);
-  return rsqrtf(static_cast<float>(v / static_cast<double>(a.cols)) + a.in_eps);
-}
 
 // Output (b, row) of a row's dot product times `scale` (1/rms(x[b]) with the norm, else 1).
 __device__ __forceinline__ void store_matvec_output(const MatvecArgs& a, int b, long long row, float dot, float scale) {
@@ -72,10 +44,6 @@ __device__ __forceinline__ void store_matvec_output(const MatvecArgs& a, int b, 
   float* out = a.y + b * a.rows + row;
   if (a.accumulate) v += *out;
   *out = v;
-  if (a.out_normed != nullptr) {
-    a.out_normed[b * a.rows + row] = v * (a.out_norm_weight[row] + a.out_norm_offset);
-    atomicAdd(a.out_sumsq + b * kNormSlots + row % kNormSlots, static_cast<double>(v) * v);
-  }
 }
 
 template <bool kBf16>
@@ -199,11 +167,6 @@ __global__ void half_matvec_vec8_kernel(MatvecArgs a) {
   pdl_launch_dependents();
 #pragma unroll
   for (int bi = 0; bi < kBatch; ++bi) acc[bi] = warp_sum(acc[bi]);
-  if (a.in_sumsq != nullptr) {  // x is the producer's x * (w + offset): the dot times 1 / rms(x)
-#pragma unroll
-    for (int bi = 0; bi < kBatch; ++bi) acc[bi] *= handed_inv_rms(a, bi, lane);
-  }
-  zero_consumed_slots(a);
   if constexpr (kGated) {
     // Pair i of the block: slots 2i (gate) and 2i + 1 (up), kSplit warps each.
     constexpr int kPairs = kRowsPerBlock / 2;
@@ -252,7 +215,6 @@ template <bool kBf16>
 __global__ void half_matvec_scalar_kernel(MatvecArgs a, int batch) {
   pdl_launch_dependents();
   pdl_wait();
-  zero_consumed_slots(a);
   // A warp an output: row `row`, or gated the pair (gate row, up row gate_rows + row).
   const long long row = static_cast<long long>(blockIdx.x) * kWarpsPerBlock + (threadIdx.x >> 5);
   const bool gated = a.gate_rows > 0;
@@ -278,10 +240,9 @@ __global__ void half_matvec_scalar_kernel(MatvecArgs a, int batch) {
   };
   for (int bi = 0; bi < batch; ++bi) {
     float sum_sq = 0.0f;
-    const float handed = a.in_sumsq != nullptr ? handed_inv_rms(a, bi, lane) : 1.0f;
-    const float total = dot(a.w + row * a.stride, bi, &sum_sq) * handed;
+    const float total = dot(a.w + row * a.stride, bi, &sum_sq);
     if (gated) {
-      const float up = dot(a.w + (row + a.gate_rows) * a.stride, bi, &sum_sq) * handed;
+      const float up = dot(a.w + (row + a.gate_rows) * a.stride, bi, &sum_sq);
       if (lane == 0) a.y[bi * a.gate_rows + row] = gated_value(total, up, a.gelu_tanh != 0);
       continue;
     }
@@ -394,11 +355,6 @@ void half_matvec(const void* w, DType dtype, std::int64_t rows, std::int64_t col
                                            rows % 2 == 0),
             "half_matvec's gated form takes no norm, bias or accumulation, and an even row count (gate | up), got {}",
             rows);
-  EAQ_CHECK((fusion.out_normed == nullptr) == (fusion.out_sumsq == nullptr) &&
-                (fusion.out_normed == nullptr || (fusion.out_norm_weight != nullptr && fusion.gate == Gate::kNone)),
-            "half_matvec's norm hand-over needs out_normed, out_sumsq and out_norm_weight together, ungated");
-  EAQ_CHECK(fusion.in_sumsq == nullptr || fusion.norm_weight == nullptr,
-            "half_matvec takes its norm from a producer (in_sumsq) or folds it in (norm_weight), not both");
   if (rows <= 0) return;
   MatvecArgs a{};
   a.w = static_cast<const uint16_t*>(w);
@@ -412,13 +368,6 @@ void half_matvec(const void* w, DType dtype, std::int64_t rows, std::int64_t col
   a.norm_eps = fusion.norm_eps;
   a.bias = fusion.bias;
   a.accumulate = fusion.accumulate ? 1 : 0;
-  a.out_norm_weight = fusion.out_norm_weight;
-  a.out_norm_offset = fusion.out_norm_offset;
-  a.out_normed = fusion.out_normed;
-  a.out_sumsq = fusion.out_sumsq;
-  a.zero_sumsq = fusion.zero_sumsq;
-  a.in_sumsq = fusion.in_sumsq;
-  a.in_eps = fusion.in_eps;
   a.gate_rows = fusion.gate == Gate::kNone ? 0 : rows / 2;
   a.gelu_tanh = fusion.gate == Gate::kGeluTanh ? 1 : 0;
   if (dtype == DType::BF16) {
