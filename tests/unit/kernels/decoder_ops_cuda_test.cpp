@@ -112,8 +112,7 @@ TEST(DecoderOpsCuda, AddRmsNormWritesTheHalfCopyAlone) {
                eaq::Error);
 }
 
-// Both kernels: a thread a rotation pair (no q/k norms; 4 and 14 heads of 64 and 128 dims, so the
-// 8-head groups split q, k and v) and a warp a head (gemma3's per-head q/k RMSNorm), normal and
+// 4 and 14 heads of 64 and 128 dims, with and without gemma3's per-head q/k RMSNorm, normal and
 // neox layouts, bias, an attention factor.
 TEST(DecoderOpsCuda, RopeKvWriteMatchesCpu) {
   if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
