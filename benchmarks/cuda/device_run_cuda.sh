@@ -26,8 +26,8 @@
 #        f16 and of the 1.3B f16 GEMVs and cluster attention; a kernel trace of the 7B f16 prefill
 #        and decode; then the e2e test (~9 minutes).
 # ab:    a session's closing check: the kernels' GPU unit tests, the e2e test, bench_engine_cuda
-#        on the 1.3B and 1.5B shapes at f16 twice over and the 7B at f16, int8 and int4-g128, and
-#        a kernel trace of the 7B f16 prefill and decode (~4 minutes).
+#        on the 1.3B and 1.5B shapes at f16 twice over and the 7B at f16, int8 and int4-g128
+#        (~3 minutes).
 # experiments-engine: bench_engine_cuda on the 7B shape: int8 on its chunk kernel and on the
 #        tensor cores (EAQ_CUDA_MMA_GEMV=all), and f16 (the ratios' denominator) in the same call
 #        (~2 minutes).
@@ -73,7 +73,6 @@ if [[ $mode == ab ]]; then
   done
   step 150 eaq_bench.log bench_engine_cuda --shape llama2-7b --precision f16 --precision i8_ch --precision i4s_g128 \
        --repeat 2 --energy-s 0
-  step 60 trace.log benchmarks/cuda/profile_decode.sh llama2-7b f16 8
   exit 0
 fi
 if [[ $mode == profile ]]; then

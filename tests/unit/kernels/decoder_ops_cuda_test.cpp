@@ -671,6 +671,63 @@ TEST(DecoderOpsCuda, HalfMatvecFusedNormAndResidualMatchCpu) {
   }
 }
 
+// embedding_lookup on the GPU: f16 and f32 tables, the 8-wide kernel (dim 2048) and the scalar one
+// (dim 66), three tokens, a scale: each row the table's row times the scale, exactly.
+TEST(DecoderOpsCuda, EmbeddingLookupCopiesScaledRows) {
+  if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
+  for (int dim : {66, 2048}) {
+    const int vocab = 50;
+    const float scale = std::sqrt(static_cast<float>(dim));
+    const auto table = random_floats(static_cast<std::size_t>(vocab * dim), 50, -2.0f, 2.0f);
+    std::vector<std::uint16_t> table_f16(table.size());
+    for (std::size_t i = 0; i < table.size(); ++i) table_f16[i] = f32_to_f16(table[i]);
+    const std::vector<std::int32_t> ids = {7, 0, 49};
+    Device<std::int32_t> d_ids(ids);
+    for (bool f32 : {false, true}) {
+      Device<float> d_table(table), d_x(std::vector<float>(ids.size() * dim, NAN));
+      Device<std::uint16_t> d_table16(table_f16);
+      embedding_lookup(f32 ? static_cast<const void*>(d_table.ptr) : d_table16.ptr, f32 ? DType::F32 : DType::F16,
+                       d_ids.ptr, static_cast<int>(ids.size()), dim, scale, d_x.ptr, nullptr);
+      const auto x = d_x.get();
+      int wrong = 0;
+      for (std::size_t t = 0; t < ids.size(); ++t) {
+        for (int i = 0; i < dim; ++i) {
+          const std::size_t at = static_cast<std::size_t>(ids[t]) * dim + i;
+          const float row = f32 ? table[at] : f16_to_f32(table_f16[at]);
+          wrong += x[t * dim + i] != row * scale;
+        }
+      }
+      EXPECT_EQ(wrong, 0) << (f32 ? "f32" : "f16") << " table, dim " << dim;
+    }
+  }
+}
+
+// The block argmax over vocabularies that split unevenly over 1024 threads: the first maximum
+// wherever the maxima sit (one warp's lanes, two warps, the first and the last index), and 0 for
+// a row of -inf.
+TEST(DecoderOpsCuda, ArgmaxFindsTheFirstMaximumAnywhere) {
+  if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
+  struct Case {
+    int vocab;
+    std::vector<int> maxima;  // indices holding the maximum; the first is expected
+  };
+  const std::vector<Case> cases = {{32000, {31999}}, {32256, {0, 31000}}, {151936, {1025, 1026, 151935}},
+                                   {1000, {999}}, {70000, {33, 65, 1057}}};
+  for (const Case& cs : cases) {
+    std::vector<float> logits = random_floats(static_cast<std::size_t>(cs.vocab), 51, -5.0f, 5.0f);
+    for (int i : cs.maxima) logits[static_cast<std::size_t>(i)] = 7.5f;
+    Device<float> d_logits(logits);
+    Device<std::int32_t> state(std::vector<std::int32_t>{0, 0, 0});
+    argmax_next_token(d_logits.ptr, cs.vocab, state.ptr, nullptr, state.ptr + 2, state.ptr + 1, nullptr);
+    EXPECT_EQ(state.get()[0], cs.maxima.front()) << "vocab " << cs.vocab;
+  }
+  std::vector<float> all_inf(5000, -INFINITY);
+  Device<float> d_inf(all_inf);
+  Device<std::int32_t> state(std::vector<std::int32_t>{9, 0, 0});
+  argmax_next_token(d_inf.ptr, 5000, state.ptr, nullptr, state.ptr + 2, state.ptr + 1, nullptr);
+  EXPECT_EQ(state.get()[0], 0);
+}
+
 TEST(DecoderOpsCuda, ArgmaxPicksFirstMaximumAndAdvances) {
   if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
   std::vector<float> logits(70000, -1.0f);
