@@ -59,6 +59,29 @@ struct Device {
 using test::random_floats;
 using test::rel_error;
 
+// rows x cols random weights [lo, hi) in f16 or bf16, each row padded to a multiple of 8 halves
+// (`stride` halves a row, the padding zero), and the same as a WeightRef for the CPU ops.
+struct HalfRows {
+  std::vector<std::uint16_t> bits;
+  int stride = 0;
+  WeightRef ref(DType dtype, int rows, int cols) const {
+    return WeightRef{dtype, rows, cols, bits.data(), static_cast<std::size_t>(stride) * 2};
+  }
+};
+HalfRows random_half_rows(DType dtype, int rows, int cols, std::uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
+  HalfRows h;
+  h.stride = (cols + 7) / 8 * 8;
+  const auto wf = random_floats(static_cast<std::size_t>(rows) * cols, seed, lo, hi);
+  h.bits.assign(static_cast<std::size_t>(rows) * h.stride, 0);
+  for (int r = 0; r < rows; ++r) {
+    for (int k = 0; k < cols; ++k) {
+      const float v = wf[static_cast<std::size_t>(r) * cols + k];
+      h.bits[static_cast<std::size_t>(r) * h.stride + k] = dtype == DType::BF16 ? f32_to_bf16(v) : f32_to_f16(v);
+    }
+  }
+  return h;
+}
+
 struct CpuContext {
   ThreadPool pool{2};
   KernelContext ctx{&pool};
@@ -535,16 +558,10 @@ TEST(DecoderOpsCuda, HalfMatvecMatchesCpuMatmul) {
   CpuContext c;
   for (DType dtype : {DType::F16, DType::BF16}) {
     for (auto [rows, cols] : {std::pair{37, 64}, std::pair{300, 172}, std::pair{20000, 1024}, std::pair{513, 2048}}) {
-      const int stride = (cols + 7) / 8 * 8;
-      auto wf = random_floats(static_cast<std::size_t>(rows * cols), 10);
-      std::vector<std::uint16_t> w(static_cast<std::size_t>(rows * stride), 0);
-      for (int r = 0; r < rows; ++r) {
-        for (int k = 0; k < cols; ++k) {
-          const float val = wf[r * cols + k];
-          w[r * stride + k] = dtype == DType::F16 ? f32_to_f16(val) : f32_to_bf16(val);
-        }
-      }
-      WeightRef ref_w{dtype, rows, cols, w.data(), static_cast<std::size_t>(stride) * 2};
+      const HalfRows h = random_half_rows(dtype, rows, cols, 10);
+      const int stride = h.stride;
+      const std::vector<std::uint16_t>& w = h.bits;
+      const WeightRef ref_w = h.ref(dtype, rows, cols);
       auto x = random_floats(static_cast<std::size_t>(8 * cols), 11);
       std::vector<float> ref(static_cast<std::size_t>(8 * rows));
       matmul(c.ctx, x.data(), 8, ref_w, nullptr, ref.data());
@@ -570,16 +587,10 @@ TEST(DecoderOpsCuda, HalfMatvecGatedMatchesCpuMatmulThenActivation) {
   CpuContext c;
   for (auto [rows, cols, dtype] : {std::tuple{11008, 2048, DType::F16}, std::tuple{3072, 1536, DType::BF16},
                                    std::tuple{17920, 1536, DType::F16}, std::tuple{172, 172, DType::F16}}) {
-    const int stride = (cols + 7) / 8 * 8;
-    auto wf = random_floats(static_cast<std::size_t>(rows * cols), 30, -0.1f, 0.1f);
-    std::vector<std::uint16_t> w(static_cast<std::size_t>(rows * stride), 0);
-    for (int r = 0; r < rows; ++r) {
-      for (int k = 0; k < cols; ++k) {
-        const float v = wf[r * cols + k];
-        w[r * stride + k] = dtype == DType::BF16 ? f32_to_bf16(v) : f32_to_f16(v);
-      }
-    }
-    WeightRef ref_w{dtype, rows, cols, w.data(), static_cast<std::size_t>(stride) * 2};
+    const HalfRows h = random_half_rows(dtype, rows, cols, 30, -0.1f, 0.1f);
+    const int stride = h.stride;
+    const std::vector<std::uint16_t>& w = h.bits;
+    const WeightRef ref_w = h.ref(dtype, rows, cols);
     auto x = random_floats(static_cast<std::size_t>(8 * cols), 31, -2.0f, 2.0f);
     std::vector<float> wx(static_cast<std::size_t>(8 * rows));
     matmul(c.ctx, x.data(), 8, ref_w, nullptr, wx.data());
@@ -616,13 +627,10 @@ TEST(DecoderOpsCuda, HalfMatvecFusedNormAndResidualMatchCpu) {
   CpuContext c;
   for (auto [rows, cols] : {std::pair{300, 172}, std::pair{6144, 2048}, std::pair{2048, 5504}, std::pair{33, 4096}, std::pair{64, 11008}}) {
     for (float offset : {0.0f, 1.0f}) {
-      const int stride = (cols + 7) / 8 * 8;
-      auto wf = random_floats(static_cast<std::size_t>(rows * cols), 20);
-      std::vector<std::uint16_t> w(static_cast<std::size_t>(rows * stride), 0);
-      for (int r = 0; r < rows; ++r) {
-        for (int k = 0; k < cols; ++k) w[r * stride + k] = f32_to_f16(wf[r * cols + k]);
-      }
-      WeightRef ref_w{DType::F16, rows, cols, w.data(), static_cast<std::size_t>(stride) * 2};
+      const HalfRows h = random_half_rows(DType::F16, rows, cols, 20);
+      const int stride = h.stride;
+      const std::vector<std::uint16_t>& w = h.bits;
+      const WeightRef ref_w = h.ref(DType::F16, rows, cols);
       // A residual stream of a real model's scale (|x| up to ~8), norm weights around 1 - offset.
       auto x = random_floats(static_cast<std::size_t>(8 * cols), 21, -8.0f, 8.0f);
       auto g = random_floats(static_cast<std::size_t>(cols), 22, 0.5f - offset, 1.5f - offset);
