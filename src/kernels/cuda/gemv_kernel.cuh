@@ -85,9 +85,10 @@ EAQ_UNROLL
 // int8 314.7 against 351.4, 2026-12-06).
 //
 // Lane `lane`'s partial sums acc[r][b] over its chunks of super-chunks s_begin, s_begin + s_step, ...
-// of the rows of slots row0 .. row0 + R - 1 (gemv_slot_row; slots past the end read the last one). The kernel adds the 32 lanes'
-// sums by shuffles and the warps' in shared memory; gemv_emulation.cu runs this same function for
-// each warp and lane on the CPU. Calls pdl_wait() (before reading x) on every path.
+// of the rows of slots row0 .. row0 + R - 1 (gemv_slot_row; slots past the end read the last one).
+// The kernel adds the 32 lanes' sums by shuffles and the warps' in shared memory; gemv_emulation.cu
+// runs this same function for each warp and lane on the CPU. Calls pdl_wait() (before reading x)
+// on every path.
 template <class F, int B, int R>
 EAQ_HD void gemv_lane_partial(const GemvArgs& a, std::int64_t row0, int lane, const float* lut,
                               std::int64_t s_begin, int s_step, float (&acc)[R][B]) {
