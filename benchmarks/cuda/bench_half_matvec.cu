@@ -3,8 +3,9 @@
 // CPU reference (double accumulation) and times it, batch 1, on the projections of the
 // DeepSeek-Coder-1.3B, R1-Distill-Qwen-1.5B and Llama-2-7B decode steps, in three forms: plain
 // (y = W x), with the input RMSNorm folded in (HalfMatvecFusion::norm_weight, as
-// EAQ_CUDA_FUSED_NORM=gemv runs QKV and gate|up), and adding into y (the residual epilogue of
-// o_proj and down). Bandwidth is the weight bytes over the median time, beside a device-to-device
+// EAQ_CUDA_FUSED_NORM=gemv runs QKV and gate|up), adding into y (the residual epilogue of
+// o_proj and down), and, for the gate|up matrices, gated (HalfMatvecFusion::gate: SwiGLU of the
+// two halves' rows, as the decode step runs gate|up). Bandwidth is the weight bytes over the median time, beside a device-to-device
 // copy measured in the same run. Each timed CUDA graph cycles over enough copies of the matrix to
 // exceed 4x the L2 cache, as a decode step does, on a stream with programmatic dependent launch.
 //
@@ -37,10 +38,10 @@ struct Matrix {
   long long rows, cols;
 };
 
-enum class Form { kPlain, kNorm, kAccumulate };
+enum class Form { kPlain, kNorm, kAccumulate, kGated };
 
 const char* form_name(Form f) {
-  return f == Form::kPlain ? "plain" : f == Form::kNorm ? "norm" : "y +=";
+  return f == Form::kPlain ? "plain" : f == Form::kNorm ? "norm" : f == Form::kAccumulate ? "y +=" : "gated";
 }
 
 kc::HalfMatvecFusion fusion_of(Form f, const float* d_g) {
@@ -50,6 +51,7 @@ kc::HalfMatvecFusion fusion_of(Form f, const float* d_g) {
     fusion.norm_eps = 1e-6f;
   }
   fusion.accumulate = f == Form::kAccumulate;
+  if (f == Form::kGated) fusion.gate = kc::Gate::kSilu;
   return fusion;
 }
 
@@ -68,16 +70,22 @@ double check_against_cpu(const Matrix& m, Form form, const std::vector<__half>& 
     for (float v : x) ss += static_cast<double>(v) * v;
     inv_rms = 1.0 / std::sqrt(ss / static_cast<double>(m.cols) + 1e-6);
   }
-  double max_ref = 0, max_err = 0;
-  for (long long r = 0; r < m.rows; ++r) {
+  auto row_dot = [&](long long r) {
     double dot = 0;
     for (long long k = 0; k < m.cols; ++k) {
       const double xk = form == Form::kNorm ? x[k] * inv_rms * g[k] : x[k];
       dot += static_cast<double>(__half2float(w[r * m.cols + k])) * xk;
     }
-    if (form == Form::kAccumulate) dot += y0[r];
-    max_ref = std::max(max_ref, std::abs(dot));
-    max_err = std::max(max_err, std::abs(dot - y[r]));
+    return dot;
+  };
+  double max_ref = 0, max_err = 0;
+  const long long outputs = form == Form::kGated ? m.rows / 2 : m.rows;
+  for (long long r = 0; r < outputs; ++r) {
+    double ref = row_dot(r);
+    if (form == Form::kAccumulate) ref += y0[r];
+    if (form == Form::kGated) ref = ref / (1.0 + std::exp(-ref)) * row_dot(outputs + r);  // silu(gate) * up
+    max_ref = std::max(max_ref, std::abs(ref));
+    max_err = std::max(max_err, std::abs(ref - y[r]));
   }
   return max_err / max_ref;
 }
@@ -121,7 +129,9 @@ int main(int argc, char** argv) {
     check(cudaMalloc(&d_y, y0.size() * 4), "cudaMalloc y");
     check(cudaMemcpy(d_x, x.data(), x.size() * 4, cudaMemcpyHostToDevice), "x upload");
     check(cudaMemcpy(d_g, g.data(), g.size() * 4, cudaMemcpyHostToDevice), "g upload");
-    for (Form form : {Form::kPlain, Form::kNorm, Form::kAccumulate}) {
+    const bool gate_up = std::strstr(m.name, "gate|up") != nullptr;
+    for (Form form : {Form::kPlain, Form::kNorm, Form::kAccumulate, Form::kGated}) {
+      if (form == Form::kGated && !gate_up) continue;
       const double err = check_against_cpu(m, form, w, x, g, y0, d_w[0], d_x, d_g, d_y);
       const double s = graph_seconds_per_call(
           [&](cudaStream_t stream) {
