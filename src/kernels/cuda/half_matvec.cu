@@ -31,7 +31,7 @@ struct MatvecArgs {
   float norm_offset, norm_eps;
   const float* bias;
   int accumulate;
-  // Gated (HalfMatvecFusion::gated): rows [0, gate_rows) are the gate, [gate_rows, 2 gate_rows)
+  // Gated (HalfMatvecFusion::gate): rows [0, gate_rows) are the gate, [gate_rows, 2 gate_rows)
   // the up projection, and y[b][j] = act(gate_j . x) * (up_j . x), gate_rows values a batch row.
   long long gate_rows;
   int gelu_tanh;

@@ -18,15 +18,13 @@
 #include "kernels/cuda/cuda_gemv.h"
 #include "kernels/cuda/gemv_random_weights.h"
 #include "kernels/ops.h"
+#include "cuda_test_buffers.h"
 #include "gemv_test_shapes.h"
 
 namespace eaq::kernels::cuda {
 namespace {
 
-bool have_gpu() {
-  int n = 0;
-  return cudaGetDeviceCount(&n) == cudaSuccess && n > 0;
-}
+using test::have_gpu;
 
 class GemvCuda : public ::testing::TestWithParam<DType> {};
 

@@ -22,15 +22,13 @@
 #include "core/error.h"
 #include "kernels/cuda/decoder_ops.h"
 #include "kernels/ops.h"
+#include "cuda_test_buffers.h"
 #include "float_vectors.h"
 
 namespace eaq::kernels::cuda {
 namespace {
 
-bool have_gpu() {
-  int n = 0;
-  return cudaGetDeviceCount(&n) == cudaSuccess && n > 0;
-}
+using test::have_gpu;
 
 struct Case {
   const char* name;
