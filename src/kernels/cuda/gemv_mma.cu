@@ -6,7 +6,6 @@
 #include <mutex>
 #include <tuple>
 
-
 #include "kernels/cuda/gemv_mma.cuh"
 
 namespace eaq::kernels::cuda::detail {
@@ -79,6 +78,7 @@ void launch(const GemvArgs& a, int batch, cudaStream_t stream) {
 
 template <class F>
 void launch_gemv_mma(const GemvArgs& a, int batch, cudaStream_t stream) {
+  if (gemv_mma_cluster_wanted() && launch_gemv_mma_cluster<F>(a, batch, stream)) return;
   if (mma_x_in_shared(batch, a.n_super * F::kTileCols)) {
     launch<F, 1, true>(a, batch, stream);
   } else if (batch <= 4) {

@@ -25,9 +25,10 @@
 // / G][8][2] (mma_scale_pair); i8_ch f32 [rows_padded]. Padding codes decode to 0 (4-bit: with a zero scale) and padded
 // columns of x are read as 0.
 //
-// Work split (gemv_mma_kernel): persistent blocks of n_warps warps loop over row tiles; warp w
-// takes column tiles w, w + n_warps, ... of each, its codes and group scales kMmaDepth tiles ahead;
-// the warps' f32 sums are added in shared memory. Everything below except the kernel is also
+// Work split: for batch 1-4 on sm_90, gemv_mma_cluster.cu's kernel (a cluster of blocks splits
+// the columns of 8 row tiles). Otherwise (gemv_mma_kernel): persistent blocks of n_warps warps
+// loop over row tiles; warp w takes column tiles w, w + n_warps, ... of each, its codes and group
+// scales kMmaDepth tiles ahead; the warps' f32 sums are added in shared memory. Everything below except the kernel is also
 // compiled for the host (EAQ_HD): gemv_emulation.cu runs the same fragments, B operands, scales and
 // output mapping on the CPU.
 #pragma once
@@ -484,6 +485,13 @@ EAQ_UNROLL
 // Launches the kernel for `batch` (1..8) activation rows; instantiated in gemv_mma.cu.
 template <class F>
 void launch_gemv_mma(const GemvArgs& a, int batch, cudaStream_t stream);
+
+// The column-split cluster kernel (gemv_mma_cluster.cu, sm_90, batch 1-4): whether it runs (a GPU
+// with clusters, and EAQ_CUDA_MMA_KERNEL unset or cluster; rows: gemv_mma_kernel for every batch,
+// A/B), and its launch, false (nothing launched) where it does not take the shape or batch.
+bool gemv_mma_cluster_wanted();
+template <class F>
+bool launch_gemv_mma_cluster(const GemvArgs& a, int batch, cudaStream_t stream);
 
 // Calls fn(Fmt{}) with the tensor-core format of `dtype`; false when it has none.
 template <class Fn>

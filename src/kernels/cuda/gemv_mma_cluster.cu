@@ -1,0 +1,233 @@
+// The tensor-core decode GEMV split over the columns by a thread block cluster (sm_90, batch 1-4):
+// the same tile layout, fragments and scales as gemv_mma_kernel (gemv_mma.cuh), another split of
+// the work. A cluster of k_splits blocks takes 8 row tiles (128 rows); block s of the cluster
+// takes the s-th of k_splits equal ranges of the column tiles, and warp w of each block streams
+// row tile w's tiles of that range: one contiguous run of 512-byte tiles a warp, no barrier while
+// streaming. The block splits only its columns of x into shared memory (gemv_mma_kernel splits all
+// of x once a block), and the blocks add their warps' sums through distributed shared memory at
+// the end, in rank order (deterministic), each block writing a k_splits-th of the 128 rows.
+//
+// Why: in gemv_mma_kernel the warps of a block share every row tile's columns and meet at two
+// barriers a row tile, and each of its persistent blocks splits the whole of x before computing.
+// Forcing it to fewer warps a block (more blocks, each splitting x) slowed the 7B int4-g128
+// decode from 431.0 to 354.6 (8 warps) and 270.6 tok/s (4 warps) on an H200 (2026-12-06,
+// docs/cuda.md): the split of x is a large share of its time.
+//
+// Measured on an H100 (2026-12-06, same call, docs/cuda.md): 7B int4-g128 decode 424.1 tok/s
+// against 413.8 / 413.7 with gemv_mma_kernel, 1.3B 1131.9 against 1038.1; bench_gemv batch 1
+// i4s_g128 11008x4096 12.10 against 15.16 us, 4096x11008 14.74 / 15.38, 4096x4096 7.11 / 7.82,
+// 32000x4096 33.50 / 32.87 (the one shape it lost). The default for batch 1-4 on sm_90;
+// EAQ_CUDA_MMA_KERNEL=rows runs gemv_mma_kernel (A/B). Filling the GPU 8 or 32 warps an SM deep
+// instead of 16 measured slower (348.0, 401.9 tok/s).
+#include <cuda_runtime.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "core/error.h"
+#include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/cuda_device.h"
+#include "kernels/cuda/gemv_mma.cuh"
+#include "kernels/cuda/pdl.cuh"
+
+namespace eaq::kernels::cuda::detail {
+
+namespace {
+
+constexpr int kClusterWarps = 8;       // row tiles a cluster: one a warp of each block
+constexpr int kClusterDepth = 4;       // tiles a warp has in flight beyond those it computes
+constexpr int kMaxClusterSplits = 8;   // the portable cluster size
+constexpr int kClusterRows = kClusterWarps * kMmaTileRows;
+// The x split of a block's columns: half2 [batch][2][cols / 2] (gemv_mma.cuh's permuted slots).
+constexpr std::size_t kMaxClusterSplitBytes = 48 * 1024;
+
+template <class F>
+__device__ __forceinline__ MmaTileData<F> load_cluster_tile(const GemvArgs& a, const uint4* codes, std::int64_t tr,
+                                                            std::int64_t kt, int lane) {
+  MmaTileData<F> t{};
+  t.q = load_stream16(codes + (tr * a.n_super + kt) * (kMmaTileBytes / 16) + lane);
+  if constexpr (kMmaGroupsPerTile<F> > 0) {
+    const __half2* pairs = mma_scale_pair(a, tr, lane >> 2, 0);
+#pragma unroll
+    for (int g = 0; g < kMmaGroupsPerTile<F>; ++g) {
+      const unsigned group = static_cast<unsigned>(kt * F::kTileCols + g * kMmaStepsPerGroup<F> * 16) / F::kGroup;
+      t.scales[g] = load_ro(pairs + group * 8);
+    }
+  }
+  return t;
+}
+
+// Grid (k_splits, row groups), cluster (k_splits, 1, 1), kClusterWarps warps a block; dynamic shared
+// memory: the split of tiles_per_split column tiles of x (batch x 4 x tiles_per_split x kTileCols bytes).
+template <class F>
+__global__ void __launch_bounds__(kClusterWarps * 32) gemv_mma_cluster_kernel(GemvArgs a, int batch,
+                                                                              int tiles_per_split) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  extern __shared__ __align__(16) unsigned char smem[];
+  __shared__ float sums[kClusterRows][4];  // [row of the group][batch row]
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int split = blockIdx.x, splits = gridDim.x;
+  const std::int64_t row_tiles = (a.rows + kMmaTileRows - 1) / kMmaTileRows;
+  const std::int64_t tr = static_cast<std::int64_t>(blockIdx.y) * kClusterWarps + warp;
+  const int kt0 = split * tiles_per_split;
+  // This warp's tiles: those of the split within the row (none past the last row tile).
+  int n = min(tiles_per_split, static_cast<int>(a.n_super) - kt0);
+  if (n < 0 || tr >= row_tiles) n = 0;
+  const int cols = tiles_per_split * F::kTileCols;  // the split's width (its last tiles may be past n_super)
+  const uint4* codes = reinterpret_cast<const uint4*>(a.codes);
+  // Codes are not written by any kernel: the first tiles stream before the wait (pdl.cuh).
+  MmaTileData<F> cur[kClusterDepth] = {}, next[kClusterDepth] = {};
+#pragma unroll
+  for (int u = 0; u < kClusterDepth; ++u) {
+    if (u < n) cur[u] = load_cluster_tile<F>(a, codes, tr, kt0 + u, lane);
+  }
+  pdl_wait();
+  // This block's columns of x, split (high, low x 2^11) into the permuted slots.
+  __half2* xs = reinterpret_cast<__half2*>(smem);
+  {
+    const int pairs = batch * (cols / 2);
+    const std::int64_t c_base = static_cast<std::int64_t>(kt0) * F::kTileCols;
+    for (int i = threadIdx.x; i < pairs; i += blockDim.x) {
+      const int b = i / (cols / 2), c = 2 * (i % (cols / 2));
+      float2 v = make_float2(0.0f, 0.0f);
+      if (c_base + c < a.cols) v = load_ro(reinterpret_cast<const float2*>(a.x + b * a.cols + c_base + c));
+      const int slot = ((c & ~15) + mma_split_slot(c & 15)) / 2;
+      xs[(2 * b) * (cols / 2) + slot] = mma_split_part(v.x, v.y, false);
+      xs[(2 * b + 1) * (cols / 2) + slot] = mma_split_part(v.x, v.y, true);
+    }
+  }
+  MmaLane<1> ln;
+  ln.x[0] = mma_split_lane(xs, cols, batch, 0, lane);
+  __syncthreads();
+  float acc[1][4] = {{0.0f, 0.0f, 0.0f, 0.0f}};
+  for (int i = 0; i < n; i += kClusterDepth) {
+#pragma unroll
+    for (int u = 0; u < kClusterDepth; ++u) {
+      if (i + kClusterDepth + u < n) next[u] = load_cluster_tile<F>(a, codes, tr, kt0 + i + kClusterDepth + u, lane);
+    }
+#pragma unroll
+    for (int u = 0; u < kClusterDepth; ++u) {
+      if (i + u < n) mma_tile<F, 1, true>(a, batch, ln, (i + u) * F::kTileCols, lane, cur[u], acc);
+    }
+#pragma unroll
+    for (int u = 0; u < kClusterDepth; ++u) cur[u] = next[u];
+  }
+  // The next kernel may be scheduled once every block has streamed its weights (gemv_kernel.cuh).
+  pdl_launch_dependents();
+  // Lane (g, t) holds rows g and g + 8 of the warp's tile for batch row t (both x parts).
+  const int b = mma_out_batch(lane, 0);
+#pragma unroll
+  for (int h = 0; h < 2; ++h) sums[warp * kMmaTileRows + (lane >> 2) + 8 * h][b] = mma_out_value(acc[0], h);
+  // Every block's sums visible to the cluster (release / acquire).
+  asm volatile("barrier.cluster.arrive.release.aligned;\n" ::: "memory");
+  asm volatile("barrier.cluster.wait.acquire.aligned;\n" ::: "memory");
+  // Block `split` adds rows [r0, r1) of the group over the blocks, in rank order.
+  const int r0 = split * kClusterRows / splits, r1 = (split + 1) * kClusterRows / splits;
+  const int outputs = (r1 - r0) * 4;
+  if (static_cast<int>(threadIdx.x) < outputs) {
+    const int r = r0 + static_cast<int>(threadIdx.x) / 4, bi = static_cast<int>(threadIdx.x) % 4;
+    const std::int64_t row = static_cast<std::int64_t>(blockIdx.y) * kClusterRows + r;
+    if (bi < batch && row < a.rows) {
+      const unsigned local = static_cast<unsigned>(__cvta_generic_to_shared(&sums[r][bi]));
+      float total = 0.0f;
+      for (int q = 0; q < splits; ++q) {
+        unsigned remote;
+        asm volatile("mapa.shared::cluster.u32 %0, %1, %2;\n" : "=r"(remote) : "r"(local), "r"(q));
+        float v;
+        asm volatile("ld.shared::cluster.f32 %0, [%1];\n" : "=f"(v) : "r"(remote));
+        total += v;
+      }
+      store_output(a, bi, row, total * F::row_scale(a, row));
+    }
+  }
+  // No block leaves while another reads its shared memory; nothing to publish (relaxed).
+  asm volatile("barrier.cluster.arrive.relaxed.aligned;\n" ::: "memory");
+  asm volatile("barrier.cluster.wait.aligned;\n" ::: "memory");
+#endif
+}
+
+// Blocks a cluster (k_splits) for a matrix of row_tiles x k_tiles tiles: enough warps to fill the
+// GPU about 16 deep (EAQ_CUDA_MMA_CLUSTER_WARPS_PER_SM: another depth, A/B), at most 8, and a
+// split's x within kMaxClusterSplitBytes.
+int cluster_warps_per_sm() {
+  static const int depth = [] {
+    const char* v = std::getenv("EAQ_CUDA_MMA_CLUSTER_WARPS_PER_SM");
+    if (v == nullptr || *v == '\0') return 16;
+    const int d = std::atoi(v);
+    if (d < 1 || d > 64) {
+      fail("EAQ_CUDA_MMA_CLUSTER_WARPS_PER_SM='{}' is not a warp count from 1 to 64: unset it for 16", v);
+    }
+    return d;
+  }();
+  return depth;
+}
+
+int sm_count_cached() {
+  static const int count = [] {
+    int device = 0, n = 0;
+    if (cudaGetDevice(&device) != cudaSuccess ||
+        cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device) != cudaSuccess || n <= 0) {
+      cudaGetLastError();
+      return 1;
+    }
+    return n;
+  }();
+  return count;
+}
+
+}  // namespace
+
+bool gemv_mma_cluster_wanted() {
+  static const bool wanted = [] {
+    const char* v = std::getenv("EAQ_CUDA_MMA_KERNEL");
+    if (v == nullptr || *v == '\0' || std::strcmp(v, "cluster") == 0) return true;
+    if (std::strcmp(v, "rows") == 0) return false;
+    fail("EAQ_CUDA_MMA_KERNEL='{}' is not a tensor-core GEMV: give cluster or rows, or unset it (cluster)", v);
+  }();
+  return wanted && compute_capability_major() >= 9;
+}
+
+template <class F>
+bool launch_gemv_mma_cluster(const GemvArgs& a, int batch, cudaStream_t stream) {
+  if (batch > 4) return false;
+  const std::int64_t row_tiles = (a.rows + kMmaTileRows - 1) / kMmaTileRows;
+  const std::int64_t k_tiles = a.n_super;
+  const std::int64_t want_warps = static_cast<std::int64_t>(sm_count_cached()) * cluster_warps_per_sm();
+  std::int64_t splits = (want_warps + row_tiles - 1) / row_tiles;
+  splits = splits < 1 ? 1 : (splits > kMaxClusterSplits ? kMaxClusterSplits : splits);
+  splits = splits > k_tiles ? k_tiles : splits;
+  std::int64_t per_split = (k_tiles + splits - 1) / splits;
+  // A wider split than the shared memory holds: more blocks a cluster, else the other kernel.
+  while (static_cast<std::size_t>(batch) * 4 * per_split * F::kTileCols > kMaxClusterSplitBytes &&
+         splits < kMaxClusterSplits) {
+    ++splits;
+    per_split = (k_tiles + splits - 1) / splits;
+  }
+  const std::size_t shared = static_cast<std::size_t>(batch) * 4 * per_split * F::kTileCols;
+  if (shared > kMaxClusterSplitBytes) return false;
+  splits = (k_tiles + per_split - 1) / per_split;  // no block without columns
+  cudaLaunchConfig_t config{};
+  config.gridDim = dim3(static_cast<unsigned>(splits), static_cast<unsigned>((row_tiles + kClusterWarps - 1) / kClusterWarps));
+  config.blockDim = dim3(32 * kClusterWarps);
+  config.dynamicSmemBytes = shared;
+  config.stream = stream;
+  cudaLaunchAttribute attribute[2];
+  attribute[0].id = cudaLaunchAttributeClusterDimension;
+  attribute[0].val.clusterDim.x = static_cast<unsigned>(splits);
+  attribute[0].val.clusterDim.y = 1;
+  attribute[0].val.clusterDim.z = 1;
+  attribute[1].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+  attribute[1].val.programmaticStreamSerializationAllowed = 1;
+  config.attrs = attribute;
+  const bool legacy = stream == nullptr || stream == cudaStreamLegacy;  // as launch_pdl
+  config.numAttrs = !legacy && pdl_enabled() ? 2 : 1;
+  EAQ_CUDA_CHECK(cudaLaunchKernelEx(&config, gemv_mma_cluster_kernel<F>, a, batch, static_cast<int>(per_split)));
+  return true;
+}
+
+template bool launch_gemv_mma_cluster<MmaI8Row>(const GemvArgs&, int, cudaStream_t);
+template bool launch_gemv_mma_cluster<MmaI4S<32>>(const GemvArgs&, int, cudaStream_t);
+template bool launch_gemv_mma_cluster<MmaI4S<64>>(const GemvArgs&, int, cudaStream_t);
+template bool launch_gemv_mma_cluster<MmaI4S<128>>(const GemvArgs&, int, cudaStream_t);
+
+}  // namespace eaq::kernels::cuda::detail
