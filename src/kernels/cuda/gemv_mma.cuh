@@ -264,6 +264,7 @@ __device__ __forceinline__ void mma_16816(float (&d)[4], const std::uint32_t (&a
 template <int kMmas>
 struct MmaLane {
   const __half2* x[kMmas] = {};  // mma_split_lane
+  unsigned shared[kMmas] = {};   // the same as shared-memory addresses (mma_tile's kEveryLane)
 };
 
 // Scale groups in a column tile (0: per-row scale only), and a tile's group scales of a lane's
@@ -281,7 +282,10 @@ struct MmaTileData {
 
 // Column tile (first column col0) for this lane: acc[m] += (group scale x) codes x B for the
 // tile's steps. All of the tile's B operands are asked for before the first mma.
-template <class F, int kMmas, bool kSplit>
+// kEveryLane: the B operands are read at ln.shared, valid for every lane (gemv_mma_cluster.cu
+// points the lanes of batch rows past `batch` at row 0's operands, whose sums land in output
+// columns nobody stores), so the loads need no null test.
+template <class F, int kMmas, bool kSplit, bool kEveryLane = false>
 __device__ __forceinline__ void mma_tile(const GemvArgs& a, int batch, const MmaLane<kMmas>& ln, int col0, int lane,
                                          const MmaTileData<F>& tile, float (&acc)[kMmas][4]) {
   constexpr int kStepsPerGroup = kMmaStepsPerGroup<F>;
@@ -291,7 +295,12 @@ EAQ_UNROLL
   for (int j = 0; j < F::kSteps; ++j)
 EAQ_UNROLL
     for (int m = 0; m < kMmas; ++m) {
-      if constexpr (kSplit) {
+      if constexpr (kSplit && kEveryLane) {
+        // ln.shared: the lane's operands' 32-bit shared-memory address (held in one register;
+        // from the generic pointer the compiler re-derived it from the thread index every tile).
+        const unsigned addr = ln.shared[m] + static_cast<unsigned>(col0 + 16 * j) * 2u;
+        asm volatile("ld.shared.v2.u32 {%0, %1}, [%2];\n" : "=r"(bf[j][m][0]), "=r"(bf[j][m][1]) : "r"(addr));
+      } else if constexpr (kSplit) {
         mma_split_operand(ln.x[m], col0 + 16 * j, bf[j][m]);
       } else {
         mma_b_fragment(a, batch, m, col0 + 16 * j, lane, bf[j][m]);

@@ -41,17 +41,20 @@ constexpr int kClusterRows = kClusterWarps * kMmaTileRows;
 // The x split of a block's columns: half2 [batch][2][cols / 2] (gemv_mma.cuh's permuted slots).
 constexpr std::size_t kMaxClusterSplitBytes = 48 * 1024;
 
+// Tile kt0 + u of a warp's row tile: the lane's 16 bytes of codes (`codes`: tile kt0's, at the
+// lane's chunk) and its rows' group scales (`scales`: mma_scale_pair of group 0). Pointers are
+// made once a warp, so a tile's loads cost an add or two (recomputed from the row tile each
+// tile, the 64-bit address arithmetic was ~20 instructions a tile in the SASS).
 template <class F>
-__device__ __forceinline__ MmaTileData<F> load_cluster_tile(const GemvArgs& a, const uint4* codes, std::int64_t tr,
-                                                            std::int64_t kt, int lane) {
+__device__ __forceinline__ MmaTileData<F> load_cluster_tile(const uint4* codes, const __half2* scales, unsigned kt0,
+                                                            unsigned u) {
   MmaTileData<F> t{};
-  t.q = load_stream16(codes + (tr * a.n_super + kt) * (kMmaTileBytes / 16) + lane);
+  t.q = load_stream16(codes + u * (kMmaTileBytes / 16));
   if constexpr (kMmaGroupsPerTile<F> > 0) {
-    const __half2* pairs = mma_scale_pair(a, tr, lane >> 2, 0);
 #pragma unroll
     for (int g = 0; g < kMmaGroupsPerTile<F>; ++g) {
-      const unsigned group = static_cast<unsigned>(kt * F::kTileCols + g * kMmaStepsPerGroup<F> * 16) / F::kGroup;
-      t.scales[g] = load_ro(pairs + group * 8);
+      const unsigned group = ((kt0 + u) * F::kTileCols + g * kMmaStepsPerGroup<F> * 16) / F::kGroup;
+      t.scales[g] = load_ro(scales + group * 8u);
     }
   }
   return t;
@@ -69,17 +72,25 @@ __global__ void __launch_bounds__(kClusterWarps * 32) gemv_mma_cluster_kernel(Ge
   const int split = blockIdx.x, splits = gridDim.x;
   const std::int64_t row_tiles = (a.rows + kMmaTileRows - 1) / kMmaTileRows;
   const std::int64_t tr = static_cast<std::int64_t>(blockIdx.y) * kClusterWarps + warp;
-  const int kt0 = split * tiles_per_split;
+  unsigned kt0 = static_cast<unsigned>(split * tiles_per_split);  // the loop's first tile (moves)
   // This warp's tiles: those of the split within the row (none past the last row tile).
-  int n = min(tiles_per_split, static_cast<int>(a.n_super) - kt0);
+  int n = min(tiles_per_split, static_cast<int>(a.n_super) - static_cast<int>(kt0));
   if (n < 0 || tr >= row_tiles) n = 0;
   const int cols = tiles_per_split * F::kTileCols;  // the split's width (its last tiles may be past n_super)
-  const uint4* codes = reinterpret_cast<const uint4*>(a.codes);
+  // The warp's row tile (the last one's for a warp past it, which loads nothing): its codes from
+  // the split's first tile on, its group scales.
+  const std::int64_t tr_valid = tr < row_tiles ? tr : row_tiles - 1;
+  const uint4* codes =  // tile kt0's (moves)
+      reinterpret_cast<const uint4*>(a.codes) + (tr_valid * a.n_super + kt0) * (kMmaTileBytes / 16) + lane;
+  const __half2* scales = nullptr;
+  if constexpr (kMmaGroupsPerTile<F> > 0) scales = mma_scale_pair(a, tr_valid, lane >> 2, 0);
+  // Two sets of kClusterDepth tiles, ping-pong: one computed while the other streams (a copy of
+  // the next set into the current was register moves every tile).
+  MmaTileData<F> set0[kClusterDepth] = {}, set1[kClusterDepth] = {};
   // Codes are not written by any kernel: the first tiles stream before the wait (pdl.cuh).
-  MmaTileData<F> cur[kClusterDepth] = {}, next[kClusterDepth] = {};
 #pragma unroll
   for (int u = 0; u < kClusterDepth; ++u) {
-    if (u < n) cur[u] = load_cluster_tile<F>(a, codes, tr, kt0 + u, lane);
+    if (u < n) set0[u] = load_cluster_tile<F>(codes, scales, kt0, u);
   }
   pdl_wait();
   // This block's columns of x, split (high, low x 2^11) into the permuted slots.
@@ -96,21 +107,38 @@ __global__ void __launch_bounds__(kClusterWarps * 32) gemv_mma_cluster_kernel(Ge
       xs[(2 * b + 1) * (cols / 2) + slot] = mma_split_part(v.x, v.y, true);
     }
   }
+  // The lane's B operands: its batch row's (row 0's past `batch`: those output columns are not stored).
   MmaLane<1> ln;
-  ln.x[0] = mma_split_lane(xs, cols, batch, 0, lane);
+  {
+    const int n_col = lane >> 2, row = min(n_col >> 1, batch - 1);
+    ln.shared[0] = static_cast<unsigned>(
+        __cvta_generic_to_shared(xs + (2 * row + (n_col & 1)) * (cols / 2) + 2 * (lane & 3)));
+  }
   __syncthreads();
   float acc[1][4] = {{0.0f, 0.0f, 0.0f, 0.0f}};
-  for (int i = 0; i < n; i += kClusterDepth) {
+  // The loop's cursors move a set pair at a time, so each tile's addresses are a constant offset.
+  constexpr int kPair = 2 * kClusterDepth;
+  for (int left = n; left > 0; left -= kPair) {
 #pragma unroll
     for (int u = 0; u < kClusterDepth; ++u) {
-      if (i + kClusterDepth + u < n) next[u] = load_cluster_tile<F>(a, codes, tr, kt0 + i + kClusterDepth + u, lane);
+      if (kClusterDepth + u < left) set1[u] = load_cluster_tile<F>(codes, scales, kt0, kClusterDepth + u);
     }
 #pragma unroll
     for (int u = 0; u < kClusterDepth; ++u) {
-      if (i + u < n) mma_tile<F, 1, true>(a, batch, ln, (i + u) * F::kTileCols, lane, cur[u], acc);
+      if (u < left) mma_tile<F, 1, true, true>(a, batch, ln, u * F::kTileCols, lane, set0[u], acc);
     }
 #pragma unroll
-    for (int u = 0; u < kClusterDepth; ++u) cur[u] = next[u];
+    for (int u = 0; u < kClusterDepth; ++u) {
+      if (kPair + u < left) set0[u] = load_cluster_tile<F>(codes, scales, kt0, kPair + u);
+    }
+#pragma unroll
+    for (int u = 0; u < kClusterDepth; ++u) {
+      if (kClusterDepth + u < left)
+        mma_tile<F, 1, true, true>(a, batch, ln, (kClusterDepth + u) * F::kTileCols, lane, set1[u], acc);
+    }
+    codes += kPair * (kMmaTileBytes / 16);
+    kt0 += kPair;
+    ln.shared[0] += kPair * F::kTileCols * 2;  // bytes: two a column (a half2 holds two columns)
   }
   // The next kernel may be scheduled once every block has streamed its weights (gemv_kernel.cuh).
   pdl_launch_dependents();
