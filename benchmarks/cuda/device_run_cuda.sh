@@ -28,9 +28,9 @@
 # ab:    a session's closing check: the kernels' GPU unit tests, the e2e test, bench_engine_cuda
 #        on the 1.3B and 1.5B shapes at f16 twice over and the 7B at f16, int8 and int4-g128
 #        (~3 minutes).
-# experiments-engine: the tensor-core GEMV's column-split cluster kernel (the default for batch
-#        1-4) against the row-tile kernel (EAQ_CUDA_MMA_KERNEL=rows): GPU unit tests under each,
-#        bench_gemv, bench_engine_cuda on the 7B and 1.3B shapes at int4-g128, e2e (~9 minutes).
+# experiments-engine: the gated activation in the tensor-core cluster GEMV's epilogue against
+#        the separate kernel (EAQ_CUDA_GATED_GEMV=0): GPU unit tests, bench_engine_cuda on the 7B
+#        and 1.3B shapes at int4-g128 twice over, e2e (~5 minutes).
 # experiments-decode: the cluster decode attention's barriers (EAQ_CUDA_CLUSTER_SYNC=light, the
 #        default, against full): attention tests, bench_attention_decode, the engine (1.3B/1.5B
 #        f16), beside each other (~4 minutes).
@@ -133,24 +133,20 @@ if [[ $mode == verify ]]; then
   exit 0
 fi
 if [[ $mode == experiments-engine ]]; then
-  # The tensor-core GEMV's column-split cluster kernel (the default for batch 1-4) against the
-  # row-tile kernel (EAQ_CUDA_MMA_KERNEL=rows): the kernels' GPU unit tests under each, the GEMV
-  # workbench (its CPU reference checks) under each, then the engine on the 7B shape at f16 (the
-  # ratios' denominator) and int4-g128 (the cluster kernel also filled 24 warps an SM deep), and
-  # the 1.3B shape at int4-g128; the e2e test last.
+  # The gated activation in the tensor-core cluster GEMV's epilogue (the default) against the
+  # separate kernel (EAQ_CUDA_GATED_GEMV=0): the kernels' GPU unit tests (and the GEMV tests under
+  # the row-tile kernel, EAQ_CUDA_MMA_KERNEL=rows), then the engine on the 7B shape at f16 (the
+  # ratios' denominator) and int4-g128, and the 1.3B at int4-g128, each twice; the e2e test last.
   step 150 tests.log eaq_kernels_cuda_tests
   step 150 tests.log env EAQ_CUDA_MMA_KERNEL=rows eaq_kernels_cuda_tests "--gtest_filter=*Gemv*"
-  for env in EAQ_CUDA_MMA_KERNEL=rows EAQ_CUDA_MMA_KERNEL=cluster; do
-    step 120 gemv.log env $env bench_gemv --formats i4s_g128,i4s_g32 --reps 20
-  done
   seven="--shape llama2-7b --repeat 2 --energy-s 0"
   step 90 eaq_bench.log bench_engine_cuda $seven --precision f16
-  for env in EAQ_CUDA_MMA_KERNEL=rows EAQ_CUDA_MMA_KERNEL=cluster "EAQ_CUDA_MMA_KERNEL=cluster EAQ_CUDA_MMA_CLUSTER_WARPS_PER_SM=24" \
-             EAQ_CUDA_MMA_KERNEL=rows EAQ_CUDA_MMA_KERNEL=cluster; do
-    step 90 eaq_bench.log env $env bench_engine_cuda $seven --precision i4s_g128
-  done
-  for env in EAQ_CUDA_MMA_KERNEL=rows EAQ_CUDA_MMA_KERNEL=cluster; do
-    step 90 eaq_bench.log env $env bench_engine_cuda --shape deepseek-coder-1.3b --precision i4s_g128 --repeat 2 --energy-s 0
+  for round in 1 2; do
+    for env in EAQ_CUDA_GATED_GEMV=1 EAQ_CUDA_GATED_GEMV=0; do
+      step 90 eaq_bench.log env $env bench_engine_cuda $seven --precision i4s_g128
+      step 90 eaq_bench.log env $env bench_engine_cuda --shape deepseek-coder-1.3b --precision i4s_g128 --repeat 2 \
+           --energy-s 0
+    done
   done
   step 200 e2e.log python3 tests/e2e/test_engine_cuda.py
   exit 0

@@ -149,8 +149,9 @@ class CudaDecoderLm : public CausalLm {
   // producers_write_half_.
   std::optional<DType> gemm_input_dtype(const CudaLinear& linear, int n_tokens) const;
   // Whether a decode projection of `linear` (n_tokens <= kMaxGemvBatch) can take
-  // CudaLinearFusion::gate: one part, read by half_matvec or by gemv() in the chunk layout.
-  bool can_gate(const CudaLinear& linear) const;
+  // CudaLinearFusion::gate: one part, read by half_matvec or by a gemv() that takes it at n_tokens
+  // (kc::gemv_supports_gate: the chunk layout, or the tensor-core tiles at 1-4 tokens on sm_90).
+  bool can_gate(const CudaLinear& linear, int n_tokens) const;
   // The layers and final norm for n_tokens tokens at positions (device) of `slot`; leaves the
   // final-normed hidden rows in xn_. decode_position != nullptr: one token, split-K attention.
   void run_layers(int n_tokens, const std::int32_t* positions, std::int64_t slot);

@@ -31,11 +31,11 @@ std::optional<DType> CudaDecoderLm::gemm_input_dtype(const CudaLinear& linear, i
   return input;
 }
 
-bool CudaDecoderLm::can_gate(const CudaLinear& linear) const {
+bool CudaDecoderLm::can_gate(const CudaLinear& linear, int n_tokens) const {
   if (linear.parts.size() != 1 || linear.rows % 2 != 0) return false;
   const CudaLinear::Part& part = linear.parts.front();
   if (is_half(part.dtype) && part.weight.codes == nullptr) return part.dense != nullptr;
-  return kc::gemv_supports_gate(part.weight);
+  return kc::gemv_supports_gate(part.weight, n_tokens);
 }
 
 void CudaDecoderLm::run_linear(const CudaLinear& linear, const float* x, int n_tokens, float* y, bool x_half_ready,
@@ -45,7 +45,7 @@ void CudaDecoderLm::run_linear(const CudaLinear& linear, const float* x, int n_t
   const bool fused = fusion.norm_weight != nullptr || fusion.accumulate || fusion.bias != nullptr || gated;
   EAQ_CHECK(!fused || n_tokens <= kc::kMaxGemvBatch, "a fused projection takes at most {} tokens", kc::kMaxGemvBatch);
   EAQ_CHECK(!(fusion.accumulate || fusion.bias) || linear.parts.size() == 1, "a fused epilogue needs a one-part projection");
-  EAQ_CHECK(!gated || (can_gate(linear) && !fusion.accumulate && fusion.bias == nullptr),
+  EAQ_CHECK(!gated || (can_gate(linear, n_tokens) && !fusion.accumulate && fusion.bias == nullptr),
             "the gated epilogue needs a one-part gate|up projection the GEMV can gate (can_gate), without bias or y +=");
   const float* norm_weight = fusion.norm_weight;
   if (norm_weight != nullptr) {
@@ -201,7 +201,7 @@ void CudaDecoderLm::run_layers(int T, const std::int32_t* positions, std::int64_
     }
     const std::optional<DType> gate_up_in = gemm_input_dtype(L.gate_up, T);
     // Decode: the gated activation in the gate|up GEMV's epilogue, straight into act_.
-    const bool gated_gemv = fused_norms && gated_gemv_ && can_gate(L.gate_up);
+    const bool gated_gemv = fused_norms && gated_gemv_ && can_gate(L.gate_up, T);
     const kc::Gate gate = spec_.activation == Activation::kGeluTanh ? kc::Gate::kGeluTanh : kc::Gate::kSilu;
     if (fused_norms) {
       run_linear(L.wo, attn_, T, x_, false, {.accumulate = true, .bias = L.bo});

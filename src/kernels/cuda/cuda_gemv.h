@@ -73,9 +73,10 @@ void gemv(const GpuWeight& w, const float* x, int batch, float* y, cudaStream_t 
 // The same with a bias and/or accumulation into y (GemvEpilogue: y = y + W x + bias), e.g. the
 // residual add after o_proj / down_proj, or qwen2's q/k/v biases. bias is [rows] on the device.
 void gemv(const GpuWeight& w, const float* x, int batch, float* y, cudaStream_t stream, const GemvEpilogue& epilogue);
-// Whether gemv() takes GemvEpilogue::gate for w: the chunk layout (not the tensor-core tiles) and
-// an even row count.
-bool gemv_supports_gate(const GpuWeight& w);
+// Whether gemv() takes GemvEpilogue::gate for w at `batch`: an even row count, and the chunk
+// layout, or the tensor-core tiles where their cluster kernel runs (sm_90, batch 1-4, gate rows a
+// multiple of 16; gemv_mma_cluster.cu).
+bool gemv_supports_gate(const GpuWeight& w, int batch);
 
 // Rows [row_begin, row_begin + n_rows) of w as dense f16 into out ([n_rows][stride], stride >=
 // cols; padding columns untouched): the prefill GEMM's operand for packed formats (cuBLAS on the

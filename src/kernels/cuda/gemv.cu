@@ -12,7 +12,17 @@
 
 namespace eaq::kernels::cuda {
 
-bool gemv_supports_gate(const GpuWeight& w) { return w.layout == GemvLayout::chunks && w.rows % 2 == 0; }
+bool gemv_supports_gate(const GpuWeight& w, int batch) {
+  using namespace detail;
+  if (w.rows % 2 != 0) return false;
+  if (w.layout == GemvLayout::chunks) return true;
+  bool runs = false;
+  visit_mma_format(w.dtype, [&](auto format) {
+    constexpr int kTileCols = decltype(format)::kTileCols;
+    runs = gemv_mma_cluster_runs(w.rows, w.cols_padded / kTileCols, kTileCols, batch, w.rows / 2);
+  });
+  return runs;
+}
 
 void gemv(const GpuWeight& w, const float* x, int batch, float* y, cudaStream_t stream) {
   gemv(w, x, batch, y, stream, GemvEpilogue{});
@@ -37,9 +47,11 @@ void gemv(const GpuWeight& w, const float* x, int batch, float* y, cudaStream_t 
   a.bias = epilogue.bias;
   a.accumulate = epilogue.accumulate ? 1 : 0;
   if (epilogue.gate != Gate::kNone) {
-    if (!gemv_supports_gate(w) || epilogue.bias != nullptr || epilogue.accumulate) {
-      fail_streamed("gemv on a ", dtype_name(w.dtype), " weight [", w.rows, "][", w.cols, "]: the gated epilogue ",
-                    "takes the chunk layout, an even row count (gate | up) and no bias or accumulation");
+    if (!gemv_supports_gate(w, batch) || epilogue.bias != nullptr || epilogue.accumulate) {
+      fail_streamed("gemv on a ", dtype_name(w.dtype), " weight [", w.rows, "][", w.cols, "] at batch ", batch,
+                    ": the gated epilogue takes an even row count (gate | up), no bias or accumulation, and the ",
+                    "chunk layout or the tensor-core tiles with gate rows a multiple of 16 at batch 1-4 on sm_90 ",
+                    "(gemv_supports_gate says which)");
     }
     a.gate_rows = w.rows / 2;
     a.gelu_tanh = epilogue.gate == Gate::kGeluTanh ? 1 : 0;

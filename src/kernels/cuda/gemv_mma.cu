@@ -6,6 +6,7 @@
 #include <mutex>
 #include <tuple>
 
+#include "core/error.h"
 #include "kernels/cuda/gemv_mma.cuh"
 
 namespace eaq::kernels::cuda::detail {
@@ -78,7 +79,9 @@ void launch(const GemvArgs& a, int batch, cudaStream_t stream) {
 
 template <class F>
 void launch_gemv_mma(const GemvArgs& a, int batch, cudaStream_t stream) {
-  if (gemv_mma_cluster_wanted() && launch_gemv_mma_cluster<F>(a, batch, stream)) return;
+  if (launch_gemv_mma_cluster<F>(a, batch, stream)) return;
+  // gemv() asks for the gated epilogue only where the cluster kernel runs (gemv_supports_gate).
+  EAQ_CHECK(a.gate_rows == 0, "the row-tile tensor-core GEMV has no gated epilogue");
   if (mma_x_in_shared(batch, a.n_super * F::kTileCols)) {
     launch<F, 1, true>(a, batch, stream);
   } else if (batch <= 4) {

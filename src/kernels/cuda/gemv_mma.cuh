@@ -495,10 +495,14 @@ EAQ_UNROLL
 template <class F>
 void launch_gemv_mma(const GemvArgs& a, int batch, cudaStream_t stream);
 
-// The column-split cluster kernel (gemv_mma_cluster.cu, sm_90, batch 1-4): whether it runs (a GPU
-// with clusters, and EAQ_CUDA_MMA_KERNEL unset or cluster; rows: gemv_mma_kernel for every batch,
-// A/B), and its launch, false (nothing launched) where it does not take the shape or batch.
+// The column-split cluster kernel (gemv_mma_cluster.cu, sm_90, batch 1-4, the only one with the
+// gated epilogue): whether it is wanted (a GPU with clusters, and EAQ_CUDA_MMA_KERNEL unset or
+// cluster; rows: gemv_mma_kernel for every batch, A/B), whether it runs for a matrix of `rows` rows
+// and k_tiles column tiles of tile_cols at `batch` (gate_rows: the gated epilogue's, 0 without),
+// and its launch, false (nothing launched) where it does not run.
 bool gemv_mma_cluster_wanted();
+inline constexpr int kMmaClusterMaxBatch = 4;
+bool gemv_mma_cluster_runs(std::int64_t rows, std::int64_t k_tiles, int tile_cols, int batch, std::int64_t gate_rows);
 template <class F>
 bool launch_gemv_mma_cluster(const GemvArgs& a, int batch, cudaStream_t stream);
 

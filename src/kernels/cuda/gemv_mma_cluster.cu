@@ -1,4 +1,6 @@
-// The tensor-core decode GEMV split over the columns by a thread block cluster (sm_90, batch 1-4):
+// The tensor-core decode GEMV split over the columns by a thread block cluster (sm_90, batch 1-4),
+// with the epilogues (bias, y +=, and the gated activation of a gate|up matrix whose gate rows are
+// a multiple of 16: a cluster then takes 4 gate row tiles and the 4 up row tiles of the same rows):
 // the same tile layout, fragments and scales as gemv_mma_kernel (gemv_mma.cuh), another split of
 // the work. A cluster of k_splits blocks takes 8 row tiles (128 rows); block s of the cluster
 // takes the s-th of k_splits equal ranges of the column tiles, and warp w of each block streams
@@ -27,6 +29,7 @@
 #include "core/error.h"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/cuda_device.h"
+#include "kernels/cuda/device_math.cuh"
 #include "kernels/cuda/gemv_mma.cuh"
 #include "kernels/cuda/pdl.cuh"
 
@@ -60,6 +63,21 @@ __device__ __forceinline__ MmaTileData<F> load_cluster_tile(const uint4* codes, 
   return t;
 }
 
+// The sum over the cluster's first `splits` blocks of the float at `local` in each one's shared
+// memory, in rank order.
+__device__ __forceinline__ float cluster_sum(const float* local, int splits) {
+  const unsigned address = static_cast<unsigned>(__cvta_generic_to_shared(local));
+  float total = 0.0f;
+  for (int q = 0; q < splits; ++q) {
+    unsigned remote;
+    asm volatile("mapa.shared::cluster.u32 %0, %1, %2;\n" : "=r"(remote) : "r"(address), "r"(q));
+    float v;
+    asm volatile("ld.shared::cluster.f32 %0, [%1];\n" : "=f"(v) : "r"(remote));
+    total += v;
+  }
+  return total;
+}
+
 // Grid (k_splits, row groups), cluster (k_splits, 1, 1), kClusterWarps warps a block; dynamic shared
 // memory: the split of tiles_per_split column tiles of x (batch x 4 x tiles_per_split x kTileCols bytes).
 template <class F>
@@ -71,7 +89,14 @@ __global__ void __launch_bounds__(kClusterWarps * 32) gemv_mma_cluster_kernel(Ge
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int split = blockIdx.x, splits = gridDim.x;
   const std::int64_t row_tiles = (a.rows + kMmaTileRows - 1) / kMmaTileRows;
-  const std::int64_t tr = static_cast<std::int64_t>(blockIdx.y) * kClusterWarps + warp;
+  // The warp's row tile. Gated (a.gate_rows > 0, a multiple of 16): warps 0-3 take gate row tiles
+  // 4y .. 4y + 3 and warps 4-7 the up row tiles of the same rows; past the gate rows, none.
+  const std::int64_t gate_tiles = a.gate_rows / kMmaTileRows;
+  std::int64_t tr = static_cast<std::int64_t>(blockIdx.y) * kClusterWarps + warp;
+  if (a.gate_rows > 0) {
+    const std::int64_t j = static_cast<std::int64_t>(blockIdx.y) * (kClusterWarps / 2) + (warp % (kClusterWarps / 2));
+    tr = j >= gate_tiles ? row_tiles : (warp < kClusterWarps / 2 ? j : gate_tiles + j);
+  }
   unsigned kt0 = static_cast<unsigned>(split * tiles_per_split);  // the loop's first tile (moves)
   // This warp's tiles: those of the split within the row (none past the last row tile).
   int n = min(tiles_per_split, static_cast<int>(a.n_super) - static_cast<int>(kt0));
@@ -149,23 +174,23 @@ __global__ void __launch_bounds__(kClusterWarps * 32) gemv_mma_cluster_kernel(Ge
   // Every block's sums visible to the cluster (release / acquire).
   asm volatile("barrier.cluster.arrive.release.aligned;\n" ::: "memory");
   asm volatile("barrier.cluster.wait.acquire.aligned;\n" ::: "memory");
-  // Block `split` adds rows [r0, r1) of the group over the blocks, in rank order.
-  const int r0 = split * kClusterRows / splits, r1 = (split + 1) * kClusterRows / splits;
+  // Block `split` adds rows [r0, r1) of the group (gated: of its gate rows, and their up rows)
+  // over the blocks, in rank order.
+  const int group_rows = a.gate_rows > 0 ? kClusterRows / 2 : kClusterRows;
+  const int r0 = split * group_rows / splits, r1 = (split + 1) * group_rows / splits;
   const int outputs = (r1 - r0) * 4;
   if (static_cast<int>(threadIdx.x) < outputs) {
     const int r = r0 + static_cast<int>(threadIdx.x) / 4, bi = static_cast<int>(threadIdx.x) % 4;
-    const std::int64_t row = static_cast<std::int64_t>(blockIdx.y) * kClusterRows + r;
-    if (bi < batch && row < a.rows) {
-      const unsigned local = static_cast<unsigned>(__cvta_generic_to_shared(&sums[r][bi]));
-      float total = 0.0f;
-      for (int q = 0; q < splits; ++q) {
-        unsigned remote;
-        asm volatile("mapa.shared::cluster.u32 %0, %1, %2;\n" : "=r"(remote) : "r"(local), "r"(q));
-        float v;
-        asm volatile("ld.shared::cluster.f32 %0, [%1];\n" : "=f"(v) : "r"(remote));
-        total += v;
+    const std::int64_t row = static_cast<std::int64_t>(blockIdx.y) * group_rows + r;
+    if (bi < batch && row < (a.gate_rows > 0 ? a.gate_rows : a.rows)) {
+      const float total = cluster_sum(&sums[r][bi], splits);
+      if (a.gate_rows > 0) {
+        const std::int64_t up_row = a.gate_rows + row;
+        const float up = cluster_sum(&sums[group_rows + r][bi], splits) * F::row_scale(a, up_row);
+        a.y[bi * a.gate_rows + row] = gated_value(total * F::row_scale(a, row), up, a.gelu_tanh != 0);
+      } else {
+        store_output(a, bi, row, total * F::row_scale(a, row));
       }
-      store_output(a, bi, row, total * F::row_scale(a, row));
     }
   }
   // No block leaves while another reads its shared memory; nothing to publish (relaxed).
@@ -174,9 +199,8 @@ __global__ void __launch_bounds__(kClusterWarps * 32) gemv_mma_cluster_kernel(Ge
 #endif
 }
 
-// Blocks a cluster (k_splits) for a matrix of row_tiles x k_tiles tiles: enough warps to fill the
-// GPU about 16 deep (EAQ_CUDA_MMA_CLUSTER_WARPS_PER_SM: another depth, A/B), at most 8, and a
-// split's x within kMaxClusterSplitBytes.
+// How deep the clusters fill the GPU, in warps an SM: 16 (EAQ_CUDA_MMA_CLUSTER_WARPS_PER_SM:
+// another depth, A/B). Read once.
 int cluster_warps_per_sm() {
   static const int depth = [] {
     const char* v = std::getenv("EAQ_CUDA_MMA_CLUSTER_WARPS_PER_SM");
@@ -215,27 +239,51 @@ bool gemv_mma_cluster_wanted() {
   return wanted && compute_capability_major() >= 9;
 }
 
-template <class F>
-bool launch_gemv_mma_cluster(const GemvArgs& a, int batch, cudaStream_t stream) {
-  if (batch > 4) return false;
-  const std::int64_t row_tiles = (a.rows + kMmaTileRows - 1) / kMmaTileRows;
-  const std::int64_t k_tiles = a.n_super;
+namespace {
+
+// The cluster's split of k_tiles column tiles: k_splits blocks of per_split tiles each, enough
+// warps to fill the GPU about cluster_warps_per_sm() deep, at most 8 blocks, and a split's x
+// within kMaxClusterSplitBytes; {0, 0} where no split fits.
+struct ClusterSplit {
+  std::int64_t splits = 0, per_split = 0;
+};
+ClusterSplit cluster_split(std::int64_t row_tiles, std::int64_t k_tiles, int tile_cols, int batch) {
   const std::int64_t want_warps = static_cast<std::int64_t>(sm_count_cached()) * cluster_warps_per_sm();
   std::int64_t splits = (want_warps + row_tiles - 1) / row_tiles;
   splits = splits < 1 ? 1 : (splits > kMaxClusterSplits ? kMaxClusterSplits : splits);
   splits = splits > k_tiles ? k_tiles : splits;
   std::int64_t per_split = (k_tiles + splits - 1) / splits;
-  // A wider split than the shared memory holds: more blocks a cluster, else the other kernel.
-  while (static_cast<std::size_t>(batch) * 4 * per_split * F::kTileCols > kMaxClusterSplitBytes &&
-         splits < kMaxClusterSplits) {
+  const auto split_bytes = [&] { return static_cast<std::size_t>(batch) * 4 * per_split * tile_cols; };
+  // A wider split than the shared memory holds: more blocks a cluster.
+  while (split_bytes() > kMaxClusterSplitBytes && splits < kMaxClusterSplits && splits < k_tiles) {
     ++splits;
     per_split = (k_tiles + splits - 1) / splits;
   }
+  if (split_bytes() > kMaxClusterSplitBytes) return {};
+  return {(k_tiles + per_split - 1) / per_split, per_split};  // no block without columns
+}
+
+}  // namespace
+
+bool gemv_mma_cluster_runs(std::int64_t rows, std::int64_t k_tiles, int tile_cols, int batch, std::int64_t gate_rows) {
+  if (!gemv_mma_cluster_wanted() || batch < 1 || batch > kMmaClusterMaxBatch || gate_rows % kMmaTileRows != 0) {
+    return false;
+  }
+  return cluster_split((rows + kMmaTileRows - 1) / kMmaTileRows, k_tiles, tile_cols, batch).splits > 0;
+}
+
+template <class F>
+bool launch_gemv_mma_cluster(const GemvArgs& a, int batch, cudaStream_t stream) {
+  if (!gemv_mma_cluster_runs(a.rows, a.n_super, F::kTileCols, batch, a.gate_rows)) return false;
+  const std::int64_t row_tiles = (a.rows + kMmaTileRows - 1) / kMmaTileRows;
+  const ClusterSplit plan = cluster_split(row_tiles, a.n_super, F::kTileCols, batch);
+  const std::int64_t splits = plan.splits, per_split = plan.per_split;
   const std::size_t shared = static_cast<std::size_t>(batch) * 4 * per_split * F::kTileCols;
-  if (shared > kMaxClusterSplitBytes) return false;
-  splits = (k_tiles + per_split - 1) / per_split;  // no block without columns
   cudaLaunchConfig_t config{};
-  config.gridDim = dim3(static_cast<unsigned>(splits), static_cast<unsigned>((row_tiles + kClusterWarps - 1) / kClusterWarps));
+  // Row groups: 8 row tiles, or gated 4 gate row tiles and their up tiles.
+  const std::int64_t groups = a.gate_rows > 0 ? (a.gate_rows / kMmaTileRows + kClusterWarps / 2 - 1) / (kClusterWarps / 2)
+                                              : (row_tiles + kClusterWarps - 1) / kClusterWarps;
+  config.gridDim = dim3(static_cast<unsigned>(splits), static_cast<unsigned>(groups));
   config.blockDim = dim3(32 * kClusterWarps);
   config.dynamicSmemBytes = shared;
   config.stream = stream;

@@ -9,12 +9,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "core/error.h"
 #include "core/half.h"
 #include "core/thread_pool.h"
+#include "kernels/cuda/cuda_device.h"
 #include "kernels/cuda/cuda_gemv.h"
 #include "kernels/cuda/gemv_random_weights.h"
 #include "kernels/ops.h"
@@ -165,18 +167,35 @@ TEST(GemvCuda, EpilogueAddsBiasAndAccumulates) {
 }
 
 // The gated epilogue (gate rows, then up rows; y = act(gate) * up) on the GPU against the CPU's
-// matmul then swiglu / geglu_tanh, batch 1, 2 and 5, for formats of the chunk kernel; the
-// tensor-core layout (i4s_g128's default) refuses it.
+// matmul then swiglu / geglu_tanh, batch 1, 2, 4 and 5, for formats of the chunk kernel and for
+// i4s_g128's tensor-core tiles, which take it where their cluster kernel runs (sm_90, batch 1-4,
+// gate rows a multiple of 16: 176 here, 11 row tiles over 3 clusters) and refuse it elsewhere (37
+// gate rows; batch 5).
 TEST(GemvCuda, GatedEpilogueMatchesCpuMatmulThenActivation) {
   if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
   ThreadPool pool(2);
   KernelContext ctx{&pool};
-  for (DType dtype : {DType::F16, DType::I8_CH, DType::Q8_0, DType::I4S_G128}) {
-    const std::int64_t rows = 2 * 37, cols = 1152;
+  struct Case {
+    DType dtype;
+    std::int64_t gate_rows;
+  };
+  const char* mma_kernel = std::getenv("EAQ_CUDA_MMA_KERNEL");
+  const bool cluster_kernel = compute_capability_major() >= 9 && (mma_kernel == nullptr || std::string(mma_kernel) != "rows");
+  for (const Case& c : {Case{DType::F16, 37}, Case{DType::I8_CH, 37}, Case{DType::Q8_0, 37}, Case{DType::I4S_G128, 37},
+                        Case{DType::I4S_G128, 176}}) {
+    const DType dtype = c.dtype;
+    const std::int64_t rows = 2 * c.gate_rows, cols = 1152;
     const std::size_t stride = row_bytes(dtype, cols);
     const auto bytes = random_packed_weight(dtype, rows, cols, stride, 91);
     const WeightRef host{dtype, rows, cols, bytes.data(), stride};
     GpuWeight w = upload_weight(host, nullptr);
+    const std::string name = std::string(dtype_name(dtype)) + " gate rows " + std::to_string(c.gate_rows);
+    if (w.layout == GemvLayout::mma_tiles) {
+      EXPECT_EQ(gemv_supports_gate(w, 1), cluster_kernel && c.gate_rows % 16 == 0) << name;
+      EXPECT_FALSE(gemv_supports_gate(w, 5)) << name;
+    } else {
+      EXPECT_TRUE(gemv_supports_gate(w, 5)) << name;
+    }
     GemvRng rng(92);
     const int kBatch = 5;
     std::vector<float> x(kBatch * cols), wx(kBatch * rows);
@@ -186,20 +205,20 @@ TEST(GemvCuda, GatedEpilogueMatchesCpuMatmulThenActivation) {
     ASSERT_EQ(cudaMalloc(reinterpret_cast<void**>(&d_x), x.size() * 4), cudaSuccess);
     ASSERT_EQ(cudaMalloc(reinterpret_cast<void**>(&d_y), wx.size() * 4), cudaSuccess);
     ASSERT_EQ(cudaMemcpy(d_x, x.data(), x.size() * 4, cudaMemcpyHostToDevice), cudaSuccess);
-    if (!gemv_supports_gate(w)) {
-      EXPECT_EQ(w.layout, GemvLayout::mma_tiles) << dtype_name(dtype);
-      EXPECT_THROW(gemv(w, d_x, 1, d_y, nullptr, GemvEpilogue{nullptr, false, Gate::kSilu}), eaq::Error);
-    } else {
-      for (bool gelu : {false, true}) {
-        const std::vector<float> ref = test::gated_reference(ctx, wx, kBatch, rows, gelu);
-        for (int batch : {1, 2, 5}) {
-          std::vector<float> y(ref.size(), std::nanf(""));
-          ASSERT_EQ(cudaMemcpy(d_y, y.data(), y.size() * 4, cudaMemcpyHostToDevice), cudaSuccess);
-          gemv(w, d_x, batch, d_y, nullptr, GemvEpilogue{nullptr, false, gelu ? Gate::kGeluTanh : Gate::kSilu});
-          ASSERT_EQ(cudaMemcpy(y.data(), d_y, y.size() * 4, cudaMemcpyDeviceToHost), cudaSuccess);
-          const std::string what = std::string(dtype_name(dtype)) + (gelu ? " geglu" : " swiglu");
-          test::expect_gemv_matches(y, ref, batch, rows / 2, what.c_str());
+    for (bool gelu : {false, true}) {
+      const std::vector<float> ref = test::gated_reference(ctx, wx, kBatch, rows, gelu);
+      const GemvEpilogue gate{nullptr, false, gelu ? Gate::kGeluTanh : Gate::kSilu};
+      for (int batch : {1, 2, 4, 5}) {
+        if (!gemv_supports_gate(w, batch)) {
+          EXPECT_THROW(gemv(w, d_x, batch, d_y, nullptr, gate), eaq::Error) << name << " batch " << batch;
+          continue;
         }
+        std::vector<float> y(ref.size(), std::nanf(""));
+        ASSERT_EQ(cudaMemcpy(d_y, y.data(), y.size() * 4, cudaMemcpyHostToDevice), cudaSuccess);
+        gemv(w, d_x, batch, d_y, nullptr, gate);
+        ASSERT_EQ(cudaMemcpy(y.data(), d_y, y.size() * 4, cudaMemcpyDeviceToHost), cudaSuccess);
+        const std::string what = name + (gelu ? " geglu" : " swiglu");
+        test::expect_gemv_matches(y, ref, batch, rows / 2, what.c_str());
       }
     }
     cudaFree(d_x);
