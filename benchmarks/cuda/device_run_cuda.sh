@@ -26,8 +26,8 @@
 #        f16 and of the 1.3B f16 GEMVs and cluster attention; a kernel trace of the 7B f16 prefill
 #        and decode; then the e2e test (~9 minutes).
 # ab:    a session's closing check: the kernels' GPU unit tests, the e2e test, bench_engine_cuda
-#        on the 1.3B and 1.5B shapes at f16 twice over and the 7B at f16, int8 and int4-g128
-#        (~3 minutes).
+#        on the 1.3B and 1.5B shapes at f16 twice over and the 7B at f16, int8 and int4-g128, and
+#        the 7B int8 on the tensor-core tiles (EAQ_CUDA_MMA_GEMV=all) (~4 minutes).
 # experiments-engine: the gated activation in the tensor-core cluster GEMV's epilogue against
 #        the separate kernel (EAQ_CUDA_GATED_GEMV=0): GPU unit tests, bench_engine_cuda on the 7B
 #        and 1.3B shapes at int4-g128 twice over, e2e (~5 minutes).
@@ -73,6 +73,9 @@ if [[ $mode == ab ]]; then
   done
   step 150 eaq_bench.log bench_engine_cuda --shape llama2-7b --precision f16 --precision i8_ch --precision i4s_g128 \
        --repeat 2 --energy-s 0
+  # int8 on the tensor-core tiles (the cluster kernel at batch 1) against its chunk kernel above.
+  step 90 eaq_bench.log env EAQ_CUDA_MMA_GEMV=all bench_engine_cuda --shape llama2-7b --precision i8_ch --repeat 2 \
+       --energy-s 0
   exit 0
 fi
 if [[ $mode == profile ]]; then
