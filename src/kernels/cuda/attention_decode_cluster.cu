@@ -142,27 +142,14 @@ __global__ void __launch_bounds__(32 * kVecWarps)
 template <int kHeadDim, bool kLight>
 void launch_cluster(const AttentionCudaParams& params, const RopeKvParams* rope, const float* q,
                     const std::int32_t* pos, float* out, bool early, cudaStream_t stream) {
-  cudaLaunchConfig_t config{};
-  config.gridDim = dim3(kClusterBlocks, params.n_heads);
-  config.blockDim = dim3(32 * kVecWarps);
-  config.stream = stream;
-  cudaLaunchAttribute attribute[2];
-  attribute[0].id = cudaLaunchAttributeClusterDimension;
-  attribute[0].val.clusterDim.x = kClusterBlocks;
-  attribute[0].val.clusterDim.y = 1;
-  attribute[0].val.clusterDim.z = 1;
-  attribute[1].id = cudaLaunchAttributeProgrammaticStreamSerialization;
-  attribute[1].val.programmaticStreamSerializationAllowed = 1;
-  config.attrs = attribute;
-  const bool legacy = stream == nullptr || stream == cudaStreamLegacy;  // as launch_pdl
-  config.numAttrs = !legacy && pdl_enabled() ? 2 : 1;
+  const dim3 grid(kClusterBlocks, params.n_heads), block(32 * kVecWarps);
   const RopeKvParams r = rope ? *rope : RopeKvParams{};
   if (rope) {
-    EAQ_CUDA_CHECK(cudaLaunchKernelEx(&config, attention_decode_cluster_kernel<kHeadDim, true, kLight>, params, r, q,
-                                      pos, out, early));
+    EAQ_CUDA_CHECK(launch_pdl_cluster(attention_decode_cluster_kernel<kHeadDim, true, kLight>, grid, block, 0,
+                                      kClusterBlocks, stream, params, r, q, pos, out, early));
   } else {
-    EAQ_CUDA_CHECK(cudaLaunchKernelEx(&config, attention_decode_cluster_kernel<kHeadDim, false, kLight>, params, r, q,
-                                      pos, out, false));
+    EAQ_CUDA_CHECK(launch_pdl_cluster(attention_decode_cluster_kernel<kHeadDim, false, kLight>, grid, block, 0,
+                                      kClusterBlocks, stream, params, r, q, pos, out, false));
   }
 }
 

@@ -2,29 +2,18 @@
 // MmaI4S<64>, MmaI4S<128>.
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <tuple>
 
 #include "core/error.h"
+#include "kernels/cuda/cuda_device.h"
 #include "kernels/cuda/gemv_mma.cuh"
 
 namespace eaq::kernels::cuda::detail {
 
 namespace {
-
-int sm_count() {
-  static const int count = [] {
-    int device = 0, n = 0;
-    if (cudaGetDevice(&device) != cudaSuccess ||
-        cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device) != cudaSuccess || n <= 0) {
-      cudaGetLastError();
-      return 1;
-    }
-    return n;
-  }();
-  return count;
-}
 
 // Blocks of `kernel` an SM holds at `threads` threads and `shared` bytes (cached: the occupancy
 // query is a host call, and eager decoding launches every GEMV each token).
@@ -62,7 +51,7 @@ void launch(const GemvArgs& a, int batch, cudaStream_t stream) {
   for (int w = kMmaMaxWarps; w >= 4; w /= 2) {
     if (w > a.n_super && w > 4) continue;
     const int per_sm = blocks_per_sm(kernel, 32 * w, mma_shared_bytes(batch, cols_padded, w, kMmas));
-    const std::int64_t slots = static_cast<std::int64_t>(sm_count()) * (per_sm > 0 ? per_sm : 1);
+    const std::int64_t slots = static_cast<std::int64_t>(std::max(1, multiprocessor_count())) * (per_sm > 0 ? per_sm : 1);
     const double time = static_cast<double>((row_tiles + slots - 1) / slots) * static_cast<double>((a.n_super + w - 1) / w);
     if (best == 0 || time < best) {
       best = time;

@@ -23,6 +23,7 @@
 // instead of 16 measured slower (348.0, 401.9 tok/s).
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -214,19 +215,6 @@ int cluster_warps_per_sm() {
   return depth;
 }
 
-int sm_count_cached() {
-  static const int count = [] {
-    int device = 0, n = 0;
-    if (cudaGetDevice(&device) != cudaSuccess ||
-        cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device) != cudaSuccess || n <= 0) {
-      cudaGetLastError();
-      return 1;
-    }
-    return n;
-  }();
-  return count;
-}
-
 }  // namespace
 
 bool gemv_mma_cluster_wanted() {
@@ -248,7 +236,7 @@ struct ClusterSplit {
   std::int64_t splits = 0, per_split = 0;
 };
 ClusterSplit cluster_split(std::int64_t row_tiles, std::int64_t k_tiles, int tile_cols, int batch) {
-  const std::int64_t want_warps = static_cast<std::int64_t>(sm_count_cached()) * cluster_warps_per_sm();
+  const std::int64_t want_warps = static_cast<std::int64_t>(std::max(1, multiprocessor_count())) * cluster_warps_per_sm();
   std::int64_t splits = (want_warps + row_tiles - 1) / row_tiles;
   splits = splits < 1 ? 1 : (splits > kMaxClusterSplits ? kMaxClusterSplits : splits);
   splits = splits > k_tiles ? k_tiles : splits;
@@ -279,25 +267,12 @@ bool launch_gemv_mma_cluster(const GemvArgs& a, int batch, cudaStream_t stream) 
   const ClusterSplit plan = cluster_split(row_tiles, a.n_super, F::kTileCols, batch);
   const std::int64_t splits = plan.splits, per_split = plan.per_split;
   const std::size_t shared = static_cast<std::size_t>(batch) * 4 * per_split * F::kTileCols;
-  cudaLaunchConfig_t config{};
   // Row groups: 8 row tiles, or gated 4 gate row tiles and their up tiles.
   const std::int64_t groups = a.gate_rows > 0 ? (a.gate_rows / kMmaTileRows + kClusterWarps / 2 - 1) / (kClusterWarps / 2)
                                               : (row_tiles + kClusterWarps - 1) / kClusterWarps;
-  config.gridDim = dim3(static_cast<unsigned>(splits), static_cast<unsigned>(groups));
-  config.blockDim = dim3(32 * kClusterWarps);
-  config.dynamicSmemBytes = shared;
-  config.stream = stream;
-  cudaLaunchAttribute attribute[2];
-  attribute[0].id = cudaLaunchAttributeClusterDimension;
-  attribute[0].val.clusterDim.x = static_cast<unsigned>(splits);
-  attribute[0].val.clusterDim.y = 1;
-  attribute[0].val.clusterDim.z = 1;
-  attribute[1].id = cudaLaunchAttributeProgrammaticStreamSerialization;
-  attribute[1].val.programmaticStreamSerializationAllowed = 1;
-  config.attrs = attribute;
-  const bool legacy = stream == nullptr || stream == cudaStreamLegacy;  // as launch_pdl
-  config.numAttrs = !legacy && pdl_enabled() ? 2 : 1;
-  EAQ_CUDA_CHECK(cudaLaunchKernelEx(&config, gemv_mma_cluster_kernel<F>, a, batch, static_cast<int>(per_split)));
+  const dim3 grid(static_cast<unsigned>(splits), static_cast<unsigned>(groups));
+  EAQ_CUDA_CHECK(launch_pdl_cluster(gemv_mma_cluster_kernel<F>, grid, dim3(32 * kClusterWarps), shared,
+                                    static_cast<unsigned>(splits), stream, a, batch, static_cast<int>(per_split)));
   return true;
 }
 
