@@ -1,5 +1,5 @@
-// Device-side building blocks shared by the decoder kernels: warp/block reductions and storing
-// f32 as f16 or bf16.
+// Device-side building blocks shared by the decoder kernels: warp/block reductions, eight f16
+// values to floats, and storing f32 as f16 or bf16.
 #pragma once
 
 #include <cuda_bf16.h>
@@ -17,6 +17,17 @@ __device__ __forceinline__ float warp_max(float v) {
 #pragma unroll
   for (int offset = 16; offset > 0; offset >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, offset));
   return v;
+}
+
+// Eight f16 values (one 16-byte load) as floats, in order.
+__device__ __forceinline__ void half8_to_float(const uint4& raw, float* f) {
+  const __half2* h = reinterpret_cast<const __half2*>(&raw);
+#pragma unroll
+  for (int i = 0; i < 4; ++i) {
+    const float2 v = __half22float2(h[i]);
+    f[2 * i] = v.x;
+    f[2 * i + 1] = v.y;
+  }
 }
 
 // Sum over the block (blockDim.x a multiple of 32, at most 1024); every thread gets the result.

@@ -5,6 +5,7 @@
 
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/decoder_ops.h"
+#include "kernels/cuda/device_math.cuh"
 #include "kernels/cuda/pdl.cuh"
 
 namespace eaq::kernels::cuda {
@@ -42,14 +43,7 @@ __global__ void embedding_vec8_kernel(const void* __restrict__ table, bool table
     const float4 b = *reinterpret_cast<const float4*>(static_cast<const float*>(table) + at + 4);
     v[0] = a.x, v[1] = a.y, v[2] = a.z, v[3] = a.w, v[4] = b.x, v[5] = b.y, v[6] = b.z, v[7] = b.w;
   } else {
-    const uint4 raw = *reinterpret_cast<const uint4*>(static_cast<const __half*>(table) + at);
-    const __half2* h = reinterpret_cast<const __half2*>(&raw);
-#pragma unroll
-    for (int k = 0; k < 4; ++k) {
-      const float2 f = __half22float2(h[k]);
-      v[2 * k] = f.x;
-      v[2 * k + 1] = f.y;
-    }
+    half8_to_float(*reinterpret_cast<const uint4*>(static_cast<const __half*>(table) + at), v);
   }
   float4* out = reinterpret_cast<float4*>(x + t * dim + i);
   out[0] = make_float4(v[0] * scale, v[1] * scale, v[2] * scale, v[3] * scale);

@@ -121,17 +121,8 @@ __global__ void __launch_bounds__(kClusterWarps * 32) gemv_mma_cluster_kernel(Ge
   pdl_wait();
   // This block's columns of x, split (high, low x 2^11) into the permuted slots.
   __half2* xs = reinterpret_cast<__half2*>(smem);
-  {
-    const int pairs = batch * (cols / 2);
-    const std::int64_t c_base = static_cast<std::int64_t>(kt0) * F::kTileCols;
-    for (int i = threadIdx.x; i < pairs; i += blockDim.x) {
-      const int b = i / (cols / 2), c = 2 * (i % (cols / 2));
-      float2 v = make_float2(0.0f, 0.0f);
-      if (c_base + c < a.cols) v = load_ro(reinterpret_cast<const float2*>(a.x + b * a.cols + c_base + c));
-      const int slot = ((c & ~15) + mma_split_slot(c & 15)) / 2;
-      xs[(2 * b) * (cols / 2) + slot] = mma_split_part(v.x, v.y, false);
-      xs[(2 * b + 1) * (cols / 2) + slot] = mma_split_part(v.x, v.y, true);
-    }
+  for (int i = threadIdx.x; i < batch * (cols / 2); i += blockDim.x) {
+    mma_split_pair(a, cols, i, xs, static_cast<std::int64_t>(kt0) * F::kTileCols);
   }
   // The lane's B operands: its batch row's (row 0's past `batch`: those output columns are not stored).
   MmaLane<1> ln;
@@ -206,11 +197,12 @@ int cluster_warps_per_sm() {
   static const int depth = [] {
     const char* v = std::getenv("EAQ_CUDA_MMA_CLUSTER_WARPS_PER_SM");
     if (v == nullptr || *v == '\0') return 16;
-    const int d = std::atoi(v);
-    if (d < 1 || d > 64) {
+    char* end = nullptr;
+    const long d = std::strtol(v, &end, 10);
+    if (*end != '\0' || d < 1 || d > 64) {
       fail("EAQ_CUDA_MMA_CLUSTER_WARPS_PER_SM='{}' is not a warp count from 1 to 64: unset it for 16", v);
     }
-    return d;
+    return static_cast<int>(d);
   }();
   return depth;
 }

@@ -57,13 +57,7 @@ __device__ __forceinline__ void unpack8(const uint4& raw, float* f) {
       f[2 * i + 1] = v.y;
     }
   } else {
-    const __half2* h = reinterpret_cast<const __half2*>(&raw);
-#pragma unroll
-    for (int i = 0; i < 4; ++i) {
-      const float2 v = __half22float2(h[i]);
-      f[2 * i] = v.x;
-      f[2 * i + 1] = v.y;
-    }
+    half8_to_float(raw, f);
   }
 }
 

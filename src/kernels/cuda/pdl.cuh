@@ -38,29 +38,10 @@ __host__ __device__ __forceinline__ void pdl_launch_dependents() {
 // 9.0 or later and EAQ_CUDA_PDL not "0". Cached per device (defined in pdl_cuda.cpp).
 bool pdl_enabled();
 
-// kernel<<<grid, block, shared_bytes, stream>>>(args...) with the PDL attribute where
-// pdl_enabled(). Returns the launch's status (also left for cudaGetLastError(), like <<<>>>).
-template <class... KernelArgs, class... Args>
-cudaError_t launch_pdl(void (*kernel)(KernelArgs...), dim3 grid, dim3 block, std::size_t shared_bytes, cudaStream_t stream,
-                Args&&... args) {
-  cudaLaunchConfig_t config{};
-  config.gridDim = grid;
-  config.blockDim = block;
-  config.dynamicSmemBytes = shared_bytes;
-  config.stream = stream;
-  cudaLaunchAttribute attribute[1];
-  attribute[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
-  attribute[0].val.programmaticStreamSerializationAllowed = 1;
-  config.attrs = attribute;
-  // Not on the legacy default stream, whose implicit synchronisation with every other stream the
-  // attribute would not change; eaq's decode runs on its own stream.
-  const bool legacy = stream == nullptr || stream == cudaStreamLegacy;
-  config.numAttrs = !legacy && pdl_enabled() ? 1 : 0;
-  return cudaLaunchKernelEx(&config, kernel, std::forward<Args>(args)...);
-}
-
-// The same for a grid of thread block clusters of cluster_x blocks along x (sm_90+; grid.x a
-// multiple of cluster_x).
+// kernel<<<grid, block, shared_bytes, stream>>>(args...) as a grid of thread block clusters of
+// cluster_x blocks along x (sm_90+; grid.x a multiple of cluster_x; 0: no clusters), with the PDL
+// attribute where pdl_enabled(). Returns the launch's status (also left for cudaGetLastError(),
+// like <<<>>>).
 template <class... KernelArgs, class... Args>
 cudaError_t launch_pdl_cluster(void (*kernel)(KernelArgs...), dim3 grid, dim3 block, std::size_t shared_bytes,
                                unsigned cluster_x, cudaStream_t stream, Args&&... args) {
@@ -70,16 +51,32 @@ cudaError_t launch_pdl_cluster(void (*kernel)(KernelArgs...), dim3 grid, dim3 bl
   config.dynamicSmemBytes = shared_bytes;
   config.stream = stream;
   cudaLaunchAttribute attribute[2];
-  attribute[0].id = cudaLaunchAttributeClusterDimension;
-  attribute[0].val.clusterDim.x = cluster_x;
-  attribute[0].val.clusterDim.y = 1;
-  attribute[0].val.clusterDim.z = 1;
-  attribute[1].id = cudaLaunchAttributeProgrammaticStreamSerialization;
-  attribute[1].val.programmaticStreamSerializationAllowed = 1;
+  unsigned n = 0;
+  if (cluster_x > 0) {
+    attribute[n].id = cudaLaunchAttributeClusterDimension;
+    attribute[n].val.clusterDim.x = cluster_x;
+    attribute[n].val.clusterDim.y = 1;
+    attribute[n].val.clusterDim.z = 1;
+    ++n;
+  }
+  // Not on the legacy default stream, whose implicit synchronisation with every other stream the
+  // attribute would not change; eaq's decode runs on its own stream.
+  const bool legacy = stream == nullptr || stream == cudaStreamLegacy;
+  if (!legacy && pdl_enabled()) {
+    attribute[n].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    attribute[n].val.programmaticStreamSerializationAllowed = 1;
+    ++n;
+  }
   config.attrs = attribute;
-  const bool legacy = stream == nullptr || stream == cudaStreamLegacy;  // as launch_pdl
-  config.numAttrs = !legacy && pdl_enabled() ? 2 : 1;
+  config.numAttrs = n;
   return cudaLaunchKernelEx(&config, kernel, std::forward<Args>(args)...);
+}
+
+// The same without clusters.
+template <class... KernelArgs, class... Args>
+cudaError_t launch_pdl(void (*kernel)(KernelArgs...), dim3 grid, dim3 block, std::size_t shared_bytes, cudaStream_t stream,
+                       Args&&... args) {
+  return launch_pdl_cluster(kernel, grid, block, shared_bytes, 0, stream, std::forward<Args>(args)...);
 }
 
 }  // namespace eaq::kernels::cuda
