@@ -187,8 +187,8 @@ double measure_copy_bandwidth_gbs() {
   return 2.0 * static_cast<double>(bytes) * reps / s / 1e9;
 }
 
-// cuBLAS f16 GEMM (f32 accumulate) of m x k by k x n, TFLOP/s.
-double measure_gemm_tflops(std::int64_t m, std::int64_t n, std::int64_t k) {
+// Seconds of one cuBLAS f16 GEMM (f32 accumulate) of m x k by k x n, as the engine calls it (mean of 20).
+double measure_gemm_s(std::int64_t m, std::int64_t n, std::int64_t k) {
   cublasHandle_t handle;
   EAQ_CUBLAS_CHECK(cublasCreate(&handle));
   // The engine's cuBLAS workspace (EAQ_CUDA_CUBLAS_WORKSPACE_MIB), so the peak is measured as the
@@ -215,12 +215,31 @@ double measure_gemm_tflops(std::int64_t m, std::int64_t n, std::int64_t k) {
   cudaEventRecord(e1);
   cudaEventSynchronize(e1);
   const double s = elapsed_s(e0, e1);
+  cudaEventDestroy(e0);
+  cudaEventDestroy(e1);
   cudaFree(w);
   cudaFree(x);
   cudaFree(y);
   cublasDestroy(handle);
   cudaFree(workspace);
-  return 2.0 * static_cast<double>(m) * n * k * reps / s / 1e12;
+  return s / reps;
+}
+
+// The same GEMM's rate, TFLOP/s.
+double measure_gemm_tflops(std::int64_t m, std::int64_t n, std::int64_t k) {
+  return 2.0 * static_cast<double>(m) * n * k / measure_gemm_s(m, n, k) / 1e12;
+}
+
+// A bound on a shape's prefill: seconds of cuBLAS alone on the prompt's projection GEMMs (q|k|v,
+// o, gate|up, down for every layer, as the engine's f16 prefill calls them), nothing else: no
+// attention, norms, RoPE or LM head. Each GEMM is timed on its own, repeated, so a weight matrix
+// that fits L2 is read from there: if anything, an optimistic bound.
+double measure_projection_gemms_s(const Shape& s, std::int64_t prompt) {
+  const std::int64_t hd = s.hidden / s.heads;
+  const double per_layer = measure_gemm_s(prompt, (s.heads + 2 * s.kv_heads) * hd, s.hidden) +
+                           measure_gemm_s(prompt, s.hidden, s.heads * hd) +
+                           measure_gemm_s(prompt, 2 * s.inter, s.hidden) + measure_gemm_s(prompt, s.hidden, s.inter);
+  return per_layer * static_cast<double>(s.layers);
 }
 
 struct Options {
@@ -416,6 +435,17 @@ int run_bench(const Options& o) {
     const Shape& s = *it;
     // The prefill GEMM of this shape (prompt x hidden -> intermediate) as a second peak.
     const double gemm_shape = measure_gemm_tflops(o.prompt, s.inter, s.hidden);
+    // What the prefill could reach at most with cuBLAS's own GEMMs: all of its projections alone.
+    const std::int64_t shape_hd = s.hidden / s.heads;
+    const double projection_flops =
+        2.0 * static_cast<double>(o.prompt) * s.layers *
+        (static_cast<double>(s.hidden) * (s.heads + 2 * s.kv_heads) * shape_hd +
+         static_cast<double>(s.heads) * shape_hd * s.hidden + 3.0 * s.hidden * s.inter);
+    const double projections_s = measure_projection_gemms_s(s, o.prompt);
+    const double projections_pct = 100.0 * projection_flops / projections_s / 1e12 / std::max(gemm_square, gemm_shape);
+    fmt::print("{:<22} cuBLAS alone on the {}-token prefill's projection GEMMs (measured): {:.3f} ms, {:.0f} TFLOP/s, "
+               "{:.1f}% of the GEMM peak\n",
+               s.name, o.prompt, projections_s * 1e3, projection_flops / projections_s / 1e12, projections_pct);
     for (const auto& precision : o.precisions) {
       auto dtype = dtype_from_name(precision);
       if (!dtype) fail("--precision {} is not a dtype name (f16, bf16, i8_ch, i4s_g128, q8_0, q4_0, nf4, ...)", precision);
@@ -510,13 +540,14 @@ int run_bench(const Options& o) {
                    "\"pct_nominal_hbm_3350gbs\": {:.2f}, \"copy_gbs_measured\": {:.1f}, \"pct_measured_copy\": {:.2f}, "
                    "\"prefill_s\": {:.6f}, \"prefill_tok_s\": {:.1f}, \"prefill_tflops\": {:.1f}, "
                    "\"gemm_tflops_8192\": {:.1f}, \"gemm_tflops_shape\": {:.1f}, \"pct_gemm_peak\": {:.2f}, "
+                   "\"projection_gemms_alone_s\": {:.6f}, \"pct_gemm_peak_projection_gemms_alone\": {:.2f}, "
                    "\"decode_j_per_token_net\": {:.4f}, \"decode_j_per_token_gross\": {:.4f}, "
                    "\"job_j_per_new_token_net\": {:.4f}, \"gpu_idle_w\": {:.1f}, \"energy_source\": \"{}\", "
                    "\"load_s\": {:.2f}{}}}\n",
                    s.name, precision, probe.name, lm.description(), o.prompt, o.n_new, o.repeat, decode_tps,
                    best_decode, bytes, pct_hbm, copy_gbs, pct_copy, best_prefill, o.prompt / best_prefill,
-                   prefill_tflops, gemm_square, gemm_shape, pct_gemm, decode_j_net, decode_j_gross, job_j_net, idle_w,
-                   energy_source, load_s,
+                   prefill_tflops, gemm_square, gemm_shape, pct_gemm, projections_s, projections_pct, decode_j_net,
+                   decode_j_gross, job_j_net, idle_w, energy_source, load_s,
                    o.sampled ? fmt::format(", \"sampled_gpu_tok_s\": {:.2f}, \"sampled_host_tok_s\": {:.2f}, "
                                            "\"sampled_same_tokens\": {}",
                                            sampled.gpu_tok_s, sampled.host_tok_s, sampled.same_tokens)

@@ -6,8 +6,9 @@
 #                                      experiments-engine|experiments-decode|experiments-misc
 # quick: versions, `eaq hw`, the e2e parity test, the kernels' GPU unit tests, one shape at
 #        f16/int8/int4-g128 (a first look, ~2 minutes);
-# full:  that, plus every shape x precision beside HF transformers eager, the HF parity run, and
-#        the GEMV workbench. Each step has its own time limit so one hang does not cost the rest.
+# full:  that, plus every shape x precision beside HF transformers eager, the HF parity run, a
+#        kernel trace of the 7B f16 prefill and decode, and the GEMV workbench. Each step has its
+#        own time limit so one hang does not cost the rest.
 # bench: versions, `eaq hw`, the kernels' GPU unit tests, the e2e parity test, then
 #        `eaq bench --device cuda` on a synthetic SmolLM2-135M (the embedded model's shapes; its
 #        98 MB file cannot travel) and on stories260K, and bench_engine_cuda at f16/int8/int4-g128
@@ -28,9 +29,9 @@
 # ab:    a session's closing check: the kernels' GPU unit tests, the e2e test, bench_engine_cuda
 #        on the 1.3B and 1.5B shapes at f16 twice over and the 7B at f16, int8 and int4-g128, and
 #        the 7B int8 on the tensor-core tiles (EAQ_CUDA_MMA_GEMV=all) (~4 minutes).
-# experiments-engine: the gated activation in the tensor-core cluster GEMV's epilogue against
-#        the separate kernel (EAQ_CUDA_GATED_GEMV=0): GPU unit tests, bench_engine_cuda on the 7B
-#        and 1.3B shapes at int4-g128 twice over, e2e (~5 minutes).
+# experiments-engine: the prefill RoPE kernel with registers (default) against shared memory
+#        (EAQ_CUDA_ROPE_VEC=0): GPU unit tests, bench_engine_cuda on the three shapes at f16 by
+#        turns, twice, e2e (~7 minutes).
 # experiments-decode: the cluster decode attention's barriers (EAQ_CUDA_CLUSTER_SYNC=light, the
 #        default, against full): attention tests, bench_attention_decode, the engine (1.3B/1.5B
 #        f16), beside each other (~4 minutes).
@@ -136,19 +137,14 @@ if [[ $mode == verify ]]; then
   exit 0
 fi
 if [[ $mode == experiments-engine ]]; then
-  # The gated activation in the tensor-core cluster GEMV's epilogue (the default) against the
-  # separate kernel (EAQ_CUDA_GATED_GEMV=0): the kernels' GPU unit tests (and the GEMV tests under
-  # the row-tile kernel, EAQ_CUDA_MMA_KERNEL=rows), then the engine on the 7B shape at f16 (the
-  # ratios' denominator) and int4-g128, and the 1.3B at int4-g128, each twice; the e2e test last.
+  # The prefill's RoPE + KV write with each lane's values in registers (the default for head_dim
+  # 64/128/256) against the shared-memory kernel (EAQ_CUDA_ROPE_VEC=0): the kernels' GPU unit
+  # tests, then the three shapes at f16 by turns, twice; the e2e test last.
   step 150 tests.log eaq_kernels_cuda_tests
-  step 150 tests.log env EAQ_CUDA_MMA_KERNEL=rows eaq_kernels_cuda_tests "--gtest_filter=*Gemv*"
-  seven="--shape llama2-7b --repeat 2 --energy-s 0"
-  step 90 eaq_bench.log bench_engine_cuda $seven --precision f16
+  all="--shape deepseek-coder-1.3b --shape r1-distill-qwen-1.5b --shape llama2-7b --precision f16"
   for round in 1 2; do
-    for env in EAQ_CUDA_GATED_GEMV=1 EAQ_CUDA_GATED_GEMV=0; do
-      step 90 eaq_bench.log env $env bench_engine_cuda $seven --precision i4s_g128
-      step 90 eaq_bench.log env $env bench_engine_cuda --shape deepseek-coder-1.3b --precision i4s_g128 --repeat 2 \
-           --energy-s 0
+    for env in EAQ_CUDA_ROPE_VEC=1 EAQ_CUDA_ROPE_VEC=0; do
+      step 150 eaq_bench.log env $env bench_engine_cuda $all --repeat 3 --energy-s 0
     done
   done
   step 200 e2e.log python3 tests/e2e/test_engine_cuda.py
@@ -201,8 +197,8 @@ if [[ $mode == quick ]]; then
 fi
 step 300 eaq_bench.log bench_engine_cuda --shape deepseek-coder-1.3b --shape r1-distill-qwen-1.5b --shape llama2-7b \
      --jsonl "$out/eaq.jsonl"
-step 120 eaq_bench.log env EAQ_CUDA_HALF_GEMV=kernels bench_engine_cuda --shape deepseek-coder-1.3b --shape llama2-7b \
-     --precision f16 --energy-s 2 --jsonl "$out/eaq.jsonl"
+# Where the 7B f16 prefill and decode spend their time, kernel by kernel.
+step 120 trace.log benchmarks/cuda/profile_decode.sh llama2-7b f16 16
 step 300 hf.log python3 benchmarks/cuda/compare_engine_cuda_vs_hf.py bench --jsonl "$out/hf.jsonl"
 step 240 parity.log python3 benchmarks/cuda/compare_engine_cuda_vs_hf.py parity --bench-bin .device/bin/bench_engine_cuda \
      --new 64

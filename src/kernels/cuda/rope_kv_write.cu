@@ -1,6 +1,12 @@
 // After the fused QKV projection: bias, per-head q/k RMSNorm (gemma3), RoPE on q and k, and the
 // write of k and v into the f16 KV cache at each token's position — one kernel, one warp per head.
+// For head_dim 64, 128 and 256 each lane holds head_dim / 32 adjacent values in registers (16- or
+// 8-byte loads and stores; a neox pair's partner is 16 lanes away, a shuffle); other sizes go
+// through shared memory (qkv_head.cuh). EAQ_CUDA_ROPE_VEC=0 runs the latter for every size (A/B).
 #include <cuda_fp16.h>
+
+#include <cstdlib>
+#include <cstring>
 
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/decoder_ops.h"
@@ -42,6 +48,132 @@ __global__ void rope_kv_write_kernel(RopeKvParams p) {
   }
 }
 
+template <int kV>
+__device__ __forceinline__ void load_lane(const float* src, float* v) {
+  if constexpr (kV == 2) {
+    const float2 a = *reinterpret_cast<const float2*>(src);
+    v[0] = a.x;
+    v[1] = a.y;
+  } else {
+#pragma unroll
+    for (int j = 0; j < kV; j += 4) {
+      const float4 a = *reinterpret_cast<const float4*>(src + j);
+      v[j] = a.x;
+      v[j + 1] = a.y;
+      v[j + 2] = a.z;
+      v[j + 3] = a.w;
+    }
+  }
+}
+
+template <int kV>
+__device__ __forceinline__ void store_lane(float* dst, const float* v) {
+  if constexpr (kV == 2) {
+    *reinterpret_cast<float2*>(dst) = make_float2(v[0], v[1]);
+  } else {
+#pragma unroll
+    for (int j = 0; j < kV; j += 4) *reinterpret_cast<float4*>(dst + j) = make_float4(v[j], v[j + 1], v[j + 2], v[j + 3]);
+  }
+}
+
+template <int kV>
+__device__ __forceinline__ void store_lane_half(__half* dst, const float* v) {
+  __half2 h[kV / 2];
+#pragma unroll
+  for (int j = 0; j < kV / 2; ++j) h[j] = __floats2half2_rn(v[2 * j], v[2 * j + 1]);
+  if constexpr (kV == 2) {
+    *reinterpret_cast<__half2*>(dst) = h[0];
+  } else {
+#pragma unroll
+    for (int j = 0; j < kV / 2; j += 2) {
+      uint2 u;
+      u.x = *reinterpret_cast<const unsigned*>(&h[j]);
+      u.y = *reinterpret_cast<const unsigned*>(&h[j + 1]);
+      *reinterpret_cast<uint2*>(dst + 2 * j) = u;
+    }
+  }
+}
+
+// The same as rope_kv_write_kernel for head_dim = 32 * kV, each lane's values in registers. The
+// arithmetic is prepare_qkv_head's (same order within a value; the norm's sum of squares adds in
+// another order).
+template <int kV>
+__global__ void rope_kv_write_vec_kernel(RopeKvParams p) {
+  constexpr int kHd = 32 * kV, kHalf = kHd / 2;
+  pdl_launch_dependents();
+  pdl_wait();
+  const int t = blockIdx.x;
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  const int n_all = p.n_heads + 2 * p.n_kv_heads;
+  const int position = p.positions[t];
+  const long long row_width = static_cast<long long>(n_all) * kHd;
+  const int first = lane * kV;
+  for (int h = blockIdx.y * kWarps + warp; h < n_all; h += kWarps * gridDim.y) {
+    const bool is_q = h < p.n_heads, is_k = !is_q && h < p.n_heads + p.n_kv_heads;
+    float v[kV];
+    load_lane<kV>(p.qkv + t * row_width + static_cast<long long>(h) * kHd + first, v);
+    float sum_sq = 0.0f;
+    if (p.bias) {
+      float b[kV];
+      load_lane<kV>(p.bias + static_cast<long long>(h) * kHd + first, b);
+#pragma unroll
+      for (int j = 0; j < kV; ++j) v[j] += b[j];
+    }
+#pragma unroll
+    for (int j = 0; j < kV; ++j) sum_sq += v[j] * v[j];
+    const float* norm = is_q ? p.q_norm : (is_k ? p.k_norm : nullptr);
+    if (norm) {  // warp-uniform
+      const float inv_rms = rsqrtf(warp_sum(sum_sq) / static_cast<float>(kHd) + p.norm_eps);
+      float g[kV];
+      load_lane<kV>(norm + first, g);
+#pragma unroll
+      for (int j = 0; j < kV; ++j) v[j] = v[j] * inv_rms * (g[j] + p.norm_offset);
+    }
+    if (is_q || is_k) {
+      if (p.neox) {
+        // Pair (i, i + kHalf): lanes below 16 hold the first halves, their partners 16 lanes up.
+        const bool low = lane < 16;
+#pragma unroll
+        for (int j = 0; j < kV; ++j) {
+          const float other = __shfl_xor_sync(0xffffffffu, v[j], 16);
+          const int i = low ? first + j : first + j - kHalf;
+          const float angle = static_cast<float>(position) * p.inv_freq[i];
+          float sn = 0.0f, cs = 0.0f;
+          sincosf(angle, &sn, &cs);
+          const float cos_v = cs * p.attention_factor, sin_v = sn * p.attention_factor;
+          // x0 = the pair's first value, x1 its second.
+          v[j] = low ? v[j] * cos_v - other * sin_v : v[j] * cos_v + other * sin_v;
+        }
+      } else {
+#pragma unroll
+        for (int j = 0; j < kV; j += 2) {
+          const int i = (first + j) / 2;
+          const float angle = static_cast<float>(position) * p.inv_freq[i];
+          float sn = 0.0f, cs = 0.0f;
+          sincosf(angle, &sn, &cs);
+          const float cos_v = cs * p.attention_factor, sin_v = sn * p.attention_factor;
+          const float x0 = v[j], x1 = v[j + 1];
+          v[j] = x0 * cos_v - x1 * sin_v;
+          v[j + 1] = x1 * cos_v + x0 * sin_v;
+        }
+      }
+    }
+    if (is_q) {
+      store_lane<kV>(p.q_out + (static_cast<long long>(t) * p.n_heads + h) * kHd + first, v);
+    } else {
+      const int kv_head = is_k ? h - p.n_heads : h - p.n_heads - p.n_kv_heads;
+      __half* cache = static_cast<__half*>(is_k ? p.k_cache : p.v_cache);
+      store_lane_half<kV>(cache + (static_cast<long long>(position) * p.n_kv_heads + kv_head) * kHd + first, v);
+    }
+  }
+}
+
+// EAQ_CUDA_ROPE_VEC=0: the shared-memory kernel for every head size (A/B). Read at each call.
+bool rope_vec_enabled() {
+  const char* v = std::getenv("EAQ_CUDA_ROPE_VEC");
+  return v == nullptr || std::strcmp(v, "0") != 0;
+}
+
 }  // namespace
 
 void rope_kv_write(const RopeKvParams& params, cudaStream_t stream) {
@@ -50,6 +182,12 @@ void rope_kv_write(const RopeKvParams& params, cudaStream_t stream) {
   if (params.n_tokens <= 0) return;
   const int n_all = params.n_heads + 2 * params.n_kv_heads;
   const dim3 grid(params.n_tokens, (n_all + kWarps - 1) / kWarps);
+  const int hd = params.head_dim;
+  if ((hd == 64 || hd == 128 || hd == 256) && rope_vec_enabled()) {
+    auto kernel = hd == 64 ? rope_kv_write_vec_kernel<2> : hd == 128 ? rope_kv_write_vec_kernel<4> : rope_kv_write_vec_kernel<8>;
+    EAQ_CUDA_CHECK(launch_pdl(kernel, grid, kWarps * 32, 0, stream, params));
+    return;
+  }
   EAQ_CUDA_CHECK(launch_pdl(rope_kv_write_kernel, grid, kWarps * 32, 0, stream, params));
 }
 

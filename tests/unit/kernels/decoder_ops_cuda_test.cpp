@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <tuple>
@@ -97,76 +98,84 @@ TEST(DecoderOpsCuda, RopeKvWriteMatchesCpu) {
     int nh, nkv, hd;
     bool norms;
   };
-  for (const Case& cs : {Case{4, 2, 64, false}, Case{12, 2, 128, false}, Case{4, 2, 64, true}}) {
-    for (bool neox : {false, true}) {
-      const int T = 3, nh = cs.nh, nkv = cs.nkv, hd = cs.hd, width = (nh + 2 * nkv) * hd, max_pos = 16;
-      const float factor = cs.norms ? 1.0f : 1.25f, offset = 1.0f, eps = 1e-6f;
-      auto qkv = random_floats(static_cast<std::size_t>(T * width), 4);
-      auto bias = random_floats(static_cast<std::size_t>(width), 5, -0.1f, 0.1f);
-      auto q_norm = random_floats(static_cast<std::size_t>(hd), 8, -0.5f, 0.5f);
-      auto k_norm = random_floats(static_cast<std::size_t>(hd), 9, -0.5f, 0.5f);
-      std::vector<float> inv_freq(hd / 2);
-      for (int i = 0; i < hd / 2; ++i) inv_freq[i] = static_cast<float>(std::pow(10000.0, -2.0 * i / hd));
-      const std::vector<std::int32_t> positions = {7, 8, 9};
-      // CPU: bias, the per-head norms, then RoPE on q and k, k and v into an f16 cache.
-      std::vector<float> q(T * nh * hd), k(T * nkv * hd), v(T * nkv * hd);
-      for (int t = 0; t < T; ++t) {
-        for (int i = 0; i < width; ++i) {
-          const float val = qkv[t * width + i] + bias[i];
-          if (i < nh * hd) q[t * nh * hd + i] = val;
-          else if (i < (nh + nkv) * hd) k[t * nkv * hd + i - nh * hd] = val;
-          else v[t * nkv * hd + i - (nh + nkv) * hd] = val;
+  // The register kernel (head_dim 64/128/256, the default) and the shared-memory one (other sizes,
+  // 96 here; EAQ_CUDA_ROPE_VEC=0 for all).
+  for (const char* vec : {"1", "0"}) {
+    setenv("EAQ_CUDA_ROPE_VEC", vec, 1);
+    for (const Case& cs : {Case{4, 2, 64, false}, Case{12, 2, 128, false}, Case{4, 2, 64, true}, Case{2, 1, 256, true},
+                           Case{4, 1, 128, true}, Case{2, 2, 96, true}}) {
+      for (bool neox : {false, true}) {
+        const int T = 3, nh = cs.nh, nkv = cs.nkv, hd = cs.hd, width = (nh + 2 * nkv) * hd, max_pos = 16;
+        const float factor = cs.norms ? 1.0f : 1.25f, offset = 1.0f, eps = 1e-6f;
+        auto qkv = random_floats(static_cast<std::size_t>(T * width), 4);
+        auto bias = random_floats(static_cast<std::size_t>(width), 5, -0.1f, 0.1f);
+        auto q_norm = random_floats(static_cast<std::size_t>(hd), 8, -0.5f, 0.5f);
+        auto k_norm = random_floats(static_cast<std::size_t>(hd), 9, -0.5f, 0.5f);
+        std::vector<float> inv_freq(hd / 2);
+        for (int i = 0; i < hd / 2; ++i) inv_freq[i] = static_cast<float>(std::pow(10000.0, -2.0 * i / hd));
+        const std::vector<std::int32_t> positions = {7, 8, 9};
+        // CPU: bias, the per-head norms, then RoPE on q and k, k and v into an f16 cache.
+        std::vector<float> q(T * nh * hd), k(T * nkv * hd), v(T * nkv * hd);
+        for (int t = 0; t < T; ++t) {
+          for (int i = 0; i < width; ++i) {
+            const float val = qkv[t * width + i] + bias[i];
+            if (i < nh * hd) q[t * nh * hd + i] = val;
+            else if (i < (nh + nkv) * hd) k[t * nkv * hd + i - nh * hd] = val;
+            else v[t * nkv * hd + i - (nh + nkv) * hd] = val;
+          }
         }
-      }
-      if (cs.norms) {
-        rms_norm(c.ctx, q.data(), q_norm.data(), offset, eps, T * nh, hd, q.data());
-        rms_norm(c.ctx, k.data(), k_norm.data(), offset, eps, T * nkv, hd, k.data());
-      }
-      const RopeLayout layout = neox ? RopeLayout::kNeox : RopeLayout::kNormal;
-      rope(c.ctx, q.data(), T, nh, hd, positions.data(), inv_freq.data(), layout, factor);
-      rope(c.ctx, k.data(), T, nkv, hd, positions.data(), inv_freq.data(), layout, factor);
-      std::vector<std::uint16_t> k_cache(max_pos * nkv * hd, 0), v_cache(max_pos * nkv * hd, 0);
-      KvRef cpu_cache{DType::F16, k_cache.data(), v_cache.data(), nkv, hd, max_pos};
-      kv_store(c.ctx, cpu_cache, positions[0], T, k.data(), v.data());
+        if (cs.norms) {
+          rms_norm(c.ctx, q.data(), q_norm.data(), offset, eps, T * nh, hd, q.data());
+          rms_norm(c.ctx, k.data(), k_norm.data(), offset, eps, T * nkv, hd, k.data());
+        }
+        const RopeLayout layout = neox ? RopeLayout::kNeox : RopeLayout::kNormal;
+        rope(c.ctx, q.data(), T, nh, hd, positions.data(), inv_freq.data(), layout, factor);
+        rope(c.ctx, k.data(), T, nkv, hd, positions.data(), inv_freq.data(), layout, factor);
+        std::vector<std::uint16_t> k_cache(max_pos * nkv * hd, 0), v_cache(max_pos * nkv * hd, 0);
+        KvRef cpu_cache{DType::F16, k_cache.data(), v_cache.data(), nkv, hd, max_pos};
+        kv_store(c.ctx, cpu_cache, positions[0], T, k.data(), v.data());
 
-      Device<float> d_qkv(qkv), d_bias(bias), d_freq(inv_freq), d_q(std::vector<float>(q.size()));
-      Device<float> d_qn(q_norm), d_kn(k_norm);
-      Device<std::int32_t> d_pos(positions);
-      Device<std::uint16_t> d_k(std::vector<std::uint16_t>(k_cache.size(), 0)), d_v(std::vector<std::uint16_t>(v_cache.size(), 0));
-      RopeKvParams p;
-      p.n_tokens = T;
-      p.n_heads = nh;
-      p.n_kv_heads = nkv;
-      p.head_dim = hd;
-      p.qkv = d_qkv.ptr;
-      p.bias = d_bias.ptr;
-      if (cs.norms) {
-        p.q_norm = d_qn.ptr;
-        p.k_norm = d_kn.ptr;
-        p.norm_offset = offset;
-        p.norm_eps = eps;
+        Device<float> d_qkv(qkv), d_bias(bias), d_freq(inv_freq), d_q(std::vector<float>(q.size()));
+        Device<float> d_qn(q_norm), d_kn(k_norm);
+        Device<std::int32_t> d_pos(positions);
+        Device<std::uint16_t> d_k(std::vector<std::uint16_t>(k_cache.size(), 0)), d_v(std::vector<std::uint16_t>(v_cache.size(), 0));
+        RopeKvParams p;
+        p.n_tokens = T;
+        p.n_heads = nh;
+        p.n_kv_heads = nkv;
+        p.head_dim = hd;
+        p.qkv = d_qkv.ptr;
+        p.bias = d_bias.ptr;
+        if (cs.norms) {
+          p.q_norm = d_qn.ptr;
+          p.k_norm = d_kn.ptr;
+          p.norm_offset = offset;
+          p.norm_eps = eps;
+        }
+        p.inv_freq = d_freq.ptr;
+        p.neox = neox;
+        p.attention_factor = factor;
+        p.positions = d_pos.ptr;
+        p.q_out = d_q.ptr;
+        p.k_cache = d_k.ptr;
+        p.v_cache = d_v.ptr;
+        rope_kv_write(p, nullptr);
+        const std::string what = std::string(neox ? "neox" : "normal") + " heads " + std::to_string(nh) + "/" +
+                                 std::to_string(nkv) + " dim " + std::to_string(hd) + (cs.norms ? " q/k norms" : "") +
+                                 " EAQ_CUDA_ROPE_VEC=" + vec;
+        EXPECT_LT(rel_error(d_q.get(), q), 1e-5) << what;
+        const auto gk = d_k.get(), gv = d_v.get();
+        int k_mismatch = 0, v_mismatch = 0;
+        for (std::size_t i = 0; i < k_cache.size(); ++i) {
+          k_mismatch += std::fabs(f16_to_f32(gk[i]) - f16_to_f32(k_cache[i])) > 1e-3f;
+          v_mismatch += gv[i] != v_cache[i];
+        }
+        EXPECT_EQ(k_mismatch, 0) << what;
+        EXPECT_EQ(v_mismatch, 0) << what;
       }
-      p.inv_freq = d_freq.ptr;
-      p.neox = neox;
-      p.attention_factor = factor;
-      p.positions = d_pos.ptr;
-      p.q_out = d_q.ptr;
-      p.k_cache = d_k.ptr;
-      p.v_cache = d_v.ptr;
-      rope_kv_write(p, nullptr);
-      const std::string what = std::string(neox ? "neox" : "normal") + " heads " + std::to_string(nh) + "/" +
-                               std::to_string(nkv) + " dim " + std::to_string(hd) + (cs.norms ? " q/k norms" : "");
-      EXPECT_LT(rel_error(d_q.get(), q), 1e-5) << what;
-      const auto gk = d_k.get(), gv = d_v.get();
-      int k_mismatch = 0, v_mismatch = 0;
-      for (std::size_t i = 0; i < k_cache.size(); ++i) {
-        k_mismatch += std::fabs(f16_to_f32(gk[i]) - f16_to_f32(k_cache[i])) > 1e-3f;
-        v_mismatch += gv[i] != v_cache[i];
-      }
-      EXPECT_EQ(k_mismatch, 0) << what;
-      EXPECT_EQ(v_mismatch, 0) << what;
     }
   }
+  unsetenv("EAQ_CUDA_ROPE_VEC");
 }
 
 TEST(DecoderOpsCuda, GatedActivationsMatchCpu) {
