@@ -6,9 +6,10 @@
 //
 //   bench_attention_prefill [--reps N]
 //
-// Kernels: f16 (attention_prefill_f16.cu, the default prefill's), f16x2 (the same with two K/V
-// stages, cp.async), tc (attention_prefill_tc.cu,
-// f32-accurate, EAQ_CUDA_PREFILL=split), warp (attention_prefill.cu's fallback).
+// Kernels: f16 (attention_prefill_f16.cu, the default prefill's, one group of warps a block),
+// f16g2 (two groups a block, each every other key tile: the default where the blocks fit one an
+// SM), f16x2 (two K/V stages, cp.async), tc (attention_prefill_tc.cu, f32-accurate,
+// EAQ_CUDA_PREFILL=split), warp (attention_prefill.cu's fallback).
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
@@ -86,11 +87,15 @@ int main(int argc, char** argv) {
   const Kernel kernels[] = {
       {"f16",
        [](const kc::AttentionCudaParams& p, const float* q, const std::int32_t* pos, int T, float* out, cudaStream_t s) {
-         if (!kc::attention_prefill_f16(p, q, pos, T, out, nullptr, eaq::DType::F16, s, 1)) std::exit(3);
+         if (!kc::attention_prefill_f16(p, q, pos, T, out, nullptr, eaq::DType::F16, s, 1, 1)) std::exit(3);
+       }},
+      {"f16g2",
+       [](const kc::AttentionCudaParams& p, const float* q, const std::int32_t* pos, int T, float* out, cudaStream_t s) {
+         if (!kc::attention_prefill_f16(p, q, pos, T, out, nullptr, eaq::DType::F16, s, 1, 2)) std::exit(3);
        }},
       {"f16x2",
        [](const kc::AttentionCudaParams& p, const float* q, const std::int32_t* pos, int T, float* out, cudaStream_t s) {
-         if (!kc::attention_prefill_f16(p, q, pos, T, out, nullptr, eaq::DType::F16, s, 2)) std::exit(3);
+         if (!kc::attention_prefill_f16(p, q, pos, T, out, nullptr, eaq::DType::F16, s, 2, 1)) std::exit(3);
        }},
       {"tc",
        [](const kc::AttentionCudaParams& p, const float* q, const std::int32_t* pos, int T, float* out, cudaStream_t s) {

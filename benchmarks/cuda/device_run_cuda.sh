@@ -28,10 +28,12 @@
 #        and decode; then the e2e test (~9 minutes).
 # ab:    a session's closing check: the kernels' GPU unit tests, the e2e test, bench_engine_cuda
 #        on the 1.3B and 1.5B shapes at f16 twice over and the 7B at f16, int8 and int4-g128, and
-#        the 7B int8 on the tensor-core tiles (EAQ_CUDA_MMA_GEMV=all) (~4 minutes).
-# experiments-engine: the prefill RoPE kernel with registers (default) against shared memory
-#        (EAQ_CUDA_ROPE_VEC=0): GPU unit tests, bench_engine_cuda on the three shapes at f16 by
-#        turns, twice, e2e (~7 minutes).
+#        the 1.3B/1.5B f16 with one key group in the prefill attention
+#        (EAQ_CUDA_PREFILL_ATTENTION_GROUPS=1), the 7B int8 on the tensor-core tiles
+#        (EAQ_CUDA_MMA_GEMV=all) (~4 minutes).
+# experiments-engine: the f16 prefill attention's two key groups a block (the rule, 1 and 2
+#        forced: EAQ_CUDA_PREFILL_ATTENTION_GROUPS): GPU unit tests, bench_attention_prefill,
+#        bench_engine_cuda on the three shapes at f16 by turns, twice, e2e (~6 minutes).
 # experiments-decode: the cluster decode attention's barriers (EAQ_CUDA_CLUSTER_SYNC=light, the
 #        default, against full): attention tests, bench_attention_decode, the engine (1.3B/1.5B
 #        f16), beside each other (~4 minutes).
@@ -74,6 +76,9 @@ if [[ $mode == ab ]]; then
   done
   step 150 eaq_bench.log bench_engine_cuda --shape llama2-7b --precision f16 --precision i8_ch --precision i4s_g128 \
        --repeat 2 --energy-s 0
+  # The f16 prefill attention's two key groups (the rule) against one, on the shapes it runs for.
+  step 90 eaq_bench.log env EAQ_CUDA_PREFILL_ATTENTION_GROUPS=1 bench_engine_cuda --shape deepseek-coder-1.3b \
+       --shape r1-distill-qwen-1.5b --precision f16 --repeat 3 --energy-s 0
   # int8 on the tensor-core tiles (the cluster kernel at batch 1) against its chunk kernel above.
   step 90 eaq_bench.log env EAQ_CUDA_MMA_GEMV=all bench_engine_cuda --shape llama2-7b --precision i8_ch --repeat 2 \
        --energy-s 0
@@ -137,13 +142,16 @@ if [[ $mode == verify ]]; then
   exit 0
 fi
 if [[ $mode == experiments-engine ]]; then
-  # The prefill's RoPE + KV write with each lane's values in registers (the default for head_dim
-  # 64/128/256) against the shared-memory kernel (EAQ_CUDA_ROPE_VEC=0): the kernels' GPU unit
-  # tests, then the three shapes at f16 by turns, twice; the e2e test last.
+  # The f16 prefill attention with two groups of warps a block, each every other key tile (the
+  # rule: where the blocks fit one an SM, so the 1.3B and 1.5B shapes at 512 tokens), against one
+  # group (EAQ_CUDA_PREFILL_ATTENTION_GROUPS=1) and two forced on the 7B shape (=2): the kernels'
+  # GPU unit tests, the workbench, then the three shapes at f16 by turns, twice; the e2e test last.
   step 150 tests.log eaq_kernels_cuda_tests
+  step 90 attention.log bench_attention_prefill --reps 20
   all="--shape deepseek-coder-1.3b --shape r1-distill-qwen-1.5b --shape llama2-7b --precision f16"
   for round in 1 2; do
-    for env in EAQ_CUDA_ROPE_VEC=1 EAQ_CUDA_ROPE_VEC=0; do
+    for env in EAQ_CUDA_PREFILL_ATTENTION_GROUPS= EAQ_CUDA_PREFILL_ATTENTION_GROUPS=1 \
+               EAQ_CUDA_PREFILL_ATTENTION_GROUPS=2; do
       step 150 eaq_bench.log env $env bench_engine_cuda $all --repeat 3 --energy-s 0
     done
   done

@@ -405,7 +405,8 @@ TEST(DecoderOpsCuda, AttentionPrefillChunkMatchesCpu) {
     // f16 products (query and softmax weights rounded to f16 once): head_dim 64 and 128 only.
     Device<float> d_f16(std::vector<float>(q.size()));
     Device<std::uint16_t> d_f16_half(std::vector<std::uint16_t>(q.size()));
-    const bool f16_kernel = attention_prefill_f16(gp, d_q.ptr, d_pos.ptr, T, d_f16.ptr, d_f16_half.ptr, DType::F16, nullptr, 1);
+    const bool f16_kernel =
+        attention_prefill_f16(gp, d_q.ptr, d_pos.ptr, T, d_f16.ptr, d_f16_half.ptr, DType::F16, nullptr, 1, 1);
     EXPECT_EQ(f16_kernel, hd == 64 || hd == 128) << "hd " << hd;
     if (f16_kernel) {
       const std::vector<float> f16 = d_f16.get();
@@ -418,10 +419,30 @@ TEST(DecoderOpsCuda, AttentionPrefillChunkMatchesCpu) {
       EXPECT_LT(worst, 2e-3) << "f16 copy of the f16-product output, hd " << hd;
     }
     Device<float> d_f16x2(std::vector<float>(q.size()));
-    EXPECT_EQ(attention_prefill_f16(gp, d_q.ptr, d_pos.ptr, T, d_f16x2.ptr, nullptr, DType::F16, nullptr, 2), f16_kernel);
+    EXPECT_EQ(attention_prefill_f16(gp, d_q.ptr, d_pos.ptr, T, d_f16x2.ptr, nullptr, DType::F16, nullptr, 2, 1), f16_kernel);
     if (f16_kernel) {
       // The two-stage (cp.async) variant computes the same products in the same order.
       EXPECT_EQ(d_f16x2.get(), d_f16.get()) << "two-stage f16-product prefill hd " << hd;
+    }
+    // Two key groups a block (every other key tile each, merged at the end): the same products,
+    // but each group rounds its softmax weights to f16 against its own running max, so the two
+    // differ by f16 roundings (measured on an H100: 7.5e-5 to 1.3e-4 relative).
+    Device<float> d_groups(std::vector<float>(q.size()));
+    Device<std::uint16_t> d_groups_half(std::vector<std::uint16_t>(q.size()));
+    EXPECT_EQ(attention_prefill_f16(gp, d_q.ptr, d_pos.ptr, T, d_groups.ptr, d_groups_half.ptr, DType::F16, nullptr, 1, 2),
+              f16_kernel);
+    if (f16_kernel) {
+      const std::vector<float> groups = d_groups.get();
+      EXPECT_LT(rel_error(groups, ref), 4e-3) << "two-group f16-product prefill hd " << hd << " window " << ac.window;
+      EXPECT_LT(rel_error(groups, d_f16.get()), 1e-3) << "two-group against one-group f16-product prefill hd " << hd;
+      const std::vector<std::uint16_t> group_halves = d_groups_half.get();
+      double worst = 0;
+      for (std::size_t i = 0; i < groups.size(); ++i) {
+        worst = std::max(worst, std::abs(static_cast<double>(f16_to_f32(group_halves[i])) - groups[i]));
+      }
+      EXPECT_LT(worst, 2e-3) << "f16 copy of the two-group output, hd " << hd;
+      EXPECT_THROW(attention_prefill_f16(gp, d_q.ptr, d_pos.ptr, T, d_groups.ptr, nullptr, DType::F16, nullptr, 2, 2),
+                   Error);
     }
     Device<float> d_any16(std::vector<float>(q.size()));
     attention_prefill(gp, d_q.ptr, d_pos.ptr, T, d_any16.ptr, nullptr, DType::F16, true, nullptr);
