@@ -29,7 +29,8 @@
 # ab:    a session's closing check: the kernels' GPU unit tests, the e2e test, bench_engine_cuda
 #        on the 1.3B and 1.5B shapes at f16 twice over and the 7B at f16, int8 and int4-g128, and
 #        the 1.3B/1.5B f16 with one key group in the prefill attention
-#        (EAQ_CUDA_PREFILL_ATTENTION_GROUPS=1), the 7B int8 on the tensor-core tiles
+#        (EAQ_CUDA_PREFILL_ATTENTION_GROUPS=1), the 7B f16 with two prefill attention stages
+#        against one (EAQ_CUDA_PREFILL_ATTENTION_STAGES), the 7B int8 on the tensor-core tiles
 #        (EAQ_CUDA_MMA_GEMV=all) (~4 minutes).
 # experiments-engine: the f16 prefill attention's two key groups a block (the rule, 1 and 2
 #        forced: EAQ_CUDA_PREFILL_ATTENTION_GROUPS): GPU unit tests, bench_attention_prefill,
@@ -79,6 +80,10 @@ if [[ $mode == ab ]]; then
   # The f16 prefill attention's two key groups (the rule) against one, on the shapes it runs for.
   step 90 eaq_bench.log env EAQ_CUDA_PREFILL_ATTENTION_GROUPS=1 bench_engine_cuda --shape deepseek-coder-1.3b \
        --shape r1-distill-qwen-1.5b --precision f16 --repeat 3 --energy-s 0
+  # The 7B prefill attention with two cp.async stages (opt-in) against one, by turns.
+  for env in EAQ_CUDA_PREFILL_ATTENTION_STAGES=2 EAQ_CUDA_PREFILL_ATTENTION_STAGES=1; do
+    step 90 eaq_bench.log env $env bench_engine_cuda --shape llama2-7b --precision f16 --repeat 3 --energy-s 0
+  done
   # int8 on the tensor-core tiles (the cluster kernel at batch 1) against its chunk kernel above.
   step 90 eaq_bench.log env EAQ_CUDA_MMA_GEMV=all bench_engine_cuda --shape llama2-7b --precision i8_ch --repeat 2 \
        --energy-s 0
