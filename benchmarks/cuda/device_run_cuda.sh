@@ -32,9 +32,9 @@
 #        (EAQ_CUDA_PREFILL_ATTENTION_GROUPS=1), the 7B f16 with two prefill attention stages
 #        against one (EAQ_CUDA_PREFILL_ATTENTION_STAGES), the 7B int8 on the tensor-core tiles
 #        (EAQ_CUDA_MMA_GEMV=all) (~4 minutes).
-# experiments-engine: the f16 prefill attention's two key groups a block (the rule, 1 and 2
-#        forced: EAQ_CUDA_PREFILL_ATTENTION_GROUPS): GPU unit tests, bench_attention_prefill,
-#        bench_engine_cuda on the three shapes at f16 by turns, twice, e2e (~6 minutes).
+# experiments-engine: the prefill attention's two K/V stages on the 7B shape (the rule) against
+#        one (EAQ_CUDA_PREFILL_ATTENTION_STAGES=1) by turns, twice; the 1.3B/1.5B f16 at the
+#        defaults; GPU unit tests first, e2e last (~3 minutes).
 # experiments-decode: the cluster decode attention's barriers (EAQ_CUDA_CLUSTER_SYNC=light, the
 #        default, against full): attention tests, bench_attention_decode, the engine (1.3B/1.5B
 #        f16), beside each other (~4 minutes).
@@ -147,19 +147,17 @@ if [[ $mode == verify ]]; then
   exit 0
 fi
 if [[ $mode == experiments-engine ]]; then
-  # The f16 prefill attention with two groups of warps a block, each every other key tile (the
-  # rule: where the blocks fit one an SM, so the 1.3B and 1.5B shapes at 512 tokens), against one
-  # group (EAQ_CUDA_PREFILL_ATTENTION_GROUPS=1) and two forced on the 7B shape (=2): the kernels'
-  # GPU unit tests, the workbench, then the three shapes at f16 by turns, twice; the e2e test last.
+  # The prefill attention's two K/V stages where a block has one key group (the 7B shape; now the
+  # rule) against one (EAQ_CUDA_PREFILL_ATTENTION_STAGES=1), by turns, twice; the 1.3B/1.5B at the
+  # defaults; the kernels' GPU unit tests first and the e2e test last (~3 minutes).
   step 150 tests.log eaq_kernels_cuda_tests
-  step 90 attention.log bench_attention_prefill --reps 20
-  all="--shape deepseek-coder-1.3b --shape r1-distill-qwen-1.5b --shape llama2-7b --precision f16"
   for round in 1 2; do
-    for env in EAQ_CUDA_PREFILL_ATTENTION_GROUPS= EAQ_CUDA_PREFILL_ATTENTION_GROUPS=1 \
-               EAQ_CUDA_PREFILL_ATTENTION_GROUPS=2; do
-      step 150 eaq_bench.log env $env bench_engine_cuda $all --repeat 3 --energy-s 0
+    for env in EAQ_CUDA_PREFILL_ATTENTION_STAGES= EAQ_CUDA_PREFILL_ATTENTION_STAGES=1; do
+      step 90 eaq_bench.log env $env bench_engine_cuda --shape llama2-7b --precision f16 --repeat 3 --energy-s 0
     done
   done
+  step 90 eaq_bench.log bench_engine_cuda --shape deepseek-coder-1.3b --shape r1-distill-qwen-1.5b --precision f16 \
+       --repeat 3 --energy-s 0
   step 200 e2e.log python3 tests/e2e/test_engine_cuda.py
   exit 0
 fi

@@ -65,9 +65,11 @@ __device__ __forceinline__ void cp_async_wait_all_but_newest() { asm volatile("c
 // Fragment coordinates (PTX ISA, mma.m16n8k16): g = lane / 4 is the row (and g + 8), t = lane % 4
 // picks columns 2t, 2t + 1 (and 2t + 8, 2t + 9 in A).
 // kStages 1: each K/V tile is loaded through registers, then computed on; 2: the next tile streams
-// into a second buffer by cp.async while this one is computed on (EAQ_CUDA_PREFILL_ATTENTION_STAGES=2,
-// opt-in: measured on an H100 +1.3% engine prefill, and in bench_attention_prefill slower at 512
-// tokens on the 7B heads, faster at 2048: docs/cuda.md).
+// into a second buffer by cp.async while this one is computed on: the default where a block has one
+// group of warps (measured on an H100, 2026-12-06: bench_attention_prefill 32.4 against 33.7 us on
+// the 7B heads at 512 tokens, 254.5 against 295.0 at 2048; 7B engine prefill +1.0%; an earlier
+// session had it slower at 512, 38.6 against 36.1: docs/cuda.md). EAQ_CUDA_PREFILL_ATTENTION_STAGES
+// forces one.
 template <int kLdHalves>
 constexpr int tile_bytes() {
   return kTileKeys * kLdHalves * 2;
@@ -354,6 +356,20 @@ void launch_f16_dim(int stages, int groups, const AttentionCudaParams& params, c
   }
 }
 
+// EAQ_CUDA_PREFILL_ATTENTION_STAGES=1|2 forces the K/V stages (A/B); 0 when unset (the rule).
+int stages_from_env() {
+  static const int stages = [] {
+    const char* v = std::getenv("EAQ_CUDA_PREFILL_ATTENTION_STAGES");
+    if (v == nullptr || *v == '\0') return 0;
+    if (std::strcmp(v, "1") == 0) return 1;
+    if (std::strcmp(v, "2") == 0) return 2;
+    fail("EAQ_CUDA_PREFILL_ATTENTION_STAGES='{}' is not 1 or 2 (unset it for the rule: two where the key groups are "
+         "one)",
+         v);
+  }();
+  return stages;
+}
+
 // EAQ_CUDA_PREFILL_ATTENTION_GROUPS=1|2 forces the key groups (A/B); 0 when unset (the rule).
 int groups_from_env() {
   static const int groups = [] {
@@ -374,16 +390,10 @@ bool attention_prefill_f16(const AttentionCudaParams& params, const float* q, co
                            int n_tokens, float* out, void* out_half, DType half_dtype, cudaStream_t stream,
                            int stages, int key_groups) {
   if (params.head_dim != 64 && params.head_dim != 128) return false;
-  if (stages == 0) {
-    static const int from_env = [] {
-      const char* v = std::getenv("EAQ_CUDA_PREFILL_ATTENTION_STAGES");
-      return v != nullptr && std::strcmp(v, "2") == 0 ? 2 : 1;
-    }();
-    stages = from_env;
-  }
-  EAQ_CHECK(stages == 1 || stages == 2, "attention_prefill_f16: stages {} (1 or 2)", stages);
+  EAQ_CHECK(stages >= 0 && stages <= 2, "attention_prefill_f16: stages {} (0, 1 or 2)", stages);
   EAQ_CHECK(key_groups >= 0 && key_groups <= 2 && !(key_groups == 2 && stages == 2),
             "attention_prefill_f16: key_groups {} (0, 1, or 2 with one stage)", key_groups);
+  if (stages == 0 && key_groups != 2) stages = stages_from_env();
   if (key_groups == 0) key_groups = stages == 2 ? 1 : groups_from_env();
   if (key_groups == 0) {
     // Two key groups where every block has an SM to itself (e.g. 8 query blocks x 16 heads = 128
@@ -392,6 +402,8 @@ bool attention_prefill_f16(const AttentionCudaParams& params, const float* q, co
     const long long blocks = static_cast<long long>((n_tokens + kRowsPerBlock - 1) / kRowsPerBlock) * params.n_heads;
     key_groups = blocks <= multiprocessor_count() ? 2 : 1;
   }
+  // One group: the next K/V tile streams in (cp.async) during this one's products.
+  if (stages == 0) stages = key_groups == 2 ? 1 : 2;
   const bool bf16 = half_dtype == DType::BF16;
   if (params.head_dim == 128) {
     launch_f16_dim<128>(stages, key_groups, params, q, positions, n_tokens, out, out_half, bf16, stream);
