@@ -356,31 +356,25 @@ void launch_f16_dim(int stages, int groups, const AttentionCudaParams& params, c
   }
 }
 
-// EAQ_CUDA_PREFILL_ATTENTION_STAGES=1|2 forces the K/V stages (A/B); 0 when unset (the rule).
+// 1 or 2 from the variable `name` (an A/B switch), 0 when unset or empty; anything else is an error
+// naming it and what unsetting it does (`rule`).
+int one_or_two_from_env(const char* name, const char* rule) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return 0;
+  if (std::strcmp(v, "1") == 0) return 1;
+  if (std::strcmp(v, "2") == 0) return 2;
+  fail("{}='{}' is not 1 or 2 (unset it for the rule: {})", name, v, rule);
+}
+
+// EAQ_CUDA_PREFILL_ATTENTION_STAGES forces the K/V stages, EAQ_CUDA_PREFILL_ATTENTION_GROUPS the
+// key groups; read once.
 int stages_from_env() {
-  static const int stages = [] {
-    const char* v = std::getenv("EAQ_CUDA_PREFILL_ATTENTION_STAGES");
-    if (v == nullptr || *v == '\0') return 0;
-    if (std::strcmp(v, "1") == 0) return 1;
-    if (std::strcmp(v, "2") == 0) return 2;
-    fail("EAQ_CUDA_PREFILL_ATTENTION_STAGES='{}' is not 1 or 2 (unset it for the rule: two where the key groups are "
-         "one)",
-         v);
-  }();
+  static const int stages = one_or_two_from_env("EAQ_CUDA_PREFILL_ATTENTION_STAGES", "two where the key groups are one");
   return stages;
 }
 
-// EAQ_CUDA_PREFILL_ATTENTION_GROUPS=1|2 forces the key groups (A/B); 0 when unset (the rule).
 int groups_from_env() {
-  static const int groups = [] {
-    const char* v = std::getenv("EAQ_CUDA_PREFILL_ATTENTION_GROUPS");
-    if (v == nullptr || *v == '\0') return 0;
-    if (std::strcmp(v, "1") == 0) return 1;
-    if (std::strcmp(v, "2") == 0) return 2;
-    fail("EAQ_CUDA_PREFILL_ATTENTION_GROUPS='{}' is not 1 or 2 (unset it for the rule: 2 where the blocks fit one "
-         "an SM)",
-         v);
-  }();
+  static const int groups = one_or_two_from_env("EAQ_CUDA_PREFILL_ATTENTION_GROUPS", "two where the blocks fit one an SM");
   return groups;
 }
 
