@@ -208,9 +208,10 @@ if [[ $mode == quick ]]; then
 fi
 step 300 eaq_bench.log bench_engine_cuda --shape deepseek-coder-1.3b --shape r1-distill-qwen-1.5b --shape llama2-7b \
      --jsonl "$out/eaq.jsonl"
-# Where the 7B f16 prefill and decode spend their time, kernel by kernel.
-step 120 trace.log benchmarks/cuda/profile_decode.sh llama2-7b f16 16
+# Where the 7B f16 prefill and decode spend their time, kernel by kernel (the table in trace.log;
+# the raw trace stays on the GPU machine: at most 8 files come back).
+step 120 trace.log env OUT=/tmp/trace_out benchmarks/cuda/profile_decode.sh llama2-7b f16 16
 step 300 hf.log python3 benchmarks/cuda/compare_engine_cuda_vs_hf.py bench --jsonl "$out/hf.jsonl"
-step 240 parity.log python3 benchmarks/cuda/compare_engine_cuda_vs_hf.py parity --bench-bin .device/bin/bench_engine_cuda \
+step 240 hf.log python3 benchmarks/cuda/compare_engine_cuda_vs_hf.py parity --bench-bin .device/bin/bench_engine_cuda \
      --new 64
 if [[ -x .device/bin/bench_gemv ]]; then step 120 gemv.log bench_gemv; fi
