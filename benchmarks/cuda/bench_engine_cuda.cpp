@@ -427,8 +427,10 @@ int run_bench(const Options& o) {
              idle_w, idle.duration_s);
 
   std::FILE* jsonl = o.jsonl.empty() ? nullptr : std::fopen(o.jsonl.c_str(), "a");
-  fmt::print("{:<22} {:<9} {:>9} {:>8} {:>8} {:>9} {:>9} {:>10} {:>9} {:>9}\n", "shape (synthetic)", "precision",
-             "decode/s", "%HBM", "%copy", "prefill/s", "%GEMM", "GB/token", "J/tok net", "J/tok job");
+  // J/token: the decode window's net of idle; the job's (prompt + new tokens, per new token) net and
+  // gross (what the counter read, idle included: what a dedicated GPU costs).
+  fmt::print("{:<22} {:<9} {:>9} {:>8} {:>8} {:>9} {:>9} {:>10} {:>9} {:>9} {:>9}\n", "shape (synthetic)", "precision",
+             "decode/s", "%HBM", "%copy", "prefill/s", "%GEMM", "GB/token", "J/tok net", "job net", "job gross");
   for (const auto& shape_name : o.shapes) {
     auto it = std::find_if(shapes().begin(), shapes().end(), [&](const Shape& s) { return s.name == shape_name; });
     if (it == shapes().end()) fail("--shape {} unknown: llama2-7b, deepseek-coder-1.3b, r1-distill-qwen-1.5b", shape_name);
@@ -480,7 +482,7 @@ int run_bench(const Options& o) {
       }
       // Energy: decode-only window (one decode stretch repeated for >= energy_s), and the whole
       // job (prompt + n_new tokens) per new token.
-      double decode_j_net = NAN, job_j_net = NAN, decode_j_gross = NAN;
+      double decode_j_net = NAN, job_j_net = NAN, job_j_gross = NAN, decode_j_gross = NAN;
       std::string energy_source = "none";
       if (have_nvml) {
         const std::vector<std::int32_t> last = lm.greedy_tokens(1);
@@ -505,7 +507,10 @@ int run_bench(const Options& o) {
           lm.continue_greedy(o.n_new - 1);
         }
         energy::WindowResult jr = windows.end("job");
-        if (const auto* g = jr.find("gpu:0")) job_j_net = g->net_energy_j / (static_cast<double>(jobs) * o.n_new);
+        if (const auto* g = jr.find("gpu:0")) {
+          job_j_net = g->net_energy_j / (static_cast<double>(jobs) * o.n_new);
+          job_j_gross = g->energy_j / (static_cast<double>(jobs) * o.n_new);
+        }
       }
       const double bytes = static_cast<double>(lm.decode_weight_bytes());
       const double decode_tps = 1.0 / best_decode;
@@ -520,9 +525,9 @@ int run_bench(const Options& o) {
       const double prefill_flops = 2.0 * matrix_params * o.prompt + 2.0 * s.vocab * s.hidden + attn_flops;
       const double prefill_tflops = prefill_flops / best_prefill / 1e12;
       const double pct_gemm = 100.0 * prefill_tflops / std::max(gemm_square, gemm_shape);
-      fmt::print("{:<22} {:<9} {:>9.1f} {:>7.1f}% {:>7.1f}% {:>9.0f} {:>8.1f}% {:>10.3f} {:>9.3f} {:>9.3f}\n", s.name,
-                 precision, decode_tps, pct_hbm, pct_copy, o.prompt / best_prefill, pct_gemm, bytes / 1e9,
-                 decode_j_net, job_j_net);
+      fmt::print("{:<22} {:<9} {:>9.1f} {:>7.1f}% {:>7.1f}% {:>9.0f} {:>8.1f}% {:>10.3f} {:>9.3f} {:>9.3f} {:>9.3f}\n",
+                 s.name, precision, decode_tps, pct_hbm, pct_copy, o.prompt / best_prefill, pct_gemm, bytes / 1e9,
+                 decode_j_net, job_j_net, job_j_gross);
       SampledDecode sampled;
       if (o.sampled) {
         if (!lm.samples_on_device()) fail("--sampled compares GPU and host sampling: unset EAQ_CUDA_SAMPLING=host");
@@ -542,12 +547,13 @@ int run_bench(const Options& o) {
                    "\"gemm_tflops_8192\": {:.1f}, \"gemm_tflops_shape\": {:.1f}, \"pct_gemm_peak\": {:.2f}, "
                    "\"projection_gemms_alone_s\": {:.6f}, \"pct_gemm_peak_projection_gemms_alone\": {:.2f}, "
                    "\"decode_j_per_token_net\": {:.4f}, \"decode_j_per_token_gross\": {:.4f}, "
-                   "\"job_j_per_new_token_net\": {:.4f}, \"gpu_idle_w\": {:.1f}, \"energy_source\": \"{}\", "
+                   "\"job_j_per_new_token_net\": {:.4f}, \"job_j_per_new_token_gross\": {:.4f}, "
+                   "\"gpu_idle_w\": {:.1f}, \"energy_source\": \"{}\", "
                    "\"load_s\": {:.2f}{}}}\n",
                    s.name, precision, probe.name, lm.description(), o.prompt, o.n_new, o.repeat, decode_tps,
                    best_decode, bytes, pct_hbm, copy_gbs, pct_copy, best_prefill, o.prompt / best_prefill,
                    prefill_tflops, gemm_square, gemm_shape, pct_gemm, projections_s, projections_pct, decode_j_net,
-                   decode_j_gross, job_j_net, idle_w, energy_source, load_s,
+                   decode_j_gross, job_j_net, job_j_gross, idle_w, energy_source, load_s,
                    o.sampled ? fmt::format(", \"sampled_gpu_tok_s\": {:.2f}, \"sampled_host_tok_s\": {:.2f}, "
                                            "\"sampled_same_tokens\": {}",
                                            sampled.gpu_tok_s, sampled.host_tok_s, sampled.same_tokens)
