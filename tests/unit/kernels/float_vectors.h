@@ -1,7 +1,7 @@
 // Seeded random float vectors, and the relative error of a result against its reference: what the
-// kernel tests (kernel_test_inputs.h, decoder_ops_cuda_test.cpp) and the CUDA small-kernel workbench
-// (benchmarks/cuda/bench_decoder_ops.cpp) feed their kernels and compare them by. No gtest here, so
-// the workbench can include it.
+// kernel tests (kernel_test_inputs.h, decoder_ops_cuda_test.cpp, attention_cuda_test.cpp) and the
+// CUDA small-kernel workbench (benchmarks/cuda/bench_decoder_ops.cpp) feed their kernels and compare
+// them by. No gtest here, so the workbench can include it.
 #pragma once
 
 #include <algorithm>
