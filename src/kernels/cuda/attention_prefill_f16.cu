@@ -2,9 +2,10 @@
 // block of four warps takes 64 queries of one head (16 a warp) and walks the cache in tiles of 64
 // keys through shared memory; where the grid's blocks fit one an SM, two groups of four warps on
 // the same queries take every other tile and merge at the end (measured on an H100, 512 tokens:
-// 24.7 against 28.6 us on the 1.3B heads, prefill +3.5-4% on the 1.3B and 1.5B shapes). Scores, softmax weights and the output stay in registers: Q·Kᵀ and
-// P·V are mma.sync m16n8k16 (f16 in, f32 accumulate); the score accumulators are re-packed as the
-// A fragments of P·V without leaving the registers, and V's B fragments come from ldmatrix.trans.
+// 24.7 against 28.6 us on the 1.3B heads; engine prefill +1-4% on the 1.3B and 1.5B shapes).
+// Scores, softmax weights and the output stay in registers: Q·Kᵀ and P·V are mma.sync m16n8k16
+// (f16 in, f32 accumulate); the score accumulators are re-packed as the A fragments of P·V without
+// leaving the registers, and V's B fragments come from ldmatrix.trans.
 //
 // Precision: the query (times the attention scale) and the softmax weights are rounded to f16 once,
 // as the default prefill's 16-bit GEMM activations are; K and V are f16 in the cache. About 1e-3
@@ -369,12 +370,14 @@ int one_or_two_from_env(const char* name, const char* rule) {
 // EAQ_CUDA_PREFILL_ATTENTION_STAGES forces the K/V stages, EAQ_CUDA_PREFILL_ATTENTION_GROUPS the
 // key groups; read once.
 int stages_from_env() {
-  static const int stages = one_or_two_from_env("EAQ_CUDA_PREFILL_ATTENTION_STAGES", "two where the key groups are one");
+  static const int stages =
+      one_or_two_from_env("EAQ_CUDA_PREFILL_ATTENTION_STAGES", "two where the key groups are one");
   return stages;
 }
 
 int groups_from_env() {
-  static const int groups = one_or_two_from_env("EAQ_CUDA_PREFILL_ATTENTION_GROUPS", "two where the blocks fit one an SM");
+  static const int groups =
+      one_or_two_from_env("EAQ_CUDA_PREFILL_ATTENTION_GROUPS", "two where the blocks fit one an SM");
   return groups;
 }
 

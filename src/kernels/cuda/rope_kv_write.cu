@@ -72,7 +72,9 @@ __device__ __forceinline__ void store_lane(float* dst, const float* v) {
     *reinterpret_cast<float2*>(dst) = make_float2(v[0], v[1]);
   } else {
 #pragma unroll
-    for (int j = 0; j < kV; j += 4) *reinterpret_cast<float4*>(dst + j) = make_float4(v[j], v[j + 1], v[j + 2], v[j + 3]);
+    for (int j = 0; j < kV; j += 4) {
+      *reinterpret_cast<float4*>(dst + j) = make_float4(v[j], v[j + 1], v[j + 2], v[j + 3]);
+    }
   }
 }
 
@@ -174,7 +176,8 @@ bool rope_vec_enabled() {
   const char* v = std::getenv("EAQ_CUDA_ROPE_VEC");
   if (v == nullptr || std::strcmp(v, "1") == 0) return true;
   if (std::strcmp(v, "0") == 0) return false;
-  fail("EAQ_CUDA_ROPE_VEC='{}' is not 0 or 1 (unset it for the default, 1: registers for head_dim 64, 128 and 256)", v);
+  fail("EAQ_CUDA_ROPE_VEC='{}' is not 0 or 1 (unset it for the default, 1: registers for head_dim 64, 128 and 256)",
+       v);
 }
 
 }  // namespace
@@ -187,7 +190,9 @@ void rope_kv_write(const RopeKvParams& params, cudaStream_t stream) {
   const dim3 grid(params.n_tokens, (n_all + kWarps - 1) / kWarps);
   const int hd = params.head_dim;
   if ((hd == 64 || hd == 128 || hd == 256) && rope_vec_enabled()) {
-    auto kernel = hd == 64 ? rope_kv_write_vec_kernel<2> : hd == 128 ? rope_kv_write_vec_kernel<4> : rope_kv_write_vec_kernel<8>;
+    auto kernel = hd == 64    ? rope_kv_write_vec_kernel<2>
+                  : hd == 128 ? rope_kv_write_vec_kernel<4>
+                              : rope_kv_write_vec_kernel<8>;
     EAQ_CUDA_CHECK(launch_pdl(kernel, grid, kWarps * 32, 0, stream, params));
     return;
   }
