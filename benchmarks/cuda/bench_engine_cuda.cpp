@@ -480,6 +480,12 @@ int run_bench(const Options& o) {
         best_prefill = std::min(best_prefill, elapsed_s(e0, e1));
         best_decode = std::min(best_decode, elapsed_s(e1, e2) / (o.n_new - 1));
       }
+      // The timed decode ran lm.graph_steps() steps a graph launch: it must pick what one step a
+      // launch picks.
+      const std::vector<std::int32_t> graph_tokens = lm.greedy_tokens(o.n_new);
+      lm.begin_greedy(prompt);
+      for (int i = 1; i < o.n_new; ++i) lm.continue_greedy(1);
+      const bool graph_same = lm.greedy_tokens(o.n_new) == graph_tokens;
       // Energy: decode-only window (one decode stretch repeated for >= energy_s), and the whole
       // job (prompt + n_new tokens) per new token.
       double decode_j_net = NAN, job_j_net = NAN, job_j_gross = NAN, decode_j_gross = NAN;
@@ -528,6 +534,8 @@ int run_bench(const Options& o) {
       fmt::print("{:<22} {:<9} {:>9.1f} {:>7.1f}% {:>7.1f}% {:>9.0f} {:>8.1f}% {:>10.3f} {:>9.3f} {:>9.3f} {:>9.3f}\n",
                  s.name, precision, decode_tps, pct_hbm, pct_copy, o.prompt / best_prefill, pct_gemm, bytes / 1e9,
                  decode_j_net, job_j_net, job_j_gross);
+      fmt::print("{:<22} {:<9} decode graph of {} steps a launch: its tokens are one step a launch's: {}\n", s.name,
+                 precision, lm.graph_steps(), graph_same ? "yes" : "NO");
       SampledDecode sampled;
       if (o.sampled) {
         if (!lm.samples_on_device()) fail("--sampled compares GPU and host sampling: unset EAQ_CUDA_SAMPLING=host");
@@ -548,12 +556,12 @@ int run_bench(const Options& o) {
                    "\"projection_gemms_alone_s\": {:.6f}, \"pct_gemm_peak_projection_gemms_alone\": {:.2f}, "
                    "\"decode_j_per_token_net\": {:.4f}, \"decode_j_per_token_gross\": {:.4f}, "
                    "\"job_j_per_new_token_net\": {:.4f}, \"job_j_per_new_token_gross\": {:.4f}, "
-                   "\"gpu_idle_w\": {:.1f}, \"energy_source\": \"{}\", "
-                   "\"load_s\": {:.2f}{}}}\n",
+                   "\"gpu_idle_w\": {:.1f}, \"energy_source\": \"{}\", \"decode_graph_steps\": {}, "
+                   "\"graph_steps_same_tokens\": {}, \"load_s\": {:.2f}{}}}\n",
                    s.name, precision, probe.name, lm.description(), o.prompt, o.n_new, o.repeat, decode_tps,
                    best_decode, bytes, pct_hbm, copy_gbs, pct_copy, best_prefill, o.prompt / best_prefill,
                    prefill_tflops, gemm_square, gemm_shape, pct_gemm, projections_s, projections_pct, decode_j_net,
-                   decode_j_gross, job_j_net, job_j_gross, idle_w, energy_source, load_s,
+                   decode_j_gross, job_j_net, job_j_gross, idle_w, energy_source, lm.graph_steps(), graph_same, load_s,
                    o.sampled ? fmt::format(", \"sampled_gpu_tok_s\": {:.2f}, \"sampled_host_tok_s\": {:.2f}, "
                                            "\"sampled_same_tokens\": {}",
                                            sampled.gpu_tok_s, sampled.host_tok_s, sampled.same_tokens)

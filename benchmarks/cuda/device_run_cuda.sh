@@ -32,15 +32,15 @@
 #        (EAQ_CUDA_PREFILL_ATTENTION_GROUPS=1), the 7B f16 with two prefill attention stages
 #        against one (EAQ_CUDA_PREFILL_ATTENTION_STAGES), the 7B int8 on the tensor-core tiles
 #        (EAQ_CUDA_MMA_GEMV=all) (~4 minutes).
-# experiments-engine: the prefill attention's two K/V stages on the 7B shape (the rule) against
-#        one (EAQ_CUDA_PREFILL_ATTENTION_STAGES=1) by turns, twice; the 1.3B/1.5B f16 at the
-#        defaults; GPU unit tests first, e2e last (~3 minutes).
+# experiments-engine: the greedy decode with 8 steps a graph launch (the default) against one
+#        (EAQ_CUDA_GRAPH_STEPS=1) by turns, twice, on the three shapes; GPU unit tests first, e2e
+#        last (~5 minutes).
 # experiments-decode: the cluster decode attention's barriers (EAQ_CUDA_CLUSTER_SYNC=light, the
 #        default, against full): attention tests, bench_attention_decode, the engine (1.3B/1.5B
 #        f16), beside each other (~4 minutes).
 # experiments-misc: sampled decode (GPU vs host sampling, bench_engine_cuda --sampled) on the 1.5B
-#        and 7B shapes; f16 with the norm folded into the GEMVs (EAQ_CUDA_FUSED_NORM=gemv) on the
-#        1.3B/1.5B shapes; the 7B prefill with a 32 MiB cuBLAS workspace
+#        and 7B shapes; f16 with the norm in the GEMVs (EAQ_CUDA_FUSED_NORM=gemv) against the norm
+#        kernels (the default) on the 1.3B/1.5B shapes; the 7B prefill with a 32 MiB cuBLAS workspace
 #        (EAQ_CUDA_CUBLAS_WORKSPACE_MIB=32); each beside the default (~6 minutes).
 set -uo pipefail
 mode=${1:-quick}
@@ -136,7 +136,7 @@ if [[ $mode == verify ]]; then
   # The defaults on every shape and precision (the decode attention picked by its rule: cluster on
   # the 1.3B/1.5B shapes, split-K on the 7B one); f16 with half_matvec's old warps-a-row rule (A/B);
   # the HF parity run; the decode attention and f16 GEMV workbenches.
-  engine eaq_bench.log EAQ_CUDA_FUSED_NORM=1 bench_engine_cuda $all --precision f16 --precision i8_ch \
+  engine eaq_bench.log EAQ_CUDA_FUSED_NORM=kernel bench_engine_cuda $all --precision f16 --precision i8_ch \
          --precision i4s_g128 --jsonl "$out/eaq_default.jsonl"
   engine eaq_bench.log EAQ_CUDA_HALF_SPLIT=rows bench_engine_cuda $all --precision f16
   step 120 parity.log python3 benchmarks/cuda/compare_engine_cuda_vs_hf.py parity --bench-bin .device/bin/bench_engine_cuda \
@@ -147,17 +147,18 @@ if [[ $mode == verify ]]; then
   exit 0
 fi
 if [[ $mode == experiments-engine ]]; then
-  # The prefill attention's two K/V stages where a block has one key group (the 7B shape; now the
-  # rule) against one (EAQ_CUDA_PREFILL_ATTENTION_STAGES=1), by turns, twice; the 1.3B/1.5B at the
-  # defaults; the kernels' GPU unit tests first and the e2e test last (~3 minutes).
+  # The greedy decode with 8 steps a graph launch (the default) against one (EAQ_CUDA_GRAPH_STEPS=1),
+  # by turns, twice, on the three shapes (f16; the 7B also int4-g128); the kernels' GPU unit tests
+  # first and the e2e test last (~5 minutes).
   step 150 tests.log eaq_kernels_cuda_tests
   for round in 1 2; do
-    for env in EAQ_CUDA_PREFILL_ATTENTION_STAGES= EAQ_CUDA_PREFILL_ATTENTION_STAGES=1; do
-      step 90 eaq_bench.log env $env bench_engine_cuda --shape llama2-7b --precision f16 --repeat 3 --energy-s 0
+    for env in EAQ_CUDA_GRAPH_STEPS=8 EAQ_CUDA_GRAPH_STEPS=1; do
+      step 90 eaq_bench.log env $env bench_engine_cuda --shape deepseek-coder-1.3b --shape r1-distill-qwen-1.5b \
+           --precision f16 --repeat 3 --energy-s 0
+      step 90 eaq_bench.log env $env bench_engine_cuda --shape llama2-7b --precision f16 --precision i4s_g128 \
+           --repeat 2 --energy-s 0
     done
   done
-  step 90 eaq_bench.log bench_engine_cuda --shape deepseek-coder-1.3b --shape r1-distill-qwen-1.5b --precision f16 \
-       --repeat 3 --energy-s 0
   step 200 e2e.log python3 tests/e2e/test_engine_cuda.py
   exit 0
 fi
@@ -176,15 +177,14 @@ if [[ $mode == experiments-misc ]]; then
   # Sampled decode as `eaq generate` runs it: GPU sampling against host sampling (Qwen2's 151936 vocabulary).
   step 150 eaq_bench.log bench_engine_cuda --shape r1-distill-qwen-1.5b --shape llama2-7b --precision f16 --repeat 1 \
        --energy-s 0 --sampled
-  # The RMSNorm folded into the f16 GEMVs, re-measured under half_matvec's warps-a-row rule (it
-  # gained 1.6% on the 1.3B shape under the old rule, lost on the others; the 1.3B bar is 1.8% away).
+  # The RMSNorm in the f16 GEMVs against the norm kernels (the default).
   small="--shape deepseek-coder-1.3b --shape r1-distill-qwen-1.5b"
-  for env in EAQ_CUDA_FUSED_NORM=1 EAQ_CUDA_FUSED_NORM=gemv; do
+  for env in EAQ_CUDA_FUSED_NORM=kernel EAQ_CUDA_FUSED_NORM=gemv; do
     step 120 eaq_bench.log env "$env" bench_engine_cuda $small --precision f16 --repeat 2 --energy-s 0
   done
   # A 32 MiB cuBLAS workspace (NVIDIA's recommendation for Hopper) against cuBLAS's default pool:
   # prefill of the 7B shape, the peak GEMM measured with the same workspace.
-  for env in EAQ_CUDA_FUSED_NORM=1 EAQ_CUDA_CUBLAS_WORKSPACE_MIB=32; do
+  for env in EAQ_CUDA_FUSED_NORM=kernel EAQ_CUDA_CUBLAS_WORKSPACE_MIB=32; do
     step 120 eaq_bench.log env "$env" bench_engine_cuda --shape llama2-7b --precision f16 --repeat 2 --energy-s 0
   done
   exit 0

@@ -102,10 +102,12 @@ class CudaDecoderLm : public CausalLm {
 
   // Greedy generation on the device, for benchmarks (slot 0, logits never leave the GPU):
   // begin_greedy runs the prompt from position 0 and picks the first token; continue_greedy
-  // enqueues n_steps replays of the captured step, each picking the next; greedy_tokens waits
+  // enqueues n_steps replays of the captured step, each picking the next (graph_steps_ steps a
+  // graph launch where n_steps allows, the rest one a launch); greedy_tokens waits
   // and returns the n tokens picked so far. Nothing here synchronises except greedy_tokens.
   void begin_greedy(std::span<const std::int32_t> prompt);
   void continue_greedy(int n_steps);
+  int graph_steps() const { return graph_steps_; }
   std::vector<std::int32_t> greedy_tokens(int n);
   // Restarts the greedy loop at `position` with `token` next and the step count at 0, keeping
   // the cache below `position` (benchmarks repeat one decode stretch for a long energy window).
@@ -152,11 +154,15 @@ class CudaDecoderLm : public CausalLm {
   // CudaLinearFusion::gate: one part, read by half_matvec or by a gemv() that takes it at n_tokens
   // (kc::gemv_supports_gate: the chunk layout, or the tensor-core tiles at 1-4 tokens on sm_90).
   bool can_gate(const CudaLinear& linear, int n_tokens) const;
-  // The layers and final norm for n_tokens tokens at positions (device) of `slot`; leaves the
-  // final-normed hidden rows in xn_. decode_position != nullptr: one token, split-K attention.
-  void run_layers(int n_tokens, const std::int32_t* positions, std::int64_t slot);
+  // The layers and (with final_norm) the final norm for n_tokens tokens at positions (device) of
+  // `slot`; leaves the final-normed hidden rows in xn_ (without final_norm, with fused decode
+  // norms, the residual stream in x_).
+  void run_layers(int n_tokens, const std::int32_t* positions, std::int64_t slot, bool final_norm = true);
   void enqueue_decode_step();
-  void ensure_decode_graph();
+  // The captured decode step (steps 1: decode_graph_), or `steps` of them one after another in
+  // one graph (decode_graph_steps_), so consecutive steps meet by programmatic launch (pdl.cuh)
+  // instead of at a graph boundary.
+  void ensure_decode_graph(int steps = 1);
   void prefill_piece(std::span<const std::int32_t> tokens, std::int64_t first_position, std::int64_t slot);
   void* k_cache(std::int64_t layer, std::int64_t slot) const;
   void* v_cache(std::int64_t layer, std::int64_t slot) const;
@@ -167,6 +173,9 @@ class CudaDecoderLm : public CausalLm {
   cudaStream_t stream_ = nullptr;
   cublasHandle_t cublas_ = nullptr;
   cudaGraphExec_t decode_graph_ = nullptr;
+  cudaGraphExec_t decode_graph_steps_ = nullptr;  // graph_steps_ steps
+  // Steps a graph launch in continue_greedy (EAQ_CUDA_GRAPH_STEPS, 1..64; 1: a launch a step).
+  int graph_steps_ = 8;
   std::vector<void*> allocations_;
   std::vector<kernels::cuda::GpuWeight*> weights_owned_;
 
@@ -211,9 +220,11 @@ class CudaDecoderLm : public CausalLm {
   // the o_proj and down GEMVs' epilogues (y +=), so the norms read x_ alone (CudaLinearFusion).
   // Off for sandwich norms and split projections; EAQ_CUDA_FUSED_NORM=0 turns it off (A/B).
   bool fused_decode_norms_ = true;
-  // And the norm folded into the f16/bf16 GEMV after it (EAQ_CUDA_FUSED_NORM=gemv): two kernels
-  // fewer a layer, but not faster on an H100 (f16 tok/s, same call, docs/cuda.md: 1.3B 733.8
-  // against 722.4, 1.5B 613.9 against 626.2, 7B 174.6 against 190.9), so opt-in.
+  // Or the norm computed on the fly in the f16/bf16 GEMV after it and the final norm in the LM
+  // head's (EAQ_CUDA_FUSED_NORM=gemv; =kernel, the default, keeps the norm kernels): two kernels
+  // fewer a layer, but slower on an H100 (f16 decode, same call, docs/cuda.md: 1.3B 639.3 / 637.7
+  // against 781.1 / 779.8 tok/s, 7B 172.4 / 172.8 against 199.1 / 199.1), as was its earlier form
+  // that staged x * g in shared memory.
   bool norm_in_gemv_ = false;
   // Decode: the gated activation in the gate|up GEMV's epilogue where can_gate (one kernel fewer a
   // layer); EAQ_CUDA_GATED_GEMV=0 keeps the gated_activation kernel (A/B).

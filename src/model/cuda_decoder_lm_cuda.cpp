@@ -244,8 +244,20 @@ CudaDecoderLm::CudaDecoderLm(const DecoderSpec& spec, const DecoderWeights& weig
     const char* fused = std::getenv("EAQ_CUDA_FUSED_ROPE");
     fused_decode_rope_ = fused == nullptr || std::string_view(fused) != "0";
     const char* fused_norm = std::getenv("EAQ_CUDA_FUSED_NORM");
-    fused_decode_norms_ = (fused_norm == nullptr || std::string_view(fused_norm) != "0") && !spec_.sandwich_norms;
-    norm_in_gemv_ = fused_norm != nullptr && std::string_view(fused_norm) == "gemv";
+    const std::string_view norm_choice = fused_norm == nullptr ? "kernel" : fused_norm;
+    if (norm_choice != "kernel" && norm_choice != "gemv" && norm_choice != "0") {
+      fail("EAQ_CUDA_FUSED_NORM='{}' is not kernel (the default), gemv or 0", norm_choice);
+    }
+    fused_decode_norms_ = norm_choice != "0" && !spec_.sandwich_norms;
+    norm_in_gemv_ = norm_choice == "gemv";
+    if (const char* steps = std::getenv("EAQ_CUDA_GRAPH_STEPS"); steps != nullptr && *steps != '\0') {
+      char* end = nullptr;
+      const long n = std::strtol(steps, &end, 10);
+      if (*end != '\0' || n < 1 || n > 64) {
+        fail("EAQ_CUDA_GRAPH_STEPS='{}' is not a step count from 1 to 64 (unset it for the default, 8)", steps);
+      }
+      graph_steps_ = static_cast<int>(n);
+    }
     const char* gated = std::getenv("EAQ_CUDA_GATED_GEMV");
     if (gated != nullptr && *gated != '\0' && std::string_view(gated) != "0" && std::string_view(gated) != "1") {
       fail("EAQ_CUDA_GATED_GEMV='{}' is not 0 or 1 (unset it for the default, 1)", gated);
@@ -337,6 +349,8 @@ CudaDecoderLm::~CudaDecoderLm() { release(); }
 void CudaDecoderLm::release() {
   if (decode_graph_) cudaGraphExecDestroy(decode_graph_);
   decode_graph_ = nullptr;
+  if (decode_graph_steps_) cudaGraphExecDestroy(decode_graph_steps_);
+  decode_graph_steps_ = nullptr;
   for (auto& L : layers_) {
     for (CudaLinear* lin : {&L.qkv, &L.wo, &L.gate_up, &L.down}) {
       for (auto& p : lin->parts) kc::free_weight(p.weight);

@@ -54,8 +54,7 @@ void CudaDecoderLm::run_linear(const CudaLinear& linear, const float* x, int n_t
     const bool all_dense = std::all_of(linear.parts.begin(), linear.parts.end(), [](const CudaLinear::Part& part) {
       return is_half(part.dtype) && part.weight.codes == nullptr;
     });
-    if (!all_dense || !norm_in_gemv_ || gated ||
-        !kc::half_matvec_norm_fits(std::min(n_tokens, kc::kMaxGemvBatch), cols)) {
+    if (!all_dense || !norm_in_gemv_) {
       kc::add_rms_norm(const_cast<float*>(x), nullptr, norm_weight, spec_.norm_weight_offset, spec_.rms_norm_eps,
                        n_tokens, static_cast<int>(cols), xn_, nullptr, DType::F16, stream_);
       x = xn_;
@@ -133,7 +132,7 @@ void CudaDecoderLm::run_linear(const CudaLinear& linear, const float* x, int n_t
   }
 }
 
-void CudaDecoderLm::run_layers(int T, const std::int32_t* positions, std::int64_t slot) {
+void CudaDecoderLm::run_layers(int T, const std::int32_t* positions, std::int64_t slot, bool final_norm) {
   const int H = static_cast<int>(spec_.hidden_size), hd = static_cast<int>(spec_.head_dim);
   const int I = static_cast<int>(spec_.intermediate_size);
   const float off = spec_.norm_weight_offset, eps = spec_.rms_norm_eps;
@@ -231,31 +230,40 @@ void CudaDecoderLm::run_layers(int T, const std::int32_t* positions, std::int64_
     }
   }
   // With fused norms x_ already holds the whole residual stream.
+  if (!final_norm && fused_norms) return;
   kc::add_rms_norm(x_, fused_norms || spec_.n_layers == 0 ? nullptr : tmp_, final_norm_, off, eps, T, H, xn_, nullptr,
                    DType::F16, stream_);
 }
 
 void CudaDecoderLm::enqueue_decode_step() {
   kc::embedding_lookup(embedding_, embedding_dtype_, token_, 1, static_cast<int>(spec_.hidden_size), spec_.embedding_scale, x_, stream_);
-  run_layers(1, position_, 0);
-  run_linear(lm_head_, xn_, 1, logits_);
+  // With the norms in the GEMVs, the final norm is the LM head's (run_linear makes it a kernel
+  // for packed heads).
+  const bool head_norm = fused_decode_norms_ && norm_in_gemv_;
+  run_layers(1, position_, 0, !head_norm);
+  if (head_norm) {
+    run_linear(lm_head_, x_, 1, logits_, false, {.norm_weight = final_norm_});
+  } else {
+    run_linear(lm_head_, xn_, 1, logits_);
+  }
   if (spec_.final_logit_softcap > 0.0f) kc::softcap(logits_, spec_.vocab_size, spec_.final_logit_softcap, stream_);
   kc::argmax_next_token(logits_, static_cast<int>(spec_.vocab_size), token_, out_tokens_, step_, position_, stream_);
 }
 
-void CudaDecoderLm::ensure_decode_graph() {
-  if (decode_graph_) return;
+void CudaDecoderLm::ensure_decode_graph(int steps) {
+  cudaGraphExec_t& exec = steps == 1 ? decode_graph_ : decode_graph_steps_;
+  if (exec) return;
   cudaGraph_t graph = nullptr;
   EAQ_CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
   try {
-    enqueue_decode_step();
+    for (int i = 0; i < steps; ++i) enqueue_decode_step();
   } catch (...) {
     cudaStreamEndCapture(stream_, &graph);
     if (graph) cudaGraphDestroy(graph);
     throw;
   }
   EAQ_CUDA_CHECK(cudaStreamEndCapture(stream_, &graph));
-  cudaError_t status = cudaGraphInstantiate(&decode_graph_, graph, 0);
+  cudaError_t status = cudaGraphInstantiate(&exec, graph, 0);
   cudaGraphDestroy(graph);
   EAQ_CUDA_CHECK(status);
 }
@@ -403,8 +411,13 @@ void CudaDecoderLm::continue_greedy(int n_steps) {
     fail("{} more greedy steps after position {} do not fit the context of {}", n_steps, greedy_position_,
          options_.max_positions);
   }
+  int single = n_steps;
+  if (graph_steps_ > 1 && n_steps >= graph_steps_) {
+    ensure_decode_graph(graph_steps_);
+    for (; single >= graph_steps_; single -= graph_steps_) EAQ_CUDA_CHECK(cudaGraphLaunch(decode_graph_steps_, stream_));
+  }
   ensure_decode_graph();
-  for (int i = 0; i < n_steps; ++i) EAQ_CUDA_CHECK(cudaGraphLaunch(decode_graph_, stream_));
+  for (int i = 0; i < single; ++i) EAQ_CUDA_CHECK(cudaGraphLaunch(decode_graph_, stream_));
   greedy_position_ += n_steps;
 }
 

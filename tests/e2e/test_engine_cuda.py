@@ -18,8 +18,9 @@
     default's bounds;
   (the block formats q8_0/int4/nf4 cannot hold 172-long rows at all: not tested on this model);
 - greedy generation (decode through the captured CUDA graph) gives the CPU's 48 tokens, by
-  default (residual adds in the GEMVs' epilogues), with EAQ_CUDA_FUSED_NORM=0 (the earlier
-  separate add + norm kernels) and with EAQ_CUDA_FUSED_NORM=gemv (the norms folded into the GEMVs);
+  default (residual adds in the GEMVs' epilogues, norm kernels reading the residual stream), with
+  EAQ_CUDA_FUSED_NORM=0 (the earlier separate add + norm kernels) and with EAQ_CUDA_FUSED_NORM=gemv
+  (the norms computed in the GEMVs after them, the final one in the LM head's);
 - sampled generation (llama.cpp's default chain, seeded) picks on the GPU the tokens the host
   sampler picks from the same GPU logits (EAQ_CUDA_SAMPLING=host);
 - bad devices fail with a clear message: an index past the GPUs, a malformed --device, an unknown

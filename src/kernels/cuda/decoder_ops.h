@@ -133,8 +133,8 @@ void sample_token(const float* logits, int vocab, const TokenSampling& sampling,
 // What a decode half_matvec does besides y = W x, each in place of a kernel of its own.
 struct HalfMatvecFusion {
   // Input RMSNorm: the product takes x[b] / rms(x[b]) * (norm_weight + norm_offset) (length cols,
-  // device) in place of x[b]; x is not written. nullptr: x as it is. Only where
-  // half_matvec_norm_fits(batch, cols): each block stages x * g in shared memory.
+  // device) in place of x[b], computed on the fly; x is not written. nullptr: x as it is. With or
+  // without the gated activation.
   const float* norm_weight = nullptr;
   float norm_offset = 0.0f;
   float norm_eps = 1e-6f;
@@ -142,14 +142,9 @@ struct HalfMatvecFusion {
   bool accumulate = false;      // y += the product (a residual stream) instead of y =
   // Gated activation in place of gated_activation(): rows [0, rows / 2) are the gate, the rest the
   // up projection, and y[b][j] = act(gate_j . x[b]) * (up_j . x[b]) for j < rows / 2 (y holds
-  // rows / 2 values a batch row). Without norm, bias or accumulation.
+  // rows / 2 values a batch row). Without bias or accumulation.
   Gate gate = Gate::kNone;
 };
-
-inline constexpr long long kHalfMatvecNormMaxFloats = 12 * 1024;  // 48 KiB of staged x * g
-inline bool half_matvec_norm_fits(int batch, std::int64_t cols) {
-  return static_cast<long long>(batch) * cols <= kHalfMatvecNormMaxFloats;
-}
 
 // y[b][n] = sum_k x[b][k] * W[n][k] for dense f16 or bf16 W (row stride `row_stride` elements),
 // b < batch <= 8; f32 accumulation; with `fusion` as described there. The engine's own path for

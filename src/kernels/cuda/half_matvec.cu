@@ -1,10 +1,12 @@
 // Dense f16/bf16 matrix times 1..8 f32 vectors, the decode GEMV of half-precision weights: one
 // to four warps per output row, 16-byte weight loads (eight halves a lane), up to eight loads in
 // flight a lane, f32 accumulation; a scalar kernel covers rows whose length or alignment does not allow it.
-// Optionally fused (HalfMatvecFusion): an RMSNorm of the input — each block stages x * g (g the
-// norm weights) in shared memory and sums x's squares once, and the rows' results are scaled by
-// 1/rms at the end: y = (sum_k W[n][k] x[k] g[k]) / rms(x) — and an epilogue (bias, y +=); or the
-// gated activation of a gate|up matrix, a block holding a gate row and its up row.
+// Optionally fused (HalfMatvecFusion): an RMSNorm of the input, computed on the fly — each warp
+// multiplies its weights by the norm weights g as it reads them and sums the squares of the x
+// values it reads anyway, the row's warps add those sums, and the result is scaled by 1/rms at
+// the end: y = (sum_k W[n][k] g[k] x[k]) / rms(x), with no pass over x before the product — and an
+// epilogue (bias, y +=), or the gated activation of a gate|up matrix, a block holding a gate row
+// and its up row (with or without the norm).
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
@@ -67,21 +69,21 @@ template <int kSplit, bool kGated>
 inline constexpr int kMatvecWarps = kGated && 2 * kSplit > kWarpsPerBlock ? 2 * kSplit : kWarpsPerBlock;
 
 // kSplit warps share one row (each takes every kSplit-th group of 32 chunks), so matrices with
-// few rows still put enough loads in flight to cover HBM latency. kNorm: the input RMSNorm, x * g
-// staged in dynamic shared memory (kBatch * cols floats) by the block, which also sums x's squares.
-// kGated: the block's rows are pairs (gate row j, up row gate_rows + j), and it writes
-// act(gate) * up (MatvecArgs::gate_rows).
+// few rows still put enough loads in flight to cover HBM latency. kNorm: the input RMSNorm on the
+// fly (each weight chunk times its eight norm weights; the squares of the x values read summed a
+// warp, then over the row's kSplit warps; 1/rms applied to the row's sums). kGated: the block's
+// rows are pairs (gate row j, up row gate_rows + j), and it writes act(gate) * up
+// (MatvecArgs::gate_rows).
 // (54 registers a thread held the 1.3B shape's GEMVs at 9 blocks an SM, 47% achieved occupancy by
 // ncu on an H100; compiled for 12 blocks an SM, 40 registers, the 1.3B f16 decode ran 7% slower,
-// 724.6 against 778.9 tok/s, 2026-12-06.)
+// 724.6 against 778.9 tok/s, 2026-12-06. An earlier kNorm staged x * g in shared memory once a
+// block before the product: 17% slower on the 1.3B f16 decode than separate norm kernels.)
 template <bool kBf16, int kBatch, int kSplit, bool kNorm, bool kGated>
 __global__ void half_matvec_vec8_kernel(MatvecArgs a) {
-  static_assert(!(kNorm && kGated), "the gated form takes no input norm");
   constexpr int kWarps = kMatvecWarps<kSplit, kGated>;
   constexpr int kRowsPerBlock = kWarps / kSplit;
   __shared__ float partial[kWarps][kBatch];
-  __shared__ float inv_rms[kBatch];
-  extern __shared__ float4 staged[];
+  __shared__ float partial_sq[kNorm ? kWarps : 1][kBatch];
   const long long rows = a.rows, cols = a.cols;
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
   // Row `slot` of the block; gated, slot 2i is gate row j and slot 2i + 1 up row gate_rows + j.
@@ -103,37 +105,7 @@ __global__ void half_matvec_vec8_kernel(MatvecArgs a) {
   }
   pdl_wait();
   const float* x = a.x;
-  if constexpr (kNorm) {
-    // x * (g + offset) into shared memory, and x's sum of squares, once a block.
-    float* xs = reinterpret_cast<float*>(staged);
-    float sum_sq[kBatch] = {};
-    const long long n4 = cols / 4;
-    for (long long i = threadIdx.x; i < n4; i += blockDim.x) {
-      float4 g = __ldg(reinterpret_cast<const float4*>(a.norm_weight) + i);
-      g = make_float4(g.x + a.norm_offset, g.y + a.norm_offset, g.z + a.norm_offset, g.w + a.norm_offset);
-#pragma unroll
-      for (int bi = 0; bi < kBatch; ++bi) {
-        const float4 xv = reinterpret_cast<const float4*>(a.x + bi * cols)[i];
-        sum_sq[bi] += xv.x * xv.x + xv.y * xv.y + xv.z * xv.z + xv.w * xv.w;
-        staged[bi * n4 + i] = make_float4(xv.x * g.x, xv.y * g.y, xv.z * g.z, xv.w * g.w);
-      }
-    }
-#pragma unroll
-    for (int bi = 0; bi < kBatch; ++bi) {
-      sum_sq[bi] = warp_sum(sum_sq[bi]);
-      if (lane == 0) partial[warp][bi] = sum_sq[bi];
-    }
-    __syncthreads();
-    if (threadIdx.x < kBatch) {
-      float total = 0.0f;
-#pragma unroll
-      for (int w = 0; w < kWarps; ++w) total += partial[w][threadIdx.x];
-      inv_rms[threadIdx.x] = rsqrtf(total / static_cast<float>(cols) + a.norm_eps);
-    }
-    __syncthreads();  // the staged row, inv_rms, and partial free again
-    x = xs;
-  }
-  float acc[kBatch] = {};
+  float acc[kBatch] = {}, sum_sq[kBatch] = {};
   for (; v < n_vec; v += 4 * kStep) {
     uint4 raw[4];
 #pragma unroll
@@ -147,12 +119,23 @@ __global__ void half_matvec_vec8_kernel(MatvecArgs a) {
       if (v + kStep * u < n_vec) {
         float f[8];
         unpack8<kBf16>(raw[u], f);
+        if constexpr (kNorm) {
+          const float4* gp = reinterpret_cast<const float4*>(a.norm_weight) + (v + kStep * u) * 2;
+          const float4 g0 = __ldg(gp), g1 = __ldg(gp + 1);
+          const float o = a.norm_offset;
+          f[0] *= g0.x + o, f[1] *= g0.y + o, f[2] *= g0.z + o, f[3] *= g0.w + o;
+          f[4] *= g1.x + o, f[5] *= g1.y + o, f[6] *= g1.z + o, f[7] *= g1.w + o;
+        }
 #pragma unroll
         for (int bi = 0; bi < kBatch; ++bi) {
           const float4* xa = reinterpret_cast<const float4*>(x + bi * cols + (v + kStep * u) * 8);
           const float4 a0 = xa[0], a1 = xa[1];
           acc[bi] += f[0] * a0.x + f[1] * a0.y + f[2] * a0.z + f[3] * a0.w + f[4] * a1.x + f[5] * a1.y +
                      f[6] * a1.z + f[7] * a1.w;
+          if constexpr (kNorm) {
+            sum_sq[bi] += a0.x * a0.x + a0.y * a0.y + a0.z * a0.z + a0.w * a0.w + a1.x * a1.x + a1.y * a1.y +
+                          a1.z * a1.z + a1.w * a1.w;
+          }
         }
       }
     }
@@ -160,46 +143,57 @@ __global__ void half_matvec_vec8_kernel(MatvecArgs a) {
   // The next kernel may be scheduled once every block has streamed its weights (gemv_kernel.cuh).
   pdl_launch_dependents();
 #pragma unroll
-  for (int bi = 0; bi < kBatch; ++bi) acc[bi] = warp_sum(acc[bi]);
-  if constexpr (kGated) {
-    // Pair i of the block: slots 2i (gate) and 2i + 1 (up), kSplit warps each.
-    constexpr int kPairs = kRowsPerBlock / 2;
-    if (lane == 0) {
+  for (int bi = 0; bi < kBatch; ++bi) {
+    acc[bi] = warp_sum(acc[bi]);
+    if constexpr (kNorm) sum_sq[bi] = warp_sum(sum_sq[bi]);
+  }
+  // 1/rms of batch row bi from the sum of its squares over the whole row (kNorm), else 1.
+  auto row_scale = [&](float total_sq) {
+    return kNorm ? rsqrtf(total_sq / static_cast<float>(cols) + a.norm_eps) : 1.0f;
+  };
+  if constexpr (kSplit == 1 && !kGated) {
+    // The warp read all of x: its sums are the row's.
+    if (lane == 0 && row < rows) {
 #pragma unroll
-      for (int bi = 0; bi < kBatch; ++bi) partial[warp][bi] = acc[bi];
+      for (int bi = 0; bi < kBatch; ++bi) store_matvec_output(a, bi, row, acc[bi], row_scale(sum_sq[bi]));
     }
-    __syncthreads();
+    return;
+  }
+  if (lane == 0) {
+#pragma unroll
+    for (int bi = 0; bi < kBatch; ++bi) {
+      partial[warp][bi] = acc[bi];
+      if constexpr (kNorm) partial_sq[warp][bi] = sum_sq[bi];
+    }
+  }
+  __syncthreads();
+  // The sum over the kSplit warps of the row whose first warp is `w0` (slot w0 / kSplit).
+  auto row_sum = [&](const float (*sums)[kBatch], int w0, int bi) {
+    float total = 0.0f;
+#pragma unroll
+    for (int k = 0; k < kSplit; ++k) total += sums[w0 + k][bi];
+    return total;
+  };
+  if constexpr (kGated) {
+    // Pair i of the block: slots 2i (gate) and 2i + 1 (up), kSplit warps each; the gate row's
+    // warps read all of x.
+    constexpr int kPairs = kRowsPerBlock / 2;
     if (threadIdx.x < kPairs * kBatch) {
       const int i = static_cast<int>(threadIdx.x) / kBatch, bi = static_cast<int>(threadIdx.x) % kBatch;
       const long long j = static_cast<long long>(blockIdx.x) * kPairs + i;
       if (j < a.gate_rows) {
-        float g = 0.0f, u = 0.0f;
-#pragma unroll
-        for (int k = 0; k < kSplit; ++k) {
-          g += partial[2 * i * kSplit + k][bi];
-          u += partial[(2 * i + 1) * kSplit + k][bi];
-        }
+        const float scale = kNorm ? row_scale(row_sum(partial_sq, 2 * i * kSplit, bi)) : 1.0f;
+        const float g = row_sum(partial, 2 * i * kSplit, bi) * scale;
+        const float u = row_sum(partial, (2 * i + 1) * kSplit, bi) * scale;
         a.y[bi * a.gate_rows + j] = gated_value(g, u, a.gelu_tanh != 0);
       }
     }
-  } else if constexpr (kSplit == 1) {
-    if (lane == 0 && row < rows) {
-#pragma unroll
-      for (int bi = 0; bi < kBatch; ++bi) store_matvec_output(a, bi, row, acc[bi], kNorm ? inv_rms[bi] : 1.0f);
-    }
   } else {
-    if (lane == 0) {
-#pragma unroll
-      for (int bi = 0; bi < kBatch; ++bi) partial[warp][bi] = acc[bi];
-    }
-    __syncthreads();
     if (part == 0 && lane == 0 && row < rows) {
 #pragma unroll
       for (int bi = 0; bi < kBatch; ++bi) {
-        float total = 0.0f;
-#pragma unroll
-        for (int k = 0; k < kSplit; ++k) total += partial[warp + k][bi];
-        store_matvec_output(a, bi, row, total, kNorm ? inv_rms[bi] : 1.0f);
+        const float scale = kNorm ? row_scale(row_sum(partial_sq, warp, bi)) : 1.0f;
+        store_matvec_output(a, bi, row, row_sum(partial, warp, bi), scale);
       }
     }
   }
@@ -233,15 +227,15 @@ __global__ void half_matvec_scalar_kernel(MatvecArgs a, int batch) {
     return warp_sum(acc);
   };
   for (int bi = 0; bi < batch; ++bi) {
-    float sum_sq = 0.0f;
+    float sum_sq = 0.0f, unused = 0.0f;
     const float total = dot(a.w + row * a.stride, bi, &sum_sq);
+    const float scale =
+        a.norm_weight != nullptr ? rsqrtf(warp_sum(sum_sq) / static_cast<float>(a.cols) + a.norm_eps) : 1.0f;
     if (gated) {
-      const float up = dot(a.w + (row + a.gate_rows) * a.stride, bi, &sum_sq);
-      if (lane == 0) a.y[bi * a.gate_rows + row] = gated_value(total, up, a.gelu_tanh != 0);
+      const float up = dot(a.w + (row + a.gate_rows) * a.stride, bi, &unused);
+      if (lane == 0) a.y[bi * a.gate_rows + row] = gated_value(total * scale, up * scale, a.gelu_tanh != 0);
       continue;
     }
-    const float total_sq = warp_sum(sum_sq);
-    const float scale = a.norm_weight != nullptr ? rsqrtf(total_sq / static_cast<float>(a.cols) + a.norm_eps) : 1.0f;
     if (lane == 0) store_matvec_output(a, bi, row, total, scale);
   }
 }
@@ -250,9 +244,7 @@ template <bool kBf16, int kBatch, int kSplit, bool kNorm, bool kGated>
 void launch_split(const MatvecArgs& a, cudaStream_t stream) {
   constexpr int kWarps = kMatvecWarps<kSplit, kGated>;
   const unsigned blocks = static_cast<unsigned>((a.rows * kSplit + kWarps - 1) / kWarps);
-  const std::size_t staged = kNorm ? static_cast<std::size_t>(kBatch) * a.cols * sizeof(float) : 0;
-  (void)launch_pdl(half_matvec_vec8_kernel<kBf16, kBatch, kSplit, kNorm, kGated>, blocks, 32 * kWarps, staged, stream,
-                   a);
+  (void)launch_pdl(half_matvec_vec8_kernel<kBf16, kBatch, kSplit, kNorm, kGated>, blocks, 32 * kWarps, 0, stream, a);
 }
 
 template <bool kBf16, int kBatch, bool kNorm, bool kGated>
@@ -327,7 +319,9 @@ void launch(const MatvecArgs& a, int batch, cudaStream_t stream) {
     return;
   }
   const int split = warps_per_row(a.rows, a.cols / 8);
-  if (a.norm_weight != nullptr) {
+  if (a.norm_weight != nullptr && a.gate_rows > 0) {
+    launch_batch<kBf16, true, true>(a, batch, split, stream);
+  } else if (a.norm_weight != nullptr) {
     launch_batch<kBf16, true, false>(a, batch, split, stream);
   } else if (a.gate_rows > 0) {
     launch_batch<kBf16, false, true>(a, batch, split, stream);
@@ -342,13 +336,8 @@ void half_matvec(const void* w, DType dtype, std::int64_t rows, std::int64_t col
                  const float* x, int batch, float* y, cudaStream_t stream, const HalfMatvecFusion& fusion) {
   EAQ_CHECK(dtype == DType::F16 || dtype == DType::BF16, "half_matvec takes f16 or bf16 weights");
   EAQ_CHECK(batch >= 1 && batch <= 8, "half_matvec batch {} outside 1..8", batch);
-  EAQ_CHECK(fusion.norm_weight == nullptr || half_matvec_norm_fits(batch, cols),
-            "half_matvec with an input norm takes batch x cols <= {} floats, got {} x {}", kHalfMatvecNormMaxFloats,
-            batch, cols);
-  EAQ_CHECK(fusion.gate == Gate::kNone || (fusion.norm_weight == nullptr && fusion.bias == nullptr && !fusion.accumulate &&
-                                           rows % 2 == 0),
-            "half_matvec's gated form takes no norm, bias or accumulation, and an even row count (gate | up), got {}",
-            rows);
+  EAQ_CHECK(fusion.gate == Gate::kNone || (fusion.bias == nullptr && !fusion.accumulate && rows % 2 == 0),
+            "half_matvec's gated form takes no bias or accumulation, and an even row count (gate | up), got {}", rows);
   if (rows <= 0) return;
   MatvecArgs a{};
   a.w = static_cast<const uint16_t*>(w);
