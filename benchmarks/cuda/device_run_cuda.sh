@@ -33,8 +33,8 @@
 #        against one (EAQ_CUDA_PREFILL_ATTENTION_STAGES), the 7B int8 on the tensor-core tiles
 #        (EAQ_CUDA_MMA_GEMV=all) (~4 minutes).
 # experiments-engine: the greedy decode with 8 steps a graph launch (the default) against one
-#        (EAQ_CUDA_GRAPH_STEPS=1) by turns, twice, on the three shapes; GPU unit tests first, e2e
-#        last (~5 minutes).
+#        (EAQ_CUDA_GRAPH_STEPS=1) by turns, twice, on the three shapes, and the norm in the f16
+#        GEMVs (EAQ_CUDA_FUSED_NORM=gemv); GPU unit tests first, e2e last (~6 minutes).
 # experiments-decode: the cluster decode attention's barriers (EAQ_CUDA_CLUSTER_SYNC=light, the
 #        default, against full): attention tests, bench_attention_decode, the engine (1.3B/1.5B
 #        f16), beside each other (~4 minutes).
@@ -158,6 +158,9 @@ if [[ $mode == experiments-engine ]]; then
       step 90 eaq_bench.log env $env bench_engine_cuda --shape llama2-7b --precision f16 --precision i4s_g128 \
            --repeat 2 --energy-s 0
     done
+    # The norm in the f16 GEMVs, its kernel held to the plain form's blocks an SM.
+    step 90 eaq_bench.log env EAQ_CUDA_FUSED_NORM=gemv bench_engine_cuda --shape deepseek-coder-1.3b \
+         --shape llama2-7b --precision f16 --repeat 2 --energy-s 0
   done
   step 200 e2e.log python3 tests/e2e/test_engine_cuda.py
   exit 0
