@@ -166,11 +166,11 @@ if [[ $mode == experiments-engine ]]; then
        --repeat 2 --energy-s 0
   step 90 eaq_bench.log env EAQ_CUDA_GRAPH_STEPS=1 bench_engine_cuda --shape llama2-7b --precision f16 \
        --precision i4s_g128 --repeat 2 --energy-s 0
-  step 60 eaq_bench.log env EAQ_CUDA_FUSED_NORM=gemv bench_engine_cuda --shape deepseek-coder-1.3b --precision f16 \
-       --repeat 2 --energy-s 0
   step 150 parity.log env EAQ_CUDA_ATTENTION_OPROJ=1 python3 benchmarks/cuda/compare_engine_cuda_vs_hf.py parity \
        --bench-bin .device/bin/bench_engine_cuda --shape deepseek-coder-1.3b --new 64
   step 200 e2e.log python3 tests/e2e/test_engine_cuda.py
+  step 60 eaq_bench.log env EAQ_CUDA_FUSED_NORM=gemv bench_engine_cuda --shape deepseek-coder-1.3b --precision f16 \
+       --repeat 2 --energy-s 0
   exit 0
 fi
 if [[ $mode == experiments-decode ]]; then
