@@ -33,11 +33,9 @@
 #        against one (EAQ_CUDA_PREFILL_ATTENTION_STAGES), the 7B int8 on the tensor-core tiles
 #        (EAQ_CUDA_MMA_GEMV=all) (~4 minutes).
 # experiments-engine: the greedy decode with 8 steps a graph launch (the default) against one
-#        (EAQ_CUDA_GRAPH_STEPS=1), and the o_proj in the cluster attention
-#        (EAQ_CUDA_ATTENTION_OPROJ=1), by turns, twice, on the 1.3B/1.5B f16; the 7B at f16/int8/
-#        int4-g128 and by graph steps; the norm in the f16 GEMVs (EAQ_CUDA_FUSED_NORM=gemv); the
-#        1.3B HF parity run with the o_proj in the attention; GPU unit tests first, e2e last
-#        (~6 minutes).
+#        (EAQ_CUDA_GRAPH_STEPS=1) by turns, twice, on the 1.3B/1.5B f16; the 7B at f16/int8/int4-g128
+#        and by graph steps; the norm in the f16 GEMVs (EAQ_CUDA_FUSED_NORM=gemv); GPU unit tests
+#        first, e2e before the last run (~5 minutes).
 # experiments-decode: the cluster decode attention's barriers (EAQ_CUDA_CLUSTER_SYNC=light, the
 #        default, against full): attention tests, bench_attention_decode, the engine (1.3B/1.5B
 #        f16), beside each other (~4 minutes).
@@ -150,15 +148,14 @@ if [[ $mode == verify ]]; then
   exit 0
 fi
 if [[ $mode == experiments-engine ]]; then
-  # The greedy decode with 8 steps a graph launch (the default) against one (EAQ_CUDA_GRAPH_STEPS=1)
-  # and the o_proj folded into the cluster attention (EAQ_CUDA_ATTENTION_OPROJ=1), by turns, twice,
-  # on the 1.3B/1.5B f16; the 7B f16, int8 and int4-g128, and f16/int4 by graph steps; the norm in
-  # the f16 GEMVs (EAQ_CUDA_FUSED_NORM=gemv) on the 1.3B; the HF parity run of the 1.3B shape with
-  # the o_proj in the attention; the kernels' GPU unit tests first and the e2e test last (~6 minutes).
+  # The greedy decode with 8 steps a graph launch (the default) against one (EAQ_CUDA_GRAPH_STEPS=1),
+  # by turns, twice, on the 1.3B/1.5B f16; the 7B f16, int8 and int4-g128, and f16/int4 with one
+  # step a launch; the kernels' GPU unit tests first, then the e2e test, then the norm in the f16
+  # GEMVs (EAQ_CUDA_FUSED_NORM=gemv) on the 1.3B (~5 minutes).
   step 150 tests.log eaq_kernels_cuda_tests
   small="--shape deepseek-coder-1.3b --shape r1-distill-qwen-1.5b --precision f16 --repeat 3 --energy-s 0"
   for round in 1 2; do
-    for env in EAQ_CUDA_GRAPH_STEPS=8 EAQ_CUDA_GRAPH_STEPS=1 EAQ_CUDA_ATTENTION_OPROJ=1; do
+    for env in EAQ_CUDA_GRAPH_STEPS=8 EAQ_CUDA_GRAPH_STEPS=1; do
       step 90 eaq_bench.log env $env bench_engine_cuda $small
     done
   done
@@ -166,8 +163,6 @@ if [[ $mode == experiments-engine ]]; then
        --repeat 2 --energy-s 0
   step 90 eaq_bench.log env EAQ_CUDA_GRAPH_STEPS=1 bench_engine_cuda --shape llama2-7b --precision f16 \
        --precision i4s_g128 --repeat 2 --energy-s 0
-  step 150 parity.log env EAQ_CUDA_ATTENTION_OPROJ=1 python3 benchmarks/cuda/compare_engine_cuda_vs_hf.py parity \
-       --bench-bin .device/bin/bench_engine_cuda --shape deepseek-coder-1.3b --new 64
   step 200 e2e.log python3 tests/e2e/test_engine_cuda.py
   step 60 eaq_bench.log env EAQ_CUDA_FUSED_NORM=gemv bench_engine_cuda --shape deepseek-coder-1.3b --precision f16 \
        --repeat 2 --energy-s 0

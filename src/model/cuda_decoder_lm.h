@@ -223,14 +223,10 @@ class CudaDecoderLm : public CausalLm {
   // Or the norm computed on the fly in the f16/bf16 GEMV after it and the final norm in the LM
   // head's (EAQ_CUDA_FUSED_NORM=gemv; =kernel, the default, keeps the norm kernels): two kernels
   // fewer a layer, but slower on an H100 (f16 decode, same call, docs/cuda.md: 1.3B 639.3 / 637.7
-  // against 781.1 / 779.8 tok/s, 7B 172.4 / 172.8 against 199.1 / 199.1), as was its earlier form
-  // that staged x * g in shared memory.
+  // against 781.1 / 779.8 tok/s, 7B 172.4 / 172.8 against 199.1 / 199.1; 637.4 with the kernel
+  // held to the plain form's blocks an SM by __launch_bounds__, so not its registers), as was its
+  // earlier form that staged x * g in shared memory.
   bool norm_in_gemv_ = false;
-  // Decode (fused norms, f16 o_proj): the o_proj folded into the cluster attention kernel, which
-  // leaves per-head partial sums in attn_proj_partials_ for the FFN norm to add
-  // (AttentionOutProjection; where kc::attention_out_projection_fits). EAQ_CUDA_ATTENTION_OPROJ=1.
-  bool attention_out_proj_ = false;
-  float* attn_proj_partials_ = nullptr;  // [n_heads][hidden]
   // Decode: the gated activation in the gate|up GEMV's epilogue where can_gate (one kernel fewer a
   // layer); EAQ_CUDA_GATED_GEMV=0 keeps the gated_activation kernel (A/B).
   bool gated_gemv_ = true;

@@ -241,7 +241,6 @@ CudaDecoderLm::CudaDecoderLm(const DecoderSpec& spec, const DecoderWeights& weig
     scratch_ = floats(scratch_floats_, "workspaces");
     max_splits_ = kc::decode_max_splits(options_.max_positions);
     partial_ = floats(spec_.n_heads * max_splits_ * (hd + 2), "the attention split workspace");
-    attn_proj_partials_ = floats(spec_.n_heads * H, "the attention output projection's partial sums");
     const char* fused = std::getenv("EAQ_CUDA_FUSED_ROPE");
     fused_decode_rope_ = fused == nullptr || std::string_view(fused) != "0";
     const char* fused_norm = std::getenv("EAQ_CUDA_FUSED_NORM");
@@ -258,12 +257,6 @@ CudaDecoderLm::CudaDecoderLm(const DecoderSpec& spec, const DecoderWeights& weig
         fail("EAQ_CUDA_GRAPH_STEPS='{}' is not a step count from 1 to 64 (unset it for the default, 8)", steps);
       }
       graph_steps_ = static_cast<int>(n);
-    }
-    if (const char* v = std::getenv("EAQ_CUDA_ATTENTION_OPROJ"); v != nullptr && *v != '\0') {
-      if (std::string_view(v) != "0" && std::string_view(v) != "1") {
-        fail("EAQ_CUDA_ATTENTION_OPROJ='{}' is not 0 or 1 (unset it for the default, 0)", v);
-      }
-      attention_out_proj_ = std::string_view(v) == "1";
     }
     const char* gated = std::getenv("EAQ_CUDA_GATED_GEMV");
     if (gated != nullptr && *gated != '\0' && std::string_view(gated) != "0" && std::string_view(gated) != "1") {

@@ -189,19 +189,9 @@ void CudaDecoderLm::run_layers(int T, const std::int32_t* positions, std::int64_
     attn.k_cache = rope.k_cache;
     attn.v_cache = rope.v_cache;
     const std::optional<DType> wo_in = gemm_input_dtype(L.wo, T);
-    // The o_proj in the attention kernel (attention_out_proj_): its per-head sums go into x_ in the
-    // FFN norm below.
-    kc::AttentionOutProjection proj;
-    bool proj_in_attention = false;
-    if (T == 1 && fused_norms && attention_out_proj_ && !norm_in_gemv_ && L.wo.parts.size() == 1) {
-      const CudaLinear::Part& wo = L.wo.parts.front();
-      proj = {.w = wo.dense, .rows = wo.rows, .row_stride = wo.dense_stride, .partial = attn_proj_partials_};
-      proj_in_attention = wo.dtype == DType::F16 && wo.weight.codes == nullptr && wo.dense != nullptr && H % 4 == 0 &&
-                          H <= 4096 && kc::attention_out_projection_fits(attn, wo.rows, wo.dense_stride, wo.dense);
-    }
     if (T == 1) {
       kc::attention_decode(attn, fused_rope ? &rope : nullptr, fused_rope ? nullptr : q_, positions, max_splits_,
-                           partial_, split_counters_, attn_, stream_, 0, proj_in_attention ? &proj : nullptr);
+                           partial_, split_counters_, attn_, stream_);
     } else {
       // 16-bit attention products where the GEMMs take 16-bit activations too; the split mode
       // (EAQ_CUDA_PREFILL=split) keeps f32 accuracy.
@@ -212,15 +202,7 @@ void CudaDecoderLm::run_layers(int T, const std::int32_t* positions, std::int64_
     // Decode: the gated activation in the gate|up GEMV's epilogue, straight into act_.
     const bool gated_gemv = fused_norms && gated_gemv_ && can_gate(L.gate_up, T);
     const kc::Gate gate = spec_.activation == Activation::kGeluTanh ? kc::Gate::kGeluTanh : kc::Gate::kSilu;
-    if (proj_in_attention) {
-      kc::add_partials_rms_norm(x_, attn_proj_partials_, static_cast<int>(spec_.n_heads), L.bo, L.ffn_norm, off, eps, H,
-                                xn_, stream_);
-      if (gated_gemv) {
-        run_linear(L.gate_up, xn_, T, act_, false, {.gate = gate});
-      } else {
-        run_linear(L.gate_up, xn_, T, gate_up_, false);
-      }
-    } else if (fused_norms) {
+    if (fused_norms) {
       run_linear(L.wo, attn_, T, x_, false, {.accumulate = true, .bias = L.bo});
       if (gated_gemv) {
         run_linear(L.gate_up, x_, T, act_, false, {.norm_weight = L.ffn_norm, .gate = gate});

@@ -270,21 +270,9 @@ void launch_vec_keys(const AttentionCudaParams& params, const RopeKvParams* rope
 
 }  // namespace
 
-bool attention_out_projection_fits(const AttentionCudaParams& params, std::int64_t rows, std::int64_t row_stride,
-                                   const void* w) {
-  constexpr std::int64_t kMaxSliceBytes = 96 * 1024;
-  return use_cluster_kernel(params) && rows > 0 && rows % kClusterBlocks == 0 &&
-         rows / kClusterBlocks * params.head_dim * 2 <= kMaxSliceBytes && row_stride % 8 == 0 &&
-         reinterpret_cast<std::uintptr_t>(w) % 16 == 0;
-}
-
 void attention_decode(const AttentionCudaParams& params, const RopeKvParams* rope, const float* q,
                       const std::int32_t* position, int max_splits, float* partial, unsigned* split_counters,
-                      float* out, cudaStream_t stream, int split_keys, const AttentionOutProjection* proj) {
-  EAQ_CHECK(proj == nullptr || (split_keys == 0 && attention_out_projection_fits(params, proj->rows, proj->row_stride,
-                                                                                 proj->w)),
-            "attention_decode's output projection needs the cluster kernel and a fitting W_o "
-            "(attention_out_projection_fits)");
+                      float* out, cudaStream_t stream, int split_keys) {
   EAQ_CHECK((rope == nullptr) != (q == nullptr), "attention_decode takes either the QKV projection or a query");
   EAQ_CHECK(params.head_dim <= kMaxHeadDim, "head_dim {} unsupported on CUDA", params.head_dim);
   EAQ_CHECK(split_keys == 0 || split_keys == kDecodeCluster || split_keys == 32 || split_keys == 64 || split_keys == 128,
@@ -294,7 +282,7 @@ void attention_decode(const AttentionCudaParams& params, const RopeKvParams* rop
   if (cluster) {
     const std::int32_t* pos = rope ? rope->positions : position;
     launch_attention_decode_cluster(params, rope, q, pos, out, rope != nullptr && early_kv_loads(), light_cluster_sync(),
-                                    proj, stream);
+                                    stream);
     EAQ_CUDA_CHECK(cudaGetLastError());
     return;
   }

@@ -33,18 +33,10 @@ namespace {
 //
 // A variant with 4 blocks a head (so the 7B shape's 32 heads fit one block an SM) measured slower
 // on the 7B shape (f16 194.2 against 198.4 tok/s, 2026-12-06) and was removed.
-//
-// kProj: the output projection folded in (AttentionOutProjection). Block r of head h owns rows
-// [r * rows / 8, (r + 1) * rows / 8) of W_o's columns of head h: it copies that slice into shared
-// memory with cp.async at its start (weights: before the PDL wait, streaming during the previous
-// kernel), and after the merge, with the head's whole output gathered from the cluster, writes
-// partial[h][row] = W_o[row][h * head_dim ...] . out_h for its rows. The next norm adds the heads'
-// partials in head order (add_partials_rms_norm): the o_proj GEMV and its launch are gone.
-template <int kHeadDim, bool kRope, bool kLight, bool kProj>
+template <int kHeadDim, bool kRope, bool kLight>
 __global__ void __launch_bounds__(32 * kVecWarps)
     attention_decode_cluster_kernel(AttentionCudaParams p, RopeKvParams r, const float* q,
-                                    const std::int32_t* position_ptr, float* out, bool early,
-                                    AttentionOutProjection proj) {
+                                    const std::int32_t* position_ptr, float* out, bool early) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
   namespace cg = cooperative_groups;
   constexpr int kBlocks = kClusterBlocks;
@@ -60,23 +52,9 @@ __global__ void __launch_bounds__(32 * kVecWarps)
   __shared__ float warp_acc[kVecWarps][kHeadDim];
   __shared__ float block_ml[2];  // the block's (max, sum), read by the cluster
   __shared__ float block_acc[kHeadDim];
-  __shared__ __align__(16) float head_out[kProj ? kHeadDim : 1];  // the head's output, gathered (kProj)
-  extern __shared__ uint4 w_slice[];                                 // kProj: [rows / 8][kHeadDim / 8]
   cg::cluster_group cluster = cg::this_cluster();
   const int rank = static_cast<int>(cluster.block_rank());
   const int head = blockIdx.y;
-  const long long slice_rows = kProj ? proj.rows / kBlocks : 0;
-  if constexpr (kProj) {
-    constexpr int kChunksPerRow = kHeadDim / 8;
-    const uint16_t* w = static_cast<const uint16_t*>(proj.w);
-    for (long long c = threadIdx.x; c < slice_rows * kChunksPerRow; c += blockDim.x) {
-      const long long row = rank * slice_rows + c / kChunksPerRow;
-      const uint16_t* src = w + row * proj.row_stride + static_cast<long long>(head) * kHeadDim + (c % kChunksPerRow) * 8;
-      const unsigned dst = static_cast<unsigned>(__cvta_generic_to_shared(w_slice + c));
-      asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(dst), "l"(src) : "memory");
-    }
-    asm volatile("cp.async.commit_group;\n" ::: "memory");
-  }
   pdl_launch_dependents();
   early = kRope && early;
   if (!early) pdl_wait();
@@ -148,45 +126,7 @@ __global__ void __launch_bounds__(32 * kVecWarps)
       l += w * bl[b];
       acc += w * ba[b];
     }
-    if constexpr (kProj) {
-      block_acc[d] = acc / l;  // this block's dims of the head's output, for the cluster to gather
-    } else {
-      out[static_cast<long long>(head) * kHeadDim + d] = acc / l;
-    }
-  }
-  if constexpr (kProj) {
-    cluster.sync();  // every block's dims are in its block_acc (and no triple is read any more)
-    for (int d = threadIdx.x; d < kHeadDim; d += blockDim.x) {
-      head_out[d] = cluster.map_shared_rank(block_acc, d / kDimsPerBlock)[d];
-    }
-    if (kRope && holds_new) store_new_kv(r, kv_head, position, kHeadDim, new_kv[0], new_kv[1]);
-    // Done reading the cluster's shared memory; the wait is at the end.
-    asm volatile("barrier.cluster.arrive.relaxed.aligned;\n" ::: "memory");
-    asm volatile("cp.async.wait_all;\n" ::: "memory");
-    __syncthreads();  // head_out and the weight slice are the block's
-    // kLanesPerKey lanes a row, eight columns each; 32 / kLanesPerKey rows a warp at a time.
-    float ov[8];
-#pragma unroll
-    for (int j = 0; j < 8; ++j) ov[j] = head_out[part * 8 + j];
-    constexpr int kRowsPerWarpStep = 32 / kLanesPerKey;
-    const int sub = (threadIdx.x & 31) / kLanesPerKey;
-    float* partial = proj.partial + static_cast<long long>(head) * proj.rows + rank * slice_rows;
-    for (long long row0 = static_cast<long long>(warp) * kRowsPerWarpStep; row0 < slice_rows;
-         row0 += static_cast<long long>(kVecWarps) * kRowsPerWarpStep) {
-      const long long row = row0 + sub;
-      float dot = 0.0f;
-      if (row < slice_rows) {
-        float f[8];
-        half8_to_float(w_slice[row * kLanesPerKey + part], f);
-#pragma unroll
-        for (int j = 0; j < 8; ++j) dot += f[j] * ov[j];
-      }
-#pragma unroll
-      for (int offset = kLanesPerKey / 2; offset > 0; offset >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, offset);
-      if (part == 0 && row < slice_rows) partial[row] = dot;
-    }
-    asm volatile("barrier.cluster.wait.aligned;\n" ::: "memory");
-    return;
+    out[static_cast<long long>(head) * kHeadDim + d] = acc / l;
   }
   if constexpr (kLight) {
     if (kRope && holds_new) store_new_kv(r, kv_head, position, kHeadDim, new_kv[0], new_kv[1]);
@@ -199,59 +139,37 @@ __global__ void __launch_bounds__(32 * kVecWarps)
 #endif
 }
 
-// Dynamic shared memory of the kProj kernel: a block's slice of W_o.
-std::size_t projection_slice_bytes(const AttentionOutProjection& proj, int head_dim) {
-  return static_cast<std::size_t>(proj.rows / kClusterBlocks) * head_dim * 2;
-}
-
-template <int kHeadDim, bool kLight, bool kProj>
-void launch_cluster_proj(const AttentionCudaParams& params, const RopeKvParams* rope, const float* q,
-                         const std::int32_t* pos, float* out, bool early, const AttentionOutProjection& proj,
-                         cudaStream_t stream) {
-  const dim3 grid(kClusterBlocks, params.n_heads), block(32 * kVecWarps);
-  const RopeKvParams r = rope ? *rope : RopeKvParams{};
-  const std::size_t smem = kProj ? projection_slice_bytes(proj, kHeadDim) : 0;
-  auto kernel = rope ? attention_decode_cluster_kernel<kHeadDim, true, kLight, kProj>
-                     : attention_decode_cluster_kernel<kHeadDim, false, kLight, kProj>;
-  if constexpr (kProj) {
-    EAQ_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)));
-  }
-  EAQ_CUDA_CHECK(launch_pdl_cluster(kernel, grid, block, smem, kClusterBlocks, stream, params, r, q, pos, out,
-                                    rope != nullptr && early, proj));
-}
-
 template <int kHeadDim, bool kLight>
 void launch_cluster(const AttentionCudaParams& params, const RopeKvParams* rope, const float* q,
-                    const std::int32_t* pos, float* out, bool early, const AttentionOutProjection* proj,
-                    cudaStream_t stream) {
-  if constexpr (kLight) {
-    if (proj != nullptr) {
-      launch_cluster_proj<kHeadDim, true, true>(params, rope, q, pos, out, early, *proj, stream);
-      return;
-    }
+                    const std::int32_t* pos, float* out, bool early, cudaStream_t stream) {
+  const dim3 grid(kClusterBlocks, params.n_heads), block(32 * kVecWarps);
+  const RopeKvParams r = rope ? *rope : RopeKvParams{};
+  if (rope) {
+    EAQ_CUDA_CHECK(launch_pdl_cluster(attention_decode_cluster_kernel<kHeadDim, true, kLight>, grid, block, 0,
+                                      kClusterBlocks, stream, params, r, q, pos, out, early));
+  } else {
+    EAQ_CUDA_CHECK(launch_pdl_cluster(attention_decode_cluster_kernel<kHeadDim, false, kLight>, grid, block, 0,
+                                      kClusterBlocks, stream, params, r, q, pos, out, false));
   }
-  launch_cluster_proj<kHeadDim, kLight, false>(params, rope, q, pos, out, early, AttentionOutProjection{}, stream);
 }
 
 template <bool kLight>
 void launch_cluster_dims(const AttentionCudaParams& params, const RopeKvParams* rope, const float* q,
-                         const std::int32_t* pos, float* out, bool early, const AttentionOutProjection* proj,
-                         cudaStream_t stream) {
-  if (params.head_dim == 128) launch_cluster<128, kLight>(params, rope, q, pos, out, early, proj, stream);
-  if (params.head_dim == 64) launch_cluster<64, kLight>(params, rope, q, pos, out, early, proj, stream);
-  if (params.head_dim == 256) launch_cluster<256, kLight>(params, rope, q, pos, out, early, proj, stream);
+                         const std::int32_t* pos, float* out, bool early, cudaStream_t stream) {
+  if (params.head_dim == 128) launch_cluster<128, kLight>(params, rope, q, pos, out, early, stream);
+  if (params.head_dim == 64) launch_cluster<64, kLight>(params, rope, q, pos, out, early, stream);
+  if (params.head_dim == 256) launch_cluster<256, kLight>(params, rope, q, pos, out, early, stream);
 }
 
 }  // namespace
 
 void launch_attention_decode_cluster(const AttentionCudaParams& params, const RopeKvParams* rope, const float* q,
                                      const std::int32_t* pos, float* out, bool early, bool light,
-                                     const AttentionOutProjection* proj, cudaStream_t stream) {
-  // The projection's kernel has its own barriers (light: the relaxed arrive of its last one).
-  if (light || proj != nullptr) {
-    launch_cluster_dims<true>(params, rope, q, pos, out, early, proj, stream);
+                                     cudaStream_t stream) {
+  if (light) {
+    launch_cluster_dims<true>(params, rope, q, pos, out, early, stream);
   } else {
-    launch_cluster_dims<false>(params, rope, q, pos, out, early, proj, stream);
+    launch_cluster_dims<false>(params, rope, q, pos, out, early, stream);
   }
 }
 

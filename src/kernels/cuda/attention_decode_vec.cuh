@@ -209,10 +209,9 @@ inline constexpr int kClusterBlocks = 8;
 // The cluster kernel for head_dim 64, 128 or 256 on sm_90+: with rope, the query (and the new
 // token's key and value) made from the QKV projection, and its first K/V rows requested before the
 // PDL wait when `early`; else q. `light`: the lighter cluster barriers (the default;
-// attention_decode_cluster.cu says why). `proj`: the output projection folded in
-// (AttentionOutProjection; light barriers). Defined in attention_decode_cluster.cu. No sync.
+// attention_decode_cluster.cu says why). Defined in attention_decode_cluster.cu. No sync.
 void launch_attention_decode_cluster(const AttentionCudaParams& params, const RopeKvParams* rope, const float* q,
                                      const std::int32_t* pos, float* out, bool early, bool light,
-                                     const AttentionOutProjection* proj, cudaStream_t stream);
+                                     cudaStream_t stream);
 
 }  // namespace eaq::kernels::cuda::detail

@@ -28,13 +28,6 @@ void embedding_lookup(const void* table, DType table_dtype, const std::int32_t* 
 void add_rms_norm(float* x, const float* delta, const float* weight, float weight_offset, float eps, int rows,
                   int dim, float* y, void* y_half, DType half_dtype, cudaStream_t stream);
 
-// One decode row of `dim` (a multiple of 4, at most 4096): x += bias + sum over h < n_partials of
-// partials[h * dim ...] (added in h order; bias may be nullptr), written back, then
-// y = x / rms(x) * (weight + weight_offset). The residual add of a projection that
-// attention_decode's AttentionOutProjection left as per-head partial sums.
-void add_partials_rms_norm(float* x, const float* partials, int n_partials, const float* bias, const float* weight,
-                           float weight_offset, float eps, int dim, float* y, cudaStream_t stream);
-
 struct RopeKvParams {
   int n_tokens = 0;
   int n_heads = 0;
@@ -89,22 +82,6 @@ inline int decode_max_splits(std::int64_t max_positions) {
   return static_cast<int>((max_positions + kDecodeMinSplitKeys - 1) / kDecodeMinSplitKeys);
 }
 
-// The attention output projection folded into the cluster decode attention: head h writes
-// partial[h][n] = sum_d W[n][h * head_dim + d] * out_h[d] for every row n < rows, in place of
-// out_h; the sum over heads (in head order) is W out, which add_partials_rms_norm adds into the
-// residual stream. Block r of a head's cluster reads rows [r * rows / 8, (r + 1) * rows / 8).
-struct AttentionOutProjection {
-  const void* w = nullptr;          // dense f16 [rows][n_heads * head_dim], row stride row_stride halves (device)
-  std::int64_t rows = 0;            // the hidden size
-  std::int64_t row_stride = 0;
-  float* partial = nullptr;         // [n_heads][rows] f32 (device)
-};
-// Whether attention_decode takes a projection of `rows` rows for these params on this GPU: the
-// cluster kernel runs by the rule (or EAQ_CUDA_DECODE_ATTENTION=cluster), rows a multiple of 8
-// whose slice (rows / 8 x head_dim halves) fits 96 KiB of shared memory, 16-byte aligned rows.
-bool attention_out_projection_fits(const AttentionCudaParams& params, std::int64_t rows, std::int64_t row_stride,
-                                   const void* w);
-
 // One query token per head, split-K over the cache; out: [n_heads][head_dim]. Either `rope` (its
 // qkv, positions[0], bias/norms, k_cache and v_cache; q == nullptr): the kernel makes the query
 // from the QKV projection and writes the token's key and value into the cache itself, in place of
@@ -114,12 +91,9 @@ bool attention_out_projection_fits(const AttentionCudaParams& params, std::int64
 // automatic (the cluster kernel where it fits, else split-K with EAQ_CUDA_DECODE_SPLIT_KEYS or
 // kDecodeVecSplitKeys keys a split); kDecodeCluster = the cluster kernel (compute capability 9.0+,
 // head_dim 64/128/256; elsewhere as 0); 32, 64 or 128 = split-K with that many keys a split.
-// proj (optional; only where attention_out_projection_fits): the output projection folded into
-// the cluster kernel, which then writes proj->partial and not out (AttentionOutProjection).
 void attention_decode(const AttentionCudaParams& params, const RopeKvParams* rope, const float* q,
                       const std::int32_t* position, int max_splits, float* partial, unsigned* split_counters,
-                      float* out, cudaStream_t stream, int split_keys = 0,
-                      const AttentionOutProjection* proj = nullptr);
+                      float* out, cudaStream_t stream, int split_keys = 0);
 
 // n_tokens queries at positions[t] (device), each attending to the cache up to its own position.
 // out: [n_tokens][n_heads][head_dim]; out_half (optional) the same in half_dtype.

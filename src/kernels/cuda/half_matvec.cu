@@ -79,7 +79,7 @@ inline constexpr int kMatvecWarps = kGated && 2 * kSplit > kWarpsPerBlock ? 2 * 
 // 724.6 against 778.9 tok/s, 2026-12-06. An earlier kNorm staged x * g in shared memory once a
 // block before the product: 17% slower on the 1.3B f16 decode than separate norm kernels.)
 template <bool kBf16, int kBatch, int kSplit, bool kNorm, bool kGated>
-__device__ __forceinline__ void half_matvec_vec8(const MatvecArgs& a) {
+__global__ void half_matvec_vec8_kernel(MatvecArgs a) {
   constexpr int kWarps = kMatvecWarps<kSplit, kGated>;
   constexpr int kRowsPerBlock = kWarps / kSplit;
   __shared__ float partial[kWarps][kBatch];
@@ -199,19 +199,6 @@ __device__ __forceinline__ void half_matvec_vec8(const MatvecArgs& a) {
   }
 }
 
-// The plain form as ptxas fits it (54 registers at split 4, 50 gated); with the norm, held to the
-// same blocks an SM (9 of 128 threads; the gated form's 4 of 256 it keeps anyway) — at its own
-// 64 registers it fitted fewer.
-template <bool kBf16, int kBatch, int kSplit, bool kGated>
-__global__ void half_matvec_vec8_kernel(MatvecArgs a) {
-  half_matvec_vec8<kBf16, kBatch, kSplit, false, kGated>(a);
-}
-template <bool kBf16, int kBatch, int kSplit, bool kGated>
-__global__ void __launch_bounds__(32 * kMatvecWarps<kSplit, kGated>, kMatvecWarps<kSplit, kGated> <= 4 ? 9 : 4)
-    half_matvec_vec8_norm_kernel(MatvecArgs a) {
-  half_matvec_vec8<kBf16, kBatch, kSplit, true, kGated>(a);
-}
-
 template <bool kBf16>
 __global__ void half_matvec_scalar_kernel(MatvecArgs a, int batch) {
   pdl_launch_dependents();
@@ -257,11 +244,7 @@ template <bool kBf16, int kBatch, int kSplit, bool kNorm, bool kGated>
 void launch_split(const MatvecArgs& a, cudaStream_t stream) {
   constexpr int kWarps = kMatvecWarps<kSplit, kGated>;
   const unsigned blocks = static_cast<unsigned>((a.rows * kSplit + kWarps - 1) / kWarps);
-  if constexpr (kNorm) {
-    (void)launch_pdl(half_matvec_vec8_norm_kernel<kBf16, kBatch, kSplit, kGated>, blocks, 32 * kWarps, 0, stream, a);
-  } else {
-    (void)launch_pdl(half_matvec_vec8_kernel<kBf16, kBatch, kSplit, kGated>, blocks, 32 * kWarps, 0, stream, a);
-  }
+  (void)launch_pdl(half_matvec_vec8_kernel<kBf16, kBatch, kSplit, kNorm, kGated>, blocks, 32 * kWarps, 0, stream, a);
 }
 
 template <bool kBf16, int kBatch, bool kNorm, bool kGated>

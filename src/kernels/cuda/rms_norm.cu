@@ -88,40 +88,6 @@ __global__ void add_rms_norm_vec4_kernel(float* x, const float* delta, const flo
   }
 }
 
-// A thread a float4 of the row (dim / 4 <= 1024 threads): its norm weight and bias are loaded
-// before the PDL wait, its n_partials partial sums all requested at once after it.
-__global__ void add_partials_rms_norm_kernel(float* x, const float* partials, int n_partials, const float* bias,
-                                             const float* weight, float offset, float eps, int dim, float* y) {
-  __shared__ float shared32[32];
-  const int i = threadIdx.x, n4 = dim / 4;
-  float4 w = make_float4(0.0f, 0.0f, 0.0f, 0.0f), b = w;
-  if (i < n4) {
-    w = __ldg(reinterpret_cast<const float4*>(weight) + i);
-    if (bias) b = __ldg(reinterpret_cast<const float4*>(bias) + i);
-  }
-  pdl_launch_dependents();
-  pdl_wait();
-  float4 v = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
-  if (i < n4) {
-    float4 sum = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
-#pragma unroll 8
-    for (int h = 0; h < n_partials; ++h) {
-      const float4 p = reinterpret_cast<const float4*>(partials + static_cast<long long>(h) * dim)[i];
-      sum = make_float4(sum.x + p.x, sum.y + p.y, sum.z + p.z, sum.w + p.w);
-    }
-    float4* xr = reinterpret_cast<float4*>(x) + i;
-    v = *xr;
-    v = make_float4(v.x + (sum.x + b.x), v.y + (sum.y + b.y), v.z + (sum.z + b.z), v.w + (sum.w + b.w));
-    *xr = v;
-  }
-  const float sum_sq = v.x * v.x + v.y * v.y + v.z * v.z + v.w * v.w;
-  const float inv_rms = rsqrtf(block_sum(sum_sq, shared32) / static_cast<float>(dim) + eps);
-  if (i < n4) {
-    reinterpret_cast<float4*>(y)[i] = make_float4(v.x * inv_rms * (w.x + offset), v.y * inv_rms * (w.y + offset),
-                                                  v.z * inv_rms * (w.z + offset), v.w * inv_rms * (w.w + offset));
-  }
-}
-
 bool aligned16(const void* p) { return reinterpret_cast<std::uintptr_t>(p) % 16 == 0; }
 
 }  // namespace
@@ -142,18 +108,6 @@ void add_rms_norm(float* x, const float* delta, const float* weight, float weigh
   const int threads = dim >= 1024 ? 1024 : (dim >= 256 ? 256 : 128);
   EAQ_CUDA_CHECK(launch_pdl(add_rms_norm_kernel, rows, threads, 0, stream, x, delta, weight, weight_offset, eps, dim,
                             y, y_half, half_dtype == DType::BF16));
-}
-
-void add_partials_rms_norm(float* x, const float* partials, int n_partials, const float* bias, const float* weight,
-                           float weight_offset, float eps, int dim, float* y, cudaStream_t stream) {
-  EAQ_CHECK(dim % 4 == 0 && dim <= 4096 && n_partials >= 1 && aligned16(x) && aligned16(partials) &&
-                aligned16(bias) && aligned16(weight) && aligned16(y),
-            "add_partials_rms_norm takes a row of a multiple of 4 up to 4096 floats, 16-byte aligned, and at least "
-            "one partial; got dim {} and {} partials",
-            dim, n_partials);
-  const int threads = (dim / 4 + 31) / 32 * 32;
-  EAQ_CUDA_CHECK(launch_pdl(add_partials_rms_norm_kernel, 1, threads, 0, stream, x, partials, n_partials, bias, weight,
-                            weight_offset, eps, dim, y));
 }
 
 }  // namespace eaq::kernels::cuda

@@ -2,7 +2,7 @@
 // op of kernels/ops.h on the same f16 cache bytes: split-K and cluster decode attention (from a
 // query, or from the QKV projection with the RoPE and KV write fused in) and prefill attention (GQA,
 // sliding window, softcap; the tensor-core, f16-product and warp-per-query kernels each on their
-// own, and a whole prefill chunk), and the output projection folded into the cluster kernel. Bar: max |gpu - cpu| / max(1, max |cpu|) < 2e-4 (f32
+// own, and a whole prefill chunk). Bar: max |gpu - cpu| / max(1, max |cpu|) < 2e-4 (f32
 // arithmetic in a different order); the prefill kernel with f16 query and softmax weights < 4e-3.
 // Skips without a GPU.
 #include <gtest/gtest.h>
@@ -164,72 +164,6 @@ TEST(AttentionCuda, AttentionDecodeLongCacheMatchesCpu) {
       }
     }
   }
-}
-
-// The output projection folded into the cluster decode attention (AttentionOutProjection): the
-// heads' partial sums, added in head order, against the CPU's attention then matmul with the same
-// f16 W_o; then add_partials_rms_norm (x += bias + the sum, then the norm) against the CPU's add
-// and rms_norm. W_o rows: 512 (64 a block of the cluster), plus a 16-halves padded row stride.
-TEST(AttentionCuda, AttentionOutProjectionMatchesCpu) {
-  if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
-  CpuContext c;
-  const int max_pos = 700, rows = 512;
-  for (const AttentionCase& ac : {AttentionCase{16, 16, 128, 0, 0.0f}, AttentionCase{4, 2, 64, 0, 0.0f},
-                                  AttentionCase{2, 1, 256, 0, 0.0f}}) {
-    const int hd = ac.head_dim, nkv = ac.n_kv_heads, nh = ac.n_heads, cols = nh * hd, stride = cols + 16;
-    const HostKvCache kv = random_kv_cache(c.ctx, max_pos, nkv, hd, 51, 2.0f);
-    auto [cp, gp] = attention_params(ac);
-    Device<std::uint16_t> d_k(kv.k), d_v(kv.v);
-    gp.k_cache = d_k.ptr;
-    gp.v_cache = d_v.ptr;
-    const auto wf = random_floats(static_cast<std::size_t>(rows) * stride, 53, -0.2f, 0.2f);
-    std::vector<std::uint16_t> w(wf.size());
-    for (std::size_t i = 0; i < wf.size(); ++i) w[i] = f32_to_f16(wf[i]);
-    const WeightRef ref_w{DType::F16, rows, cols, w.data(), static_cast<std::size_t>(stride) * 2};
-    Device<std::uint16_t> d_w(w);
-    if (!attention_out_projection_fits(gp, rows, stride, d_w.ptr)) {
-      GTEST_SKIP() << "the cluster kernel does not run here (compute capability below 9.0, or too few SMs)";
-    }
-    const int max_splits = decode_max_splits(max_pos);
-    Device<float> d_partial(std::vector<float>(static_cast<std::size_t>(nh * max_splits * (hd + 2))));
-    Device<unsigned> d_counters(std::vector<unsigned>(static_cast<std::size_t>(nh), 0));
-    Device<float> d_proj(std::vector<float>(static_cast<std::size_t>(nh * rows), NAN));
-    AttentionOutProjection proj{.w = d_w.ptr, .rows = rows, .row_stride = stride, .partial = d_proj.ptr};
-    for (std::int32_t position : {699, 64, 0}) {
-      auto q = random_floats(static_cast<std::size_t>(nh * hd), 55 + position, -2.0f, 2.0f);
-      std::vector<float> attn(q.size()), ref(static_cast<std::size_t>(rows));
-      attention(c.ctx, cp, q.data(), 1, &position, kv.ref, attn.data());
-      matmul(c.ctx, attn.data(), 1, ref_w, nullptr, ref.data());
-      Device<float> d_q(q);
-      Device<std::int32_t> d_pos(std::vector<std::int32_t>{position});
-      attention_decode(gp, nullptr, d_q.ptr, d_pos.ptr, max_splits, d_partial.ptr, d_counters.ptr, nullptr, nullptr, 0,
-                       &proj);
-      const std::vector<float> partials = d_proj.get();
-      std::vector<float> sum(static_cast<std::size_t>(rows), 0.0f);
-      for (int h = 0; h < nh; ++h) {
-        for (int n = 0; n < rows; ++n) sum[n] += partials[static_cast<std::size_t>(h) * rows + n];
-      }
-      const std::string what = "hd " + std::to_string(hd) + " heads " + std::to_string(nh) + " position " +
-                               std::to_string(position);
-      EXPECT_LT(rel_error(sum, ref), 2e-4) << what;
-
-      // The FFN norm that adds the partials into the residual stream.
-      auto x = random_floats(static_cast<std::size_t>(rows), 57, -3.0f, 3.0f);
-      auto bias = random_floats(static_cast<std::size_t>(rows), 58);
-      auto g = random_floats(static_cast<std::size_t>(rows), 59, 0.5f, 1.5f);
-      std::vector<float> x_ref(x), y_ref(x.size());
-      for (int n = 0; n < rows; ++n) x_ref[n] += ref[n] + bias[n];
-      rms_norm(c.ctx, x_ref.data(), g.data(), 0.0f, 1e-6f, 1, rows, y_ref.data());
-      Device<float> d_x(x), d_bias(bias), d_g(g), d_y(std::vector<float>(x.size(), NAN));
-      add_partials_rms_norm(d_x.ptr, d_proj.ptr, nh, d_bias.ptr, d_g.ptr, 0.0f, 1e-6f, rows, d_y.ptr, nullptr);
-      EXPECT_LT(rel_error(d_x.get(), x_ref), 2e-4) << "residual " << what;
-      EXPECT_LT(rel_error(d_y.get(), y_ref), 2e-4) << "norm " << what;
-    }
-  }
-  // A W_o the cluster's blocks cannot split evenly is refused, not run.
-  AttentionCudaParams gp = attention_params(AttentionCase{4, 4, 128, 0, 0.0f}).second;
-  EXPECT_FALSE(attention_out_projection_fits(gp, 100, 512, nullptr));
-  EXPECT_THROW(add_partials_rms_norm(nullptr, nullptr, 4, nullptr, nullptr, 0.0f, 1e-6f, 6, nullptr, nullptr), Error);
 }
 
 // A prefill chunk as the engine runs it: consecutive positions after an earlier chunk, long
