@@ -414,7 +414,9 @@ void CudaDecoderLm::continue_greedy(int n_steps) {
   int single = n_steps;
   if (graph_steps_ > 1 && n_steps >= graph_steps_) {
     ensure_decode_graph(graph_steps_);
-    for (; single >= graph_steps_; single -= graph_steps_) EAQ_CUDA_CHECK(cudaGraphLaunch(decode_graph_steps_, stream_));
+    for (; single >= graph_steps_; single -= graph_steps_) {
+      EAQ_CUDA_CHECK(cudaGraphLaunch(decode_graph_steps_, stream_));
+    }
   }
   ensure_decode_graph();
   for (int i = 0; i < single; ++i) EAQ_CUDA_CHECK(cudaGraphLaunch(decode_graph_, stream_));

@@ -82,8 +82,9 @@ TEST(DecoderOpsCuda, HalfMatvecMatchesCpuMatmul) {
 // The decode GEMV with its fusions (the engine's decode step): the input RMSNorm folded in (gemma's
 // 1 + w offset too), a bias, and y += for the residual stream, against the CPU's norm then matmul.
 // The gated form (HalfMatvecFusion::gate: gate rows, then up rows; y = act(gate) * up) against the
-// CPU's matmul then swiglu / geglu_tanh (swiglu also after the input norm), on every warps-a-row split (4: 2048-long rows, 2: 1536-long
-// rows, 1: 17920 rows of 1536), the scalar kernel (172-long rows), f16 and bf16, batch 1, 3 and 8.
+// CPU's matmul then swiglu / geglu_tanh (swiglu also after the input norm), on every warps-a-row
+// split (4: 2048-long rows, 2: 1536-long rows, 1: 17920 rows of 1536), the scalar kernel (172-long
+// rows), f16 and bf16, batch 1, 3 and 8.
 TEST(DecoderOpsCuda, HalfMatvecGatedMatchesCpuMatmulThenActivation) {
   if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
   CpuContext c;
@@ -97,7 +98,9 @@ TEST(DecoderOpsCuda, HalfMatvecGatedMatchesCpuMatmulThenActivation) {
     // The input norm's weights (offset 1, as gemma's) and the CPU's rms_norm of x.
     auto g = random_floats(static_cast<std::size_t>(cols), 32, -0.5f, 0.5f);
     std::vector<float> xn(x.size());
-    for (int b = 0; b < 8; ++b) rms_norm(c.ctx, x.data() + b * cols, g.data(), 1.0f, 1e-6f, 1, cols, xn.data() + b * cols);
+    for (int b = 0; b < 8; ++b) {
+      rms_norm(c.ctx, x.data() + b * cols, g.data(), 1.0f, 1e-6f, 1, cols, xn.data() + b * cols);
+    }
     std::vector<float> wx(static_cast<std::size_t>(8 * rows)), wxn(wx.size());
     matmul(c.ctx, x.data(), 8, ref_w, nullptr, wx.data());
     matmul(c.ctx, xn.data(), 8, ref_w, nullptr, wxn.data());
