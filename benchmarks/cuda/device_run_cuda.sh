@@ -32,10 +32,9 @@
 #        (EAQ_CUDA_PREFILL_ATTENTION_GROUPS=1), the 7B f16 with two prefill attention stages
 #        against one (EAQ_CUDA_PREFILL_ATTENTION_STAGES), the 7B int8 on the tensor-core tiles
 #        (EAQ_CUDA_MMA_GEMV=all) (~4 minutes).
-# experiments-engine: the greedy decode with 8 steps a graph launch (the default) against one
-#        (EAQ_CUDA_GRAPH_STEPS=1) by turns, twice, on the 1.3B/1.5B f16; the 7B at f16/int8/int4-g128
-#        and by graph steps; the norm in the f16 GEMVs (EAQ_CUDA_FUSED_NORM=gemv); GPU unit tests
-#        first, e2e before the last run (~5 minutes).
+# experiments-engine: the f16 GEMV's streaming schedule (EAQ_CUDA_HALF_MATVEC=stream) against the
+#        blocks (the default): GPU unit tests, bench_half_matvec under each, the engine's f16
+#        decode by turns on the three shapes, the e2e test (~6 minutes).
 # experiments-decode: the cluster decode attention's barriers (EAQ_CUDA_CLUSTER_SYNC=light, the
 #        default, against full): attention tests, bench_attention_decode, the engine (1.3B/1.5B
 #        f16), beside each other (~4 minutes).
@@ -148,24 +147,24 @@ if [[ $mode == verify ]]; then
   exit 0
 fi
 if [[ $mode == experiments-engine ]]; then
-  # The greedy decode with 8 steps a graph launch (the default) against one (EAQ_CUDA_GRAPH_STEPS=1),
-  # by turns, twice, on the 1.3B/1.5B f16; the 7B f16, int8 and int4-g128, and f16/int4 with one
-  # step a launch; the kernels' GPU unit tests first, then the e2e test, then the norm in the f16
-  # GEMVs (EAQ_CUDA_FUSED_NORM=gemv) on the 1.3B (~5 minutes).
+  # The f16 GEMV's streaming schedule (EAQ_CUDA_HALF_MATVEC=stream) against the blocks (the
+  # default): the kernels' GPU unit tests first; bench_half_matvec under blocks, stream at 16
+  # warps an SM (its default) and at 32; the engine's f16 decode by turns, twice, on the 1.3B/1.5B
+  # shapes, once on the 7B; then the e2e test (~6 minutes).
   step 150 tests.log eaq_kernels_cuda_tests
+  step 90 gemv.log env EAQ_CUDA_HALF_MATVEC=blocks bench_half_matvec --reps 20
+  step 90 gemv.log env EAQ_CUDA_HALF_MATVEC=stream bench_half_matvec --reps 20
+  step 90 gemv.log env EAQ_CUDA_HALF_MATVEC=stream EAQ_CUDA_HALF_STREAM_WARPS=32 bench_half_matvec --reps 20
   small="--shape deepseek-coder-1.3b --shape r1-distill-qwen-1.5b --precision f16 --repeat 3 --energy-s 0"
   for round in 1 2; do
-    for env in EAQ_CUDA_GRAPH_STEPS=8 EAQ_CUDA_GRAPH_STEPS=1; do
+    for env in EAQ_CUDA_HALF_MATVEC=blocks EAQ_CUDA_HALF_MATVEC=stream; do
       step 90 eaq_bench.log env $env bench_engine_cuda $small
     done
   done
-  step 120 eaq_bench.log bench_engine_cuda --shape llama2-7b --precision f16 --precision i8_ch --precision i4s_g128 \
-       --repeat 2 --energy-s 0
-  step 90 eaq_bench.log env EAQ_CUDA_GRAPH_STEPS=1 bench_engine_cuda --shape llama2-7b --precision f16 \
-       --precision i4s_g128 --repeat 2 --energy-s 0
+  for env in EAQ_CUDA_HALF_MATVEC=blocks EAQ_CUDA_HALF_MATVEC=stream; do
+    step 90 eaq_bench.log env $env bench_engine_cuda --shape llama2-7b --precision f16 --repeat 2 --energy-s 0
+  done
   step 200 e2e.log python3 tests/e2e/test_engine_cuda.py
-  step 60 eaq_bench.log env EAQ_CUDA_FUSED_NORM=gemv bench_engine_cuda --shape deepseek-coder-1.3b --precision f16 \
-       --repeat 2 --energy-s 0
   exit 0
 fi
 if [[ $mode == experiments-decode ]]; then
