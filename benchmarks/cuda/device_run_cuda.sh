@@ -32,9 +32,10 @@
 #        (EAQ_CUDA_PREFILL_ATTENTION_GROUPS=1), the 7B f16 with two prefill attention stages
 #        against one (EAQ_CUDA_PREFILL_ATTENTION_STAGES), the 7B int8 on the tensor-core tiles
 #        (EAQ_CUDA_MMA_GEMV=all) (~4 minutes).
-# experiments-engine: the f16 GEMV's streaming schedule (EAQ_CUDA_HALF_MATVEC=stream) against the
-#        blocks (the default): GPU unit tests, bench_half_matvec under each, the engine's f16
-#        decode by turns on the three shapes, the e2e test (~6 minutes).
+# experiments-engine: the f16 GEMV's streaming schedule (EAQ_CUDA_HALF_MATVEC=stream) and the
+#        cluster attention's pushed merge (EAQ_CUDA_CLUSTER_SYNC=push) against the defaults: GPU
+#        unit tests, the two workbenches under each, the engine's 1.3B/1.5B f16 decode by turns,
+#        the e2e test (~8 minutes).
 # experiments-decode: the cluster decode attention's barriers (EAQ_CUDA_CLUSTER_SYNC=light, the
 #        default, against full): attention tests, bench_attention_decode, the engine (1.3B/1.5B
 #        f16), beside each other (~4 minutes).
@@ -147,22 +148,23 @@ if [[ $mode == verify ]]; then
   exit 0
 fi
 if [[ $mode == experiments-engine ]]; then
-  # The f16 GEMV's streaming schedule (EAQ_CUDA_HALF_MATVEC=stream) against the blocks (the
-  # default): the kernels' GPU unit tests first; bench_half_matvec under blocks, stream at 16
-  # warps an SM (its default) and at 32; the engine's f16 decode by turns, twice, on the 1.3B/1.5B
-  # shapes, once on the 7B; then the e2e test (~6 minutes).
+  # The f16 GEMV's streaming schedule (EAQ_CUDA_HALF_MATVEC=stream) and the cluster attention's
+  # pushed merge (EAQ_CUDA_CLUSTER_SYNC=push) against the defaults: the kernels' GPU unit tests
+  # (the attention ones again under push); bench_half_matvec under blocks and stream,
+  # bench_attention_decode under light and push; the engine's f16 decode on the 1.3B/1.5B shapes
+  # by turns, twice (defaults, stream, push, both); then the e2e test (~8 minutes).
   step 150 tests.log eaq_kernels_cuda_tests
-  step 90 gemv.log env EAQ_CUDA_HALF_MATVEC=blocks bench_half_matvec --reps 20
-  step 90 gemv.log env EAQ_CUDA_HALF_MATVEC=stream bench_half_matvec --reps 20
-  step 90 gemv.log env EAQ_CUDA_HALF_MATVEC=stream EAQ_CUDA_HALF_STREAM_WARPS=32 bench_half_matvec --reps 20
+  step 60 tests.log env EAQ_CUDA_CLUSTER_SYNC=push eaq_kernels_cuda_tests "--gtest_filter=*Attention*"
+  step 60 gemv.log env EAQ_CUDA_HALF_MATVEC=blocks bench_half_matvec --reps 20
+  step 60 gemv.log env EAQ_CUDA_HALF_MATVEC=stream bench_half_matvec --reps 20
+  step 60 attention.log bench_attention_decode --reps 10
+  step 60 attention.log env EAQ_CUDA_CLUSTER_SYNC=push bench_attention_decode --reps 10
   small="--shape deepseek-coder-1.3b --shape r1-distill-qwen-1.5b --precision f16 --repeat 3 --energy-s 0"
   for round in 1 2; do
-    for env in EAQ_CUDA_HALF_MATVEC=blocks EAQ_CUDA_HALF_MATVEC=stream; do
-      step 90 eaq_bench.log env $env bench_engine_cuda $small
+    for env in "EAQ_CUDA_HALF_MATVEC=blocks" "EAQ_CUDA_HALF_MATVEC=stream" "EAQ_CUDA_CLUSTER_SYNC=push" \
+               "EAQ_CUDA_HALF_MATVEC=stream EAQ_CUDA_CLUSTER_SYNC=push"; do
+      step 60 eaq_bench.log env $env bench_engine_cuda $small
     done
-  done
-  for env in EAQ_CUDA_HALF_MATVEC=blocks EAQ_CUDA_HALF_MATVEC=stream; do
-    step 90 eaq_bench.log env $env bench_engine_cuda --shape llama2-7b --precision f16 --repeat 2 --energy-s 0
   done
   step 200 e2e.log python3 tests/e2e/test_engine_cuda.py
   exit 0

@@ -189,16 +189,19 @@ int default_vec_split_keys() {
   return keys;
 }
 
-// The cluster kernel's barriers (attention_decode_cluster.cu): light (the default, measured faster)
-// or, with EAQ_CUDA_CLUSTER_SYNC=full, cg's cluster.sync() twice (A/B). Read once.
-bool light_cluster_sync() {
-  static const bool light = [] {
+// The cluster kernel's merge (attention_decode_cluster.cu, ClusterSync): light barriers (the
+// default, measured faster), with EAQ_CUDA_CLUSTER_SYNC=full cg's cluster.sync() twice, with =push
+// each block's share pushed to the others by st.async against an mbarrier (no barrier after the
+// start). Read once.
+ClusterSync cluster_sync() {
+  static const ClusterSync sync = [] {
     const char* v = std::getenv("EAQ_CUDA_CLUSTER_SYNC");
-    if (v == nullptr || std::strcmp(v, "light") == 0) return true;
-    if (std::strcmp(v, "full") == 0) return false;
-    fail("EAQ_CUDA_CLUSTER_SYNC='{}' is not a barrier choice: give light (the default) or full, or unset it", v);
+    if (v == nullptr || std::strcmp(v, "light") == 0) return ClusterSync::kLight;
+    if (std::strcmp(v, "full") == 0) return ClusterSync::kFull;
+    if (std::strcmp(v, "push") == 0) return ClusterSync::kPush;
+    fail("EAQ_CUDA_CLUSTER_SYNC='{}' is not a merge choice: give light (the default), full or push, or unset it", v);
   }();
-  return light;
+  return sync;
 }
 
 bool early_kv_loads() {
@@ -281,7 +284,7 @@ void attention_decode(const AttentionCudaParams& params, const RopeKvParams* rop
   if (split_keys == kDecodeCluster) split_keys = 0;
   if (cluster) {
     const std::int32_t* pos = rope ? rope->positions : position;
-    launch_attention_decode_cluster(params, rope, q, pos, out, rope != nullptr && early_kv_loads(), light_cluster_sync(),
+    launch_attention_decode_cluster(params, rope, q, pos, out, rope != nullptr && early_kv_loads(), cluster_sync(),
                                     stream);
     EAQ_CUDA_CHECK(cudaGetLastError());
     return;

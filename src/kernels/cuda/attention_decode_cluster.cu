@@ -11,6 +11,56 @@ namespace eaq::kernels::cuda::detail {
 
 namespace {
 
+// kPush: block `rank`'s share to every block b of the cluster — output dims
+// [b * kDims, (b + 1) * kDims) of block_acc and block_ml's (max, sum) — into slot `rank` of b's
+// `pushed` (kSlot floats a slot) by st.async, each store counted on b's mbarrier `bar`. Warp 0.
+template <int kBlocks, int kDims, int kSlot>
+__device__ __forceinline__ void push_share(int rank, const float* block_ml, const float* block_acc, float* pushed,
+                                           unsigned long long* bar) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  if (threadIdx.x >= 32) return;
+  const int lane = threadIdx.x;
+  const unsigned local_slot = static_cast<unsigned>(__cvta_generic_to_shared(pushed + rank * kSlot));
+  const unsigned local_bar = static_cast<unsigned>(__cvta_generic_to_shared(bar));
+  auto remote = [](unsigned address, int b) {
+    unsigned mapped;
+    asm volatile("mapa.shared::cluster.u32 %0, %1, %2;\n" : "=r"(mapped) : "r"(address), "r"(b));
+    return mapped;
+  };
+  constexpr int kVecs = kDims / 4;  // 16-byte stores a destination
+  for (int i = lane; i < kBlocks * kVecs; i += 32) {
+    const int b = i / kVecs, v = i % kVecs;
+    const float4 a = *reinterpret_cast<const float4*>(block_acc + b * kDims + v * 4);
+    asm volatile("st.async.shared::cluster.mbarrier::complete_tx::bytes.v4.f32 [%0], {%1, %2, %3, %4}, [%5];\n"
+                 ::"r"(remote(local_slot + v * 16, b)), "f"(a.x), "f"(a.y), "f"(a.z), "f"(a.w),
+                 "r"(remote(local_bar, b))
+                 : "memory");
+  }
+  if (lane < kBlocks) {
+    asm volatile("st.async.shared::cluster.mbarrier::complete_tx::bytes.v2.f32 [%0], {%1, %2}, [%3];\n"
+                 ::"r"(remote(local_slot + kDims * 4, lane)), "f"(block_ml[0]), "f"(block_ml[1]),
+                 "r"(remote(local_bar, lane))
+                 : "memory");
+  }
+#endif
+}
+
+// kPush: waits until every block's share has landed in this block's `pushed` (phase 0 of `bar`).
+__device__ __forceinline__ void wait_pushed(unsigned long long* bar) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  const unsigned address = static_cast<unsigned>(__cvta_generic_to_shared(bar));
+  unsigned done = 0;
+  do {
+    asm volatile(
+        "{\n .reg .pred p;\n mbarrier.try_wait.parity.acquire.cluster.shared::cta.b64 p, [%1], 0;\n"
+        " selp.u32 %0, 1, 0, p;\n}\n"
+        : "=r"(done)
+        : "r"(address)
+        : "memory");
+  } while (done == 0);
+#endif
+}
+
 // Cluster decode attention (sm_90): the kClusterBlocks blocks of a head form a thread block
 // cluster. Block r takes the r-th of kClusterBlocks equal ranges of the keys up to the position,
 // walks it in chunks of kVecWarps * 16 keys (the rows of a chunk all requested at once), and the
@@ -33,12 +83,21 @@ namespace {
 //
 // A variant with 4 blocks a head (so the 7B shape's 32 heads fit one block an SM) measured slower
 // on the 7B shape (f16 194.2 against 198.4 tok/s, 2026-12-06) and was removed.
-template <int kHeadDim, bool kRope, bool kLight>
+//
+// kPush (EAQ_CUDA_CLUSTER_SYNC=push) has no barrier after the kernel's start: there each block
+// initialises an mbarrier expecting its share from every block of the cluster (a fence for the
+// init and a relaxed cluster barrier, before the PDL wait, while the first K/V rows stream in).
+// After its own keys each block pushes block b the (max, sum) and the output dims b merges, by
+// st.async into b's shared memory (complete_tx on b's mbarrier, release at cluster scope); b waits
+// on its own mbarrier (acquire at cluster scope), merges and leaves. No block reads another's shared
+// memory, so none waits for the others to leave, and no store waits on a GPU-wide fence.
+template <int kHeadDim, bool kRope, ClusterSync kSync>
 __global__ void __launch_bounds__(32 * kVecWarps)
     attention_decode_cluster_kernel(AttentionCudaParams p, RopeKvParams r, const float* q,
                                     const std::int32_t* position_ptr, float* out, bool early) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
   namespace cg = cooperative_groups;
+  constexpr bool kLight = kSync != ClusterSync::kFull;
   constexpr int kBlocks = kClusterBlocks;
   constexpr int kChunkKeysPerWarp = 16;
   constexpr int kLanesPerKey = kHeadDim / 8;
@@ -55,7 +114,23 @@ __global__ void __launch_bounds__(32 * kVecWarps)
   cg::cluster_group cluster = cg::this_cluster();
   const int rank = static_cast<int>(cluster.block_rank());
   const int head = blockIdx.y;
+  // kPush: what the cluster's blocks push this block (slot b from block b: its output dims of
+  // this block's range, then its max and sum), and the mbarrier that counts the bytes.
+  constexpr int kSlot = kDimsPerBlock + 4;  // floats, a multiple of 4 (16-byte aligned slots)
+  constexpr unsigned kPushBytes = kBlocks * (kDimsPerBlock + 2) * 4;
+  __shared__ __align__(16) float pushed[kSync == ClusterSync::kPush ? kBlocks : 1][kSlot];
+  __shared__ __align__(8) unsigned long long pushed_bar;
   pdl_launch_dependents();
+  if constexpr (kSync == ClusterSync::kPush) {
+    const unsigned bar = static_cast<unsigned>(__cvta_generic_to_shared(&pushed_bar));
+    if (threadIdx.x == 0) {
+      asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;\n" ::"r"(bar) : "memory");
+      asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(bar), "r"(kPushBytes) : "memory");
+      asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+    }
+    // Every block's mbarrier is initialised before any block pushes (the merge below).
+    asm volatile("barrier.cluster.arrive.relaxed.aligned;\n" ::: "memory");
+  }
   early = kRope && early;
   if (!early) pdl_wait();
   const int position = *position_ptr;
@@ -72,6 +147,7 @@ __global__ void __launch_bounds__(32 * kVecWarps)
   const int load_end = kRope ? min(end, position) : end;
   uint4 k_raw[kLoads], v_raw[kLoads];
   load_vec_rows<kHeadDim, kLoads>(k_base, v_base, stride, first + warp * kChunkKeysPerWarp, load_end, k_raw, v_raw);
+  if constexpr (kSync == ClusterSync::kPush) asm volatile("barrier.cluster.wait.aligned;\n" ::: "memory");
   if (early) pdl_wait();  // the query is the QKV GEMV's output
   const bool holds_new = first <= position && position < end;
   prepare_vec_query<kHeadDim, kRope>(p, r, q, head, kv_head, position, holds_new, q_shared, new_kv, !kLight);
@@ -104,6 +180,28 @@ __global__ void __launch_bounds__(32 * kVecWarps)
     }
     block_ml[0] = m;
     block_ml[1] = l;
+  }
+  if constexpr (kSync == ClusterSync::kPush) {
+    __syncthreads();  // block_ml and block_acc are the block's
+    push_share<kBlocks, kDimsPerBlock, kSlot>(rank, block_ml, block_acc, &pushed[0][0], &pushed_bar);
+    if (threadIdx.x < kDimsPerBlock) {
+      wait_pushed(&pushed_bar);
+      const int d = rank * kDimsPerBlock + threadIdx.x;
+      float mm = -INFINITY;
+#pragma unroll
+      for (int b = 0; b < kBlocks; ++b) mm = fmaxf(mm, pushed[b][kDimsPerBlock]);
+      float l = 0.0f, acc = 0.0f;
+#pragma unroll
+      for (int b = 0; b < kBlocks; ++b) {
+        const float bm = pushed[b][kDimsPerBlock];
+        const float w = bm == -INFINITY ? 0.0f : __expf(bm - mm);
+        l += w * pushed[b][kDimsPerBlock + 1];
+        acc += w * pushed[b][threadIdx.x];
+      }
+      out[static_cast<long long>(head) * kHeadDim + d] = acc / l;
+    }
+    if (kRope && holds_new) store_new_kv(r, kv_head, position, kHeadDim, new_kv[0], new_kv[1]);
+    return;
   }
   cluster.sync();  // every block's triple is visible to the cluster
   if (threadIdx.x < kDimsPerBlock) {
@@ -139,37 +237,37 @@ __global__ void __launch_bounds__(32 * kVecWarps)
 #endif
 }
 
-template <int kHeadDim, bool kLight>
+template <int kHeadDim, ClusterSync kSync>
 void launch_cluster(const AttentionCudaParams& params, const RopeKvParams* rope, const float* q,
                     const std::int32_t* pos, float* out, bool early, cudaStream_t stream) {
   const dim3 grid(kClusterBlocks, params.n_heads), block(32 * kVecWarps);
   const RopeKvParams r = rope ? *rope : RopeKvParams{};
   if (rope) {
-    EAQ_CUDA_CHECK(launch_pdl_cluster(attention_decode_cluster_kernel<kHeadDim, true, kLight>, grid, block, 0,
+    EAQ_CUDA_CHECK(launch_pdl_cluster(attention_decode_cluster_kernel<kHeadDim, true, kSync>, grid, block, 0,
                                       kClusterBlocks, stream, params, r, q, pos, out, early));
   } else {
-    EAQ_CUDA_CHECK(launch_pdl_cluster(attention_decode_cluster_kernel<kHeadDim, false, kLight>, grid, block, 0,
+    EAQ_CUDA_CHECK(launch_pdl_cluster(attention_decode_cluster_kernel<kHeadDim, false, kSync>, grid, block, 0,
                                       kClusterBlocks, stream, params, r, q, pos, out, false));
   }
 }
 
-template <bool kLight>
+template <ClusterSync kSync>
 void launch_cluster_dims(const AttentionCudaParams& params, const RopeKvParams* rope, const float* q,
                          const std::int32_t* pos, float* out, bool early, cudaStream_t stream) {
-  if (params.head_dim == 128) launch_cluster<128, kLight>(params, rope, q, pos, out, early, stream);
-  if (params.head_dim == 64) launch_cluster<64, kLight>(params, rope, q, pos, out, early, stream);
-  if (params.head_dim == 256) launch_cluster<256, kLight>(params, rope, q, pos, out, early, stream);
+  if (params.head_dim == 128) launch_cluster<128, kSync>(params, rope, q, pos, out, early, stream);
+  if (params.head_dim == 64) launch_cluster<64, kSync>(params, rope, q, pos, out, early, stream);
+  if (params.head_dim == 256) launch_cluster<256, kSync>(params, rope, q, pos, out, early, stream);
 }
 
 }  // namespace
 
 void launch_attention_decode_cluster(const AttentionCudaParams& params, const RopeKvParams* rope, const float* q,
-                                     const std::int32_t* pos, float* out, bool early, bool light,
+                                     const std::int32_t* pos, float* out, bool early, ClusterSync sync,
                                      cudaStream_t stream) {
-  if (light) {
-    launch_cluster_dims<true>(params, rope, q, pos, out, early, stream);
-  } else {
-    launch_cluster_dims<false>(params, rope, q, pos, out, early, stream);
+  switch (sync) {
+    case ClusterSync::kFull: launch_cluster_dims<ClusterSync::kFull>(params, rope, q, pos, out, early, stream); break;
+    case ClusterSync::kLight: launch_cluster_dims<ClusterSync::kLight>(params, rope, q, pos, out, early, stream); break;
+    case ClusterSync::kPush: launch_cluster_dims<ClusterSync::kPush>(params, rope, q, pos, out, early, stream); break;
   }
 }
 

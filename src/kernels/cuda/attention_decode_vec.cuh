@@ -206,12 +206,17 @@ __device__ __forceinline__ void prepare_vec_query(const AttentionCudaParams& p, 
 // Blocks of a head in the cluster kernel (a thread block cluster; attention_decode_cluster.cu).
 inline constexpr int kClusterBlocks = 8;
 
+// How the cluster kernel's blocks merge (attention_decode_cluster.cu says why each): cg's
+// cluster.sync() before and after reading the other blocks' shares (kFull), lighter barriers
+// (kLight, the default), or each block pushing every other block its share by st.async, counted
+// on the receiver's mbarrier (kPush).
+enum class ClusterSync { kFull, kLight, kPush };
+
 // The cluster kernel for head_dim 64, 128 or 256 on sm_90+: with rope, the query (and the new
 // token's key and value) made from the QKV projection, and its first K/V rows requested before the
-// PDL wait when `early`; else q. `light`: the lighter cluster barriers (the default;
-// attention_decode_cluster.cu says why). Defined in attention_decode_cluster.cu. No sync.
+// PDL wait when `early`; else q. Defined in attention_decode_cluster.cu. No sync.
 void launch_attention_decode_cluster(const AttentionCudaParams& params, const RopeKvParams* rope, const float* q,
-                                     const std::int32_t* pos, float* out, bool early, bool light,
+                                     const std::int32_t* pos, float* out, bool early, ClusterSync sync,
                                      cudaStream_t stream);
 
 }  // namespace eaq::kernels::cuda::detail
