@@ -18,8 +18,8 @@
 #        (EAQ_CUDA_HALF_SPLIT=rows, A/B), the HF parity run, the decode attention, f16 GEMV and
 #        small-kernel workbenches (~6 minutes; each step has its own limit).
 # priority: for a session with little device time (~5 min): the kernels' GPU unit tests (and the
-#        attention tests under EAQ_CUDA_CLUSTER_SYNC=full) and the e2e test; the 1.3B f16 decode
-#        by EAQ_CUDA_CLUSTER_SYNC (light, the default, against full), twice over; the 1.5B f16; the
+#        attention tests under EAQ_CUDA_CLUSTER_SYNC=light) and the e2e test; the 1.3B f16 decode
+#        by EAQ_CUDA_CLUSTER_SYNC (push, the default, against light), twice over; the 1.5B f16; the
 #        7B f16 and int8, and f16 with a 32 MiB cuBLAS workspace; kernel traces of the 1.3B f16 and
 #        7B int4-g128 decode steps; bench_decoder_ops (the small kernels and GPU sampling).
 # profile: the kernels' GPU unit tests; Nsight Compute profiles (benchmarks/cuda/ncu_decode.sh,
@@ -33,11 +33,11 @@
 #        against one (EAQ_CUDA_PREFILL_ATTENTION_STAGES), the 7B int8 on the tensor-core tiles
 #        (EAQ_CUDA_MMA_GEMV=all) (~4 minutes).
 # experiments-engine: the f16 GEMV's streaming schedule (EAQ_CUDA_HALF_MATVEC=stream) and the
-#        cluster attention's pushed merge (EAQ_CUDA_CLUSTER_SYNC=push) against the defaults: GPU
-#        unit tests, the two workbenches under each, the engine's 1.3B/1.5B f16 decode by turns,
-#        the e2e test (~8 minutes).
-# experiments-decode: the cluster decode attention's barriers (EAQ_CUDA_CLUSTER_SYNC=light, the
-#        default, against full): attention tests, bench_attention_decode, the engine (1.3B/1.5B
+#        cluster attention's light barriers (EAQ_CUDA_CLUSTER_SYNC=light) against the defaults:
+#        GPU unit tests, bench_half_matvec under each schedule, the engine by turns, the e2e test,
+#        the HF parity run (~7 minutes).
+# experiments-decode: the cluster decode attention's merge (EAQ_CUDA_CLUSTER_SYNC=push, the
+#        default, against light): attention tests, bench_attention_decode, the engine (1.3B/1.5B
 #        f16), beside each other (~4 minutes).
 # experiments-misc: sampled decode (GPU vs host sampling, bench_engine_cuda --sampled) on the 1.5B
 #        and 7B shapes; f16 with the norm in the GEMVs (EAQ_CUDA_FUSED_NORM=gemv) against the norm
@@ -92,7 +92,7 @@ if [[ $mode == ab ]]; then
 fi
 if [[ $mode == profile ]]; then
   step 150 tests.log eaq_kernels_cuda_tests
-  step 45 tests.log env EAQ_CUDA_CLUSTER_SYNC=full eaq_kernels_cuda_tests "--gtest_filter=*Attention*"
+  step 45 tests.log env EAQ_CUDA_CLUSTER_SYNC=light eaq_kernels_cuda_tests "--gtest_filter=*Attention*"
   export NCU_DIR=/tmp/ncu
   step 100 ncu.log benchmarks/cuda/ncu_decode.sh llama2-7b i8_ch gemv_kernel 5
   step 100 ncu.log benchmarks/cuda/ncu_decode.sh llama2-7b i4s_g128 gemv_mma 5
@@ -105,11 +105,11 @@ if [[ $mode == profile ]]; then
 fi
 if [[ $mode == priority ]]; then
   step 150 tests.log eaq_kernels_cuda_tests
-  step 45 tests.log env EAQ_CUDA_CLUSTER_SYNC=full eaq_kernels_cuda_tests "--gtest_filter=*Attention*"
+  step 45 tests.log env EAQ_CUDA_CLUSTER_SYNC=light eaq_kernels_cuda_tests "--gtest_filter=*Attention*"
   step 200 e2e.log python3 tests/e2e/test_engine_cuda.py
   small="--shape deepseek-coder-1.3b --precision f16 --repeat 3 --energy-s 0"
   for round in 1 2; do
-    for env in EAQ_CUDA_CLUSTER_SYNC=light EAQ_CUDA_CLUSTER_SYNC=full; do
+    for env in EAQ_CUDA_CLUSTER_SYNC=push EAQ_CUDA_CLUSTER_SYNC=light; do
       step 60 eaq_bench.log env $env bench_engine_cuda $small
     done
   done
@@ -149,31 +149,35 @@ if [[ $mode == verify ]]; then
 fi
 if [[ $mode == experiments-engine ]]; then
   # The f16 GEMV's streaming schedule (EAQ_CUDA_HALF_MATVEC=stream) and the cluster attention's
-  # pushed merge (EAQ_CUDA_CLUSTER_SYNC=push) against the defaults: the kernels' GPU unit tests
-  # (the attention ones again under push); bench_half_matvec under blocks and stream,
-  # bench_attention_decode under light and push; the engine's f16 decode on the 1.3B/1.5B shapes
-  # by turns, twice (defaults, stream, push, both); then the e2e test (~8 minutes).
+  # light barriers (EAQ_CUDA_CLUSTER_SYNC=light) against the defaults (blocks with the residual
+  # read early, the pushed merge): the kernels' GPU unit tests (the attention ones again under
+  # light); bench_half_matvec under blocks and stream; the engine's f16 decode on the 1.3B/1.5B
+  # shapes by turns, twice; the 7B at f16/int8/int4-g128 and f16 under stream; the e2e test; the
+  # HF parity run (~7 minutes).
   step 150 tests.log eaq_kernels_cuda_tests
-  step 60 tests.log env EAQ_CUDA_CLUSTER_SYNC=push eaq_kernels_cuda_tests "--gtest_filter=*Attention*"
+  step 60 tests.log env EAQ_CUDA_CLUSTER_SYNC=light eaq_kernels_cuda_tests "--gtest_filter=*Attention*"
   step 60 gemv.log env EAQ_CUDA_HALF_MATVEC=blocks bench_half_matvec --reps 20
   step 60 gemv.log env EAQ_CUDA_HALF_MATVEC=stream bench_half_matvec --reps 20
-  step 60 attention.log bench_attention_decode --reps 10
-  step 60 attention.log env EAQ_CUDA_CLUSTER_SYNC=push bench_attention_decode --reps 10
   small="--shape deepseek-coder-1.3b --shape r1-distill-qwen-1.5b --precision f16 --repeat 3 --energy-s 0"
   for round in 1 2; do
-    for env in "EAQ_CUDA_HALF_MATVEC=blocks" "EAQ_CUDA_HALF_MATVEC=stream" "EAQ_CUDA_CLUSTER_SYNC=push" \
-               "EAQ_CUDA_HALF_MATVEC=stream EAQ_CUDA_CLUSTER_SYNC=push"; do
+    for env in EAQ_CUDA_HALF_MATVEC=blocks EAQ_CUDA_HALF_MATVEC=stream EAQ_CUDA_CLUSTER_SYNC=light; do
       step 60 eaq_bench.log env $env bench_engine_cuda $small
     done
   done
+  step 120 eaq_bench.log bench_engine_cuda --shape llama2-7b --precision f16 --precision i8_ch --precision i4s_g128 \
+       --repeat 2 --energy-s 0
+  step 60 eaq_bench.log env EAQ_CUDA_HALF_MATVEC=stream bench_engine_cuda --shape llama2-7b --precision f16 \
+       --repeat 2 --energy-s 0
   step 200 e2e.log python3 tests/e2e/test_engine_cuda.py
+  step 150 parity.log python3 benchmarks/cuda/compare_engine_cuda_vs_hf.py parity \
+       --bench-bin .device/bin/bench_engine_cuda --new 64
   exit 0
 fi
 if [[ $mode == experiments-decode ]]; then
-  # The cluster decode attention's barriers, light (the default) against full: tests, the
+  # The cluster decode attention's merge, push (the default) against light: tests, the
   # workbench and the engine on the shapes the cluster kernel runs for, beside each other.
-  step 90 experiments.log env EAQ_CUDA_CLUSTER_SYNC=full eaq_kernels_cuda_tests "--gtest_filter=*Attention*"
-  for env in EAQ_CUDA_CLUSTER_SYNC=light EAQ_CUDA_CLUSTER_SYNC=full; do
+  step 90 experiments.log env EAQ_CUDA_CLUSTER_SYNC=light eaq_kernels_cuda_tests "--gtest_filter=*Attention*"
+  for env in EAQ_CUDA_CLUSTER_SYNC=push EAQ_CUDA_CLUSTER_SYNC=light; do
     step 60 attention.log env $env bench_attention_decode --reps 10
     step 120 eaq_bench.log env $env bench_engine_cuda --shape deepseek-coder-1.3b --shape r1-distill-qwen-1.5b \
          --precision f16 --repeat 2 --energy-s 0

@@ -189,17 +189,17 @@ int default_vec_split_keys() {
   return keys;
 }
 
-// The cluster kernel's merge (attention_decode_cluster.cu, ClusterSync): light barriers (the
-// default, measured faster), with EAQ_CUDA_CLUSTER_SYNC=full cg's cluster.sync() twice, with =push
-// each block's share pushed to the others by st.async against an mbarrier (no barrier after the
-// start). Read once.
+// The cluster kernel's merge (attention_decode_cluster.cu, ClusterSync): each block's share pushed
+// to the others by st.async against an mbarrier, no barrier after the start (the default, measured
+// faster); with EAQ_CUDA_CLUSTER_SYNC=light the two lighter cluster barriers, with =full cg's
+// cluster.sync() twice (A/B). Read once.
 ClusterSync cluster_sync() {
   static const ClusterSync sync = [] {
     const char* v = std::getenv("EAQ_CUDA_CLUSTER_SYNC");
-    if (v == nullptr || std::strcmp(v, "light") == 0) return ClusterSync::kLight;
+    if (v == nullptr || std::strcmp(v, "push") == 0) return ClusterSync::kPush;
+    if (std::strcmp(v, "light") == 0) return ClusterSync::kLight;
     if (std::strcmp(v, "full") == 0) return ClusterSync::kFull;
-    if (std::strcmp(v, "push") == 0) return ClusterSync::kPush;
-    fail("EAQ_CUDA_CLUSTER_SYNC='{}' is not a merge choice: give light (the default), full or push, or unset it", v);
+    fail("EAQ_CUDA_CLUSTER_SYNC='{}' is not a merge choice: give push (the default), light or full, or unset it", v);
   }();
   return sync;
 }

@@ -208,8 +208,8 @@ inline constexpr int kClusterBlocks = 8;
 
 // How the cluster kernel's blocks merge (attention_decode_cluster.cu says why each): cg's
 // cluster.sync() before and after reading the other blocks' shares (kFull), lighter barriers
-// (kLight, the default), or each block pushing every other block its share by st.async, counted
-// on the receiver's mbarrier (kPush).
+// (kLight), or each block pushing every other block its share by st.async, counted on the
+// receiver's mbarrier (kPush, the default).
 enum class ClusterSync { kFull, kLight, kPush };
 
 // The cluster kernel for head_dim 64, 128 or 256 on sm_90+: with rope, the query (and the new

@@ -29,13 +29,21 @@ struct MatvecArgs {
   int gelu_tanh;
 };
 
-// Output (b, row) of a row's dot product times `scale` (1/rms(x[b]) with the norm, else 1).
-__device__ __forceinline__ void store_matvec_output(const MatvecArgs& a, int b, long long row, float dot, float scale) {
+// Output (b, row): the row's dot product times `scale` (1/rms(x[b]) with the norm, else 1), plus
+// the bias value `bias` (a.bias[row], read earlier by the caller) where a.bias is set, plus `prior`
+// (the value y held, read earlier) where a.accumulate.
+__device__ __forceinline__ void store_matvec_output(const MatvecArgs& a, int b, long long row, float dot, float scale,
+                                                    float bias, float prior) {
   float v = dot * scale;
-  if (a.bias != nullptr) v += a.bias[row];
-  float* out = a.y + b * a.rows + row;
-  if (a.accumulate) v += *out;
-  *out = v;
+  if (a.bias != nullptr) v += bias;
+  if (a.accumulate) v += prior;
+  a.y[b * a.rows + row] = v;
+}
+
+// The same, reading the bias and y's value now.
+__device__ __forceinline__ void store_matvec_output(const MatvecArgs& a, int b, long long row, float dot, float scale) {
+  store_matvec_output(a, b, row, dot, scale, a.bias != nullptr ? a.bias[row] : 0.0f,
+                      a.accumulate ? a.y[b * a.rows + row] : 0.0f);
 }
 
 template <bool kBf16>
