@@ -27,15 +27,11 @@
 #        f16 and of the 1.3B f16 GEMVs and cluster attention; a kernel trace of the 7B f16 prefill
 #        and decode; then the e2e test (~9 minutes).
 # ab:    a session's closing check: the kernels' GPU unit tests, the e2e test, bench_engine_cuda
-#        on the 1.3B and 1.5B shapes at f16 twice over and the 7B at f16, int8 and int4-g128, and
-#        the 1.3B/1.5B f16 with one key group in the prefill attention
-#        (EAQ_CUDA_PREFILL_ATTENTION_GROUPS=1), the 7B f16 with two prefill attention stages
-#        against one (EAQ_CUDA_PREFILL_ATTENTION_STAGES), the 7B int8 on the tensor-core tiles
-#        (EAQ_CUDA_MMA_GEMV=all) (~4 minutes).
-# experiments-engine: the f16 GEMV's streaming schedule (EAQ_CUDA_HALF_MATVEC=stream) and the
-#        cluster attention's light barriers (EAQ_CUDA_CLUSTER_SYNC=light) against the defaults:
-#        GPU unit tests, bench_half_matvec under each schedule, the engine by turns, the e2e test,
-#        the HF parity run (~7 minutes).
+#        on the 1.3B and 1.5B shapes at f16 twice over and the 7B at f16, int8 and int4-g128
+#        (~3 minutes).
+# experiments-engine: the cluster attention's pushed merge (the default) against its light
+#        barriers (EAQ_CUDA_CLUSTER_SYNC=light): GPU unit tests, the GEMV and attention
+#        workbenches, the engine by turns, the e2e test, the HF parity run (~6 minutes).
 # experiments-decode: the cluster decode attention's merge (EAQ_CUDA_CLUSTER_SYNC=push, the
 #        default, against light): attention tests, bench_attention_decode, the engine (1.3B/1.5B
 #        f16), beside each other (~4 minutes).
@@ -78,16 +74,6 @@ if [[ $mode == ab ]]; then
   done
   step 150 eaq_bench.log bench_engine_cuda --shape llama2-7b --precision f16 --precision i8_ch --precision i4s_g128 \
        --repeat 2 --energy-s 0
-  # The f16 prefill attention's two key groups (the rule) against one, on the shapes it runs for.
-  step 90 eaq_bench.log env EAQ_CUDA_PREFILL_ATTENTION_GROUPS=1 bench_engine_cuda --shape deepseek-coder-1.3b \
-       --shape r1-distill-qwen-1.5b --precision f16 --repeat 3 --energy-s 0
-  # The 7B prefill attention with two cp.async stages (opt-in) against one, by turns.
-  for env in EAQ_CUDA_PREFILL_ATTENTION_STAGES=2 EAQ_CUDA_PREFILL_ATTENTION_STAGES=1; do
-    step 90 eaq_bench.log env $env bench_engine_cuda --shape llama2-7b --precision f16 --repeat 3 --energy-s 0
-  done
-  # int8 on the tensor-core tiles (the cluster kernel at batch 1) against its chunk kernel above.
-  step 90 eaq_bench.log env EAQ_CUDA_MMA_GEMV=all bench_engine_cuda --shape llama2-7b --precision i8_ch --repeat 2 \
-       --energy-s 0
   exit 0
 fi
 if [[ $mode == profile ]]; then
@@ -148,25 +134,24 @@ if [[ $mode == verify ]]; then
   exit 0
 fi
 if [[ $mode == experiments-engine ]]; then
-  # The f16 GEMV's streaming schedule (EAQ_CUDA_HALF_MATVEC=stream) and the cluster attention's
-  # light barriers (EAQ_CUDA_CLUSTER_SYNC=light) against the defaults (blocks with the residual
-  # read early, the pushed merge): the kernels' GPU unit tests (the attention ones again under
-  # light); bench_half_matvec under blocks and stream; the engine's f16 decode on the 1.3B/1.5B
-  # shapes by turns, twice; the 7B at f16/int8/int4-g128 and f16 under stream; the e2e test; the
-  # HF parity run (~7 minutes).
+  # The cluster attention's pushed merge (the default) against its light barriers
+  # (EAQ_CUDA_CLUSTER_SYNC=light): the kernels' GPU unit tests (the attention ones again under
+  # light); bench_half_matvec; bench_attention_decode under each; the engine's f16 decode on the
+  # 1.3B/1.5B shapes by turns, twice; the 7B at f16/int8/int4-g128; the e2e test; the HF parity
+  # run (~6 minutes).
   step 150 tests.log eaq_kernels_cuda_tests
   step 60 tests.log env EAQ_CUDA_CLUSTER_SYNC=light eaq_kernels_cuda_tests "--gtest_filter=*Attention*"
-  step 60 gemv.log env EAQ_CUDA_HALF_MATVEC=blocks bench_half_matvec --reps 20
-  step 60 gemv.log env EAQ_CUDA_HALF_MATVEC=stream bench_half_matvec --reps 20
+  step 60 gemv.log bench_half_matvec --reps 20
+  for env in EAQ_CUDA_CLUSTER_SYNC=push EAQ_CUDA_CLUSTER_SYNC=light; do
+    step 60 attention.log env $env bench_attention_decode --reps 10
+  done
   small="--shape deepseek-coder-1.3b --shape r1-distill-qwen-1.5b --precision f16 --repeat 3 --energy-s 0"
   for round in 1 2; do
-    for env in EAQ_CUDA_HALF_MATVEC=blocks EAQ_CUDA_HALF_MATVEC=stream EAQ_CUDA_CLUSTER_SYNC=light; do
+    for env in EAQ_CUDA_CLUSTER_SYNC=push EAQ_CUDA_CLUSTER_SYNC=light; do
       step 60 eaq_bench.log env $env bench_engine_cuda $small
     done
   done
   step 120 eaq_bench.log bench_engine_cuda --shape llama2-7b --precision f16 --precision i8_ch --precision i4s_g128 \
-       --repeat 2 --energy-s 0
-  step 60 eaq_bench.log env EAQ_CUDA_HALF_MATVEC=stream bench_engine_cuda --shape llama2-7b --precision f16 \
        --repeat 2 --energy-s 0
   step 200 e2e.log python3 tests/e2e/test_engine_cuda.py
   step 150 parity.log python3 benchmarks/cuda/compare_engine_cuda_vs_hf.py parity \

@@ -20,8 +20,7 @@
 - greedy generation (decode through the captured CUDA graph) gives the CPU's 48 tokens, by
   default (residual adds in the GEMVs' epilogues, norm kernels reading the residual stream), with
   EAQ_CUDA_FUSED_NORM=0 (the earlier separate add + norm kernels) and with EAQ_CUDA_FUSED_NORM=gemv
-  (the norms computed in the GEMVs after them, the final one in the LM head's) and with
-  EAQ_CUDA_HALF_MATVEC=stream (the persistent f16 GEMV);
+  (the norms computed in the GEMVs after them, the final one in the LM head's);
 - sampled generation (llama.cpp's default chain, seeded) picks on the GPU the tokens the host
   sampler picks from the same GPU logits (EAQ_CUDA_SAMPLING=host);
 - bad devices fail with a clear message: an index past the GPUs, a malformed --device, an unknown
@@ -112,8 +111,7 @@ def main():
 
     gen = {}
     decode_variants = [("cuda", {}), ("cuda, EAQ_CUDA_FUSED_NORM=0", {"EAQ_CUDA_FUSED_NORM": "0"}),
-                       ("cuda, EAQ_CUDA_FUSED_NORM=gemv", {"EAQ_CUDA_FUSED_NORM": "gemv"}),
-                       ("cuda, EAQ_CUDA_HALF_MATVEC=stream", {"EAQ_CUDA_HALF_MATVEC": "stream"})]
+                       ("cuda, EAQ_CUDA_FUSED_NORM=gemv", {"EAQ_CUDA_FUSED_NORM": "gemv"})]
     for name, env in [("cpu", {})] + decode_variants:
         device = name.split(",")[0]
         r = run_env(env, "generate", MODEL, "--tokenizer", TOKENIZER, "-p", "Once upon a time", "-n", "48", "--temp",

@@ -16,18 +16,60 @@
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/decoder_ops.h"
 #include "kernels/cuda/device_math.cuh"
-#include "kernels/cuda/half_matvec_args.cuh"
 #include "kernels/cuda/pdl.cuh"
 
 namespace eaq::kernels::cuda {
 
 namespace {
 
-using detail::MatvecArgs;
-using detail::store_matvec_output;
-using detail::unpack8;
-
 constexpr int kWarpsPerBlock = 4;
+
+struct MatvecArgs {
+  const uint16_t* w;
+  long long rows, cols, stride;
+  const float* x;
+  float* y;
+  const float* norm_weight;  // nullptr: no input norm
+  float norm_offset, norm_eps;
+  const float* bias;
+  int accumulate;
+  // Gated (HalfMatvecFusion::gate): rows [0, gate_rows) are the gate, [gate_rows, 2 gate_rows)
+  // the up projection, and y[b][j] = act(gate_j . x) * (up_j . x), gate_rows values a batch row.
+  long long gate_rows;
+  int gelu_tanh;
+};
+
+// Output (b, row): the row's dot product times `scale` (1/rms(x[b]) with the norm, else 1), plus
+// the bias value `bias` (a.bias[row], read earlier by the caller) where a.bias is set, plus `prior`
+// (the value y held, read earlier) where a.accumulate.
+__device__ __forceinline__ void store_matvec_output(const MatvecArgs& a, int b, long long row, float dot, float scale,
+                                                    float bias, float prior) {
+  float v = dot * scale;
+  if (a.bias != nullptr) v += bias;
+  if (a.accumulate) v += prior;
+  a.y[b * a.rows + row] = v;
+}
+
+// The same, reading the bias and y's value now.
+__device__ __forceinline__ void store_matvec_output(const MatvecArgs& a, int b, long long row, float dot, float scale) {
+  store_matvec_output(a, b, row, dot, scale, a.bias != nullptr ? a.bias[row] : 0.0f,
+                      a.accumulate ? a.y[b * a.rows + row] : 0.0f);
+}
+
+template <bool kBf16>
+__device__ __forceinline__ void unpack8(const uint4& raw, float* f) {
+  if constexpr (kBf16) {
+    const __nv_bfloat162* h = reinterpret_cast<const __nv_bfloat162*>(&raw);
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      const float2 v = __bfloat1622float2(h[i]);
+      f[2 * i] = v.x;
+      f[2 * i + 1] = v.y;
+    }
+  } else {
+    half8_to_float(raw, f);
+  }
+}
 
 // Warps a block: four, or with kGated eight where a row takes four (a block holds a gate row and
 // its up row).
@@ -72,7 +114,8 @@ __global__ void half_matvec_vec8_kernel(MatvecArgs a) {
   // The thread that stores the row's outputs reads what they add (bias, y's value with y +=) at
   // the start, so neither is a round trip after the weight stream: the bias (a weight) before the
   // wait, y's value (the previous kernel's output) right after it. (Read at the store, y += cost
-  // the 1.3B o_proj 5.89 us against 4.40 plain, bench_half_matvec on an H100, 2026-12-06.)
+  // the 1.3B o_proj 5.89 us against 4.40 plain; read here, 4.47 against 4.46: bench_half_matvec
+  // on an H100, 2026-12-06.)
   const bool stores = !kGated && part == 0 && lane == 0 && row < rows;
   const float bias = stores && a.bias != nullptr ? __ldg(a.bias + row) : 0.0f;
   pdl_wait();
@@ -284,17 +327,6 @@ int warps_per_row(long long rows, long long n_vec) {
   return 4;
 }
 
-// EAQ_CUDA_HALF_MATVEC: "blocks" (the default, half_matvec_vec8_kernel) or "stream" (the
-// persistent kernel of half_matvec_stream.cu; the input-norm form and batches over 4 always take
-// the blocks). Read
-// at every call, so a test or benchmark can run both in one process.
-bool streaming_schedule() {
-  const char* e = std::getenv("EAQ_CUDA_HALF_MATVEC");
-  if (e == nullptr || *e == '\0' || std::strcmp(e, "blocks") == 0) return false;
-  EAQ_CHECK(std::strcmp(e, "stream") == 0, "EAQ_CUDA_HALF_MATVEC='{}' is not blocks or stream (unset: blocks)", e);
-  return true;
-}
-
 template <bool kBf16>
 void launch(const MatvecArgs& a, int batch, cudaStream_t stream) {
   const bool vec8 = a.cols % 8 == 0 && a.stride % 8 == 0 && reinterpret_cast<std::uintptr_t>(a.w) % 16 == 0 &&
@@ -304,10 +336,6 @@ void launch(const MatvecArgs& a, int batch, cudaStream_t stream) {
     const long long outputs = a.gate_rows > 0 ? a.gate_rows : a.rows;
     const unsigned blocks = static_cast<unsigned>((outputs + kWarpsPerBlock - 1) / kWarpsPerBlock);
     (void)launch_pdl(half_matvec_scalar_kernel<kBf16>, blocks, 32 * kWarpsPerBlock, 0, stream, a, batch);
-    return;
-  }
-  if (a.norm_weight == nullptr && batch <= detail::kHalfMatvecStreamMaxBatch && streaming_schedule()) {
-    detail::launch_half_matvec_stream(a, kBf16, batch, stream);
     return;
   }
   const int split = warps_per_row(a.rows, a.cols / 8);

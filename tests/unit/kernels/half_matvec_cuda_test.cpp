@@ -1,16 +1,13 @@
 // The dense f16/bf16 decode GEMV (kernels/cuda/decoder_ops.h: half_matvec) against the CPU's
 // matmul on the same 16-bit weights: batch 1..8, rows whose length is not a multiple of 8, every
 // warps-a-row split and the scalar kernel, the fused forms (input norm, bias and y +=, the gated
-// activation of a gate|up matrix), each under both schedules (EAQ_CUDA_HALF_MATVEC=blocks, the
-// default, and =stream, the persistent kernel; the norm form and batches over 4 take the blocks
-// either way). Bar: max |gpu - cpu| / max(1, max |cpu|) < 2e-4 (f32 arithmetic in a different
-// order). Skips without a GPU.
+// activation of a gate|up matrix). Bar: max |gpu - cpu| / max(1, max |cpu|) < 2e-4 (f32
+// arithmetic in a different order). Skips without a GPU.
 #include <gtest/gtest.h>
 
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -58,15 +55,7 @@ HalfRows random_half_rows(DType dtype, int rows, int cols, std::uint32_t seed, f
   return h;
 }
 
-// The tests below under EAQ_CUDA_HALF_MATVEC=<parameter> (half_matvec reads it at every call).
-class HalfMatvecSchedule : public ::testing::TestWithParam<const char*> {
- protected:
-  void SetUp() override { setenv("EAQ_CUDA_HALF_MATVEC", GetParam(), 1); }
-  void TearDown() override { unsetenv("EAQ_CUDA_HALF_MATVEC"); }
-};
-INSTANTIATE_TEST_SUITE_P(DecoderOpsCuda, HalfMatvecSchedule, ::testing::Values("blocks", "stream"));
-
-TEST_P(HalfMatvecSchedule, MatchesCpuMatmul) {
+TEST(DecoderOpsCuda, HalfMatvecMatchesCpuMatmul) {
   if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
   CpuContext c;
   for (DType dtype : {DType::F16, DType::BF16}) {
@@ -96,7 +85,7 @@ TEST_P(HalfMatvecSchedule, MatchesCpuMatmul) {
 // CPU's matmul then swiglu / geglu_tanh (swiglu also after the input norm), on every warps-a-row
 // split (4: 2048-long rows, 2: 1536-long rows, 1: 17920 rows of 1536), the scalar kernel (172-long
 // rows), f16 and bf16, batch 1, 3 and 8.
-TEST_P(HalfMatvecSchedule, GatedMatchesCpuMatmulThenActivation) {
+TEST(DecoderOpsCuda, HalfMatvecGatedMatchesCpuMatmulThenActivation) {
   if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
   CpuContext c;
   for (auto [rows, cols, dtype] : {std::tuple{11008, 2048, DType::F16}, std::tuple{3072, 1536, DType::BF16},
@@ -149,7 +138,7 @@ TEST_P(HalfMatvecSchedule, GatedMatchesCpuMatmulThenActivation) {
   EXPECT_THROW(half_matvec(nullptr, DType::F16, 8, 8, 8, nullptr, 1, nullptr, nullptr, bad), Error);
 }
 
-TEST_P(HalfMatvecSchedule, FusedNormAndResidualMatchCpu) {
+TEST(DecoderOpsCuda, HalfMatvecFusedNormAndResidualMatchCpu) {
   if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
   CpuContext c;
   // Splits 4 (6144x2048, 33x4096, 64x11008), 2 (2048x5504), 1 (17920x1536) and the scalar kernel
@@ -200,38 +189,6 @@ TEST_P(HalfMatvecSchedule, FusedNormAndResidualMatchCpu) {
       }
     }
   }
-}
-
-// The streaming kernel's outputs are each one warp's sum in a fixed order, so its grid (the warps
-// an SM, EAQ_CUDA_HALF_STREAM_WARPS) changes which warp computes a row but not the result: the
-// same bits at 4 and 64 warps an SM (one output a warp against many), both within the bar of the
-// CPU's matmul; and a bad value is named.
-TEST(DecoderOpsCuda, HalfMatvecStreamResultDoesNotDependOnGrid) {
-  if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
-  CpuContext c;
-  const int rows = 6144, cols = 5504;
-  const HalfRows h = random_half_rows(DType::F16, rows, cols, 40);
-  auto x = random_floats(static_cast<std::size_t>(2 * cols), 41);
-  std::vector<float> ref(static_cast<std::size_t>(2 * rows));
-  matmul(c.ctx, x.data(), 2, h.ref(DType::F16, rows, cols), nullptr, ref.data());
-  Device<std::uint16_t> d_w(h.bits);
-  Device<float> d_x(x);
-  setenv("EAQ_CUDA_HALF_MATVEC", "stream", 1);
-  std::vector<std::vector<float>> results;
-  for (const char* warps : {"4", "64"}) {
-    setenv("EAQ_CUDA_HALF_STREAM_WARPS", warps, 1);
-    Device<float> d_y(std::vector<float>(static_cast<std::size_t>(2 * rows), NAN));
-    half_matvec(d_w.ptr, DType::F16, rows, cols, h.stride, d_x.ptr, 2, d_y.ptr, nullptr);
-    results.push_back(d_y.get());
-    EXPECT_LT(rel_error(results.back(), ref), 2e-4) << warps << " warps an SM";
-  }
-  EXPECT_EQ(results[0], results[1]);
-  setenv("EAQ_CUDA_HALF_STREAM_WARPS", "6", 1);
-  EXPECT_THROW(half_matvec(d_w.ptr, DType::F16, rows, cols, h.stride, d_x.ptr, 1, nullptr, nullptr), Error);
-  setenv("EAQ_CUDA_HALF_MATVEC", "persistent", 1);
-  unsetenv("EAQ_CUDA_HALF_STREAM_WARPS");
-  EXPECT_THROW(half_matvec(d_w.ptr, DType::F16, rows, cols, h.stride, d_x.ptr, 1, nullptr, nullptr), Error);
-  unsetenv("EAQ_CUDA_HALF_MATVEC");
 }
 
 }  // namespace
