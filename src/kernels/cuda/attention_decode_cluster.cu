@@ -74,24 +74,24 @@ __device__ __forceinline__ void wait_pushed(unsigned long long* bar) {
 // (acquire), and the release compiles to MEMBAR.ALL.GPU (SASS of the sm_90a build): each block
 // waits until its earlier stores are visible GPU-wide — at the first barrier, the new token's K/V
 // row written into the cache by the block that holds it, so every block of the cluster waits for
-// that store's round trip. kLight (the default from 2026-12-06 until kPush; EAQ_CUDA_CLUSTER_SYNC=full for the
-// two cluster.sync() calls) writes that row after the merge instead (the merge reads it from
-// shared memory, and later kernels only after this one completes), and makes the last barrier's
-// arrive relaxed (no MEMBAR: it only keeps the blocks' shared memory alive until the readers,
-// whose loads have returned, are done). Measured on an H100 (DeepSeek-Coder-1.3B f16 decode, three
+// that store's round trip. kLight (the default from 2026-12-06 until kPush below;
+// EAQ_CUDA_CLUSTER_SYNC=full for the two cluster.sync() calls) writes that row after the merge
+// instead (the merge reads it from shared memory, and later kernels only after this one
+// completes), and makes the last barrier's arrive relaxed (no MEMBAR: it only keeps the blocks'
+// shared memory alive until the readers, whose loads have returned, are done). Measured on an H100 (DeepSeek-Coder-1.3B f16 decode, three
 // A/Bs in two calls): 775.1 / 775.1 / 770.1 tok/s against 768.8 / 767.9 / 764.6.
 //
 // A variant with 4 blocks a head (so the 7B shape's 32 heads fit one block an SM) measured slower
 // on the 7B shape (f16 194.2 against 198.4 tok/s, 2026-12-06) and was removed.
 //
-// kPush (the default since 2026-12-06; EAQ_CUDA_CLUSTER_SYNC=light or full for the barriers above)
-// has no barrier after the kernel's start: there each block
-// initialises an mbarrier expecting its share from every block of the cluster (a fence for the
-// init and a relaxed cluster barrier, before the PDL wait, while the first K/V rows stream in).
-// After its own keys each block pushes block b the (max, sum) and the output dims b merges, by
-// st.async into b's shared memory (complete_tx on b's mbarrier, release at cluster scope); b waits
-// on its own mbarrier (acquire at cluster scope), merges and leaves. No block reads another's shared
-// memory, so none waits for the others to leave, and no store waits on a GPU-wide fence. Measured
+// kPush (the default since 2026-12-06; EAQ_CUDA_CLUSTER_SYNC=light or full for the barriers
+// above) has no barrier after the kernel's start. There each block initialises an mbarrier that
+// expects its share from every block of the cluster (a fence for the init and a relaxed cluster
+// barrier, before the PDL wait, while the first K/V rows stream in). After its own keys each block
+// pushes block b the (max, sum) and the output dims b merges, by st.async into b's shared memory
+// (complete_tx on b's mbarrier, release at cluster scope); b waits on its own mbarrier (acquire at
+// cluster scope), merges and leaves. No block reads another's shared memory, so none waits for the
+// others to leave, and no store waits on a GPU-wide fence. Measured
 // on an H100 (2026-12-06, same call): bench_attention_decode at 576 positions 5.33 against 6.12 us
 // (light) on the 1.3B heads, 4.48 against 4.92 on the 1.5B; f16 decode 790.0 / 790.1 against
 // 782.7 / 782.4 tok/s (1.3B), 685.9 / 684.6 against 677.9 / 678.2 (1.5B).
