@@ -3,7 +3,7 @@
 # files come back). Run from the repository root after tools/device_build.sh packed .device and
 # .device.tar.gz (carry [".device.tar.gz"]: the folder alone passes the 64 MiB carry limit):
 #   benchmarks/cuda/device_run_cuda.sh quick|full|bench|verify|priority|profile|ab|
-#                                      experiments-engine|experiments-decode|experiments-misc
+#                                      experiments-engine|experiments-feed|experiments-misc
 # quick: versions, `eaq hw`, the e2e parity test, the kernels' GPU unit tests, one shape at
 #        f16/int8/int4-g128 (a first look, ~2 minutes);
 # full:  that, plus every shape x precision beside HF transformers eager, the HF parity run, a
@@ -32,9 +32,11 @@
 # experiments-engine: the cluster attention's pushed merge (the default) against its light
 #        barriers (EAQ_CUDA_CLUSTER_SYNC=light): GPU unit tests, the GEMV and attention
 #        workbenches, the engine by turns, the e2e test, the HF parity run (~6 minutes).
-# experiments-decode: the cluster decode attention's merge (EAQ_CUDA_CLUSTER_SYNC=push, the
-#        default, against light): attention tests, bench_attention_decode, the engine (1.3B/1.5B
-#        f16), beside each other (~4 minutes).
+# experiments-feed: the tensor-core GEMV's bulk feeds (EAQ_CUDA_MMA_FEED=bulk, bulk8:
+#        cp.async.bulk into a ring in shared memory) against its register sets (the default): the
+#        GEMV tests under each, bench_gemv on i4s_g128/g32 under each, the engine's 7B and 1.3B
+#        int4-g128 decode by turns, the 7B f16 and int8 for the ratios, int8 on the tensor-core
+#        tiles under registers and bulk (~7 minutes).
 # experiments-misc: sampled decode (GPU vs host sampling, bench_engine_cuda --sampled) on the 1.5B
 #        and 7B shapes; f16 with the norm in the GEMVs (EAQ_CUDA_FUSED_NORM=gemv) against the norm
 #        kernels (the default) on the 1.3B/1.5B shapes; the 7B prefill with a 32 MiB cuBLAS workspace
@@ -42,10 +44,10 @@
 set -uo pipefail
 mode=${1:-quick}
 case $mode in
-  quick|full|bench|verify|priority|profile|ab|experiments-engine|experiments-decode|experiments-misc) ;;
+  quick|full|bench|verify|priority|profile|ab|experiments-engine|experiments-feed|experiments-misc) ;;
   *)
     echo "device_run_cuda.sh: unknown mode '$mode': give quick, full, bench, verify, priority, profile, ab," \
-         "experiments-engine, experiments-decode or experiments-misc" >&2
+         "experiments-engine, experiments-feed or experiments-misc" >&2
     exit 2
     ;;
 esac
@@ -158,14 +160,27 @@ if [[ $mode == experiments-engine ]]; then
        --bench-bin .device/bin/bench_engine_cuda --new 64
   exit 0
 fi
-if [[ $mode == experiments-decode ]]; then
-  # The cluster decode attention's merge, push (the default) against light: tests, the
-  # workbench and the engine on the shapes the cluster kernel runs for, beside each other.
-  step 90 experiments.log env EAQ_CUDA_CLUSTER_SYNC=light eaq_kernels_cuda_tests "--gtest_filter=*Attention*"
-  for env in EAQ_CUDA_CLUSTER_SYNC=push EAQ_CUDA_CLUSTER_SYNC=light; do
-    step 60 attention.log env $env bench_attention_decode --reps 10
-    step 120 eaq_bench.log env $env bench_engine_cuda --shape deepseek-coder-1.3b --shape r1-distill-qwen-1.5b \
-         --precision f16 --repeat 2 --energy-s 0
+if [[ $mode == experiments-feed ]]; then
+  # The tensor-core GEMV's bulk feeds against its register sets (the default), beside each other.
+  step 150 tests.log eaq_kernels_cuda_tests
+  for feed in bulk bulk8; do
+    step 90 tests.log env EAQ_CUDA_MMA_FEED=$feed eaq_kernels_cuda_tests "--gtest_filter=*Gemv*"
+  done
+  for feed in registers bulk bulk8; do
+    step 90 gemv.log env EAQ_CUDA_MMA_FEED=$feed bench_gemv --formats i4s_g128,i4s_g32 --reps 20
+  done
+  for feed in registers bulk bulk8; do
+    step 90 eaq_bench.log env EAQ_CUDA_MMA_FEED=$feed bench_engine_cuda --shape llama2-7b --shape deepseek-coder-1.3b \
+         --precision i4s_g128 --repeat 2 --energy-s 0
+  done
+  for feed in registers bulk bulk8; do
+    step 90 eaq_bench.log env EAQ_CUDA_MMA_FEED=$feed bench_engine_cuda --shape llama2-7b --precision i4s_g128 \
+         --repeat 2 --energy-s 0
+  done
+  step 60 eaq_bench.log bench_engine_cuda --shape llama2-7b --precision f16 --precision i8_ch --repeat 2 --energy-s 0
+  for feed in registers bulk; do
+    step 60 eaq_bench.log env EAQ_CUDA_MMA_GEMV=all EAQ_CUDA_MMA_FEED=$feed bench_engine_cuda --shape llama2-7b \
+         --precision i8_ch --repeat 2 --energy-s 0
   done
   exit 0
 fi

@@ -31,11 +31,15 @@ inline std::vector<GemvShape> gemv_shapes_for(DType dtype) {
     case DType::I8_CH:
     case DType::F8_E4M3_CH: return {{1, 8}, {5, 520}, {33, 1032}, {67, 2056}};
     case DType::Q8_0: return {{1, 32}, {5, 544}, {33, 1056}};
-    case DType::I4S_G128: return {{1, 128}, {9, 1152}, {67, 2176}, {300, 2176}};  // 300: several 128-row clusters
-    case DType::I4S_G64:
+    // 300: several 128-row clusters. 8320 / 8256 columns: a cluster block's run of 17 tiles, past
+    // the tensor-core GEMV's bulk-feed ring (4 stages of 4 tiles), its splits starting mid-group.
+    case DType::I4S_G128: return {{1, 128}, {9, 1152}, {67, 2176}, {300, 2176}, {33, 8320}};
+    case DType::I4S_G64: return {{1, 64}, {9, 1088}, {35, 2112}, {17, 8256}};
     case DType::NF4: return {{1, 64}, {9, 1088}, {35, 2112}};
     case DType::Q4_K: return {{1, 256}, {9, 1280}, {35, 2304}};
-    default: return {{1, 32}, {9, 1056}, {35, 2080}};  // i4s_g32, q4_0
+    case DType::I4S_G32:
+    case DType::Q4_0: return {{1, 32}, {9, 1056}, {35, 2080}, {17, 8256}};
+    default: return {{1, 32}, {9, 1056}, {35, 2080}};
   }
 }
 
