@@ -34,9 +34,9 @@
 #        workbenches, the engine by turns, the e2e test, the HF parity run (~6 minutes).
 # experiments-feed: the tensor-core GEMV's bulk feeds (EAQ_CUDA_MMA_FEED=bulk, bulk8:
 #        cp.async.bulk into a ring in shared memory) against its register sets (the default): the
-#        GEMV tests and the e2e test under each, bench_gemv on i4s_g128 under each, the engine's
-#        7B and 1.3B int4-g128 decode by turns, the 7B f16 and int8 for the ratios, the 1.3B and
-#        1.5B f16 (~6 minutes).
+#        GEMV tests under each, the e2e test under registers and bulk, bench_gemv on i4s_g128
+#        under each, the engine's 7B and 1.3B int4-g128 decode by turns, the 7B f16 and int8 for
+#        the ratios (~4 minutes).
 # experiments-misc: sampled decode (GPU vs host sampling, bench_engine_cuda --sampled) on the 1.5B
 #        and 7B shapes; f16 with the norm in the GEMVs (EAQ_CUDA_FUSED_NORM=gemv) against the norm
 #        kernels (the default) on the 1.3B/1.5B shapes; the 7B prefill with a 32 MiB cuBLAS workspace
@@ -167,7 +167,7 @@ if [[ $mode == experiments-feed ]]; then
   for feed in bulk bulk8; do
     step 90 tests.log env EAQ_CUDA_MMA_FEED=$feed eaq_kernels_cuda_tests "--gtest_filter=*Gemv*"
   done
-  for feed in registers bulk bulk8; do
+  for feed in registers bulk; do
     step 90 e2e.log env EAQ_CUDA_MMA_FEED=$feed python3 tests/e2e/test_engine_cuda.py
   done
   for feed in registers bulk bulk8; do
@@ -178,8 +178,6 @@ if [[ $mode == experiments-feed ]]; then
          --precision i4s_g128 --repeat 2 --energy-s 0
   done
   step 60 eaq_bench.log bench_engine_cuda --shape llama2-7b --precision f16 --precision i8_ch --repeat 2 --energy-s 0
-  step 90 eaq_bench.log bench_engine_cuda --shape deepseek-coder-1.3b --shape r1-distill-qwen-1.5b --precision f16 \
-       --repeat 2 --energy-s 0
   exit 0
 fi
 if [[ $mode == experiments-misc ]]; then
