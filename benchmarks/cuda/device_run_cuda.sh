@@ -34,8 +34,8 @@
 #        workbenches, the engine by turns, the e2e test, the HF parity run (~6 minutes).
 # experiments-feed: the tensor-core GEMV's bulk feeds (EAQ_CUDA_MMA_FEED=bulk, bulk8:
 #        cp.async.bulk into a ring in shared memory) against its register sets (the default): the
-#        GEMV tests under each, the engine's 7B and 1.3B int4-g128 decode under each, the 7B f16
-#        for the ratio, bench_gemv on i4s_g128 under each, the e2e test under bulk, the kernels'
+#        GEMV tests under each, the engine's 7B int4-g128 decode under each, the 7B f16 for the
+#        ratio, the 1.3B int4-g128 under each, bench_gemv on i4s_g128 under each, the e2e test under bulk, the kernels'
 #        tests (~4 minutes).
 # experiments-misc: sampled decode (GPU vs host sampling, bench_engine_cuda --sampled) on the 1.5B
 #        and 7B shapes; f16 with the norm in the GEMVs (EAQ_CUDA_FUSED_NORM=gemv) against the norm
@@ -167,10 +167,14 @@ if [[ $mode == experiments-feed ]]; then
     step 60 tests.log env EAQ_CUDA_MMA_FEED=$feed eaq_kernels_cuda_tests "--gtest_filter=*Gemv*"
   done
   for feed in registers bulk bulk8; do
-    step 90 eaq_bench.log env EAQ_CUDA_MMA_FEED=$feed bench_engine_cuda --shape llama2-7b --shape deepseek-coder-1.3b \
-         --precision i4s_g128 --repeat 2 --energy-s 0
+    step 60 eaq_bench.log env EAQ_CUDA_MMA_FEED=$feed bench_engine_cuda --shape llama2-7b --precision i4s_g128 \
+         --repeat 2 --energy-s 0
   done
   step 60 eaq_bench.log bench_engine_cuda --shape llama2-7b --precision f16 --repeat 2 --energy-s 0
+  for feed in registers bulk bulk8; do
+    step 60 eaq_bench.log env EAQ_CUDA_MMA_FEED=$feed bench_engine_cuda --shape deepseek-coder-1.3b \
+         --precision i4s_g128 --repeat 2 --energy-s 0
+  done
   for feed in registers bulk bulk8; do
     step 60 gemv.log env EAQ_CUDA_MMA_FEED=$feed bench_gemv --formats i4s_g128 --reps 20
   done
