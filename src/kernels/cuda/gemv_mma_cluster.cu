@@ -46,12 +46,13 @@ constexpr int kClusterRows = kClusterWarps * kMmaTileRows;
 // The x split of a block's columns: half2 [batch][2][cols / 2] (gemv_mma.cuh's permuted slots).
 constexpr std::size_t kMaxClusterSplitBytes = 48 * 1024;
 
-// The bulk feed (kBulk, EAQ_CUDA_MMA_FEED=bulk): each warp's run of tiles comes through a ring of
-// kBulkStages stages of kBulkStageTiles tiles in shared memory, each stage one cp.async.bulk of its
-// codes (the tensor memory accelerator: the bytes in flight are held in shared memory, not in
-// registers), counted on the stage's mbarrier; the group scales of the whole run come in one copy
-// with the first stage. (A copy of each stage's scales beside its codes measured slower than the
-// register sets on the 7B shapes, H200 2026-12-06: two small copies a stage.)
+// The bulk feeds (EAQ_CUDA_MMA_FEED=bulk: 4 stages of 4 tiles, bulk8: 3 stages of 8; A/B, not the
+// default): each warp's run of tiles comes through a ring of stages in shared memory, each stage
+// one cp.async.bulk of its codes (the tensor memory accelerator: the bytes in flight are held in
+// shared memory, not in registers), counted on the stage's mbarrier; the group scales of the whole
+// run come in one copy with the first stage. A first form that copied each stage's scales beside
+// its codes measured slower than the register sets (H200, 2026-12-06, docs/cuda.md: 7B int4-g128
+// decode 396 against 519 tok/s); this form has not yet run on a GPU.
 // A feed's shape: kStageTiles tiles a stage (0: the register sets), kStages stages a warp.
 template <int kStageTiles, int kStages>
 struct BulkFeed {
