@@ -35,8 +35,8 @@
 # experiments-feed: the tensor-core GEMV's bulk feeds (EAQ_CUDA_MMA_FEED=bulk, bulk8:
 #        cp.async.bulk into a ring in shared memory) against its register sets (the default): the
 #        GEMV tests under each, the engine's 7B int4-g128 decode under each, the 7B f16 for the
-#        ratio, the 1.3B int4-g128 under each, bench_gemv on i4s_g128 under each, the e2e test under bulk, the kernels'
-#        tests (~4 minutes).
+#        ratio, the 1.3B int4-g128 under each, bench_gemv on i4s_g128 under each, the e2e test
+#        under bulk, the kernels' tests (~4 minutes).
 # experiments-misc: sampled decode (GPU vs host sampling, bench_engine_cuda --sampled) on the 1.5B
 #        and 7B shapes; f16 with the norm in the GEMVs (EAQ_CUDA_FUSED_NORM=gemv) against the norm
 #        kernels (the default) on the 1.3B/1.5B shapes; the 7B prefill with a 32 MiB cuBLAS workspace

@@ -2,6 +2,7 @@
 // (when it runs instead of split-K) is attention_decode() in attention_decode.cu; the row loads,
 // scoring and query it shares with the split-K kernel are in attention_decode_vec.cuh.
 #include "kernels/cuda/attention_decode_vec.cuh"
+#include "kernels/cuda/cluster_smem.cuh"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/pdl.cuh"
 
@@ -22,42 +23,21 @@ __device__ __forceinline__ void push_share(int rank, const float* block_ml, cons
   const int lane = threadIdx.x;
   const unsigned local_slot = static_cast<unsigned>(__cvta_generic_to_shared(pushed + rank * kSlot));
   const unsigned local_bar = static_cast<unsigned>(__cvta_generic_to_shared(bar));
-  auto remote = [](unsigned address, int b) {
-    unsigned mapped;
-    asm volatile("mapa.shared::cluster.u32 %0, %1, %2;\n" : "=r"(mapped) : "r"(address), "r"(b));
-    return mapped;
-  };
   constexpr int kVecs = kDims / 4;  // 16-byte stores a destination
   for (int i = lane; i < kBlocks * kVecs; i += 32) {
     const int b = i / kVecs, v = i % kVecs;
     const float4 a = *reinterpret_cast<const float4*>(block_acc + b * kDims + v * 4);
     asm volatile("st.async.shared::cluster.mbarrier::complete_tx::bytes.v4.f32 [%0], {%1, %2, %3, %4}, [%5];\n"
-                 ::"r"(remote(local_slot + v * 16, b)), "f"(a.x), "f"(a.y), "f"(a.z), "f"(a.w),
-                 "r"(remote(local_bar, b))
+                 ::"r"(cluster_address(local_slot + v * 16, b)), "f"(a.x), "f"(a.y), "f"(a.z), "f"(a.w),
+                 "r"(cluster_address(local_bar, b))
                  : "memory");
   }
   if (lane < kBlocks) {
     asm volatile("st.async.shared::cluster.mbarrier::complete_tx::bytes.v2.f32 [%0], {%1, %2}, [%3];\n"
-                 ::"r"(remote(local_slot + kDims * 4, lane)), "f"(block_ml[0]), "f"(block_ml[1]),
-                 "r"(remote(local_bar, lane))
+                 ::"r"(cluster_address(local_slot + kDims * 4, lane)), "f"(block_ml[0]), "f"(block_ml[1]),
+                 "r"(cluster_address(local_bar, lane))
                  : "memory");
   }
-#endif
-}
-
-// kPush: waits until every block's share has landed in this block's `pushed` (phase 0 of `bar`).
-__device__ __forceinline__ void wait_pushed(unsigned long long* bar) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-  const unsigned address = static_cast<unsigned>(__cvta_generic_to_shared(bar));
-  unsigned done = 0;
-  do {
-    asm volatile(
-        "{\n .reg .pred p;\n mbarrier.try_wait.parity.acquire.cluster.shared::cta.b64 p, [%1], 0;\n"
-        " selp.u32 %0, 1, 0, p;\n}\n"
-        : "=r"(done)
-        : "r"(address)
-        : "memory");
-  } while (done == 0);
 #endif
 }
 
@@ -128,9 +108,9 @@ __global__ void __launch_bounds__(32 * kVecWarps)
   if constexpr (kSync == ClusterSync::kPush) {
     const unsigned bar = static_cast<unsigned>(__cvta_generic_to_shared(&pushed_bar));
     if (threadIdx.x == 0) {
-      asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;\n" ::"r"(bar) : "memory");
-      asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(bar), "r"(kPushBytes) : "memory");
-      asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+      mbarrier_init(bar, 1);
+      mbarrier_arrive_expect_tx(bar, kPushBytes);
+      fence_mbarrier_init();
     }
     // Every block's mbarrier is initialised before any block pushes (the merge below).
     asm volatile("barrier.cluster.arrive.relaxed.aligned;\n" ::: "memory");
@@ -189,7 +169,8 @@ __global__ void __launch_bounds__(32 * kVecWarps)
     __syncthreads();  // block_ml and block_acc are the block's
     push_share<kBlocks, kDimsPerBlock, kSlot>(rank, block_ml, block_acc, &pushed[0][0], &pushed_bar);
     if (threadIdx.x < kDimsPerBlock) {
-      wait_pushed(&pushed_bar);
+      // Every block's share has landed here (phase 0 of the mbarrier).
+      mbarrier_wait<true>(static_cast<unsigned>(__cvta_generic_to_shared(&pushed_bar)), 0);
       const int d = rank * kDimsPerBlock + threadIdx.x;
       float mm = -INFINITY;
 #pragma unroll

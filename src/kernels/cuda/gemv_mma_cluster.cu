@@ -29,6 +29,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "kernels/cuda/cluster_smem.cuh"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/cuda_device.h"
 #include "kernels/cuda/device_math.cuh"
@@ -54,21 +55,14 @@ constexpr std::size_t kMaxClusterSplitBytes = 48 * 1024;
 // its codes measured slower than the register sets (H200, 2026-12-06, docs/cuda.md: 7B int4-g128
 // decode 396 against 519 tok/s); this form has not yet run on a GPU.
 // A feed's shape: kStageTiles tiles a stage (0: the register sets), kStages stages a warp.
-template <int kStageTiles, int kStages>
+template <int kTiles, int kCount>
 struct BulkFeed {
-  static constexpr bool kOn = kStageTiles > 0;
+  static constexpr bool kOn = kTiles > 0;
+  static constexpr int kStageTiles = kOn ? kTiles : 1, kStages = kCount;
   static constexpr int kStageBytes = kStageTiles * kMmaTileBytes;
-  static constexpr std::size_t kRingBytes = static_cast<std::size_t>(kClusterWarps) * kStages * kStageBytes;
+  static constexpr std::size_t kRingBytes = kOn ? static_cast<std::size_t>(kClusterWarps) * kStages * kStageBytes : 0;
 };
 using RegisterFeed = BulkFeed<0, 1>;
-template <class Feed>
-inline constexpr int kFeedStageTiles = 0;
-template <int T, int S>
-inline constexpr int kFeedStageTiles<BulkFeed<T, S>> = T;
-template <class Feed>
-inline constexpr int kFeedStages = 0;
-template <int T, int S>
-inline constexpr int kFeedStages<BulkFeed<T, S>> = S;
 // The group scales of a warp's run of `tiles` tiles (from any first tile): at most
 // tiles x cols / G + 1 groups of 32 bytes (8 rows' pairs), rounded up to 128 bytes.
 template <class F>
@@ -93,16 +87,6 @@ __device__ __forceinline__ void bulk_copy(unsigned dst, const void* src, unsigne
   asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];\n"
                ::"r"(dst), "l"(src), "r"(bytes), "r"(bar)
                : "memory");
-}
-__device__ __forceinline__ void bulk_wait(unsigned bar, unsigned parity) {
-  unsigned done = 0;
-  do {
-    asm volatile(
-        "{\n .reg .pred p;\n mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n selp.u32 %0, 1, 0, p;\n}\n"
-        : "=r"(done)
-        : "r"(bar), "r"(parity)
-        : "memory");
-  } while (done == 0);
 }
 #endif
 
@@ -131,8 +115,7 @@ __device__ __forceinline__ float cluster_sum(const float* local, int splits) {
   const unsigned address = static_cast<unsigned>(__cvta_generic_to_shared(local));
   float total = 0.0f;
   for (int q = 0; q < splits; ++q) {
-    unsigned remote;
-    asm volatile("mapa.shared::cluster.u32 %0, %1, %2;\n" : "=r"(remote) : "r"(address), "r"(q));
+    const unsigned remote = cluster_address(address, q);
     float v;
     asm volatile("ld.shared::cluster.f32 %0, [%1];\n" : "=f"(v) : "r"(remote));
     total += v;
@@ -150,8 +133,7 @@ __global__ void __launch_bounds__(kClusterWarps * 32) gemv_mma_cluster_kernel(Ge
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
   extern __shared__ __align__(128) unsigned char smem[];
   constexpr bool kBulk = Feed::kOn;
-  constexpr int kBulkStages = Feed::kOn ? kFeedStages<Feed> : 1, kBulkStageTiles = Feed::kOn ? kFeedStageTiles<Feed> : 1;
-  constexpr int kBulkStageBytes = kBulkStageTiles * kMmaTileBytes;
+  constexpr int kBulkStages = Feed::kStages, kBulkStageTiles = Feed::kStageTiles, kBulkStageBytes = Feed::kStageBytes;
   constexpr std::size_t kBulkRingBytes = Feed::kRingBytes;
   __shared__ float sums[kClusterRows][4];  // [row of the group][batch row]
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
@@ -204,8 +186,7 @@ __global__ void __launch_bounds__(kClusterWarps * 32) gemv_mma_cluster_kernel(Ge
         scale_bytes = (g_last - g_first + 1) * 32u;
       }
     }
-    asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(bar), "r"(code_bytes + scale_bytes)
-                 : "memory");
+    mbarrier_arrive_expect_tx(bar, code_bytes + scale_bytes);
     const std::uint8_t* src =
         a.codes + (static_cast<std::size_t>(tr_valid) * a.n_super + first_tile + st * kBulkStageTiles) * kMmaTileBytes;
     bulk_copy(slot, src, code_bytes, bar);
@@ -220,9 +201,9 @@ __global__ void __launch_bounds__(kClusterWarps * 32) gemv_mma_cluster_kernel(Ge
     // Codes are not written by any kernel: the first stages stream before the wait (pdl.cuh).
     if (lane == 0 && n > 0) {
       for (int st = 0; st < kBulkStages; ++st) {
-        asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;\n" ::"r"(bar0 + 8u * st) : "memory");
+        mbarrier_init(bar0 + 8u * st, 1);
       }
-      asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+      fence_mbarrier_init();
       for (int st = 0; st < min(kBulkStages, stages); ++st) issue_stage(st);
     }
   } else {
@@ -252,7 +233,7 @@ __global__ void __launch_bounds__(kClusterWarps * 32) gemv_mma_cluster_kernel(Ge
   if constexpr (kBulk) {
     for (int st = 0; st < stages; ++st) {
       const unsigned slot = ring + static_cast<unsigned>((st % kBulkStages) * kBulkStageBytes);
-      bulk_wait(bar0 + static_cast<unsigned>((st % kBulkStages) * 8), static_cast<unsigned>((st / kBulkStages) & 1));
+      mbarrier_wait<false>(bar0 + static_cast<unsigned>((st % kBulkStages) * 8), static_cast<unsigned>((st / kBulkStages) & 1));
       const int tiles = min(kBulkStageTiles, n - st * kBulkStageTiles);
       MmaTileData<F> t[kBulkStageTiles];
 #pragma unroll
@@ -366,15 +347,16 @@ int cluster_warps_per_sm() {
 // memory: 8 KB a warp for i4s_g32); longer runs take the register sets.
 constexpr int kMaxBulkRunTiles = 128;
 
-// How the cluster kernel's warps get their codes (EAQ_CUDA_MMA_FEED, A/B): 0 registers (two
-// register sets of kClusterDepth tiles, ping-pong; the default), 4 bulk (cp.async.bulk into a ring
-// of 4 stages of 4 tiles a warp), 8 bulk8 (3 stages of 8 tiles). Read once.
-int feed_wanted() {
-  static const int feed = [] {
+// How the cluster kernel's warps get their codes (EAQ_CUDA_MMA_FEED, A/B): registers (two register
+// sets of kClusterDepth tiles, ping-pong; the default), bulk (cp.async.bulk into a ring of 4 stages
+// of 4 tiles a warp), bulk8 (3 stages of 8 tiles). Read once.
+enum class FeedChoice { kRegisters, kBulk, kBulk8 };
+FeedChoice feed_wanted() {
+  static const FeedChoice feed = [] {
     const char* v = std::getenv("EAQ_CUDA_MMA_FEED");
-    if (v == nullptr || *v == '\0' || std::strcmp(v, "registers") == 0) return 0;
-    if (std::strcmp(v, "bulk") == 0) return 4;
-    if (std::strcmp(v, "bulk8") == 0) return 8;
+    if (v == nullptr || *v == '\0' || std::strcmp(v, "registers") == 0) return FeedChoice::kRegisters;
+    if (std::strcmp(v, "bulk") == 0) return FeedChoice::kBulk;
+    if (std::strcmp(v, "bulk8") == 0) return FeedChoice::kBulk8;
     fail("EAQ_CUDA_MMA_FEED='{}' is not a feed of the tensor-core GEMV: give registers, bulk or bulk8, or unset it "
          "(registers)",
          v);
@@ -459,11 +441,11 @@ bool launch_gemv_mma_cluster(const GemvArgs& a, int batch, cudaStream_t stream) 
   const dim3 grid(static_cast<unsigned>(splits), static_cast<unsigned>(groups));
   // The bulk feed's copies need 16-byte aligned sources (cudaMalloc gives 256).
   const bool aligned = (reinterpret_cast<std::uintptr_t>(a.codes) | reinterpret_cast<std::uintptr_t>(a.scales)) % 16 == 0;
-  if (aligned && feed_wanted() == 4 &&
+  if (aligned && feed_wanted() == FeedChoice::kBulk &&
       launch_bulk<F, BulkFeed<4, 4>>(a, batch, grid, shared, splits, per_split, stream)) {
     return true;
   }
-  if (aligned && feed_wanted() == 8 &&
+  if (aligned && feed_wanted() == FeedChoice::kBulk8 &&
       launch_bulk<F, BulkFeed<8, 3>>(a, batch, grid, shared, splits, per_split, stream)) {
     return true;
   }
