@@ -163,8 +163,14 @@ class Forward:
 
 
 def main():
-    import llama_cpp
-
+    try:
+        import llama_cpp
+    except ImportError:
+        raise SystemExit("ggml_numerics_model.py: llama_cpp is not installed: scripts/setup.sh --references installs it")
+    if not os.path.exists(MODEL):
+        raise SystemExit(f"ggml_numerics_model.py: {MODEL} is missing: scripts/setup.sh fetches it")
+    if len(sys.argv) > 1 and not (sys.argv[1].isdigit() and int(sys.argv[1]) > 0):
+        raise SystemExit(f"ggml_numerics_model.py: N_POSITIONS '{sys.argv[1]}' is not a positive count (default 512)")
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 512
     text = real_text()
     llm = llama_cpp.Llama(model_path=MODEL, n_ctx=n + 8, n_batch=n, n_ubatch=n, logits_all=True, n_threads=2,
