@@ -35,8 +35,9 @@
 # experiments-feed: the tensor-core GEMV's bulk feeds (EAQ_CUDA_MMA_FEED=bulk, bulk8:
 #        cp.async.bulk into a ring in shared memory) against its register sets (the default): the
 #        GEMV tests under each, the engine's 7B int4-g128 decode under each, the 7B f16 for the
-#        ratio, the 1.3B int4-g128 under each, bench_gemv on i4s_g128 under each, the e2e test
-#        under bulk, the kernels' tests (~4 minutes).
+#        ratio, a kernel trace of the 7B int4-g128 step, ncu of one layer's cluster GEMVs under
+#        registers and bulk, the 1.3B int4-g128 under each, bench_gemv on i4s_g128 under each, the
+#        e2e test under bulk, the kernels' tests (~7 minutes).
 # experiments-misc: sampled decode (GPU vs host sampling, bench_engine_cuda --sampled) on the 1.5B
 #        and 7B shapes; f16 with the norm in the GEMVs (EAQ_CUDA_FUSED_NORM=gemv) against the norm
 #        kernels (the default) on the 1.3B/1.5B shapes; the 7B prefill with a 32 MiB cuBLAS workspace
@@ -171,6 +172,14 @@ if [[ $mode == experiments-feed ]]; then
          --repeat 2 --energy-s 0
   done
   step 60 eaq_bench.log bench_engine_cuda --shape llama2-7b --precision f16 --repeat 2 --energy-s 0
+  # Where the 7B int4 step goes now, kernel by kernel, and the cluster GEMV's stalls (ncu, one
+  # layer's four GEMVs, each feed).
+  step 90 trace.log env OUT=/tmp/trace_out benchmarks/cuda/profile_decode.sh llama2-7b i4s_g128 16
+  for feed in registers bulk; do
+    step 120 ncu.log env EAQ_CUDA_MMA_FEED=$feed NCU_DIR=/tmp/ncu_$feed benchmarks/cuda/ncu_decode.sh llama2-7b \
+         i4s_g128 gemv_mma_cluster 4
+  done
+  tar czf "$out/ncu.tar.gz" -C /tmp ncu_registers ncu_bulk 2>/dev/null || true
   for feed in registers bulk bulk8; do
     step 60 eaq_bench.log env EAQ_CUDA_MMA_FEED=$feed bench_engine_cuda --shape deepseek-coder-1.3b \
          --precision i4s_g128 --repeat 2 --energy-s 0
