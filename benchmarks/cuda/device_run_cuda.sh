@@ -33,7 +33,8 @@
 #        barriers (EAQ_CUDA_CLUSTER_SYNC=light): GPU unit tests, the GEMV and attention
 #        workbenches, the engine by turns, the e2e test, the HF parity run (~6 minutes).
 # experiments-feed: the tensor-core GEMV's bulk feeds (EAQ_CUDA_MMA_FEED=bulk, bulk8:
-#        cp.async.bulk into a ring in shared memory) against its register sets (the default): the
+#        cp.async.bulk into a ring in shared memory) and deeper register sets (registers6,
+#        registers8) against its register sets of 4 tiles (the default): the
 #        GEMV tests under each, the engine's 7B int4-g128 decode under each, the 7B f16 for the
 #        ratio, a kernel trace of the 7B int4-g128 step, ncu of one layer's cluster GEMVs under
 #        registers and bulk, the 1.3B int4-g128 under each, bench_gemv on i4s_g128 under each, the
@@ -164,10 +165,10 @@ fi
 if [[ $mode == experiments-feed ]]; then
   # The tensor-core GEMV's bulk feeds against its register sets (the default), beside each other;
   # what matters most first (a call cut short keeps it).
-  for feed in bulk bulk8; do
+  for feed in bulk registers6 registers8 bulk8; do
     step 60 tests.log env EAQ_CUDA_MMA_FEED=$feed eaq_kernels_cuda_tests "--gtest_filter=*Gemv*"
   done
-  for feed in registers bulk bulk8; do
+  for feed in registers bulk registers6 registers8 bulk8; do
     step 60 eaq_bench.log env EAQ_CUDA_MMA_FEED=$feed bench_engine_cuda --shape llama2-7b --precision i4s_g128 \
          --repeat 2 --energy-s 0
   done
@@ -180,11 +181,11 @@ if [[ $mode == experiments-feed ]]; then
          i4s_g128 gemv_mma_cluster 4
   done
   tar czf "$out/ncu.tar.gz" -C /tmp ncu_registers ncu_bulk 2>/dev/null || true
-  for feed in registers bulk bulk8; do
+  for feed in registers bulk registers6 registers8 bulk8; do
     step 60 eaq_bench.log env EAQ_CUDA_MMA_FEED=$feed bench_engine_cuda --shape deepseek-coder-1.3b \
          --precision i4s_g128 --repeat 2 --energy-s 0
   done
-  for feed in registers bulk bulk8; do
+  for feed in registers bulk registers6 registers8 bulk8; do
     step 60 gemv.log env EAQ_CUDA_MMA_FEED=$feed bench_gemv --formats i4s_g128 --reps 20
   done
   step 60 e2e.log env EAQ_CUDA_MMA_FEED=bulk python3 tests/e2e/test_engine_cuda.py

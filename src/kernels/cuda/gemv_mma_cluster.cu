@@ -41,7 +41,6 @@ namespace eaq::kernels::cuda::detail {
 namespace {
 
 constexpr int kClusterWarps = 8;       // row tiles a cluster: one a warp of each block
-constexpr int kClusterDepth = 4;       // tiles a warp has in flight beyond those it computes
 constexpr int kMaxClusterSplits = 8;   // the portable cluster size
 constexpr int kClusterRows = kClusterWarps * kMmaTileRows;
 // The x split of a block's columns: half2 [batch][2][cols / 2] (gemv_mma.cuh's permuted slots).
@@ -54,15 +53,23 @@ constexpr std::size_t kMaxClusterSplitBytes = 48 * 1024;
 // run come in one copy with the first stage. A first form that copied each stage's scales beside
 // its codes measured slower than the register sets (H200, 2026-12-06, docs/cuda.md: 7B int4-g128
 // decode 396 against 519 tok/s); this form has not yet run on a GPU.
-// A feed's shape: kStageTiles tiles a stage (0: the register sets), kStages stages a warp.
-template <int kTiles, int kCount>
+// A feed's shape: kStageTiles tiles a stage (0: the register sets), kStages stages a warp; the
+// register sets' tiles (kSetTiles: the tiles a warp has in flight beyond those it computes) and
+// the blocks an SM the registers must allow (kBlocksPerSm, 0: no bound).
+template <int kTiles, int kCount, int kSetTiles = 4, int kBlocksPerSm = 0>
 struct BulkFeed {
+  static constexpr int kMinBlocks = kBlocksPerSm;
   static constexpr bool kOn = kTiles > 0;
-  static constexpr int kStageTiles = kOn ? kTiles : 1, kStages = kCount;
+  static constexpr int kStageTiles = kOn ? kTiles : 1, kStages = kCount, kDepth = kOn ? 1 : kSetTiles;
   static constexpr int kStageBytes = kStageTiles * kMmaTileBytes;
   static constexpr std::size_t kRingBytes = kOn ? static_cast<std::size_t>(kClusterWarps) * kStages * kStageBytes : 0;
 };
 using RegisterFeed = BulkFeed<0, 1>;
+// Deeper register sets (EAQ_CUDA_MMA_FEED=registers6 / registers8, A/B): 1.5 / 2 times the bytes
+// in flight a warp. Sets of 6: 94 registers for i4s_g128 (2 blocks an SM); sets of 8 held to 128
+// registers for 2 blocks an SM (134 unbounded: 1 block). Not yet run on a GPU.
+using RegisterFeed6 = BulkFeed<0, 1, 6>;
+using RegisterFeed8 = BulkFeed<0, 1, 8, 2>;
 // The group scales of a warp's run of `tiles` tiles (from any first tile): at most
 // tiles x cols / G + 1 groups of 32 bytes (8 rows' pairs), rounded up to 128 bytes.
 template <class F>
@@ -128,13 +135,14 @@ __device__ __forceinline__ float cluster_sum(const float* local, int splits) {
 // Feed: RegisterFeed (two register sets) or a bulk feed, whose ring and run scales follow the
 // split (at bulk_ring_offset).
 template <class F, class Feed>
-__global__ void __launch_bounds__(kClusterWarps * 32) gemv_mma_cluster_kernel(GemvArgs a, int batch,
+__global__ void __launch_bounds__(kClusterWarps * 32, Feed::kMinBlocks) gemv_mma_cluster_kernel(GemvArgs a, int batch,
                                                                               int tiles_per_split) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
   extern __shared__ __align__(128) unsigned char smem[];
   constexpr bool kBulk = Feed::kOn;
   constexpr int kBulkStages = Feed::kStages, kBulkStageTiles = Feed::kStageTiles, kBulkStageBytes = Feed::kStageBytes;
   constexpr std::size_t kBulkRingBytes = Feed::kRingBytes;
+  constexpr int kClusterDepth = Feed::kDepth;
   __shared__ float sums[kClusterRows][4];  // [row of the group][batch row]
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int split = blockIdx.x, splits = gridDim.x;
@@ -348,16 +356,18 @@ int cluster_warps_per_sm() {
 constexpr int kMaxBulkRunTiles = 128;
 
 // How the cluster kernel's warps get their codes (EAQ_CUDA_MMA_FEED, A/B): registers (two register
-// sets of kClusterDepth tiles, ping-pong; the default), bulk (cp.async.bulk into a ring of 4 stages
-// of 4 tiles a warp), bulk8 (3 stages of 8 tiles). Read once.
-enum class FeedChoice { kRegisters, kBulk, kBulk8 };
+// sets of 4 tiles, ping-pong; the default), registers6 / registers8 (two sets of 6 / 8), bulk (cp.async.bulk into a
+// ring of 4 stages of 4 tiles a warp), bulk8 (3 stages of 8 tiles). Read once.
+enum class FeedChoice { kRegisters, kRegisters6, kRegisters8, kBulk, kBulk8 };
 FeedChoice feed_wanted() {
   static const FeedChoice feed = [] {
     const char* v = std::getenv("EAQ_CUDA_MMA_FEED");
     if (v == nullptr || *v == '\0' || std::strcmp(v, "registers") == 0) return FeedChoice::kRegisters;
+    if (std::strcmp(v, "registers6") == 0) return FeedChoice::kRegisters6;
+    if (std::strcmp(v, "registers8") == 0) return FeedChoice::kRegisters8;
     if (std::strcmp(v, "bulk") == 0) return FeedChoice::kBulk;
     if (std::strcmp(v, "bulk8") == 0) return FeedChoice::kBulk8;
-    fail("EAQ_CUDA_MMA_FEED='{}' is not a feed of the tensor-core GEMV: give registers, bulk or bulk8, or unset it "
+    fail("EAQ_CUDA_MMA_FEED='{}' is not a feed of the tensor-core GEMV: give registers, registers6, registers8, bulk or bulk8, or unset it "
          "(registers)",
          v);
   }();
@@ -447,6 +457,18 @@ bool launch_gemv_mma_cluster(const GemvArgs& a, int batch, cudaStream_t stream) 
   }
   if (aligned && feed_wanted() == FeedChoice::kBulk8 &&
       launch_bulk<F, BulkFeed<8, 3>>(a, batch, grid, shared, splits, per_split, stream)) {
+    return true;
+  }
+  if (feed_wanted() == FeedChoice::kRegisters6) {
+    EAQ_CUDA_CHECK(launch_pdl_cluster(gemv_mma_cluster_kernel<F, RegisterFeed6>, grid, dim3(32 * kClusterWarps),
+                                      shared, static_cast<unsigned>(splits), stream, a, batch,
+                                      static_cast<int>(per_split)));
+    return true;
+  }
+  if (feed_wanted() == FeedChoice::kRegisters8) {
+    EAQ_CUDA_CHECK(launch_pdl_cluster(gemv_mma_cluster_kernel<F, RegisterFeed8>, grid, dim3(32 * kClusterWarps),
+                                      shared, static_cast<unsigned>(splits), stream, a, batch,
+                                      static_cast<int>(per_split)));
     return true;
   }
   EAQ_CUDA_CHECK(launch_pdl_cluster(gemv_mma_cluster_kernel<F, RegisterFeed>, grid, dim3(32 * kClusterWarps), shared,
