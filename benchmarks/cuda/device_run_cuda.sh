@@ -3,7 +3,7 @@
 # files come back). Run from the repository root after tools/device_build.sh packed .device and
 # .device.tar.gz (carry [".device.tar.gz"]: the folder alone passes the 64 MiB carry limit):
 #   benchmarks/cuda/device_run_cuda.sh quick|full|bench|verify|priority|profile|ab|
-#                                      experiments-engine|experiments-feed|experiments-misc
+#                                      experiments-engine|experiments-misc
 # quick: versions, `eaq hw`, the e2e parity test, the kernels' GPU unit tests, one shape at
 #        f16/int8/int4-g128 (a first look, ~2 minutes);
 # full:  that, plus every shape x precision beside HF transformers eager, the HF parity run, a
@@ -32,13 +32,6 @@
 # experiments-engine: the cluster attention's pushed merge (the default) against its light
 #        barriers (EAQ_CUDA_CLUSTER_SYNC=light): GPU unit tests, the GEMV and attention
 #        workbenches, the engine by turns, the e2e test, the HF parity run (~6 minutes).
-# experiments-feed: the tensor-core GEMV's bulk feeds (EAQ_CUDA_MMA_FEED=bulk, bulk8:
-#        cp.async.bulk into a ring in shared memory) and deeper register sets (registers6,
-#        registers8) against its register sets of 4 tiles (the default): the
-#        GEMV tests under each, the engine's 7B int4-g128 decode under each, the 7B f16 for the
-#        ratio, a kernel trace of the 7B int4-g128 step, ncu of one layer's cluster GEMVs under
-#        registers and bulk, the 1.3B int4-g128 under each, bench_gemv on i4s_g128 under each, the
-#        e2e test under bulk, the kernels' tests (~7 minutes).
 # experiments-misc: sampled decode (GPU vs host sampling, bench_engine_cuda --sampled) on the 1.5B
 #        and 7B shapes; f16 with the norm in the GEMVs (EAQ_CUDA_FUSED_NORM=gemv) against the norm
 #        kernels (the default) on the 1.3B/1.5B shapes; the 7B prefill with a 32 MiB cuBLAS workspace
@@ -46,10 +39,10 @@
 set -uo pipefail
 mode=${1:-quick}
 case $mode in
-  quick|full|bench|verify|priority|profile|ab|experiments-engine|experiments-feed|experiments-misc) ;;
+  quick|full|bench|verify|priority|profile|ab|experiments-engine|experiments-misc) ;;
   *)
     echo "device_run_cuda.sh: unknown mode '$mode': give quick, full, bench, verify, priority, profile, ab," \
-         "experiments-engine, experiments-feed or experiments-misc" >&2
+         "experiments-engine or experiments-misc" >&2
     exit 2
     ;;
 esac
@@ -160,36 +153,6 @@ if [[ $mode == experiments-engine ]]; then
   step 200 e2e.log python3 tests/e2e/test_engine_cuda.py
   step 150 parity.log python3 benchmarks/cuda/compare_engine_cuda_vs_hf.py parity \
        --bench-bin .device/bin/bench_engine_cuda --new 64
-  exit 0
-fi
-if [[ $mode == experiments-feed ]]; then
-  # The tensor-core GEMV's bulk feeds against its register sets (the default), beside each other;
-  # what matters most first (a call cut short keeps it).
-  for feed in bulk registers6 registers8 bulk8; do
-    step 60 tests.log env EAQ_CUDA_MMA_FEED=$feed eaq_kernels_cuda_tests "--gtest_filter=*Gemv*"
-  done
-  for feed in registers bulk registers6 registers8 bulk8; do
-    step 60 eaq_bench.log env EAQ_CUDA_MMA_FEED=$feed bench_engine_cuda --shape llama2-7b --precision i4s_g128 \
-         --repeat 2 --energy-s 0
-  done
-  step 60 eaq_bench.log bench_engine_cuda --shape llama2-7b --precision f16 --repeat 2 --energy-s 0
-  # Where the 7B int4 step goes now, kernel by kernel, and the cluster GEMV's stalls (ncu, one
-  # layer's four GEMVs, each feed).
-  step 90 trace.log env OUT=/tmp/trace_out benchmarks/cuda/profile_decode.sh llama2-7b i4s_g128 16
-  for feed in registers bulk; do
-    step 120 ncu.log env EAQ_CUDA_MMA_FEED=$feed NCU_DIR=/tmp/ncu_$feed benchmarks/cuda/ncu_decode.sh llama2-7b \
-         i4s_g128 gemv_mma_cluster 4
-  done
-  tar czf "$out/ncu.tar.gz" -C /tmp ncu_registers ncu_bulk 2>/dev/null || true
-  for feed in registers bulk registers6 registers8 bulk8; do
-    step 60 eaq_bench.log env EAQ_CUDA_MMA_FEED=$feed bench_engine_cuda --shape deepseek-coder-1.3b \
-         --precision i4s_g128 --repeat 2 --energy-s 0
-  done
-  for feed in registers bulk registers6 registers8 bulk8; do
-    step 60 gemv.log env EAQ_CUDA_MMA_FEED=$feed bench_gemv --formats i4s_g128 --reps 20
-  done
-  step 60 e2e.log env EAQ_CUDA_MMA_FEED=bulk python3 tests/e2e/test_engine_cuda.py
-  step 120 tests.log eaq_kernels_cuda_tests
   exit 0
 fi
 if [[ $mode == experiments-misc ]]; then

@@ -170,7 +170,7 @@ __global__ void __launch_bounds__(32 * kVecWarps)
     push_share<kBlocks, kDimsPerBlock, kSlot>(rank, block_ml, block_acc, &pushed[0][0], &pushed_bar);
     if (threadIdx.x < kDimsPerBlock) {
       // Every block's share has landed here (phase 0 of the mbarrier).
-      mbarrier_wait<true>(static_cast<unsigned>(__cvta_generic_to_shared(&pushed_bar)), 0);
+      mbarrier_wait_cluster(static_cast<unsigned>(__cvta_generic_to_shared(&pushed_bar)), 0);
       const int d = rank * kDimsPerBlock + threadIdx.x;
       float mm = -INFINITY;
 #pragma unroll

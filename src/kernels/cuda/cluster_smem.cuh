@@ -1,6 +1,6 @@
 // Shared-memory barriers (mbarrier) and cluster addresses for the sm_90 kernels that hand data
-// between blocks or from the tensor memory accelerator: the cluster decode attention's pushed merge
-// (attention_decode_cluster.cu) and the tensor-core GEMV's bulk feed (gemv_mma_cluster.cu).
+// between the blocks of a cluster: the cluster decode attention's pushed merge
+// (attention_decode_cluster.cu) and the tensor-core GEMV's sums (gemv_mma_cluster.cu).
 // Addresses are 32-bit shared-memory addresses (__cvta_generic_to_shared). The instructions exist
 // from sm_90 on; compiled for an earlier GPU these do nothing (their callers run only on sm_90+).
 #pragma once
@@ -43,27 +43,18 @@ __device__ __forceinline__ void fence_mbarrier_init() {
 #endif
 }
 
-// Waits until the phase of `bar` with parity `parity` has completed; kCluster: acquire at cluster
-// scope (data stored by other blocks of the cluster), else at block scope.
-template <bool kCluster>
-__device__ __forceinline__ void mbarrier_wait(unsigned bar, unsigned parity) {
+// Waits until the phase of `bar` with parity `parity` has completed, acquiring at cluster scope
+// (data stored by other blocks of the cluster).
+__device__ __forceinline__ void mbarrier_wait_cluster(unsigned bar, unsigned parity) {
 #if EAQ_CLUSTER_SMEM
   unsigned done = 0;
   do {
-    if constexpr (kCluster) {
-      asm volatile(
-          "{\n .reg .pred p;\n mbarrier.try_wait.parity.acquire.cluster.shared::cta.b64 p, [%1], %2;\n"
-          " selp.u32 %0, 1, 0, p;\n}\n"
-          : "=r"(done)
-          : "r"(bar), "r"(parity)
-          : "memory");
-    } else {
-      asm volatile(
-          "{\n .reg .pred p;\n mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n selp.u32 %0, 1, 0, p;\n}\n"
-          : "=r"(done)
-          : "r"(bar), "r"(parity)
-          : "memory");
-    }
+    asm volatile(
+        "{\n .reg .pred p;\n mbarrier.try_wait.parity.acquire.cluster.shared::cta.b64 p, [%1], %2;\n"
+        " selp.u32 %0, 1, 0, p;\n}\n"
+        : "=r"(done)
+        : "r"(bar), "r"(parity)
+        : "memory");
   } while (done == 0);
 #endif
 }

@@ -41,61 +41,11 @@ namespace eaq::kernels::cuda::detail {
 namespace {
 
 constexpr int kClusterWarps = 8;       // row tiles a cluster: one a warp of each block
+constexpr int kClusterDepth = 4;       // tiles a warp has in flight beyond those it computes
 constexpr int kMaxClusterSplits = 8;   // the portable cluster size
 constexpr int kClusterRows = kClusterWarps * kMmaTileRows;
 // The x split of a block's columns: half2 [batch][2][cols / 2] (gemv_mma.cuh's permuted slots).
 constexpr std::size_t kMaxClusterSplitBytes = 48 * 1024;
-
-// The bulk feeds (EAQ_CUDA_MMA_FEED=bulk: 4 stages of 4 tiles, bulk8: 3 stages of 8; A/B, not the
-// default): each warp's run of tiles comes through a ring of stages in shared memory, each stage
-// one cp.async.bulk of its codes (the tensor memory accelerator: the bytes in flight are held in
-// shared memory, not in registers), counted on the stage's mbarrier; the group scales of the whole
-// run come in one copy with the first stage. A first form that copied each stage's scales beside
-// its codes measured slower than the register sets (H200, 2026-12-06, docs/cuda.md: 7B int4-g128
-// decode 396 against 519 tok/s); this form has not yet run on a GPU.
-// A feed's shape: kStageTiles tiles a stage (0: the register sets), kStages stages a warp; the
-// register sets' tiles (kSetTiles: the tiles a warp has in flight beyond those it computes) and
-// the blocks an SM the registers must allow (kBlocksPerSm, 0: no bound).
-template <int kTiles, int kCount, int kSetTiles = 4, int kBlocksPerSm = 0>
-struct BulkFeed {
-  static constexpr int kMinBlocks = kBlocksPerSm;
-  static constexpr bool kOn = kTiles > 0;
-  static constexpr int kStageTiles = kOn ? kTiles : 1, kStages = kCount, kDepth = kOn ? 1 : kSetTiles;
-  static constexpr int kStageBytes = kStageTiles * kMmaTileBytes;
-  static constexpr std::size_t kRingBytes = kOn ? static_cast<std::size_t>(kClusterWarps) * kStages * kStageBytes : 0;
-};
-using RegisterFeed = BulkFeed<0, 1>;
-// Deeper register sets (EAQ_CUDA_MMA_FEED=registers6 / registers8, A/B): 1.5 / 2 times the bytes
-// in flight a warp. Sets of 6: 94 registers for i4s_g128 (2 blocks an SM); sets of 8 held to 128
-// registers for 2 blocks an SM (134 unbounded: 1 block). Not yet run on a GPU.
-using RegisterFeed6 = BulkFeed<0, 1, 6>;
-using RegisterFeed8 = BulkFeed<0, 1, 8, 2>;
-// The group scales of a warp's run of `tiles` tiles (from any first tile): at most
-// tiles x cols / G + 1 groups of 32 bytes (8 rows' pairs), rounded up to 128 bytes.
-template <class F>
-__host__ __device__ inline unsigned bulk_run_scale_bytes(int tiles) {
-  if constexpr (F::kGroup == 0) {
-    return 0;
-  } else {
-    return (static_cast<unsigned>(tiles * F::kTileCols / F::kGroup + 2) * 32u + 127u) / 128u * 128u;
-  }
-}
-// The x split's bytes rounded up so that the ring after it is 128-byte aligned.
-__host__ __device__ inline std::size_t bulk_ring_offset(std::size_t split_bytes) { return (split_bytes + 127) / 128 * 128; }
-// Dynamic shared memory of a bulk feed: the split, the ring, the warps' run scales.
-template <class F, class Feed>
-std::size_t bulk_shared_bytes(std::size_t split_bytes, int tiles_per_split) {
-  return bulk_ring_offset(split_bytes) + Feed::kRingBytes +
-         kClusterWarps * static_cast<std::size_t>(bulk_run_scale_bytes<F>(tiles_per_split));
-}
-
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-__device__ __forceinline__ void bulk_copy(unsigned dst, const void* src, unsigned bytes, unsigned bar) {
-  asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];\n"
-               ::"r"(dst), "l"(src), "r"(bytes), "r"(bar)
-               : "memory");
-}
-#endif
 
 // Tile kt0 + u of a warp's row tile: the lane's 16 bytes of codes (`codes`: tile kt0's, at the
 // lane's chunk) and its rows' group scales (`scales`: mma_scale_pair of group 0). Pointers are
@@ -132,17 +82,11 @@ __device__ __forceinline__ float cluster_sum(const float* local, int splits) {
 
 // Grid (k_splits, row groups), cluster (k_splits, 1, 1), kClusterWarps warps a block; dynamic shared
 // memory: the split of tiles_per_split column tiles of x (batch x 4 x tiles_per_split x kTileCols bytes).
-// Feed: RegisterFeed (two register sets) or a bulk feed, whose ring and run scales follow the
-// split (at bulk_ring_offset).
-template <class F, class Feed>
-__global__ void __launch_bounds__(kClusterWarps * 32, Feed::kMinBlocks) gemv_mma_cluster_kernel(GemvArgs a, int batch,
+template <class F>
+__global__ void __launch_bounds__(kClusterWarps * 32) gemv_mma_cluster_kernel(GemvArgs a, int batch,
                                                                               int tiles_per_split) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-  extern __shared__ __align__(128) unsigned char smem[];
-  constexpr bool kBulk = Feed::kOn;
-  constexpr int kBulkStages = Feed::kStages, kBulkStageTiles = Feed::kStageTiles, kBulkStageBytes = Feed::kStageBytes;
-  constexpr std::size_t kBulkRingBytes = Feed::kRingBytes;
-  constexpr int kClusterDepth = Feed::kDepth;
+  extern __shared__ __align__(16) unsigned char smem[];
   __shared__ float sums[kClusterRows][4];  // [row of the group][batch row]
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int split = blockIdx.x, splits = gridDim.x;
@@ -170,56 +114,10 @@ __global__ void __launch_bounds__(kClusterWarps * 32, Feed::kMinBlocks) gemv_mma
   // Two sets of kClusterDepth tiles, ping-pong: one computed while the other streams (a copy of
   // the next set into the current was register moves every tile).
   MmaTileData<F> set0[kClusterDepth] = {}, set1[kClusterDepth] = {};
-  // The bulk feed: the warp's ring and mbarriers, its run's scales, and its stage issue (lane 0).
-  // Stage st holds the warp's tiles st x kBulkStageTiles on; the scales from group g_first on.
-  __shared__ __align__(8) unsigned long long bars[kBulk ? kClusterWarps * kBulkStages : 1];
-  const int stages = (n + kBulkStageTiles - 1) / kBulkStageTiles;
-  const unsigned split_end = static_cast<unsigned>(__cvta_generic_to_shared(smem)) +
-                             static_cast<unsigned>(bulk_ring_offset(static_cast<std::size_t>(batch) * 4 * cols));
-  const unsigned ring = split_end + static_cast<unsigned>(warp * kBulkStages * kBulkStageBytes);
-  const unsigned run_scales =
-      split_end + static_cast<unsigned>(kBulkRingBytes) + static_cast<unsigned>(warp) * bulk_run_scale_bytes<F>(tiles_per_split);
-  const unsigned bar0 = static_cast<unsigned>(__cvta_generic_to_shared(&bars[kBulk ? warp * kBulkStages : 0]));
-  const unsigned first_tile = kt0;  // the warp's first tile (kt0 moves in the register feed)
-  const unsigned g_first = first_tile * F::kTileCols / (F::kGroup > 0 ? F::kGroup : 1);
-  auto issue_stage = [&](int st) {
-    const int tiles = min(kBulkStageTiles, n - st * kBulkStageTiles);
-    const unsigned slot = ring + static_cast<unsigned>((st % kBulkStages) * kBulkStageBytes);
-    const unsigned bar = bar0 + static_cast<unsigned>((st % kBulkStages) * 8);
-    const unsigned code_bytes = static_cast<unsigned>(tiles * kMmaTileBytes);
-    unsigned scale_bytes = 0;
-    if constexpr (F::kGroup > 0) {
-      if (st == 0) {
-        const unsigned g_last = ((first_tile + static_cast<unsigned>(n)) * F::kTileCols - 1) / F::kGroup;
-        scale_bytes = (g_last - g_first + 1) * 32u;
-      }
-    }
-    mbarrier_arrive_expect_tx(bar, code_bytes + scale_bytes);
-    const std::uint8_t* src =
-        a.codes + (static_cast<std::size_t>(tr_valid) * a.n_super + first_tile + st * kBulkStageTiles) * kMmaTileBytes;
-    bulk_copy(slot, src, code_bytes, bar);
-    if constexpr (F::kGroup > 0) {
-      if (scale_bytes > 0) {
-        const std::size_t groups = a.scale_row_bytes / 2;
-        bulk_copy(run_scales, a.scales + (static_cast<std::size_t>(tr_valid) * groups + g_first) * 32, scale_bytes, bar);
-      }
-    }
-  };
-  if constexpr (kBulk) {
-    // Codes are not written by any kernel: the first stages stream before the wait (pdl.cuh).
-    if (lane == 0 && n > 0) {
-      for (int st = 0; st < kBulkStages; ++st) {
-        mbarrier_init(bar0 + 8u * st, 1);
-      }
-      fence_mbarrier_init();
-      for (int st = 0; st < min(kBulkStages, stages); ++st) issue_stage(st);
-    }
-  } else {
-    // Codes are not written by any kernel: the first tiles stream before the wait (pdl.cuh).
+  // Codes are not written by any kernel: the first tiles stream before the wait (pdl.cuh).
 #pragma unroll
-    for (int u = 0; u < kClusterDepth; ++u) {
-      if (u < n) set0[u] = load_cluster_tile<F>(codes, scales, kt0, u);
-    }
+  for (int u = 0; u < kClusterDepth; ++u) {
+    if (u < n) set0[u] = load_cluster_tile<F>(codes, scales, kt0, u);
   }
   pdl_wait();
   // This block's columns of x, split (high, low x 2^11) into the permuted slots.
@@ -236,50 +134,9 @@ __global__ void __launch_bounds__(kClusterWarps * 32, Feed::kMinBlocks) gemv_mma
   }
   __syncthreads();
   float acc[1][4] = {{0.0f, 0.0f, 0.0f, 0.0f}};
-  // The bulk feed: wait for a stage, take its tiles into registers, hand the slot to the stage
-  // kBulkStages on (lane 0, after the warp's reads), compute.
-  if constexpr (kBulk) {
-    for (int st = 0; st < stages; ++st) {
-      const unsigned slot = ring + static_cast<unsigned>((st % kBulkStages) * kBulkStageBytes);
-      mbarrier_wait<false>(bar0 + static_cast<unsigned>((st % kBulkStages) * 8), static_cast<unsigned>((st / kBulkStages) & 1));
-      const int tiles = min(kBulkStageTiles, n - st * kBulkStageTiles);
-      MmaTileData<F> t[kBulkStageTiles];
-#pragma unroll
-      for (int u = 0; u < kBulkStageTiles; ++u) {
-        if (u < tiles) {
-          const unsigned at = slot + static_cast<unsigned>(u * kMmaTileBytes + lane * 16);
-          asm volatile("ld.shared.v4.u32 {%0, %1, %2, %3}, [%4];\n"
-                       : "=r"(t[u].q.x), "=r"(t[u].q.y), "=r"(t[u].q.z), "=r"(t[u].q.w)
-                       : "r"(at));
-          if constexpr (kMmaGroupsPerTile<F> > 0) {
-#pragma unroll
-            for (int g = 0; g < kMmaGroupsPerTile<F>; ++g) {
-              const unsigned group =
-                  ((first_tile + static_cast<unsigned>(st * kBulkStageTiles + u)) * F::kTileCols + g * kMmaStepsPerGroup<F> * 16) /
-                  F::kGroup;
-              const unsigned sat = run_scales + (group - g_first) * 32u + (lane >> 2) * 4u;
-              unsigned bits;
-              asm volatile("ld.shared.u32 %0, [%1];\n" : "=r"(bits) : "r"(sat));
-              t[u].scales[g] = bits_half2(bits);
-            }
-          }
-        }
-      }
-      __syncwarp();
-      if (lane == 0 && st + kBulkStages < stages) {
-        // The warp's reads of the slot (generic proxy) before the bulk copy's writes (async proxy).
-        asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
-        issue_stage(st + kBulkStages);
-      }
-#pragma unroll
-      for (int u = 0; u < kBulkStageTiles; ++u) {
-        if (u < tiles) mma_tile<F, 1, true, true>(a, batch, ln, (st * kBulkStageTiles + u) * F::kTileCols, lane, t[u], acc);
-      }
-    }
-  }
   // The loop's cursors move a set pair at a time, so each tile's addresses are a constant offset.
   constexpr int kPair = 2 * kClusterDepth;
-  for (int left = kBulk ? 0 : n; left > 0; left -= kPair) {
+  for (int left = n; left > 0; left -= kPair) {
 #pragma unroll
     for (int u = 0; u < kClusterDepth; ++u) {
       if (kClusterDepth + u < left) set1[u] = load_cluster_tile<F>(codes, scales, kt0, kClusterDepth + u);
@@ -351,48 +208,6 @@ int cluster_warps_per_sm() {
   return depth;
 }
 
-// The longest run of tiles a warp takes through the bulk feed (its run's scales sit in shared
-// memory: 8 KB a warp for i4s_g32); longer runs take the register sets.
-constexpr int kMaxBulkRunTiles = 128;
-
-// How the cluster kernel's warps get their codes (EAQ_CUDA_MMA_FEED, A/B): registers (two register
-// sets of 4 tiles, ping-pong; the default), registers6 / registers8 (two sets of 6 / 8), bulk (cp.async.bulk into a
-// ring of 4 stages of 4 tiles a warp), bulk8 (3 stages of 8 tiles). Read once.
-enum class FeedChoice { kRegisters, kRegisters6, kRegisters8, kBulk, kBulk8 };
-FeedChoice feed_wanted() {
-  static const FeedChoice feed = [] {
-    const char* v = std::getenv("EAQ_CUDA_MMA_FEED");
-    if (v == nullptr || *v == '\0' || std::strcmp(v, "registers") == 0) return FeedChoice::kRegisters;
-    if (std::strcmp(v, "registers6") == 0) return FeedChoice::kRegisters6;
-    if (std::strcmp(v, "registers8") == 0) return FeedChoice::kRegisters8;
-    if (std::strcmp(v, "bulk") == 0) return FeedChoice::kBulk;
-    if (std::strcmp(v, "bulk8") == 0) return FeedChoice::kBulk8;
-    fail("EAQ_CUDA_MMA_FEED='{}' is not a feed of the tensor-core GEMV: give registers, registers6, registers8, bulk or bulk8, or unset it "
-         "(registers)",
-         v);
-  }();
-  return feed;
-}
-
-// Launches the bulk-fed kernel; false (nothing launched) where its shared memory is refused or the
-// warps' runs are longer than kMaxBulkRunTiles.
-template <class F, class Feed>
-bool launch_bulk(const GemvArgs& a, int batch, dim3 grid, std::size_t split_bytes, std::int64_t splits,
-                 std::int64_t per_split, cudaStream_t stream) {
-  // Past the 48 KB a block gets without asking: opted in once for the most a split can ask.
-  static const bool opted_in = [] {
-    const int most = static_cast<int>(bulk_shared_bytes<F, Feed>(kMaxClusterSplitBytes, kMaxBulkRunTiles));
-    return cudaFuncSetAttribute(gemv_mma_cluster_kernel<F, Feed>, cudaFuncAttributeMaxDynamicSharedMemorySize, most) ==
-               cudaSuccess ||
-           (cudaGetLastError(), false);
-  }();
-  if (!opted_in || per_split > kMaxBulkRunTiles) return false;
-  EAQ_CUDA_CHECK(launch_pdl_cluster(gemv_mma_cluster_kernel<F, Feed>, grid, dim3(32 * kClusterWarps),
-                                    bulk_shared_bytes<F, Feed>(split_bytes, static_cast<int>(per_split)),
-                                    static_cast<unsigned>(splits), stream, a, batch, static_cast<int>(per_split)));
-  return true;
-}
-
 }  // namespace
 
 bool gemv_mma_cluster_wanted() {
@@ -449,29 +264,7 @@ bool launch_gemv_mma_cluster(const GemvArgs& a, int batch, cudaStream_t stream) 
   const std::int64_t groups = a.gate_rows > 0 ? (a.gate_rows / kMmaTileRows + kClusterWarps / 2 - 1) / (kClusterWarps / 2)
                                               : (row_tiles + kClusterWarps - 1) / kClusterWarps;
   const dim3 grid(static_cast<unsigned>(splits), static_cast<unsigned>(groups));
-  // The bulk feed's copies need 16-byte aligned sources (cudaMalloc gives 256).
-  const bool aligned = (reinterpret_cast<std::uintptr_t>(a.codes) | reinterpret_cast<std::uintptr_t>(a.scales)) % 16 == 0;
-  if (aligned && feed_wanted() == FeedChoice::kBulk &&
-      launch_bulk<F, BulkFeed<4, 4>>(a, batch, grid, shared, splits, per_split, stream)) {
-    return true;
-  }
-  if (aligned && feed_wanted() == FeedChoice::kBulk8 &&
-      launch_bulk<F, BulkFeed<8, 3>>(a, batch, grid, shared, splits, per_split, stream)) {
-    return true;
-  }
-  if (feed_wanted() == FeedChoice::kRegisters6) {
-    EAQ_CUDA_CHECK(launch_pdl_cluster(gemv_mma_cluster_kernel<F, RegisterFeed6>, grid, dim3(32 * kClusterWarps),
-                                      shared, static_cast<unsigned>(splits), stream, a, batch,
-                                      static_cast<int>(per_split)));
-    return true;
-  }
-  if (feed_wanted() == FeedChoice::kRegisters8) {
-    EAQ_CUDA_CHECK(launch_pdl_cluster(gemv_mma_cluster_kernel<F, RegisterFeed8>, grid, dim3(32 * kClusterWarps),
-                                      shared, static_cast<unsigned>(splits), stream, a, batch,
-                                      static_cast<int>(per_split)));
-    return true;
-  }
-  EAQ_CUDA_CHECK(launch_pdl_cluster(gemv_mma_cluster_kernel<F, RegisterFeed>, grid, dim3(32 * kClusterWarps), shared,
+  EAQ_CUDA_CHECK(launch_pdl_cluster(gemv_mma_cluster_kernel<F>, grid, dim3(32 * kClusterWarps), shared,
                                     static_cast<unsigned>(splits), stream, a, batch, static_cast<int>(per_split)));
   return true;
 }
