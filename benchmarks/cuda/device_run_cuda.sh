@@ -3,7 +3,7 @@
 # files come back). Run from the repository root after tools/device_build.sh packed .device and
 # .device.tar.gz (carry [".device.tar.gz"]: the folder alone passes the 64 MiB carry limit):
 #   benchmarks/cuda/device_run_cuda.sh quick|full|bench|verify|priority|profile|ab|
-#                                      experiments-engine|experiments-misc
+#                                      experiments-engine|experiments-norm|experiments-misc
 # quick: versions, `eaq hw`, the e2e parity test, the kernels' GPU unit tests, one shape at
 #        f16/int8/int4-g128 (a first look, ~2 minutes);
 # full:  that, plus every shape x precision beside HF transformers eager, the HF parity run, a
@@ -32,6 +32,9 @@
 # experiments-engine: the cluster attention's pushed merge (the default) against its light
 #        barriers (EAQ_CUDA_CLUSTER_SYNC=light): GPU unit tests, the GEMV and attention
 #        workbenches, the engine by turns, the e2e test, the HF parity run (~6 minutes).
+# experiments-norm: the input RMSNorm read into the tensor-core GEMV (the default) against the norm
+#        kernels (EAQ_CUDA_MMA_NORM=0), by turns: the 7B and 1.3B int4-g128 decode, the GEMV tests
+#        and the e2e test under the norm kernels (~3 minutes).
 # experiments-misc: sampled decode (GPU vs host sampling, bench_engine_cuda --sampled) on the 1.5B
 #        and 7B shapes; f16 with the norm in the GEMVs (EAQ_CUDA_FUSED_NORM=gemv) against the norm
 #        kernels (the default) on the 1.3B/1.5B shapes; the 7B prefill with a 32 MiB cuBLAS workspace
@@ -39,10 +42,10 @@
 set -uo pipefail
 mode=${1:-quick}
 case $mode in
-  quick|full|bench|verify|priority|profile|ab|experiments-engine|experiments-misc) ;;
+  quick|full|bench|verify|priority|profile|ab|experiments-engine|experiments-norm|experiments-misc) ;;
   *)
     echo "device_run_cuda.sh: unknown mode '$mode': give quick, full, bench, verify, priority, profile, ab," \
-         "experiments-engine or experiments-misc" >&2
+         "experiments-engine, experiments-norm or experiments-misc" >&2
     exit 2
     ;;
 esac
@@ -153,6 +156,21 @@ if [[ $mode == experiments-engine ]]; then
   step 200 e2e.log python3 tests/e2e/test_engine_cuda.py
   step 150 parity.log python3 benchmarks/cuda/compare_engine_cuda_vs_hf.py parity \
        --bench-bin .device/bin/bench_engine_cuda --new 64
+  exit 0
+fi
+if [[ $mode == experiments-norm ]]; then
+  for round in 1 2; do
+    for norm in 1 0; do
+      step 60 eaq_bench.log env EAQ_CUDA_MMA_NORM=$norm bench_engine_cuda --shape llama2-7b --precision i4s_g128 \
+           --repeat 2 --energy-s 0
+    done
+  done
+  for norm in 1 0; do
+    step 60 eaq_bench.log env EAQ_CUDA_MMA_NORM=$norm bench_engine_cuda --shape deepseek-coder-1.3b \
+         --shape r1-distill-qwen-1.5b --precision i4s_g128 --repeat 3 --energy-s 0
+  done
+  step 60 tests.log env EAQ_CUDA_MMA_NORM=0 eaq_kernels_cuda_tests "--gtest_filter=*Gemv*"
+  step 200 e2e.log env EAQ_CUDA_MMA_NORM=0 python3 tests/e2e/test_engine_cuda.py
   exit 0
 fi
 if [[ $mode == experiments-misc ]]; then

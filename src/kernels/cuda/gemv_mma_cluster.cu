@@ -120,10 +120,34 @@ __global__ void __launch_bounds__(kClusterWarps * 32) gemv_mma_cluster_kernel(Ge
     if (u < n) set0[u] = load_cluster_tile<F>(codes, scales, kt0, u);
   }
   pdl_wait();
+  // The input RMSNorm (a.norm_weight): each batch row's 1/rms over all of its columns (every block
+  // reads the whole rows, from L2), then the split below normalises the block's columns.
+  __shared__ float norm_sums[kClusterWarps][4];
+  __shared__ float inv_rms[4];
+  const bool norm = a.norm_weight != nullptr;
+  if (norm) {
+    for (int bi = 0; bi < batch; ++bi) {
+      const float* xr = a.x + static_cast<std::int64_t>(bi) * a.cols;
+      float s = 0.0f;
+      for (int i = 4 * static_cast<int>(threadIdx.x); i < a.cols; i += 4 * static_cast<int>(blockDim.x)) {
+        const float4 v = load_ro(reinterpret_cast<const float4*>(xr + i));  // cols: a multiple of 8
+        s += v.x * v.x + v.y * v.y + v.z * v.z + v.w * v.w;
+      }
+      s = warp_sum(s);
+      if (lane == 0) norm_sums[warp][bi] = s;
+    }
+    __syncthreads();
+    if (static_cast<int>(threadIdx.x) < batch) {
+      float total = 0.0f;
+      for (int w = 0; w < kClusterWarps; ++w) total += norm_sums[w][threadIdx.x];
+      inv_rms[threadIdx.x] = rsqrtf(total / static_cast<float>(a.cols) + a.norm_eps);
+    }
+    __syncthreads();
+  }
   // This block's columns of x, split (high, low x 2^11) into the permuted slots.
   __half2* xs = reinterpret_cast<__half2*>(smem);
   for (int i = threadIdx.x; i < batch * (cols / 2); i += blockDim.x) {
-    mma_split_pair(a, cols, i, xs, static_cast<std::int64_t>(kt0) * F::kTileCols);
+    mma_split_pair(a, cols, i, xs, static_cast<std::int64_t>(kt0) * F::kTileCols, norm ? inv_rms : nullptr);
   }
   // The lane's B operands: its batch row's (row 0's past `batch`: those output columns are not stored).
   MmaLane<1> ln;

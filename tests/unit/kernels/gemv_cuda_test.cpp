@@ -227,6 +227,77 @@ TEST(GemvCuda, GatedEpilogueMatchesCpuMatmulThenActivation) {
   }
 }
 
+// The input RMSNorm read into the GEMV (GemvEpilogue::norm_weight) on the GPU against the CPU's
+// rms_norm then matmul: i4s g32/g128's tensor-core tiles where their cluster kernel runs (sm_90,
+// batch 1-4), plain and with the gated epilogue, x far from unit scale, with gemma's weight offset
+// and without. Elsewhere (the chunk layout, batch 5, another GPU) gemv_supports_norm is false and
+// gemv refuses the norm. The GPU's sum of squares is in another order than the CPU's, so the same
+// 1e-4 bar as the plain GEMV.
+TEST(GemvCuda, NormEpilogueMatchesCpuRmsNormThenMatmul) {
+  if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
+  ThreadPool pool(2);
+  KernelContext ctx{&pool};
+  const char* mma_kernel = std::getenv("EAQ_CUDA_MMA_KERNEL");
+  const char* mma_norm = std::getenv("EAQ_CUDA_MMA_NORM");
+  const bool cluster_kernel = compute_capability_major() >= 9 &&
+                              (mma_kernel == nullptr || std::string(mma_kernel) != "rows") &&
+                              (mma_norm == nullptr || std::string(mma_norm) != "0");
+  const std::int64_t rows = 352, cols = 1152;
+  const int kBatch = 5;
+  for (DType dtype : {DType::I4S_G128, DType::I4S_G32, DType::I8_CH}) {
+    const std::size_t stride = row_bytes(dtype, cols);
+    const auto bytes = random_packed_weight(dtype, rows, cols, stride, 101);
+    const WeightRef host{dtype, rows, cols, bytes.data(), stride};
+    GpuWeight w = upload_weight(host, nullptr);
+    const bool tiles = w.layout == GemvLayout::mma_tiles;
+    EXPECT_EQ(gemv_supports_norm(w, 1), tiles && cluster_kernel) << dtype_name(dtype);
+    EXPECT_FALSE(gemv_supports_norm(w, 5)) << dtype_name(dtype);
+    GemvRng rng(102);
+    std::vector<float> x(kBatch * cols), g(cols);
+    for (float& v : x) v = rng.uniform(-40.0f, 40.0f);
+    for (float& v : g) v = rng.uniform(-0.5f, 1.5f);
+    float *d_x = nullptr, *d_y = nullptr, *d_g = nullptr;
+    ASSERT_EQ(cudaMalloc(reinterpret_cast<void**>(&d_x), x.size() * 4), cudaSuccess);
+    ASSERT_EQ(cudaMalloc(reinterpret_cast<void**>(&d_y), kBatch * rows * 4), cudaSuccess);
+    ASSERT_EQ(cudaMalloc(reinterpret_cast<void**>(&d_g), g.size() * 4), cudaSuccess);
+    ASSERT_EQ(cudaMemcpy(d_x, x.data(), x.size() * 4, cudaMemcpyHostToDevice), cudaSuccess);
+    ASSERT_EQ(cudaMemcpy(d_g, g.data(), g.size() * 4, cudaMemcpyHostToDevice), cudaSuccess);
+    for (float offset : {0.0f, 1.0f}) {
+      const float eps = 1e-5f;
+      std::vector<float> xn(x.size()), wx(kBatch * rows);
+      rms_norm(ctx, x.data(), g.data(), offset, eps, kBatch, cols, xn.data());
+      matmul(ctx, xn.data(), kBatch, host, nullptr, wx.data());
+      for (Gate gate : {Gate::kNone, Gate::kSilu}) {
+        GemvEpilogue e;
+        e.gate = gate;
+        e.norm_weight = d_g;
+        e.norm_offset = offset;
+        e.norm_eps = eps;
+        const std::vector<float> ref = gate == Gate::kNone ? wx : test::gated_reference(ctx, wx, kBatch, rows, false);
+        const std::int64_t out_rows = gate == Gate::kNone ? rows : rows / 2;
+        for (int batch : {1, 2, 4, 5}) {
+          const std::string what = std::string(dtype_name(dtype)) + " offset " + std::to_string(offset) +
+                                   (gate == Gate::kNone ? "" : " gated") + " batch " + std::to_string(batch);
+          if (!gemv_supports_norm(w, batch) || (gate != Gate::kNone && !gemv_supports_gate(w, batch))) {
+            EXPECT_THROW(gemv(w, d_x, batch, d_y, nullptr, e), eaq::Error) << what;
+            continue;
+          }
+          std::vector<float> y(kBatch * rows, std::nanf(""));
+          ASSERT_EQ(cudaMemcpy(d_y, y.data(), y.size() * 4, cudaMemcpyHostToDevice), cudaSuccess);
+          gemv(w, d_x, batch, d_y, nullptr, e);
+          ASSERT_EQ(cudaMemcpy(y.data(), d_y, y.size() * 4, cudaMemcpyDeviceToHost), cudaSuccess);
+          y.resize(static_cast<std::size_t>(kBatch * out_rows));
+          test::expect_gemv_matches(y, ref, batch, out_rows, what.c_str());
+        }
+      }
+    }
+    cudaFree(d_x);
+    cudaFree(d_y);
+    cudaFree(d_g);
+    free_weight(w);
+  }
+}
+
 TEST(GemvCudaErrors, UnsupportedDtypeIsAnErrorNamingIt) {
   EXPECT_FALSE(gemv_supports(DType::Q6_K));
   std::vector<std::uint8_t> bytes(row_bytes(DType::Q6_K, 256) * 2);
