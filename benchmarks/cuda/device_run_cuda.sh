@@ -32,10 +32,10 @@
 # experiments-engine: the cluster attention's pushed merge (the default) against its light
 #        barriers (EAQ_CUDA_CLUSTER_SYNC=light): GPU unit tests, the GEMV and attention
 #        workbenches, the engine by turns, the e2e test, the HF parity run (~6 minutes).
-# experiments-norm: the input RMSNorm read into the tensor-core GEMV (the default) against the norm
-#        kernels (EAQ_CUDA_MMA_NORM=0): the kernels' tests, the 7B, 1.3B and 1.5B int4-g128 decode
-#        under each, then the rest of the closing check (7B f16 and int8, the e2e test, 1.3B/1.5B
-#        f16) and the GEMV tests under the norm kernels (~5 minutes).
+# experiments-norm: the input RMSNorm read into the tensor-core GEMV (EAQ_CUDA_MMA_NORM=1, opt-in)
+#        against the norm kernels (the default): the kernels' tests under it, the 7B, 1.3B and 1.5B
+#        int4-g128 decode under each, then the rest of the closing check (7B f16 and int8, the e2e
+#        test under it, 1.3B/1.5B f16) and the default GEMV tests (~5 minutes).
 # experiments-misc: sampled decode (GPU vs host sampling, bench_engine_cuda --sampled) on the 1.5B
 #        and 7B shapes; f16 with the norm in the GEMVs (EAQ_CUDA_FUSED_NORM=gemv) against the norm
 #        kernels (the default) on the 1.3B/1.5B shapes; the 7B prefill with a 32 MiB cuBLAS workspace
@@ -162,7 +162,7 @@ fi
 if [[ $mode == experiments-norm ]]; then
   # What matters most first (a call cut short keeps it): the kernel tests, the A/B on the int4
   # shapes, then the closing check's other rows.
-  step 150 tests.log eaq_kernels_cuda_tests
+  step 150 tests.log env EAQ_CUDA_MMA_NORM=1 eaq_kernels_cuda_tests
   for norm in 1 0; do
     step 60 eaq_bench.log env EAQ_CUDA_MMA_NORM=$norm bench_engine_cuda --shape llama2-7b --precision i4s_g128 \
          --repeat 2 --energy-s 0
@@ -172,10 +172,10 @@ if [[ $mode == experiments-norm ]]; then
          --shape r1-distill-qwen-1.5b --precision i4s_g128 --repeat 3 --energy-s 0
   done
   step 90 eaq_bench.log bench_engine_cuda --shape llama2-7b --precision f16 --precision i8_ch --repeat 2 --energy-s 0
-  step 200 e2e.log python3 tests/e2e/test_engine_cuda.py
+  step 200 e2e.log env EAQ_CUDA_MMA_NORM=1 python3 tests/e2e/test_engine_cuda.py
   step 90 eaq_bench.log bench_engine_cuda --shape deepseek-coder-1.3b --shape r1-distill-qwen-1.5b --precision f16 \
        --repeat 3 --energy-s 0
-  step 60 tests.log env EAQ_CUDA_MMA_NORM=0 eaq_kernels_cuda_tests "--gtest_filter=*Gemv*"
+  step 60 tests.log eaq_kernels_cuda_tests "--gtest_filter=*Gemv*"
   exit 0
 fi
 if [[ $mode == experiments-misc ]]; then

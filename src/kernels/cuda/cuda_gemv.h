@@ -78,8 +78,8 @@ void gemv(const GpuWeight& w, const float* x, int batch, float* y, cudaStream_t 
 // multiple of 16; gemv_mma_cluster.cu).
 bool gemv_supports_gate(const GpuWeight& w, int batch);
 // Whether gemv() takes GemvEpilogue::norm_weight (the input RMSNorm read into the GEMV) for w at
-// `batch`: the tensor-core tiles where their cluster kernel runs (sm_90, batch 1-4), unless
-// EAQ_CUDA_MMA_NORM=0 (the norm then stays a kernel of its own: A/B).
+// `batch`: the tensor-core tiles where their cluster kernel runs (sm_90, batch 1-4), and only with
+// EAQ_CUDA_MMA_NORM=1 (opt-in: not yet run on a GPU; unset, the norm stays a kernel of its own).
 bool gemv_supports_norm(const GpuWeight& w, int batch);
 
 // Rows [row_begin, row_begin + n_rows) of w as dense f16 into out ([n_rows][stride], stride >=

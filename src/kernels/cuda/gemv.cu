@@ -30,10 +30,10 @@ bool gemv_supports_norm(const GpuWeight& w, int batch) {
   using namespace detail;
   static const bool wanted = [] {
     const char* v = std::getenv("EAQ_CUDA_MMA_NORM");
-    if (v == nullptr || *v == '\0' || std::strcmp(v, "1") == 0) return true;
-    if (std::strcmp(v, "0") == 0) return false;
-    fail_streamed("EAQ_CUDA_MMA_NORM='", v, "' is not 0 or 1: give 0 (the RMSNorm a kernel of its own) or 1, or unset ",
-                  "it (1: the tensor-core GEMV reads it in)");
+    if (v == nullptr || *v == '\0' || std::strcmp(v, "0") == 0) return false;
+    if (std::strcmp(v, "1") == 0) return true;
+    fail_streamed("EAQ_CUDA_MMA_NORM='", v, "' is not 0 or 1: give 1 (the tensor-core GEMV reads the RMSNorm in) or 0, ",
+                  "or unset it (0: the norm a kernel of its own)");
   }();
   if (!wanted || w.layout != GemvLayout::mma_tiles) return false;
   bool runs = false;
