@@ -55,9 +55,7 @@ void CudaDecoderLm::run_linear(const CudaLinear& linear, const float* x, int n_t
     const bool all_dense = std::all_of(linear.parts.begin(), linear.parts.end(), [](const CudaLinear::Part& part) {
       return is_half(part.dtype) && part.weight.codes == nullptr;
     });
-    const bool tiles_norm = !all_dense && linear.parts.size() == 1 && n_tokens <= kc::kMaxGemvBatch &&
-                            linear.parts.front().weight.codes != nullptr &&
-                            kc::gemv_supports_norm(linear.parts.front().weight, n_tokens);
+    const bool tiles_norm = linear.parts.size() == 1 && kc::gemv_supports_norm(linear.parts.front().weight, n_tokens);
     if ((!all_dense || !norm_in_gemv_) && !tiles_norm) {
       kc::add_rms_norm(const_cast<float*>(x), nullptr, norm_weight, spec_.norm_weight_offset, spec_.rms_norm_eps,
                        n_tokens, static_cast<int>(cols), xn_, nullptr, DType::F16, stream_);

@@ -14,20 +14,29 @@
 
 namespace eaq::kernels::cuda {
 
-bool gemv_supports_gate(const GpuWeight& w, int batch) {
+namespace {
+
+// Whether the tensor-core tiles' cluster kernel runs for w at `batch` (gate_rows: of a gated launch).
+bool cluster_kernel_runs(const GpuWeight& w, int batch, std::int64_t gate_rows) {
   using namespace detail;
-  if (w.rows % 2 != 0) return false;
-  if (w.layout == GemvLayout::chunks) return true;
+  if (w.layout != GemvLayout::mma_tiles) return false;
   bool runs = false;
   visit_mma_format(w.dtype, [&](auto format) {
     constexpr int kTileCols = decltype(format)::kTileCols;
-    runs = gemv_mma_cluster_runs(w.rows, w.cols_padded / kTileCols, kTileCols, batch, w.rows / 2);
+    runs = gemv_mma_cluster_runs(w.rows, w.cols_padded / kTileCols, kTileCols, batch, gate_rows);
   });
   return runs;
 }
 
+}  // namespace
+
+bool gemv_supports_gate(const GpuWeight& w, int batch) {
+  if (w.rows % 2 != 0) return false;
+  if (w.layout == GemvLayout::chunks) return true;
+  return cluster_kernel_runs(w, batch, w.rows / 2);
+}
+
 bool gemv_supports_norm(const GpuWeight& w, int batch) {
-  using namespace detail;
   static const bool wanted = [] {
     const char* v = std::getenv("EAQ_CUDA_MMA_NORM");
     if (v == nullptr || *v == '\0' || std::strcmp(v, "0") == 0) return false;
@@ -35,13 +44,7 @@ bool gemv_supports_norm(const GpuWeight& w, int batch) {
     fail_streamed("EAQ_CUDA_MMA_NORM='", v, "' is not 0 or 1: give 1 (the tensor-core GEMV reads the RMSNorm in) or 0, ",
                   "or unset it (0: the norm a kernel of its own)");
   }();
-  if (!wanted || w.layout != GemvLayout::mma_tiles) return false;
-  bool runs = false;
-  visit_mma_format(w.dtype, [&](auto format) {
-    constexpr int kTileCols = decltype(format)::kTileCols;
-    runs = gemv_mma_cluster_runs(w.rows, w.cols_padded / kTileCols, kTileCols, batch, 0);
-  });
-  return runs;
+  return wanted && cluster_kernel_runs(w, batch, 0);
 }
 
 void gemv(const GpuWeight& w, const float* x, int batch, float* y, cudaStream_t stream) {

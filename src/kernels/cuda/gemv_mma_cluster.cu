@@ -122,7 +122,7 @@ __global__ void __launch_bounds__(kClusterWarps * 32) gemv_mma_cluster_kernel(Ge
   pdl_wait();
   // The input RMSNorm (a.norm_weight): each batch row's 1/rms over all of its columns (every block
   // reads the whole rows, from L2), then the split below normalises the block's columns.
-  __shared__ float norm_sums[kClusterWarps][4];
+  __shared__ float norm_partials[32];
   __shared__ float inv_rms[4];
   const bool norm = a.norm_weight != nullptr;
   if (norm) {
@@ -133,14 +133,8 @@ __global__ void __launch_bounds__(kClusterWarps * 32) gemv_mma_cluster_kernel(Ge
         const float4 v = load_ro(reinterpret_cast<const float4*>(xr + i));  // cols: a multiple of 8
         s += v.x * v.x + v.y * v.y + v.z * v.z + v.w * v.w;
       }
-      s = warp_sum(s);
-      if (lane == 0) norm_sums[warp][bi] = s;
-    }
-    __syncthreads();
-    if (static_cast<int>(threadIdx.x) < batch) {
-      float total = 0.0f;
-      for (int w = 0; w < kClusterWarps; ++w) total += norm_sums[w][threadIdx.x];
-      inv_rms[threadIdx.x] = rsqrtf(total / static_cast<float>(a.cols) + a.norm_eps);
+      const float total = block_sum(s, norm_partials);  // as add_rms_norm sums
+      if (threadIdx.x == 0) inv_rms[bi] = rsqrtf(total / static_cast<float>(a.cols) + a.norm_eps);
     }
     __syncthreads();
   }
