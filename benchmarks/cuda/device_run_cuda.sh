@@ -3,7 +3,7 @@
 # files come back). Run from the repository root after tools/device_build.sh packed .device and
 # .device.tar.gz (carry [".device.tar.gz"]: the folder alone passes the 64 MiB carry limit):
 #   benchmarks/cuda/device_run_cuda.sh quick|full|bench|verify|priority|profile|ab|
-#                                      experiments-engine|experiments-norm|experiments-misc
+#                                      experiments-engine|experiments-cluster|experiments-misc
 # quick: versions, `eaq hw`, the e2e parity test, the kernels' GPU unit tests, one shape at
 #        f16/int8/int4-g128 (a first look, ~2 minutes);
 # full:  that, plus every shape x precision beside HF transformers eager, the HF parity run, a
@@ -32,10 +32,10 @@
 # experiments-engine: the cluster attention's pushed merge (the default) against its light
 #        barriers (EAQ_CUDA_CLUSTER_SYNC=light): GPU unit tests, the GEMV and attention
 #        workbenches, the engine by turns, the e2e test, the HF parity run (~6 minutes).
-# experiments-norm: the input RMSNorm read into the tensor-core GEMV (EAQ_CUDA_MMA_NORM=1, opt-in)
-#        against the norm kernels (the default): the kernels' tests under it, the 7B, 1.3B and 1.5B
-#        int4-g128 decode under each, then the rest of the closing check (7B f16 and int8, the e2e
-#        test under it, 1.3B/1.5B f16) and the default GEMV tests (~5 minutes).
+# experiments-cluster: the tensor-core cluster GEMV's variants (EAQ_CUDA_MMA_CLUSTER_VARIANT: early,
+#        blocks4, early-blocks4, depth2-blocks4) against the default: the GEMV tests under each, the 7B, 1.3B and
+#        1.5B int4-g128 decode under each (the default first and last), then the rest of the closing
+#        check (7B f16 and int8, 1.3B/1.5B f16, the kernel tests, the e2e test) (~7 minutes).
 # experiments-misc: sampled decode (GPU vs host sampling, bench_engine_cuda --sampled) on the 1.5B
 #        and 7B shapes; f16 with the norm in the GEMVs (EAQ_CUDA_FUSED_NORM=gemv) against the norm
 #        kernels (the default) on the 1.3B/1.5B shapes; the 7B prefill with a 32 MiB cuBLAS workspace
@@ -43,10 +43,10 @@
 set -uo pipefail
 mode=${1:-quick}
 case $mode in
-  quick|full|bench|verify|priority|profile|ab|experiments-engine|experiments-norm|experiments-misc) ;;
+  quick|full|bench|verify|priority|profile|ab|experiments-engine|experiments-cluster|experiments-misc) ;;
   *)
     echo "device_run_cuda.sh: unknown mode '$mode': give quick, full, bench, verify, priority, profile, ab," \
-         "experiments-engine, experiments-norm or experiments-misc" >&2
+         "experiments-engine, experiments-cluster or experiments-misc" >&2
     exit 2
     ;;
 esac
@@ -159,23 +159,23 @@ if [[ $mode == experiments-engine ]]; then
        --bench-bin .device/bin/bench_engine_cuda --new 64
   exit 0
 fi
-if [[ $mode == experiments-norm ]]; then
-  # What matters most first (a call cut short keeps it): the kernel tests, the A/B on the int4
-  # shapes, then the closing check's other rows.
-  step 150 tests.log env EAQ_CUDA_MMA_NORM=1 eaq_kernels_cuda_tests
-  for norm in 1 0; do
-    step 60 eaq_bench.log env EAQ_CUDA_MMA_NORM=$norm bench_engine_cuda --shape llama2-7b --precision i4s_g128 \
-         --repeat 2 --energy-s 0
+if [[ $mode == experiments-cluster ]]; then
+  # What matters most first (a call cut short keeps it): the GEMV tests under each variant, the
+  # int4 A/B (the default first and last), then the closing check's other rows.
+  for variant in early blocks4 early-blocks4 depth2-blocks4; do
+    step 60 tests.log env EAQ_CUDA_MMA_CLUSTER_VARIANT=$variant eaq_kernels_cuda_tests "--gtest_filter=*Gemv*"
   done
-  for norm in 1 0; do
-    step 60 eaq_bench.log env EAQ_CUDA_MMA_NORM=$norm bench_engine_cuda --shape deepseek-coder-1.3b \
-         --shape r1-distill-qwen-1.5b --precision i4s_g128 --repeat 3 --energy-s 0
+  for variant in default early blocks4 early-blocks4 depth2-blocks4 default; do
+    step 70 eaq_bench.log env EAQ_CUDA_MMA_CLUSTER_VARIANT=$variant bench_engine_cuda --shape llama2-7b \
+         --precision i4s_g128 --repeat 2 --energy-s 0
+    step 40 eaq_bench.log env EAQ_CUDA_MMA_CLUSTER_VARIANT=$variant bench_engine_cuda --shape deepseek-coder-1.3b \
+         --shape r1-distill-qwen-1.5b --precision i4s_g128 --repeat 2 --energy-s 0
   done
   step 90 eaq_bench.log bench_engine_cuda --shape llama2-7b --precision f16 --precision i8_ch --repeat 2 --energy-s 0
-  step 200 e2e.log env EAQ_CUDA_MMA_NORM=1 python3 tests/e2e/test_engine_cuda.py
-  step 90 eaq_bench.log bench_engine_cuda --shape deepseek-coder-1.3b --shape r1-distill-qwen-1.5b --precision f16 \
+  step 60 eaq_bench.log bench_engine_cuda --shape deepseek-coder-1.3b --shape r1-distill-qwen-1.5b --precision f16 \
        --repeat 3 --energy-s 0
-  step 60 tests.log eaq_kernels_cuda_tests "--gtest_filter=*Gemv*"
+  step 100 tests.log eaq_kernels_cuda_tests
+  step 100 e2e.log python3 tests/e2e/test_engine_cuda.py
   exit 0
 fi
 if [[ $mode == experiments-misc ]]; then

@@ -49,14 +49,12 @@ void CudaDecoderLm::run_linear(const CudaLinear& linear, const float* x, int n_t
             "the gated epilogue needs a one-part gate|up projection the GEMV can gate (can_gate), without bias or y +=");
   const float* norm_weight = fusion.norm_weight;
   if (norm_weight != nullptr) {
-    // The GEMV folds the norm in for dense half weights (only with norm_in_gemv_) and for a
-    // one-part projection in the tensor-core tiles where their cluster kernel runs
-    // (kc::gemv_supports_norm); otherwise the norm is a kernel of its own.
+    // The GEMV folds the norm in only for dense half weights (and only with norm_in_gemv_);
+    // otherwise the norm is a kernel of its own.
     const bool all_dense = std::all_of(linear.parts.begin(), linear.parts.end(), [](const CudaLinear::Part& part) {
       return is_half(part.dtype) && part.weight.codes == nullptr;
     });
-    const bool tiles_norm = linear.parts.size() == 1 && kc::gemv_supports_norm(linear.parts.front().weight, n_tokens);
-    if ((!all_dense || !norm_in_gemv_) && !tiles_norm) {
+    if (!all_dense || !norm_in_gemv_) {
       kc::add_rms_norm(const_cast<float*>(x), nullptr, norm_weight, spec_.norm_weight_offset, spec_.rms_norm_eps,
                        n_tokens, static_cast<int>(cols), xn_, nullptr, DType::F16, stream_);
       x = xn_;
@@ -121,9 +119,6 @@ void CudaDecoderLm::run_linear(const CudaLinear& linear, const float* x, int n_t
         e.bias = fusion.bias;
         e.accumulate = fusion.accumulate;
         e.gate = fusion.gate;
-        e.norm_weight = norm_weight;  // set only where gemv_supports_norm (above)
-        e.norm_offset = spec_.norm_weight_offset;
-        e.norm_eps = spec_.rms_norm_eps;
         kc::gemv(part.weight, xb, nb, out, stream_, e);
       }
       if (!alone) {

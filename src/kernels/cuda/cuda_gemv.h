@@ -77,10 +77,6 @@ void gemv(const GpuWeight& w, const float* x, int batch, float* y, cudaStream_t 
 // layout, or the tensor-core tiles where their cluster kernel runs (sm_90, batch 1-4, gate rows a
 // multiple of 16; gemv_mma_cluster.cu).
 bool gemv_supports_gate(const GpuWeight& w, int batch);
-// Whether gemv() takes GemvEpilogue::norm_weight (the input RMSNorm read into the GEMV) for w at
-// `batch`: the tensor-core tiles where their cluster kernel runs (sm_90, batch 1-4), and only with
-// EAQ_CUDA_MMA_NORM=1 (opt-in: not yet run on a GPU; unset, the norm stays a kernel of its own).
-bool gemv_supports_norm(const GpuWeight& w, int batch);
 
 // Rows [row_begin, row_begin + n_rows) of w as dense f16 into out ([n_rows][stride], stride >=
 // cols; padding columns untouched): the prefill GEMM's operand for packed formats (cuBLAS on the

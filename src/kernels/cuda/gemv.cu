@@ -4,8 +4,6 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
-#include <cstdlib>
-#include <cstring>
 
 #include "kernels/cuda/cuda_gemv.h"
 #include "kernels/cuda/gemv_launch.cuh"
@@ -14,37 +12,16 @@
 
 namespace eaq::kernels::cuda {
 
-namespace {
-
-// Whether the tensor-core tiles' cluster kernel runs for w at `batch` (gate_rows: of a gated launch).
-bool cluster_kernel_runs(const GpuWeight& w, int batch, std::int64_t gate_rows) {
+bool gemv_supports_gate(const GpuWeight& w, int batch) {
   using namespace detail;
-  if (w.layout != GemvLayout::mma_tiles) return false;
+  if (w.rows % 2 != 0) return false;
+  if (w.layout == GemvLayout::chunks) return true;
   bool runs = false;
   visit_mma_format(w.dtype, [&](auto format) {
     constexpr int kTileCols = decltype(format)::kTileCols;
-    runs = gemv_mma_cluster_runs(w.rows, w.cols_padded / kTileCols, kTileCols, batch, gate_rows);
+    runs = gemv_mma_cluster_runs(w.rows, w.cols_padded / kTileCols, kTileCols, batch, w.rows / 2);
   });
   return runs;
-}
-
-}  // namespace
-
-bool gemv_supports_gate(const GpuWeight& w, int batch) {
-  if (w.rows % 2 != 0) return false;
-  if (w.layout == GemvLayout::chunks) return true;
-  return cluster_kernel_runs(w, batch, w.rows / 2);
-}
-
-bool gemv_supports_norm(const GpuWeight& w, int batch) {
-  static const bool wanted = [] {
-    const char* v = std::getenv("EAQ_CUDA_MMA_NORM");
-    if (v == nullptr || *v == '\0' || std::strcmp(v, "0") == 0) return false;
-    if (std::strcmp(v, "1") == 0) return true;
-    fail_streamed("EAQ_CUDA_MMA_NORM='", v, "' is not 0 or 1: give 1 (the tensor-core GEMV reads the RMSNorm in) or 0, ",
-                  "or unset it (0: the norm a kernel of its own)");
-  }();
-  return wanted && cluster_kernel_runs(w, batch, 0);
 }
 
 void gemv(const GpuWeight& w, const float* x, int batch, float* y, cudaStream_t stream) {
@@ -78,16 +55,6 @@ void gemv(const GpuWeight& w, const float* x, int batch, float* y, cudaStream_t 
     }
     a.gate_rows = w.rows / 2;
     a.gelu_tanh = epilogue.gate == Gate::kGeluTanh ? 1 : 0;
-  }
-  if (epilogue.norm_weight != nullptr) {
-    if (!gemv_supports_norm(w, batch)) {
-      fail_streamed("gemv on a ", dtype_name(w.dtype), " weight [", w.rows, "][", w.cols, "] at batch ", batch,
-                    ": the input RMSNorm is read in only by the tensor-core tiles' cluster kernel (sm_90, batch ",
-                    "1-4; gemv_supports_norm says where): run add_rms_norm first");
-    }
-    a.norm_weight = epilogue.norm_weight;
-    a.norm_offset = epilogue.norm_offset;
-    a.norm_eps = epilogue.norm_eps;
   }
   if (w.layout == GemvLayout::mma_tiles) {
     const bool tiled = visit_mma_format(w.dtype, [&](auto format) {

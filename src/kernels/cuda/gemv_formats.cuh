@@ -46,11 +46,6 @@ struct GemvArgs {
   // projection; y[b][j] = act(gate_j . x[b]) * (up_j . x[b]), gate_rows values a batch row. 0: not gated.
   std::int64_t gate_rows;
   int gelu_tanh;
-  // The input RMSNorm (GemvEpilogue::norm_weight; the tensor-core cluster kernel only): x[b] is
-  // read as x[b] / rms(x[b]) * (norm_weight + norm_offset). nullptr: x as it is.
-  const float* norm_weight;
-  float norm_offset;
-  float norm_eps;
   float lut[16];  // nf4's codebook (filled by the host from core/eaq_quant_blocks.h), else unused
 };
 
@@ -308,9 +303,6 @@ inline GemvArgs make_gemv_args(const void* codes, std::size_t code_row_bytes, co
   a.accumulate = 0;
   a.gate_rows = 0;
   a.gelu_tanh = 0;
-  a.norm_weight = nullptr;
-  a.norm_offset = 0.0f;
-  a.norm_eps = 0.0f;
   for (int i = 0; i < 16; ++i) a.lut[i] = kNf4Codebook[i];
   return a;
 }

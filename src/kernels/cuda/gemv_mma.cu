@@ -71,7 +71,6 @@ void launch_gemv_mma(const GemvArgs& a, int batch, cudaStream_t stream) {
   if (launch_gemv_mma_cluster<F>(a, batch, stream)) return;
   // gemv() asks for the gated epilogue only where the cluster kernel runs (gemv_supports_gate).
   EAQ_CHECK(a.gate_rows == 0, "the row-tile tensor-core GEMV has no gated epilogue");
-  EAQ_CHECK(a.norm_weight == nullptr, "the row-tile tensor-core GEMV does not read the RMSNorm in");
   if (mma_x_in_shared(batch, a.n_super * F::kTileCols)) {
     launch<F, 1, true>(a, batch, stream);
   } else if (batch <= 4) {

@@ -213,20 +213,13 @@ EAQ_HD int mma_split_slot(int w) { return 4 * ((w & 7) >> 1) + 2 * (w >> 3) + (w
 // Writes pair i (columns 2i', 2i' + 1 of batch row i / (cols_padded / 2)) of the split. With
 // col_base, the split is of x's columns col_base .. col_base + cols_padded - 1 (a slice: the
 // cluster kernel's), column c of the split being x's column col_base + c.
-// With inv_rms (a.norm_weight set; the cluster kernel), x is normalised as it is read: batch row b's
-// values times inv_rms[b] and (norm_weight + norm_offset), in add_rms_norm's order.
 EAQ_HD void mma_split_pair(const GemvArgs& a, std::int64_t cols_padded, std::int64_t pair, __half2* split,
-                           std::int64_t col_base = 0, const float* inv_rms = nullptr) {
+                           std::int64_t col_base = 0) {
   // 32-bit index arithmetic (a 64-bit division is a long instruction sequence): cols < 2^31.
   const int pairs = static_cast<int>(cols_padded / 2), i = static_cast<int>(pair), b = i / pairs, c = 2 * (i % pairs);
   float2 v = make_float2(0.0f, 0.0f);
   if (col_base + c < a.cols) {
     v = load_ro(reinterpret_cast<const float2*>(a.x + static_cast<std::int64_t>(b) * a.cols + col_base + c));
-    if (inv_rms != nullptr) {
-      const float2 g = load_ro(reinterpret_cast<const float2*>(a.norm_weight + col_base + c));
-      v.x = v.x * inv_rms[b] * (g.x + a.norm_offset);
-      v.y = v.y * inv_rms[b] * (g.y + a.norm_offset);
-    }
   }
   const int slot = ((c & ~15) + mma_split_slot(c & 15)) / 2;
   split[(2 * b) * pairs + slot] = mma_split_part(v.x, v.y, false);

@@ -41,7 +41,7 @@ namespace eaq::kernels::cuda::detail {
 namespace {
 
 constexpr int kClusterWarps = 8;       // row tiles a cluster: one a warp of each block
-constexpr int kClusterDepth = 4;       // tiles a warp has in flight beyond those it computes
+constexpr int kClusterDepth = 4;       // tiles a warp has in flight beyond those it computes (a set)
 constexpr int kMaxClusterSplits = 8;   // the portable cluster size
 constexpr int kClusterRows = kClusterWarps * kMmaTileRows;
 // The x split of a block's columns: half2 [batch][2][cols / 2] (gemv_mma.cuh's permuted slots).
@@ -82,9 +82,13 @@ __device__ __forceinline__ float cluster_sum(const float* local, int splits) {
 
 // Grid (k_splits, row groups), cluster (k_splits, 1, 1), kClusterWarps warps a block; dynamic shared
 // memory: the split of tiles_per_split column tiles of x (batch x 4 x tiles_per_split x kTileCols bytes).
-template <class F>
-__global__ void __launch_bounds__(kClusterWarps * 32) gemv_mma_cluster_kernel(GemvArgs a, int batch,
-                                                                              int tiles_per_split) {
+// EXPERIMENT (EAQ_CUDA_MMA_CLUSTER_VARIANT, cluster_variant below): kMinBlocks 4 (0: unsaid, the default) holds the kernel
+// to 64 registers so 4 blocks fit an SM (3 at the default's 69); kEarlyLoads streams both register
+// sets before the wait for the previous kernel (the default: the first set); kDepth: tiles a set
+// (the default kClusterDepth).
+template <class F, int kMinBlocks, bool kEarlyLoads, int kDepth>
+__global__ void __launch_bounds__(kClusterWarps * 32, kMinBlocks) gemv_mma_cluster_kernel(GemvArgs a, int batch,
+                                                                                          int tiles_per_split) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
   extern __shared__ __align__(16) unsigned char smem[];
   __shared__ float sums[kClusterRows][4];  // [row of the group][batch row]
@@ -111,37 +115,25 @@ __global__ void __launch_bounds__(kClusterWarps * 32) gemv_mma_cluster_kernel(Ge
       reinterpret_cast<const uint4*>(a.codes) + (tr_valid * a.n_super + kt0) * (kMmaTileBytes / 16) + lane;
   const __half2* scales = nullptr;
   if constexpr (kMmaGroupsPerTile<F> > 0) scales = mma_scale_pair(a, tr_valid, lane >> 2, 0);
-  // Two sets of kClusterDepth tiles, ping-pong: one computed while the other streams (a copy of
+  // Two sets of kDepth tiles, ping-pong: one computed while the other streams (a copy of
   // the next set into the current was register moves every tile).
-  MmaTileData<F> set0[kClusterDepth] = {}, set1[kClusterDepth] = {};
+  MmaTileData<F> set0[kDepth] = {}, set1[kDepth] = {};
   // Codes are not written by any kernel: the first tiles stream before the wait (pdl.cuh).
 #pragma unroll
-  for (int u = 0; u < kClusterDepth; ++u) {
+  for (int u = 0; u < kDepth; ++u) {
     if (u < n) set0[u] = load_cluster_tile<F>(codes, scales, kt0, u);
   }
-  pdl_wait();
-  // The input RMSNorm (a.norm_weight): each batch row's 1/rms over all of its columns (every block
-  // reads the whole rows, from L2), then the split below normalises the block's columns.
-  __shared__ float norm_partials[32];
-  __shared__ float inv_rms[4];
-  const bool norm = a.norm_weight != nullptr;
-  if (norm) {
-    for (int bi = 0; bi < batch; ++bi) {
-      const float* xr = a.x + static_cast<std::int64_t>(bi) * a.cols;
-      float s = 0.0f;
-      for (int i = 4 * static_cast<int>(threadIdx.x); i < a.cols; i += 4 * static_cast<int>(blockDim.x)) {
-        const float4 v = load_ro(reinterpret_cast<const float4*>(xr + i));  // cols: a multiple of 8
-        s += v.x * v.x + v.y * v.y + v.z * v.z + v.w * v.w;
-      }
-      const float total = block_sum(s, norm_partials);  // as add_rms_norm sums
-      if (threadIdx.x == 0) inv_rms[bi] = rsqrtf(total / static_cast<float>(a.cols) + a.norm_eps);
+  if constexpr (kEarlyLoads) {
+#pragma unroll
+    for (int u = 0; u < kDepth; ++u) {
+      if (kDepth + u < n) set1[u] = load_cluster_tile<F>(codes, scales, kt0, kDepth + u);
     }
-    __syncthreads();
   }
+  pdl_wait();
   // This block's columns of x, split (high, low x 2^11) into the permuted slots.
   __half2* xs = reinterpret_cast<__half2*>(smem);
   for (int i = threadIdx.x; i < batch * (cols / 2); i += blockDim.x) {
-    mma_split_pair(a, cols, i, xs, static_cast<std::int64_t>(kt0) * F::kTileCols, norm ? inv_rms : nullptr);
+    mma_split_pair(a, cols, i, xs, static_cast<std::int64_t>(kt0) * F::kTileCols);
   }
   // The lane's B operands: its batch row's (row 0's past `batch`: those output columns are not stored).
   MmaLane<1> ln;
@@ -153,24 +145,26 @@ __global__ void __launch_bounds__(kClusterWarps * 32) gemv_mma_cluster_kernel(Ge
   __syncthreads();
   float acc[1][4] = {{0.0f, 0.0f, 0.0f, 0.0f}};
   // The loop's cursors move a set pair at a time, so each tile's addresses are a constant offset.
-  constexpr int kPair = 2 * kClusterDepth;
+  constexpr int kPair = 2 * kDepth;
   for (int left = n; left > 0; left -= kPair) {
+    if (!kEarlyLoads || left != n) {
 #pragma unroll
-    for (int u = 0; u < kClusterDepth; ++u) {
-      if (kClusterDepth + u < left) set1[u] = load_cluster_tile<F>(codes, scales, kt0, kClusterDepth + u);
+      for (int u = 0; u < kDepth; ++u) {
+        if (kDepth + u < left) set1[u] = load_cluster_tile<F>(codes, scales, kt0, kDepth + u);
+      }
     }
 #pragma unroll
-    for (int u = 0; u < kClusterDepth; ++u) {
+    for (int u = 0; u < kDepth; ++u) {
       if (u < left) mma_tile<F, 1, true, true>(a, batch, ln, u * F::kTileCols, lane, set0[u], acc);
     }
 #pragma unroll
-    for (int u = 0; u < kClusterDepth; ++u) {
+    for (int u = 0; u < kDepth; ++u) {
       if (kPair + u < left) set0[u] = load_cluster_tile<F>(codes, scales, kt0, kPair + u);
     }
 #pragma unroll
-    for (int u = 0; u < kClusterDepth; ++u) {
-      if (kClusterDepth + u < left)
-        mma_tile<F, 1, true, true>(a, batch, ln, (kClusterDepth + u) * F::kTileCols, lane, set1[u], acc);
+    for (int u = 0; u < kDepth; ++u) {
+      if (kDepth + u < left)
+        mma_tile<F, 1, true, true>(a, batch, ln, (kDepth + u) * F::kTileCols, lane, set1[u], acc);
     }
     codes += kPair * (kMmaTileBytes / 16);
     kt0 += kPair;
@@ -224,6 +218,26 @@ int cluster_warps_per_sm() {
     return static_cast<int>(d);
   }();
   return depth;
+}
+
+// EXPERIMENT: EAQ_CUDA_MMA_CLUSTER_VARIANT = default (unset), early, blocks4, early-blocks4 or
+// depth2-blocks4 (gemv_mma_cluster_kernel's kEarlyLoads, kMinBlocks and kDepth). Read once.
+struct ClusterVariant {
+  bool early_loads = false, blocks4 = false, depth2 = false;
+};
+ClusterVariant cluster_variant() {
+  static const ClusterVariant variant = [] {
+    const char* v = std::getenv("EAQ_CUDA_MMA_CLUSTER_VARIANT");
+    if (v == nullptr || *v == '\0' || std::strcmp(v, "default") == 0) return ClusterVariant{};
+    if (std::strcmp(v, "early") == 0) return ClusterVariant{true, false};
+    if (std::strcmp(v, "blocks4") == 0) return ClusterVariant{false, true};
+    if (std::strcmp(v, "early-blocks4") == 0) return ClusterVariant{true, true};
+    if (std::strcmp(v, "depth2-blocks4") == 0) return ClusterVariant{false, true, true};
+    fail("EAQ_CUDA_MMA_CLUSTER_VARIANT='{}' is not a variant: give default, early, blocks4, early-blocks4 or "
+         "depth2-blocks4, or unset it",
+         v);
+  }();
+  return variant;
 }
 
 }  // namespace
@@ -282,8 +296,18 @@ bool launch_gemv_mma_cluster(const GemvArgs& a, int batch, cudaStream_t stream) 
   const std::int64_t groups = a.gate_rows > 0 ? (a.gate_rows / kMmaTileRows + kClusterWarps / 2 - 1) / (kClusterWarps / 2)
                                               : (row_tiles + kClusterWarps - 1) / kClusterWarps;
   const dim3 grid(static_cast<unsigned>(splits), static_cast<unsigned>(groups));
-  EAQ_CUDA_CHECK(launch_pdl_cluster(gemv_mma_cluster_kernel<F>, grid, dim3(32 * kClusterWarps), shared,
-                                    static_cast<unsigned>(splits), stream, a, batch, static_cast<int>(per_split)));
+  const ClusterVariant variant = cluster_variant();
+  auto kernel = gemv_mma_cluster_kernel<F, 0, false, kClusterDepth>;
+  if (variant.depth2) {
+    kernel = gemv_mma_cluster_kernel<F, 4, false, 2>;
+  } else if (variant.blocks4) {
+    kernel = variant.early_loads ? gemv_mma_cluster_kernel<F, 4, true, kClusterDepth>
+                                 : gemv_mma_cluster_kernel<F, 4, false, kClusterDepth>;
+  } else if (variant.early_loads) {
+    kernel = gemv_mma_cluster_kernel<F, 0, true, kClusterDepth>;
+  }
+  EAQ_CUDA_CHECK(launch_pdl_cluster(kernel, grid, dim3(32 * kClusterWarps), shared, static_cast<unsigned>(splits),
+                                    stream, a, batch, static_cast<int>(per_split)));
   return true;
 }
 
