@@ -33,9 +33,9 @@
 #        barriers (EAQ_CUDA_CLUSTER_SYNC=light): GPU unit tests, the GEMV and attention
 #        workbenches, the engine by turns, the e2e test, the HF parity run (~6 minutes).
 # experiments-cluster: the tensor-core cluster GEMV's variants (EAQ_CUDA_MMA_CLUSTER_VARIANT: early,
-#        blocks4, early-blocks4, depth2-blocks4) against the default: the GEMV tests under each, the 7B, 1.3B and
-#        1.5B int4-g128 decode under each (the default first and last), then the rest of the closing
-#        check (7B f16 and int8, 1.3B/1.5B f16, the kernel tests, the e2e test) (~7 minutes).
+#        blocks4, depth2-blocks4) against the default: the GEMV tests under each, the 7B, 1.3B and
+#        1.5B int4-g128 decode under each, then the rest of the closing check (7B f16 and int8,
+#        1.3B/1.5B f16, the kernel tests, the e2e test) (~6 minutes).
 # experiments-misc: sampled decode (GPU vs host sampling, bench_engine_cuda --sampled) on the 1.5B
 #        and 7B shapes; f16 with the norm in the GEMVs (EAQ_CUDA_FUSED_NORM=gemv) against the norm
 #        kernels (the default) on the 1.3B/1.5B shapes; the 7B prefill with a 32 MiB cuBLAS workspace
@@ -161,11 +161,11 @@ if [[ $mode == experiments-engine ]]; then
 fi
 if [[ $mode == experiments-cluster ]]; then
   # What matters most first (a call cut short keeps it): the GEMV tests under each variant, the
-  # int4 A/B (the default first and last), then the closing check's other rows.
-  for variant in early blocks4 early-blocks4 depth2-blocks4; do
+  # int4 A/B, then the closing check's other rows.
+  for variant in early blocks4 depth2-blocks4; do
     step 60 tests.log env EAQ_CUDA_MMA_CLUSTER_VARIANT=$variant eaq_kernels_cuda_tests "--gtest_filter=*Gemv*"
   done
-  for variant in default early blocks4 early-blocks4 depth2-blocks4 default; do
+  for variant in default early blocks4 depth2-blocks4; do
     step 70 eaq_bench.log env EAQ_CUDA_MMA_CLUSTER_VARIANT=$variant bench_engine_cuda --shape llama2-7b \
          --precision i4s_g128 --repeat 2 --energy-s 0
     step 40 eaq_bench.log env EAQ_CUDA_MMA_CLUSTER_VARIANT=$variant bench_engine_cuda --shape deepseek-coder-1.3b \
