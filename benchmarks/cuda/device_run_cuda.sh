@@ -159,14 +159,16 @@ if [[ $mode == experiments-engine ]]; then
   exit 0
 fi
 if [[ $mode == experiments-cluster ]]; then
-  # What matters most first (a call cut short keeps it): the GEMV tests under each variant, the
-  # int4 A/B, then the kernel and e2e tests.
-  for variant in early blocks4 depth2-blocks4; do
-    step 60 tests.log env EAQ_CUDA_MMA_CLUSTER_VARIANT=$variant eaq_kernels_cuda_tests "--gtest_filter=*Gemv*"
-  done
-  for variant in default early blocks4 depth2-blocks4; do
+  # What matters most first (a call cut short keeps it): the 7B int4 A/B, the GEMV tests under each
+  # variant, the 1.3B/1.5B int4 A/B, then the kernel and e2e tests.
+  for variant in default blocks4 depth2-blocks4 early; do
     step 70 eaq_bench.log env EAQ_CUDA_MMA_CLUSTER_VARIANT=$variant bench_engine_cuda --shape llama2-7b \
          --precision i4s_g128 --repeat 2 --energy-s 0
+  done
+  for variant in blocks4 depth2-blocks4 early; do
+    step 60 tests.log env EAQ_CUDA_MMA_CLUSTER_VARIANT=$variant eaq_kernels_cuda_tests "--gtest_filter=*Gemv*"
+  done
+  for variant in default blocks4 depth2-blocks4 early; do
     step 40 eaq_bench.log env EAQ_CUDA_MMA_CLUSTER_VARIANT=$variant bench_engine_cuda --shape deepseek-coder-1.3b \
          --shape r1-distill-qwen-1.5b --precision i4s_g128 --repeat 2 --energy-s 0
   done
