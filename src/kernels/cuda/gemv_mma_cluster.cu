@@ -82,10 +82,10 @@ __device__ __forceinline__ float cluster_sum(const float* local, int splits) {
 
 // Grid (k_splits, row groups), cluster (k_splits, 1, 1), kClusterWarps warps a block; dynamic shared
 // memory: the split of tiles_per_split column tiles of x (batch x 4 x tiles_per_split x kTileCols bytes).
-// EXPERIMENT (EAQ_CUDA_MMA_CLUSTER_VARIANT, cluster_variant below): kMinBlocks 4 (0: unsaid, the default) holds the kernel
-// to 64 registers so 4 blocks fit an SM (3 at the default's 69); kEarlyLoads streams both register
-// sets before the wait for the previous kernel (the default: the first set); kDepth: tiles a set
-// (the default kClusterDepth).
+// EXPERIMENT (EAQ_CUDA_MMA_CLUSTER_VARIANT, cluster_variant below; not yet run on a GPU):
+// kMinBlocks 4 holds the kernel to 64 registers so 4 blocks fit an SM (0, the default: not stated,
+// 69 registers, 3 blocks); kEarlyLoads streams both register sets before the wait for the previous
+// kernel (the default: the first set); kDepth: tiles a set (the default kClusterDepth).
 template <class F, int kMinBlocks, bool kEarlyLoads, int kDepth>
 __global__ void __launch_bounds__(kClusterWarps * 32, kMinBlocks) gemv_mma_cluster_kernel(GemvArgs a, int batch,
                                                                                           int tiles_per_split) {
@@ -220,21 +220,18 @@ int cluster_warps_per_sm() {
   return depth;
 }
 
-// EXPERIMENT: EAQ_CUDA_MMA_CLUSTER_VARIANT = default (unset), early, blocks4, early-blocks4 or
-// depth2-blocks4 (gemv_mma_cluster_kernel's kEarlyLoads, kMinBlocks and kDepth). Read once.
-struct ClusterVariant {
-  bool early_loads = false, blocks4 = false, depth2 = false;
-};
+// EXPERIMENT: EAQ_CUDA_MMA_CLUSTER_VARIANT = default (unset), early, blocks4 or depth2-blocks4
+// (gemv_mma_cluster_kernel's kEarlyLoads, kMinBlocks and kDepth). Read once.
+enum class ClusterVariant { kDefault, kEarly, kBlocks4, kDepth2Blocks4 };
 ClusterVariant cluster_variant() {
   static const ClusterVariant variant = [] {
     const char* v = std::getenv("EAQ_CUDA_MMA_CLUSTER_VARIANT");
-    if (v == nullptr || *v == '\0' || std::strcmp(v, "default") == 0) return ClusterVariant{};
-    if (std::strcmp(v, "early") == 0) return ClusterVariant{true, false};
-    if (std::strcmp(v, "blocks4") == 0) return ClusterVariant{false, true};
-    if (std::strcmp(v, "early-blocks4") == 0) return ClusterVariant{true, true};
-    if (std::strcmp(v, "depth2-blocks4") == 0) return ClusterVariant{false, true, true};
-    fail("EAQ_CUDA_MMA_CLUSTER_VARIANT='{}' is not a variant: give default, early, blocks4, early-blocks4 or "
-         "depth2-blocks4, or unset it",
+    if (v == nullptr || *v == '\0' || std::strcmp(v, "default") == 0) return ClusterVariant::kDefault;
+    if (std::strcmp(v, "early") == 0) return ClusterVariant::kEarly;
+    if (std::strcmp(v, "blocks4") == 0) return ClusterVariant::kBlocks4;
+    if (std::strcmp(v, "depth2-blocks4") == 0) return ClusterVariant::kDepth2Blocks4;
+    fail("EAQ_CUDA_MMA_CLUSTER_VARIANT='{}' is not a variant: give default, early, blocks4 or depth2-blocks4, or "
+         "unset it",
          v);
   }();
   return variant;
@@ -296,15 +293,12 @@ bool launch_gemv_mma_cluster(const GemvArgs& a, int batch, cudaStream_t stream) 
   const std::int64_t groups = a.gate_rows > 0 ? (a.gate_rows / kMmaTileRows + kClusterWarps / 2 - 1) / (kClusterWarps / 2)
                                               : (row_tiles + kClusterWarps - 1) / kClusterWarps;
   const dim3 grid(static_cast<unsigned>(splits), static_cast<unsigned>(groups));
-  const ClusterVariant variant = cluster_variant();
   auto kernel = gemv_mma_cluster_kernel<F, 0, false, kClusterDepth>;
-  if (variant.depth2) {
-    kernel = gemv_mma_cluster_kernel<F, 4, false, 2>;
-  } else if (variant.blocks4) {
-    kernel = variant.early_loads ? gemv_mma_cluster_kernel<F, 4, true, kClusterDepth>
-                                 : gemv_mma_cluster_kernel<F, 4, false, kClusterDepth>;
-  } else if (variant.early_loads) {
-    kernel = gemv_mma_cluster_kernel<F, 0, true, kClusterDepth>;
+  switch (cluster_variant()) {
+    case ClusterVariant::kDefault: break;
+    case ClusterVariant::kEarly: kernel = gemv_mma_cluster_kernel<F, 0, true, kClusterDepth>; break;
+    case ClusterVariant::kBlocks4: kernel = gemv_mma_cluster_kernel<F, 4, false, kClusterDepth>; break;
+    case ClusterVariant::kDepth2Blocks4: kernel = gemv_mma_cluster_kernel<F, 4, false, 2>; break;
   }
   EAQ_CUDA_CHECK(launch_pdl_cluster(kernel, grid, dim3(32 * kClusterWarps), shared, static_cast<unsigned>(splits),
                                     stream, a, batch, static_cast<int>(per_split)));
