@@ -3,7 +3,7 @@
 # files come back). Run from the repository root after tools/device_build.sh packed .device and
 # .device.tar.gz (carry [".device.tar.gz"]: the folder alone passes the 64 MiB carry limit):
 #   benchmarks/cuda/device_run_cuda.sh quick|full|bench|verify|priority|profile|ab|
-#                                      experiments-engine|experiments-cluster|experiments-misc
+#                                      experiments-engine|experiments-misc
 # quick: versions, `eaq hw`, the e2e parity test, the kernels' GPU unit tests, one shape at
 #        f16/int8/int4-g128 (a first look, ~2 minutes);
 # full:  that, plus every shape x precision beside HF transformers eager, the HF parity run, a
@@ -32,10 +32,6 @@
 # experiments-engine: the cluster attention's pushed merge (the default) against its light
 #        barriers (EAQ_CUDA_CLUSTER_SYNC=light): GPU unit tests, the GEMV and attention
 #        workbenches, the engine by turns, the e2e test, the HF parity run (~6 minutes).
-# experiments-cluster: the tensor-core cluster GEMV's variants (EAQ_CUDA_MMA_CLUSTER_VARIANT:
-#        subnormal, offset, early, blocks4, depth2-blocks4) against the default: the GEMV tests under
-#        each, the 7B, 1.3B and 1.5B int4-g128 decode under each, then the kernel tests and the e2e
-#        test, and the e2e test under subnormal (~7 minutes).
 # experiments-misc: sampled decode (GPU vs host sampling, bench_engine_cuda --sampled) on the 1.5B
 #        and 7B shapes; f16 with the norm in the GEMVs (EAQ_CUDA_FUSED_NORM=gemv) against the norm
 #        kernels (the default) on the 1.3B/1.5B shapes; the 7B prefill with a 32 MiB cuBLAS workspace
@@ -43,10 +39,10 @@
 set -uo pipefail
 mode=${1:-quick}
 case $mode in
-  quick|full|bench|verify|priority|profile|ab|experiments-engine|experiments-cluster|experiments-misc) ;;
+  quick|full|bench|verify|priority|profile|ab|experiments-engine|experiments-misc) ;;
   *)
     echo "device_run_cuda.sh: unknown mode '$mode': give quick, full, bench, verify, priority, profile, ab," \
-         "experiments-engine, experiments-cluster or experiments-misc" >&2
+         "experiments-engine or experiments-misc" >&2
     exit 2
     ;;
 esac
@@ -157,25 +153,6 @@ if [[ $mode == experiments-engine ]]; then
   step 200 e2e.log python3 tests/e2e/test_engine_cuda.py
   step 150 parity.log python3 benchmarks/cuda/compare_engine_cuda_vs_hf.py parity \
        --bench-bin .device/bin/bench_engine_cuda --new 64
-  exit 0
-fi
-if [[ $mode == experiments-cluster ]]; then
-  # What matters most first (a call cut short keeps it): the 7B int4 A/B, the GEMV tests under each
-  # variant, the 1.3B/1.5B int4 A/B, then the kernel and e2e tests.
-  for variant in default subnormal offset blocks4 depth2-blocks4 early; do
-    step 70 eaq_bench.log env EAQ_CUDA_MMA_CLUSTER_VARIANT=$variant bench_engine_cuda --shape llama2-7b \
-         --precision i4s_g128 --repeat 2 --energy-s 0
-  done
-  for variant in subnormal offset blocks4 depth2-blocks4 early; do
-    step 60 tests.log env EAQ_CUDA_MMA_CLUSTER_VARIANT=$variant eaq_kernels_cuda_tests "--gtest_filter=*Gemv*"
-  done
-  for variant in default subnormal offset blocks4 depth2-blocks4 early; do
-    step 40 eaq_bench.log env EAQ_CUDA_MMA_CLUSTER_VARIANT=$variant bench_engine_cuda --shape deepseek-coder-1.3b \
-         --shape r1-distill-qwen-1.5b --precision i4s_g128 --repeat 2 --energy-s 0
-  done
-  step 100 tests.log eaq_kernels_cuda_tests
-  step 100 e2e.log python3 tests/e2e/test_engine_cuda.py
-  step 100 e2e.log env EAQ_CUDA_MMA_CLUSTER_VARIANT=subnormal python3 tests/e2e/test_engine_cuda.py
   exit 0
 fi
 if [[ $mode == experiments-misc ]]; then

@@ -212,9 +212,8 @@ EAQ_HD bool mma_x_in_shared(int batch, std::int64_t cols_padded) {
 EAQ_HD int mma_split_slot(int w) { return 4 * ((w & 7) >> 1) + 2 * (w >> 3) + (w & 1); }
 // Writes pair i (columns 2i', 2i' + 1 of batch row i / (cols_padded / 2)) of the split. With
 // col_base, the split is of x's columns col_base .. col_base + cols_padded - 1 (a slice: the
-// cluster kernel's), column c of the split being x's column col_base + c. Returns the sums of the
-// pair's high parts (x) and low parts (y) as written, in f32 (gemv_mma_cluster.cu's offset codes).
-EAQ_HD float2 mma_split_pair(const GemvArgs& a, std::int64_t cols_padded, std::int64_t pair, __half2* split,
+// cluster kernel's), column c of the split being x's column col_base + c.
+EAQ_HD void mma_split_pair(const GemvArgs& a, std::int64_t cols_padded, std::int64_t pair, __half2* split,
                            std::int64_t col_base = 0) {
   // 32-bit index arithmetic (a 64-bit division is a long instruction sequence): cols < 2^31.
   const int pairs = static_cast<int>(cols_padded / 2), i = static_cast<int>(pair), b = i / pairs, c = 2 * (i % pairs);
@@ -223,11 +222,8 @@ EAQ_HD float2 mma_split_pair(const GemvArgs& a, std::int64_t cols_padded, std::i
     v = load_ro(reinterpret_cast<const float2*>(a.x + static_cast<std::int64_t>(b) * a.cols + col_base + c));
   }
   const int slot = ((c & ~15) + mma_split_slot(c & 15)) / 2;
-  const __half2 high = mma_split_part(v.x, v.y, false), low = mma_split_part(v.x, v.y, true);
-  split[(2 * b) * pairs + slot] = high;
-  split[(2 * b + 1) * pairs + slot] = low;
-  const float2 h = __half22float2(high), l = __half22float2(low);
-  return make_float2(h.x + h.y, l.x + l.y);
+  split[(2 * b) * pairs + slot] = mma_split_part(v.x, v.y, false);
+  split[(2 * b + 1) * pairs + slot] = mma_split_part(v.x, v.y, true);
 }
 // Where lane `lane`'s B operands of mma m start in the split (its batch row and part, columns 2t
 // on): nullptr for a batch row past `batch` (read as 0). The kernel computes it once.

@@ -41,7 +41,7 @@ namespace eaq::kernels::cuda::detail {
 namespace {
 
 constexpr int kClusterWarps = 8;       // row tiles a cluster: one a warp of each block
-constexpr int kClusterDepth = 4;       // tiles a warp has in flight beyond those it computes (a set)
+constexpr int kClusterDepth = 4;       // tiles a warp has in flight beyond those it computes
 constexpr int kMaxClusterSplits = 8;   // the portable cluster size
 constexpr int kClusterRows = kClusterWarps * kMmaTileRows;
 // The x split of a block's columns: half2 [batch][2][cols / 2] (gemv_mma.cuh's permuted slots).
@@ -80,76 +80,11 @@ __device__ __forceinline__ float cluster_sum(const float* local, int splits) {
   return total;
 }
 
-// EXPERIMENT (EAQ_CUDA_MMA_CLUSTER_VARIANT=subnormal | offset; not yet run on a GPU): the int4
-// codes of a tile with one group scale (G >= 64) decoded in 5 instructions a word instead of 9.
-// The default takes a nibble n into the exponent of 1024 (lop3) and then subtracts 1032 (low
-// nibble) or multiplies by 1/16 and subtracts 72 (high nibble) so that each A value is n - 8.
-// Here the second instruction is gone: a low nibble's A value is v0 + n u and a high nibble's
-// v0 + 16 n u (the high nibbles are the A rows g + 8 of the lane's fragment), with
-//   subnormal: the nibble alone (an AND), the f16 subnormal n x 2^-24: v0 = 0, u = 2^-24;
-//   offset:    the nibble under 0x6400, the default's first step: v0 = 1024, u = 1.
-// So rows g sum u (n - 8) x + (v0 + 8u) S and rows g + 8 sum 16u (n - 8) x + (v0 + 128u) S,
-// where S is the tile's sum of the B column (each batch row's high and low parts of x). The mma
-// starts from C = -(v0 + 8u) S (rows g) and -(v0 + 128u) S (rows g + 8), which the x split
-// computes a tile at a time (a warp's 32 pairs are one tile of one batch row), and the final
-// sums are multiplied by 1 / u and 1 / (16u) (kFinalLow, kFinalHigh). `offset` keeps normal f16 but sums values ~1000x
-// the result (cancellation: ~2^-17 relative); `subnormal` keeps the default's precision if the
-// tensor cores take f16 subnormals, which the GEMV tests check.
-enum class CodeDecode { kDefault = 0, kSubnormal = 1, kOffset = 2 };
-template <int kCodes>
-struct OffsetCodes {
-  static constexpr bool kSub = kCodes == static_cast<int>(CodeDecode::kSubnormal);
-  static constexpr std::uint32_t kOr = kSub ? 0u : 0x64006400u;
-  static constexpr float kV0 = kSub ? 0.0f : 1024.0f;
-  static constexpr float kU = kSub ? 5.9604644775390625e-8f : 1.0f;  // 2^-24
-  static constexpr float kLow = kV0 + 8.0f * kU, kHigh = kV0 + 128.0f * kU;
-  static constexpr float kFinalLow = 1.0f / kU, kFinalHigh = 1.0f / (16.0f * kU);  // rows g, g + 8
-};
-// Tiles a warp streams whose codes decode this way: int4 with one group scale a tile.
-template <class F>
-inline constexpr bool kOffsetCodesFit = F::kBits == 4 && kMmaGroupsPerTile<F> == 1;
-
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-// One column tile of the warp's row tile, the offset-codes way: b_addr, the lane's B operands of
-// the tile's first step (shared); c_addr, its float4 C (shared). acc += group scale x the sums.
-template <class F, int kCodes>
-__device__ __forceinline__ void mma_tile_offset_codes(unsigned b_addr, unsigned c_addr, const MmaTileData<F>& tile,
-                                                      float (&acc)[4]) {
-  using C = OffsetCodes<kCodes>;
-  std::uint32_t bf[F::kSteps][2];
-#pragma unroll
-  for (int j = 0; j < F::kSteps; ++j) {
-    asm volatile("ld.shared.v2.u32 {%0, %1}, [%2];\n" : "=r"(bf[j][0]), "=r"(bf[j][1]) : "r"(b_addr + 32u * j));
-  }
-  float part[4];
-  asm volatile("ld.shared.v4.f32 {%0, %1, %2, %3}, [%4];\n"
-               : "=f"(part[0]), "=f"(part[1]), "=f"(part[2]), "=f"(part[3])
-               : "r"(c_addr));
-#pragma unroll
-  for (int j = 0; j < F::kSteps; ++j) {
-    const std::uint32_t w = word_of(tile.q, j), w2 = w >> 8;
-    const std::uint32_t af[4] = {(w & 0x000F000Fu) | C::kOr, (w & 0x00F000F0u) | C::kOr, (w2 & 0x000F000Fu) | C::kOr,
-                                 (w2 & 0x00F000F0u) | C::kOr};
-    mma_16816(part, af, bf[j]);
-  }
-  const float2 s = __half22float2(tile.scales[0]);
-  acc[0] = fmaf(s.x, part[0], acc[0]);
-  acc[1] = fmaf(s.x, part[1], acc[1]);
-  acc[2] = fmaf(s.y, part[2], acc[2]);
-  acc[3] = fmaf(s.y, part[3], acc[3]);
-}
-#endif
-
 // Grid (k_splits, row groups), cluster (k_splits, 1, 1), kClusterWarps warps a block; dynamic shared
 // memory: the split of tiles_per_split column tiles of x (batch x 4 x tiles_per_split x kTileCols bytes).
-// EXPERIMENT (EAQ_CUDA_MMA_CLUSTER_VARIANT, cluster_variant below; not yet run on a GPU):
-// kMinBlocks 4 holds the kernel to 64 registers so 4 blocks fit an SM (0, the default: not stated,
-// 69 registers, 3 blocks); kEarlyLoads streams both register sets before the wait for the previous
-// kernel (the default: the first set); kDepth: tiles a set (the default kClusterDepth); kCodes:
-// a CodeDecode, the int4 codes decoded as above (kOffsetCodesFit formats only).
-template <class F, int kMinBlocks, bool kEarlyLoads, int kDepth, int kCodes = 0>
-__global__ void __launch_bounds__(kClusterWarps * 32, kMinBlocks) gemv_mma_cluster_kernel(GemvArgs a, int batch,
-                                                                                          int tiles_per_split) {
+template <class F>
+__global__ void __launch_bounds__(kClusterWarps * 32) gemv_mma_cluster_kernel(GemvArgs a, int batch,
+                                                                              int tiles_per_split) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
   extern __shared__ __align__(16) unsigned char smem[];
   __shared__ float sums[kClusterRows][4];  // [row of the group][batch row]
@@ -176,43 +111,19 @@ __global__ void __launch_bounds__(kClusterWarps * 32, kMinBlocks) gemv_mma_clust
       reinterpret_cast<const uint4*>(a.codes) + (tr_valid * a.n_super + kt0) * (kMmaTileBytes / 16) + lane;
   const __half2* scales = nullptr;
   if constexpr (kMmaGroupsPerTile<F> > 0) scales = mma_scale_pair(a, tr_valid, lane >> 2, 0);
-  // Two sets of kDepth tiles, ping-pong: one computed while the other streams (a copy of
+  // Two sets of kClusterDepth tiles, ping-pong: one computed while the other streams (a copy of
   // the next set into the current was register moves every tile).
-  MmaTileData<F> set0[kDepth] = {}, set1[kDepth] = {};
+  MmaTileData<F> set0[kClusterDepth] = {}, set1[kClusterDepth] = {};
   // Codes are not written by any kernel: the first tiles stream before the wait (pdl.cuh).
 #pragma unroll
-  for (int u = 0; u < kDepth; ++u) {
+  for (int u = 0; u < kClusterDepth; ++u) {
     if (u < n) set0[u] = load_cluster_tile<F>(codes, scales, kt0, u);
-  }
-  if constexpr (kEarlyLoads) {
-#pragma unroll
-    for (int u = 0; u < kDepth; ++u) {
-      if (kDepth + u < n) set1[u] = load_cluster_tile<F>(codes, scales, kt0, kDepth + u);
-    }
   }
   pdl_wait();
   // This block's columns of x, split (high, low x 2^11) into the permuted slots.
   __half2* xs = reinterpret_cast<__half2*>(smem);
-  // kCodes: after the split, float4 [tiles_per_split][4 batch rows] of the mma's starting C.
-  float4* corr = reinterpret_cast<float4*>(smem + static_cast<std::size_t>(batch) * 4 * cols);
   for (int i = threadIdx.x; i < batch * (cols / 2); i += blockDim.x) {
-    const float2 parts = mma_split_pair(a, cols, i, xs, static_cast<std::int64_t>(kt0) * F::kTileCols);
-    if constexpr (kCodes != 0) {
-      // A warp's 32 pairs are one tile (32 pairs) of one batch row: the whole warp is in the loop
-      // or out of it (batch x cols / 2 is a multiple of 32), and the xor tree is the same order
-      // every run.
-      float hi = parts.x, lo = parts.y;
-#pragma unroll
-      for (int o = 16; o > 0; o >>= 1) {
-        hi += __shfl_xor_sync(0xffffffffu, hi, o);
-        lo += __shfl_xor_sync(0xffffffffu, lo, o);
-      }
-      if (lane == 0) {
-        using C = OffsetCodes<kCodes>;
-        const int pairs = cols / 2, b = i / pairs, tile = (i % pairs) / 32;
-        corr[tile * 4 + b] = make_float4(-C::kLow * hi, -C::kLow * lo, -C::kHigh * hi, -C::kHigh * lo);
-      }
-    }
+    mma_split_pair(a, cols, i, xs, static_cast<std::int64_t>(kt0) * F::kTileCols);
   }
   // The lane's B operands: its batch row's (row 0's past `batch`: those output columns are not stored).
   MmaLane<1> ln;
@@ -221,54 +132,38 @@ __global__ void __launch_bounds__(kClusterWarps * 32, kMinBlocks) gemv_mma_clust
     ln.shared[0] = static_cast<unsigned>(
         __cvta_generic_to_shared(xs + (2 * row + (n_col & 1)) * (cols / 2) + 2 * (lane & 3)));
   }
-  // kCodes: the lane's C of the split's first tile (its batch row t's, row 0's past `batch`).
-  unsigned c_addr = static_cast<unsigned>(__cvta_generic_to_shared(corr + min(lane & 3, batch - 1)));
   __syncthreads();
   float acc[1][4] = {{0.0f, 0.0f, 0.0f, 0.0f}};
-  // One tile: u, its index in the set pair (its B operands and C at constant offsets).
-  const auto tile = [&](int u, const MmaTileData<F>& data) {
-    if constexpr (kCodes != 0) {
-      mma_tile_offset_codes<F, kCodes>(ln.shared[0] + u * F::kTileCols * 2, c_addr + u * 64u, data, acc[0]);
-    } else {
-      mma_tile<F, 1, true, true>(a, batch, ln, u * F::kTileCols, lane, data, acc);
-    }
-  };
   // The loop's cursors move a set pair at a time, so each tile's addresses are a constant offset.
-  constexpr int kPair = 2 * kDepth;
+  constexpr int kPair = 2 * kClusterDepth;
   for (int left = n; left > 0; left -= kPair) {
-    if (!kEarlyLoads || left != n) {
 #pragma unroll
-      for (int u = 0; u < kDepth; ++u) {
-        if (kDepth + u < left) set1[u] = load_cluster_tile<F>(codes, scales, kt0, kDepth + u);
-      }
+    for (int u = 0; u < kClusterDepth; ++u) {
+      if (kClusterDepth + u < left) set1[u] = load_cluster_tile<F>(codes, scales, kt0, kClusterDepth + u);
     }
 #pragma unroll
-    for (int u = 0; u < kDepth; ++u) {
-      if (u < left) tile(u, set0[u]);
+    for (int u = 0; u < kClusterDepth; ++u) {
+      if (u < left) mma_tile<F, 1, true, true>(a, batch, ln, u * F::kTileCols, lane, set0[u], acc);
     }
 #pragma unroll
-    for (int u = 0; u < kDepth; ++u) {
+    for (int u = 0; u < kClusterDepth; ++u) {
       if (kPair + u < left) set0[u] = load_cluster_tile<F>(codes, scales, kt0, kPair + u);
     }
 #pragma unroll
-    for (int u = 0; u < kDepth; ++u) {
-      if (kDepth + u < left) tile(kDepth + u, set1[u]);
+    for (int u = 0; u < kClusterDepth; ++u) {
+      if (kClusterDepth + u < left)
+        mma_tile<F, 1, true, true>(a, batch, ln, (kClusterDepth + u) * F::kTileCols, lane, set1[u], acc);
     }
     codes += kPair * (kMmaTileBytes / 16);
     kt0 += kPair;
     ln.shared[0] += kPair * F::kTileCols * 2;  // bytes: two a column (a half2 holds two columns)
-    c_addr += kPair * 64u;                      // a float4 for each of 4 batch rows a tile
   }
   // The next kernel may be scheduled once every block has streamed its weights (gemv_kernel.cuh).
   pdl_launch_dependents();
   // Lane (g, t) holds rows g and g + 8 of the warp's tile for batch row t (both x parts).
   const int b = mma_out_batch(lane, 0);
 #pragma unroll
-  for (int h = 0; h < 2; ++h) {
-    float v = mma_out_value(acc[0], h);
-    if constexpr (kCodes != 0) v *= h == 0 ? OffsetCodes<kCodes>::kFinalLow : OffsetCodes<kCodes>::kFinalHigh;
-    sums[warp * kMmaTileRows + (lane >> 2) + 8 * h][b] = v;
-  }
+  for (int h = 0; h < 2; ++h) sums[warp * kMmaTileRows + (lane >> 2) + 8 * h][b] = mma_out_value(acc[0], h);
   // Every block's sums visible to the cluster (release / acquire).
   asm volatile("barrier.cluster.arrive.release.aligned;\n" ::: "memory");
   asm volatile("barrier.cluster.wait.acquire.aligned;\n" ::: "memory");
@@ -311,26 +206,6 @@ int cluster_warps_per_sm() {
     return static_cast<int>(d);
   }();
   return depth;
-}
-
-// EXPERIMENT: EAQ_CUDA_MMA_CLUSTER_VARIANT = default (unset), early, blocks4, depth2-blocks4,
-// subnormal or offset (gemv_mma_cluster_kernel's kEarlyLoads, kMinBlocks, kDepth and kCodes; the
-// last two only where kOffsetCodesFit, the default elsewhere). Read once.
-enum class ClusterVariant { kDefault, kEarly, kBlocks4, kDepth2Blocks4, kSubnormal, kOffset };
-ClusterVariant cluster_variant() {
-  static const ClusterVariant variant = [] {
-    const char* v = std::getenv("EAQ_CUDA_MMA_CLUSTER_VARIANT");
-    if (v == nullptr || *v == '\0' || std::strcmp(v, "default") == 0) return ClusterVariant::kDefault;
-    if (std::strcmp(v, "early") == 0) return ClusterVariant::kEarly;
-    if (std::strcmp(v, "blocks4") == 0) return ClusterVariant::kBlocks4;
-    if (std::strcmp(v, "depth2-blocks4") == 0) return ClusterVariant::kDepth2Blocks4;
-    if (std::strcmp(v, "subnormal") == 0) return ClusterVariant::kSubnormal;
-    if (std::strcmp(v, "offset") == 0) return ClusterVariant::kOffset;
-    fail("EAQ_CUDA_MMA_CLUSTER_VARIANT='{}' is not a variant: give default, early, blocks4, depth2-blocks4, subnormal "
-         "or offset, or unset it",
-         v);
-  }();
-  return variant;
 }
 
 }  // namespace
@@ -384,33 +259,13 @@ bool launch_gemv_mma_cluster(const GemvArgs& a, int batch, cudaStream_t stream) 
   const std::int64_t row_tiles = (a.rows + kMmaTileRows - 1) / kMmaTileRows;
   const ClusterSplit plan = cluster_split(row_tiles, a.n_super, F::kTileCols, batch);
   const std::int64_t splits = plan.splits, per_split = plan.per_split;
-  std::size_t shared = static_cast<std::size_t>(batch) * 4 * per_split * F::kTileCols;
+  const std::size_t shared = static_cast<std::size_t>(batch) * 4 * per_split * F::kTileCols;
   // Row groups: 8 row tiles, or gated 4 gate row tiles and their up tiles.
   const std::int64_t groups = a.gate_rows > 0 ? (a.gate_rows / kMmaTileRows + kClusterWarps / 2 - 1) / (kClusterWarps / 2)
                                               : (row_tiles + kClusterWarps - 1) / kClusterWarps;
   const dim3 grid(static_cast<unsigned>(splits), static_cast<unsigned>(groups));
-  auto kernel = gemv_mma_cluster_kernel<F, 0, false, kClusterDepth>;
-  switch (cluster_variant()) {
-    case ClusterVariant::kDefault: break;
-    case ClusterVariant::kEarly: kernel = gemv_mma_cluster_kernel<F, 0, true, kClusterDepth>; break;
-    case ClusterVariant::kBlocks4: kernel = gemv_mma_cluster_kernel<F, 4, false, kClusterDepth>; break;
-    case ClusterVariant::kDepth2Blocks4: kernel = gemv_mma_cluster_kernel<F, 4, false, 2>; break;
-    case ClusterVariant::kSubnormal:
-    case ClusterVariant::kOffset:
-      if constexpr (kOffsetCodesFit<F>) {
-        kernel = cluster_variant() == ClusterVariant::kSubnormal
-                     ? gemv_mma_cluster_kernel<F, 0, false, kClusterDepth, static_cast<int>(CodeDecode::kSubnormal)>
-                     : gemv_mma_cluster_kernel<F, 0, false, kClusterDepth, static_cast<int>(CodeDecode::kOffset)>;
-        shared += static_cast<std::size_t>(per_split) * 4 * sizeof(float4);  // the tiles' C
-        // A split of up to 48 KB and its C: past the default 48 KB of dynamic shared memory.
-        static const cudaError_t raised =
-            cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, 64 * 1024);
-        EAQ_CUDA_CHECK(raised);
-      }
-      break;
-  }
-  EAQ_CUDA_CHECK(launch_pdl_cluster(kernel, grid, dim3(32 * kClusterWarps), shared, static_cast<unsigned>(splits),
-                                    stream, a, batch, static_cast<int>(per_split)));
+  EAQ_CUDA_CHECK(launch_pdl_cluster(gemv_mma_cluster_kernel<F>, grid, dim3(32 * kClusterWarps), shared,
+                                    static_cast<unsigned>(splits), stream, a, batch, static_cast<int>(per_split)));
   return true;
 }
 
