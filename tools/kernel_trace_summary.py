@@ -33,6 +33,42 @@ def short_name(name: str) -> str:
     return base.split("::")[-1] or name
 
 
+def print_prefills(rows) -> None:
+    """Time per kernel of one prefill: the kernels outside graphs from each embedding lookup up to the
+    next embedding lookup or graph kernel (a prefill runs without a graph; kernels of the benchmark's
+    own ceilings, such as cuBLAS alone, run before the first embedding lookup and are left out)."""
+    ordered = sorted(rows)
+    prefills = []
+    current = None
+    for start, end, graph_id, grid, name in ordered:
+        if graph_id > 0:
+            current = None
+            continue
+        if "embedding" in short_name(name):
+            current = []
+            prefills.append(current)
+        if current is not None:
+            current.append((start, end, grid, name))
+    if not prefills:
+        return
+    t = collections.defaultdict(float)
+    n = collections.Counter()
+    walls = []
+    for p in prefills:
+        walls.append(p[-1][1] - p[0][0])
+        for start, end, _, name in p:
+            t[short_name(name)] += end - start
+            n[short_name(name)] += 1
+    busy = sum(t.values()) / len(prefills)
+    print(f"\nprefills (kernels outside graphs from an embedding lookup on): {len(prefills)}; wall "
+          f"{sum(walls) / len(walls) / 1e3:.1f} us a prefill (min {min(walls) / 1e3:.1f}), kernel time "
+          f"{busy / 1e3:.1f} us a prefill")
+    print(f"  {'kernel':48s} {'a prefill':>9s} {'us':>9s} {'%':>6s}")
+    for key, s in sorted(t.items(), key=lambda kv: -kv[1])[:20]:
+        print(f"  {key[:48]:48s} {n[key] / len(prefills):9.1f} {s / len(prefills) / 1e3:9.1f} "
+              f"{100 * s / len(prefills) / busy:6.1f}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("trace")
@@ -90,14 +126,7 @@ def main() -> int:
     for key, s in sorted(share.items(), key=lambda kv: -kv[1])[: args.top]:
         print(f"{key[:48]:48s} {count[key] / steps:6.1f} {s / steps / 1e3:9.1f} {100 * s / total_share:6.1f} "
               f"{span[key] / steps / 1e3:9.1f}")
-    non_graph = [r for r in rows if r[2] == 0]
-    if non_graph:
-        t = collections.defaultdict(float)
-        for start, end, _, _, name in non_graph:
-            t[short_name(name)] += end - start
-        print(f"\noutside graphs (prefill etc.): {len(non_graph)} kernels, {sum(t.values()) / 1e6:.2f} ms")
-        for key, s in sorted(t.items(), key=lambda kv: -kv[1])[:10]:
-            print(f"  {key[:48]:48s} {s / 1e6:9.3f} ms")
+    print_prefills(rows)
     return 0
 
 

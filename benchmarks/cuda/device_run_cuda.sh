@@ -2,7 +2,7 @@
 # The CUDA engine's checks and benchmarks in one GPU-machine call, logs under $OUT (at most 8
 # files come back). Run from the repository root after tools/device_build.sh packed .device and
 # .device.tar.gz (carry [".device.tar.gz"]: the folder alone passes the 64 MiB carry limit):
-#   benchmarks/cuda/device_run_cuda.sh quick|full|bench|verify|priority|profile|ab|
+#   benchmarks/cuda/device_run_cuda.sh quick|full|bench|verify|priority|profile|ab|prefill|
 #                                      experiments-engine|experiments-misc
 # quick: versions, `eaq hw`, the e2e parity test, the kernels' GPU unit tests, one shape at
 #        f16/int8/int4-g128 (a first look, ~2 minutes);
@@ -29,6 +29,10 @@
 # ab:    a session's closing check: the kernels' GPU unit tests, the e2e test, bench_engine_cuda
 #        on the 1.3B and 1.5B shapes at f16 twice over and the 7B at f16, int8 and int4-g128
 #        (~3 minutes).
+# prefill: where the f16 prefill-512 goes on the three shapes: bench_prefill_gemm (the projection
+#        GEMMs by every cuBLASLt candidate against cuBLAS's default), bench_attention_prefill, kernel
+#        traces of each shape's f16 prefill (per-kernel time of one prefill), bench_engine_cuda at
+#        f16 (~4 minutes).
 # experiments-engine: the cluster attention's pushed merge (the default) against its light
 #        barriers (EAQ_CUDA_CLUSTER_SYNC=light): GPU unit tests, the GEMV and attention
 #        workbenches, the engine by turns, the e2e test, the HF parity run (~6 minutes).
@@ -39,10 +43,10 @@
 set -uo pipefail
 mode=${1:-quick}
 case $mode in
-  quick|full|bench|verify|priority|profile|ab|experiments-engine|experiments-misc) ;;
+  quick|full|bench|verify|priority|profile|ab|prefill|experiments-engine|experiments-misc) ;;
   *)
     echo "device_run_cuda.sh: unknown mode '$mode': give quick, full, bench, verify, priority, profile, ab," \
-         "experiments-engine or experiments-misc" >&2
+         "prefill, experiments-engine or experiments-misc" >&2
     exit 2
     ;;
 esac
@@ -71,6 +75,15 @@ if [[ $mode == ab ]]; then
   done
   step 150 eaq_bench.log bench_engine_cuda --shape llama2-7b --precision f16 --precision i8_ch --precision i4s_g128 \
        --repeat 2 --energy-s 0
+  exit 0
+fi
+if [[ $mode == prefill ]]; then
+  step 150 prefill.log bench_prefill_gemm --tokens 512
+  step 60 prefill.log bench_attention_prefill
+  for shape in deepseek-coder-1.3b r1-distill-qwen-1.5b llama2-7b; do
+    step 90 trace.log env OUT=/tmp/trace_out benchmarks/cuda/profile_decode.sh $shape f16 8
+  done
+  step 150 eaq_bench.log bench_engine_cuda --precision f16 --repeat 3 --energy-s 0
   exit 0
 fi
 if [[ $mode == profile ]]; then

@@ -8,7 +8,6 @@
 // Only CUDA builds compile this (cuda_decoder_lm_cuda.cpp); include it under EAQ_HAVE_CUDA.
 #pragma once
 
-#include <cublas_v2.h>
 #include <cuda_runtime_api.h>
 
 #include <cstdint>
@@ -20,6 +19,7 @@
 
 #include "kernels/cuda/cuda_device.h"
 #include "kernels/cuda/cuda_gemv.h"
+#include "kernels/cuda/half_gemm.h"
 #include "model/causal_lm.h"
 #include "model/decoder_weights.h"
 
@@ -150,6 +150,10 @@ class CudaDecoderLm : public CausalLm {
   // the split mode, not for batches the GEMV takes, and only when all parts agree. nullopt unless
   // producers_write_half_.
   std::optional<DType> gemm_input_dtype(const CudaLinear& linear, int n_tokens) const;
+  // Whether the prefill GEMM of `linear` can add into its output (y +=): one dense f16/bf16 part.
+  bool gemm_accumulates(const CudaLinear& linear) const;
+  // Whether the prefill's o_proj or down (`linear` of `layer`) adds into x_ itself.
+  bool prefill_adds_residual(const Layer& layer, const CudaLinear& linear, int n_tokens) const;
   // Whether a decode projection of `linear` (n_tokens <= kMaxGemvBatch) can take
   // CudaLinearFusion::gate: one part, read by half_matvec or by a gemv() that takes it at n_tokens
   // (kc::gemv_supports_gate: the chunk layout, or the tensor-core tiles at 1-4 tokens on sm_90).
@@ -171,7 +175,7 @@ class CudaDecoderLm : public CausalLm {
   CudaModelOptions options_;
   kernels::cuda::CudaDeviceInfo device_;
   cudaStream_t stream_ = nullptr;
-  cublasHandle_t cublas_ = nullptr;
+  std::unique_ptr<kernels::cuda::HalfGemm> gemm_;  // the prefill's 16-bit GEMMs (cuBLASLt, tuned)
   cudaGraphExec_t decode_graph_ = nullptr;
   cudaGraphExec_t decode_graph_steps_ = nullptr;  // graph_steps_ steps
   // Steps a graph launch in continue_greedy (EAQ_CUDA_GRAPH_STEPS, 1..64; 1: a launch a step).
@@ -235,6 +239,11 @@ class CudaDecoderLm : public CausalLm {
   // 111548 -> 121531 tok/s, 7B 34626 -> 36529; int8 +7% / +3% (docs/cuda.md).
   // EAQ_CUDA_PREFILL_HALF_INPUTS=0 turns it off (A/B).
   bool producers_write_half_ = true;
+  // Prefill (more than kMaxGemvBatch tokens): the o_proj and down GEMMs add into the residual
+  // stream x_ (cuBLAS's beta = 1) where prefill_adds_residual, so the next norm reads x_ alone
+  // instead of x_ and tmp_ and writing x_ back: the same f32 sums. EAQ_CUDA_PREFILL_RESIDUAL_GEMM=0
+  // turns it off (A/B).
+  bool residual_in_gemm_ = true;
   std::int64_t greedy_position_ = 0;  // host's count of positions the greedy loop has filled
   std::int64_t scratch_floats_ = 0;
 };

@@ -150,13 +150,12 @@ CudaDecoderLm::CudaDecoderLm(const DecoderSpec& spec, const DecoderWeights& weig
   if (options_.max_positions <= 0 || options_.n_slots <= 0) fail("the CUDA model needs a positive context and slot count");
   device_ = kc::select_cuda_device(options_.device_index);
   EAQ_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
-  EAQ_CUBLAS_CHECK(cublasCreate(&cublas_));
-  EAQ_CUBLAS_CHECK(cublasSetStream(cublas_, stream_));
   try {
-    // A workspace of our own for cuBLAS when EAQ_CUDA_CUBLAS_WORKSPACE_MIB asks (after
-    // cublasSetStream, which resets it to the default pool).
-    if (const std::size_t bytes = kc::cublas_workspace_bytes_requested(); bytes > 0) {
-      EAQ_CUBLAS_CHECK(cublasSetWorkspace(cublas_, alloc(bytes, "the cuBLAS workspace"), bytes));
+    // A workspace for cuBLASLt when EAQ_CUDA_CUBLAS_WORKSPACE_MIB asks; none by default (the
+    // prefill GEMMs' algorithms do not split K: half_gemm.h).
+    {
+      const std::size_t bytes = kc::cublas_workspace_bytes_requested();
+      gemm_ = std::make_unique<kc::HalfGemm>(stream_, bytes > 0 ? alloc(bytes, "the cuBLAS workspace") : nullptr, bytes);
     }
     const std::int64_t H = spec_.hidden_size, hd = spec_.head_dim, V = spec_.vocab_size;
     const std::int64_t qkv_width = (spec_.n_heads + 2 * spec_.n_kv_heads) * hd;
@@ -266,6 +265,11 @@ CudaDecoderLm::CudaDecoderLm(const DecoderSpec& spec, const DecoderWeights& weig
     for (const Layer& L : layers_) fused_decode_norms_ = fused_decode_norms_ && L.wo.parts.size() == 1 && L.down.parts.size() == 1;
     const char* half_inputs = std::getenv("EAQ_CUDA_PREFILL_HALF_INPUTS");
     producers_write_half_ = half_inputs == nullptr || std::string_view(half_inputs) != "0";
+    const char* residual = std::getenv("EAQ_CUDA_PREFILL_RESIDUAL_GEMM");
+    if (residual != nullptr && *residual != '\0' && std::string_view(residual) != "0" && std::string_view(residual) != "1") {
+      fail("EAQ_CUDA_PREFILL_RESIDUAL_GEMM='{}' is not 0 or 1 (unset it for the default, 1)", residual);
+    }
+    residual_in_gemm_ = residual == nullptr || std::string_view(residual) != "0";
     split_counters_ = static_cast<unsigned*>(alloc(static_cast<std::size_t>(spec_.n_heads) * sizeof(unsigned), "the attention split workspace"));
     EAQ_CUDA_CHECK(cudaMemset(split_counters_, 0, static_cast<std::size_t>(spec_.n_heads) * sizeof(unsigned)));
     // Up to three 16-bit parts (hi, lo, lo2) of the widest GEMM input.
@@ -359,14 +363,13 @@ void CudaDecoderLm::release() {
   layers_.clear();
   for (auto& p : lm_head_.parts) kc::free_weight(p.weight);
   lm_head_.parts.clear();
+  gemm_.reset();  // before its workspace (one of allocations_) goes
   for (void* p : allocations_) kc::device_free(p);
   allocations_.clear();
   if (host_staging_) cudaFreeHost(host_staging_);
   host_staging_ = nullptr;
   if (sampling_staging_) cudaFreeHost(sampling_staging_);
   sampling_staging_ = nullptr;
-  if (cublas_) cublasDestroy(cublas_);
-  cublas_ = nullptr;
   if (stream_) cudaStreamDestroy(stream_);
   stream_ = nullptr;
 }

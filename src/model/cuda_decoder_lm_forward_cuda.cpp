@@ -7,7 +7,6 @@
 #include <cstdint>
 
 #include "core/error.h"
-#include "kernels/cuda/cublas_gemm.h"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/decoder_ops.h"
 #include "model/cuda_decoder_lm.h"
@@ -38,12 +37,29 @@ bool CudaDecoderLm::can_gate(const CudaLinear& linear, int n_tokens) const {
   return kc::gemv_supports_gate(part.weight, n_tokens);
 }
 
+bool CudaDecoderLm::gemm_accumulates(const CudaLinear& linear) const {
+  if (linear.parts.size() != 1) return false;
+  const CudaLinear::Part& part = linear.parts.front();
+  return is_half(part.dtype) && part.weight.codes == nullptr && part.dense != nullptr;
+}
+
+bool CudaDecoderLm::prefill_adds_residual(const Layer& layer, const CudaLinear& linear, int n_tokens) const {
+  // Sandwich norms normalize the projection's output before it joins the residual stream; a bias
+  // would be added after the GEMM.
+  return residual_in_gemm_ && n_tokens > kc::kMaxGemvBatch && !spec_.sandwich_norms &&
+         (&linear != &layer.wo || layer.bo == nullptr) && gemm_accumulates(linear);
+}
+
 void CudaDecoderLm::run_linear(const CudaLinear& linear, const float* x, int n_tokens, float* y, bool x_half_ready,
                                const CudaLinearFusion& fusion) {
   const std::int64_t cols = linear.cols;
   const bool gated = fusion.gate != kc::Gate::kNone;
   const bool fused = fusion.norm_weight != nullptr || fusion.accumulate || fusion.bias != nullptr || gated;
-  EAQ_CHECK(!fused || n_tokens <= kc::kMaxGemvBatch, "a fused projection takes at most {} tokens", kc::kMaxGemvBatch);
+  // A prefill GEMM adds into y itself (cuBLAS's beta = 1) where it is the whole projection.
+  const bool gemm_accumulate = fusion.accumulate && !gated && fusion.norm_weight == nullptr && fusion.bias == nullptr &&
+                               n_tokens > kc::kMaxGemvBatch && gemm_accumulates(linear);
+  EAQ_CHECK(!fused || gemm_accumulate || n_tokens <= kc::kMaxGemvBatch,
+            "a fused projection takes at most {} tokens (y += alone: a one-part f16/bf16 projection)", kc::kMaxGemvBatch);
   EAQ_CHECK(!(fusion.accumulate || fusion.bias) || linear.parts.size() == 1, "a fused epilogue needs a one-part projection");
   EAQ_CHECK(!gated || (can_gate(linear, n_tokens) && !fusion.accumulate && fusion.bias == nullptr),
             "the gated epilogue needs a one-part gate|up projection the GEMV can gate (can_gate), without bias or y +=");
@@ -65,23 +81,23 @@ void CudaDecoderLm::run_linear(const CudaLinear& linear, const float* x, int n_t
   // bf16 hi + lo carry only 16 bits), W rows [0, rows) at w (row stride w_stride), output columns
   // from y_col on.
   auto gemm_16bit = [&](DType dtype, const void* w, std::int64_t rows, std::int64_t w_stride, float* y_col,
-                        bool convert_x) {
+                        bool convert_x, bool accumulate) {
     convert_x = convert_x && !x_half_ready;
     const std::int64_t n = static_cast<std::int64_t>(n_tokens) * cols;
     void* lo = static_cast<std::uint16_t*>(x_half_) + n;
     void* lo2 = dtype == DType::BF16 ? static_cast<std::uint16_t*>(x_half_) + 2 * n : nullptr;
     if (convert_x && options_.split_half_activations) kc::to_half_split(x, n, x_half_, lo, dtype, stream_, lo2);
     if (convert_x && !options_.split_half_activations) kc::to_half(x, n, x_half_, dtype, stream_);
-    kc::gemm_half(cublas_, dtype, w, rows, cols, w_stride, x_half_, n_tokens, y_col, linear.rows);
+    gemm_->run(dtype, w, rows, cols, w_stride, x_half_, n_tokens, y_col, linear.rows, accumulate);
     if (options_.split_half_activations) {
-      kc::gemm_half(cublas_, dtype, w, rows, cols, w_stride, lo, n_tokens, y_col, linear.rows, true);
-      if (lo2) kc::gemm_half(cublas_, dtype, w, rows, cols, w_stride, lo2, n_tokens, y_col, linear.rows, true);
+      gemm_->run(dtype, w, rows, cols, w_stride, lo, n_tokens, y_col, linear.rows, true);
+      if (lo2) gemm_->run(dtype, w, rows, cols, w_stride, lo2, n_tokens, y_col, linear.rows, true);
     }
   };
   for (const auto& part : linear.parts) {
     const bool alone = linear.parts.size() == 1;
     if (is_half(part.dtype) && n_tokens > kc::kMaxGemvBatch) {
-      gemm_16bit(part.dtype, part.dense, part.rows, part.dense_stride, y + part.column, true);
+      gemm_16bit(part.dtype, part.dense, part.rows, part.dense_stride, y + part.column, true, gemm_accumulate);
       continue;
     }
     if (!is_half(part.dtype) && n_tokens > kc::kMaxGemvBatch && dequant_ != nullptr) {
@@ -94,7 +110,7 @@ void CudaDecoderLm::run_linear(const CudaLinear& linear, const float* x, int n_t
       for (std::int64_t r0 = 0; r0 < part.rows; r0 += slice) {
         const std::int64_t n_rows = std::min(slice, part.rows - r0);
         kc::dequantize_rows_f16(part.weight, r0, n_rows, stride, scales == nullptr, dequant_, stream_);
-        gemm_16bit(DType::F16, dequant_, n_rows, stride, y + part.column + r0, r0 == 0);
+        gemm_16bit(DType::F16, dequant_, n_rows, stride, y + part.column + r0, r0 == 0, false);
         if (scales) kc::scale_columns(y + part.column + r0, linear.rows, n_tokens, scales + r0, n_rows, stream_);
       }
       continue;
@@ -137,6 +153,9 @@ void CudaDecoderLm::run_layers(int T, const std::int32_t* positions, std::int64_
   const int I = static_cast<int>(spec_.intermediate_size);
   const float off = spec_.norm_weight_offset, eps = spec_.rms_norm_eps;
   const bool fused_norms = fused_decode_norms_ && T <= kc::kMaxGemvBatch;
+  // Prefill: the o_proj and down GEMMs add into x_ themselves where they can (residual_in_gemm_);
+  // `pending` is the projection output (tmp_) the next norm must still add, or null.
+  const float* pending = nullptr;
   for (std::int64_t l = 0; l < spec_.n_layers; ++l) {
     const Layer& L = layers_[static_cast<std::size_t>(l)];
     // Decode (fused_norms): the o_proj and down GEMVs add into x_ themselves, so the norms read
@@ -148,7 +167,7 @@ void CudaDecoderLm::run_layers(int T, const std::int32_t* positions, std::int64_
       run_linear(L.qkv, x_, T, qkv_, false, {.norm_weight = L.attn_norm});
     } else {
       // Where the GEMM reads the 16-bit copy, the f32 row is not written (nor read).
-      kc::add_rms_norm(x_, l == 0 ? nullptr : tmp_, L.attn_norm, off, eps, T, H, qkv_in ? nullptr : xn_,
+      kc::add_rms_norm(x_, pending, L.attn_norm, off, eps, T, H, qkv_in ? nullptr : xn_,
                        qkv_in ? x_half_ : nullptr, qkv_in.value_or(DType::F16), stream_);
       run_linear(L.qkv, xn_, T, qkv_, qkv_in.has_value());
     }
@@ -210,10 +229,16 @@ void CudaDecoderLm::run_layers(int T, const std::int32_t* positions, std::int64_
         run_linear(L.gate_up, x_, T, gate_up_, false, {.norm_weight = L.ffn_norm});
       }
     } else {
-      run_linear(L.wo, attn_, T, tmp_, wo_in.has_value());
-      if (L.bo) kc::add_bias(tmp_, L.bo, T, H, stream_);
-      if (spec_.sandwich_norms) kc::add_rms_norm(tmp_, nullptr, L.post_attn_norm, off, eps, T, H, tmp_, nullptr, DType::F16, stream_);
-      kc::add_rms_norm(x_, tmp_, L.ffn_norm, off, eps, T, H, gate_up_in ? nullptr : xn_, gate_up_in ? x_half_ : nullptr,
+      if (prefill_adds_residual(L, L.wo, T)) {
+        run_linear(L.wo, attn_, T, x_, wo_in.has_value(), {.accumulate = true});
+        pending = nullptr;
+      } else {
+        run_linear(L.wo, attn_, T, tmp_, wo_in.has_value());
+        if (L.bo) kc::add_bias(tmp_, L.bo, T, H, stream_);
+        if (spec_.sandwich_norms) kc::add_rms_norm(tmp_, nullptr, L.post_attn_norm, off, eps, T, H, tmp_, nullptr, DType::F16, stream_);
+        pending = tmp_;
+      }
+      kc::add_rms_norm(x_, pending, L.ffn_norm, off, eps, T, H, gate_up_in ? nullptr : xn_, gate_up_in ? x_half_ : nullptr,
                        gate_up_in.value_or(DType::F16), stream_);
       run_linear(L.gate_up, xn_, T, gate_up_, gate_up_in.has_value());
     }
@@ -224,14 +249,18 @@ void CudaDecoderLm::run_layers(int T, const std::int32_t* positions, std::int64_
     }
     if (fused_norms) {
       run_linear(L.down, act_, T, x_, false, {.accumulate = true});
+    } else if (prefill_adds_residual(L, L.down, T)) {
+      run_linear(L.down, act_, T, x_, down_in.has_value(), {.accumulate = true});
+      pending = nullptr;
     } else {
       run_linear(L.down, act_, T, tmp_, down_in.has_value());
       if (spec_.sandwich_norms) kc::add_rms_norm(tmp_, nullptr, L.post_ffn_norm, off, eps, T, H, tmp_, nullptr, DType::F16, stream_);
+      pending = tmp_;
     }
   }
   // With fused norms x_ already holds the whole residual stream.
   if (!final_norm && fused_norms) return;
-  kc::add_rms_norm(x_, fused_norms || spec_.n_layers == 0 ? nullptr : tmp_, final_norm_, off, eps, T, H, xn_, nullptr,
+  kc::add_rms_norm(x_, fused_norms ? nullptr : pending, final_norm_, off, eps, T, H, xn_, nullptr,
                    DType::F16, stream_);
 }
 

@@ -1,0 +1,295 @@
+// The prefill's projection GEMMs (batch 1, a T-token prompt) by every cuBLASLt algorithm its
+// heuristic offers, beside cublasGemmEx's default (what kernels/cuda/cublas_gemm_cuda.cpp calls), in
+// the same run. For each shape: the default's time, the heuristic's first choice, the fastest
+// candidate and its configuration (tile, stages, split-K, cluster), with f32 output (the engine's)
+// and with f16 output. Then, per model, the sum over its layers' projections by each choice, as a
+// share of the 8192^3 f16 GEMM rate measured by the default in this run (bench_engine_cuda's peak).
+//
+//   bench_prefill_gemm [--tokens 512] [--candidates 32] [--reps 20]
+//
+// Weights rotate over copies past the L2 (as a prefill reads each layer's once); operands are small
+// finite f16 values. Every candidate's output is checked against the default's (max |Δ| relative to
+// max |y|) so a fast but wrong algorithm is not picked.
+#include <cublasLt.h>
+#include <cublas_v2.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/cuda/cublas_gemm.h"
+#include "kernels/cuda/cuda_check.h"
+
+namespace {
+
+using eaq::DType;
+namespace kc = eaq::kernels::cuda;
+
+// y[T][n] = x[T][k] · W[n][k]^T. The models' projection shapes (q|k|v, o, gate|up, down) as
+// bench_engine_cuda's shape table gives them.
+struct Gemm {
+  const char* what;
+  std::int64_t n, k;
+};
+struct Model {
+  const char* name;
+  int layers;
+  std::vector<Gemm> gemms;
+};
+
+std::vector<Model> models() {
+  return {
+      {"deepseek-coder-1.3b", 24, {{"q|k|v", 6144, 2048}, {"o", 2048, 2048}, {"gate|up", 11008, 2048}, {"down", 2048, 5504}}},
+      {"r1-distill-qwen-1.5b", 28, {{"q|k|v", 2048, 1536}, {"o", 1536, 1536}, {"gate|up", 17920, 1536}, {"down", 1536, 8960}}},
+      {"llama2-7b", 32, {{"q|k|v", 12288, 4096}, {"o", 4096, 4096}, {"gate|up", 22016, 4096}, {"down", 4096, 11008}}},
+  };
+}
+
+[[noreturn]] void fail(const std::string& what) {
+  std::fprintf(stderr, "bench_prefill_gemm: %s\n", what.c_str());
+  std::exit(2);
+}
+
+struct Buffers {
+  std::vector<void*> w;  // copies of the weight, rotated past the L2
+  void* x = nullptr;
+  void* y = nullptr;     // f32 [T][n] (f16 output uses the first half)
+  float* ref = nullptr;  // the default's f32 output
+};
+
+double time_ms(const std::function<void(int)>& call, int reps) {
+  cudaEvent_t e0, e1;
+  EAQ_CUDA_CHECK(cudaEventCreate(&e0));
+  EAQ_CUDA_CHECK(cudaEventCreate(&e1));
+  for (int i = 0; i < 3; ++i) call(i);
+  EAQ_CUDA_CHECK(cudaEventRecord(e0));
+  for (int i = 0; i < reps; ++i) call(i);
+  EAQ_CUDA_CHECK(cudaEventRecord(e1));
+  EAQ_CUDA_CHECK(cudaEventSynchronize(e1));
+  float ms = 0.0f;
+  EAQ_CUDA_CHECK(cudaEventElapsedTime(&ms, e0, e1));
+  cudaEventDestroy(e0);
+  cudaEventDestroy(e1);
+  return static_cast<double>(ms) / reps;
+}
+
+// Max |y - ref| / max |ref| of a [count] output in f32 or f16.
+double relative_error(const void* y, bool half_out, const float* ref, std::size_t count) {
+  std::vector<float> r(count), v(count);
+  EAQ_CUDA_CHECK(cudaMemcpy(r.data(), ref, count * 4, cudaMemcpyDeviceToHost));
+  if (half_out) {
+    std::vector<__half> h(count);
+    EAQ_CUDA_CHECK(cudaMemcpy(h.data(), y, count * 2, cudaMemcpyDeviceToHost));
+    for (std::size_t i = 0; i < count; ++i) v[i] = __half2float(h[i]);
+  } else {
+    EAQ_CUDA_CHECK(cudaMemcpy(v.data(), y, count * 4, cudaMemcpyDeviceToHost));
+  }
+  double max_ref = 0.0, max_d = 0.0;
+  for (std::size_t i = 0; i < count; ++i) {
+    max_ref = std::max(max_ref, std::fabs(static_cast<double>(r[i])));
+    max_d = std::max(max_d, std::fabs(static_cast<double>(v[i]) - r[i]));
+  }
+  return max_ref > 0.0 ? max_d / max_ref : max_d;
+}
+
+int config_attr(const cublasLtMatmulAlgo_t& algo, cublasLtMatmulAlgoConfigAttributes_t attr) {
+  std::int32_t v = -1;
+  std::size_t written = 0;
+  if (cublasLtMatmulAlgoConfigGetAttribute(&algo, attr, &v, sizeof(v), &written) != CUBLAS_STATUS_SUCCESS) return -1;
+  return v;
+}
+
+struct Choice {
+  double ms = 0.0;
+  double rel_err = 0.0;
+  std::string config;
+};
+
+struct LtResult {
+  Choice first, best;
+  int candidates = 0, rejected = 0;
+};
+
+LtResult sweep_lt(cublasLtHandle_t lt, void* workspace, std::size_t workspace_bytes, Buffers& b, std::int64_t T,
+                  std::int64_t n, std::int64_t k, bool half_out, int max_candidates, int reps) {
+  cublasLtMatmulDesc_t op;
+  EAQ_CUBLAS_CHECK(cublasLtMatmulDescCreate(&op, CUBLAS_COMPUTE_32F, CUDA_R_32F));
+  const cublasOperation_t ta = CUBLAS_OP_T, tb = CUBLAS_OP_N;
+  EAQ_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof(ta)));
+  EAQ_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof(tb)));
+  // Column-major: y^T (n x T) = W (stored k x n, transposed) x^T (k x T).
+  cublasLtMatrixLayout_t la, lb, lc;
+  const cudaDataType_t out_type = half_out ? CUDA_R_16F : CUDA_R_32F;
+  EAQ_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&la, CUDA_R_16F, k, n, k));
+  EAQ_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&lb, CUDA_R_16F, k, T, k));
+  EAQ_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&lc, out_type, n, T, n));
+  cublasLtMatmulPreference_t pref;
+  EAQ_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref));
+  EAQ_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &workspace_bytes,
+                                                        sizeof(workspace_bytes)));
+  std::vector<cublasLtMatmulHeuristicResult_t> results(static_cast<std::size_t>(max_candidates));
+  int found = 0;
+  EAQ_CUBLAS_CHECK(cublasLtMatmulAlgoGetHeuristic(lt, op, la, lb, lc, lc, pref, max_candidates, results.data(), &found));
+  const float alpha = 1.0f, beta = 0.0f;
+  LtResult out;
+  out.best.ms = 1e30;
+  for (int i = 0; i < found; ++i) {
+    if (results[static_cast<std::size_t>(i)].state != CUBLAS_STATUS_SUCCESS) continue;
+    const cublasLtMatmulAlgo_t& algo = results[static_cast<std::size_t>(i)].algo;
+    auto call = [&](int rep) {
+      const void* w = b.w[static_cast<std::size_t>(rep) % b.w.size()];
+      EAQ_CUBLAS_CHECK(cublasLtMatmul(lt, op, &alpha, w, la, b.x, lb, &beta, b.y, lc, b.y, lc, &algo, workspace,
+                                      workspace_bytes, nullptr));
+    };
+    EAQ_CUDA_CHECK(cudaMemset(b.y, 0, static_cast<std::size_t>(T * n) * 4));
+    call(0);
+    EAQ_CUDA_CHECK(cudaDeviceSynchronize());
+    Choice c;
+    c.rel_err = relative_error(b.y, half_out, b.ref, static_cast<std::size_t>(T * n));
+    ++out.candidates;
+    // f32 accumulation either way; f16 output rounds to 2^-11 relative.
+    if (c.rel_err > (half_out ? 2e-3 : 1e-4)) {
+      ++out.rejected;
+      continue;
+    }
+    c.ms = time_ms(call, reps);
+    char buf[160];
+    std::snprintf(buf, sizeof(buf), "#%d tile %d stages %d splitK %d cluster %d ws %zu KiB", i,
+                  config_attr(algo, CUBLASLT_ALGO_CONFIG_TILE_ID), config_attr(algo, CUBLASLT_ALGO_CONFIG_STAGES_ID),
+                  config_attr(algo, CUBLASLT_ALGO_CONFIG_SPLITK_NUM), config_attr(algo, CUBLASLT_ALGO_CONFIG_CLUSTER_SHAPE_ID),
+                  results[static_cast<std::size_t>(i)].workspaceSize >> 10);
+    c.config = buf;
+    if (out.candidates - out.rejected == 1) out.first = c;
+    if (c.ms < out.best.ms) out.best = c;
+  }
+  cublasLtMatmulPreferenceDestroy(pref);
+  cublasLtMatrixLayoutDestroy(la);
+  cublasLtMatrixLayoutDestroy(lb);
+  cublasLtMatrixLayoutDestroy(lc);
+  cublasLtMatmulDescDestroy(op);
+  if (out.candidates == out.rejected) fail("no cuBLASLt candidate for n=" + std::to_string(n) + " k=" + std::to_string(k));
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  std::int64_t T = 512;
+  int candidates = 32, reps = 20;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (i + 1 >= argc) fail(a + " needs a value (see the header of benchmarks/cuda/bench_prefill_gemm.cpp)");
+    if (a == "--tokens") T = std::stoll(argv[++i]);
+    else if (a == "--candidates") candidates = std::stoi(argv[++i]);
+    else if (a == "--reps") reps = std::stoi(argv[++i]);
+    else fail("unknown argument " + a + " (see the header of benchmarks/cuda/bench_prefill_gemm.cpp)");
+  }
+  if (T < 16 || candidates < 1 || reps < 1) fail("--tokens >= 16, --candidates >= 1, --reps >= 1");
+  cudaDeviceProp prop{};
+  EAQ_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
+  std::printf("GPU: %s (%d SMs, L2 %d MiB)\n", prop.name, prop.multiProcessorCount, prop.l2CacheSize >> 20);
+
+  cublasHandle_t handle;
+  EAQ_CUBLAS_CHECK(cublasCreate(&handle));
+  cublasLtHandle_t lt;
+  EAQ_CUBLAS_CHECK(cublasLtCreate(&lt));
+  const std::size_t workspace_bytes = kc::cublas_workspace_bytes_requested();
+  void* workspace = nullptr;
+  if (workspace_bytes > 0) {
+    EAQ_CUDA_CHECK(cudaMalloc(&workspace, workspace_bytes));
+    EAQ_CUBLAS_CHECK(cublasSetWorkspace(handle, workspace, workspace_bytes));
+  }
+  std::printf("workspace %zu MiB (EAQ_CUDA_CUBLAS_WORKSPACE_MIB), %lld tokens, %d candidates asked, %d reps\n",
+              workspace_bytes >> 20, static_cast<long long>(T), candidates, reps);
+
+  // The peak bench_engine_cuda reads the prefill against: the default on 8192^3.
+  double peak_tflops = 0.0;
+  {
+    const std::int64_t s = 8192;
+    Buffers b;
+    b.w.resize(1);
+    EAQ_CUDA_CHECK(cudaMalloc(&b.w[0], static_cast<std::size_t>(s * s) * 2));
+    EAQ_CUDA_CHECK(cudaMalloc(&b.x, static_cast<std::size_t>(s * s) * 2));
+    EAQ_CUDA_CHECK(cudaMalloc(&b.y, static_cast<std::size_t>(s * s) * 4));
+    EAQ_CUDA_CHECK(cudaMemset(b.w[0], 0x11, static_cast<std::size_t>(s * s) * 2));
+    EAQ_CUDA_CHECK(cudaMemset(b.x, 0x11, static_cast<std::size_t>(s * s) * 2));
+    const double ms = time_ms(
+        [&](int) { kc::gemm_half(handle, DType::F16, b.w[0], s, s, s, b.x, s, static_cast<float*>(b.y), s); }, reps);
+    peak_tflops = 2.0 * s * s * s / (ms * 1e-3) / 1e12;
+    std::printf("peak: cublasGemmEx default f16 8192^3 %.3f ms, %.0f TFLOP/s\n\n", ms, peak_tflops);
+    cudaFree(b.w[0]);
+    cudaFree(b.x);
+    cudaFree(b.y);
+  }
+
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  for (const Model& m : models()) {
+    std::printf("## %s (%d layers, %lld tokens)\n", m.name, m.layers, static_cast<long long>(T));
+    std::printf("%-8s %6s %6s | %9s | %9s %9s %9s | %9s %9s %9s | best f32 config\n", "gemm", "n", "k", "default",
+                "lt first", "lt best", "speed-up", "f16 first", "f16 best", "speed-up");
+    double sum_default = 0.0, sum_first = 0.0, sum_best = 0.0, sum_best_half = 0.0, flops = 0.0;
+    for (const Gemm& g : m.gemms) {
+      Buffers b;
+      const std::size_t w_bytes = static_cast<std::size_t>(g.n * g.k) * 2;
+      const std::size_t copies = std::clamp<std::size_t>((128u << 20) / w_bytes + 1, 1, 16);
+      std::vector<__half> host(static_cast<std::size_t>(std::max(g.n, T) * g.k));
+      for (auto& v : host) v = __float2half(dist(rng) * 0.05f);
+      for (std::size_t c = 0; c < copies; ++c) {
+        void* p = nullptr;
+        EAQ_CUDA_CHECK(cudaMalloc(&p, w_bytes));
+        EAQ_CUDA_CHECK(cudaMemcpy(p, host.data(), w_bytes, cudaMemcpyHostToDevice));
+        b.w.push_back(p);
+      }
+      for (auto& v : host) v = __float2half(dist(rng));
+      EAQ_CUDA_CHECK(cudaMalloc(&b.x, static_cast<std::size_t>(T * g.k) * 2));
+      EAQ_CUDA_CHECK(cudaMemcpy(b.x, host.data(), static_cast<std::size_t>(T * g.k) * 2, cudaMemcpyHostToDevice));
+      EAQ_CUDA_CHECK(cudaMalloc(&b.y, static_cast<std::size_t>(T * g.n) * 4));
+      EAQ_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&b.ref), static_cast<std::size_t>(T * g.n) * 4));
+      auto call_default = [&](int rep) {
+        kc::gemm_half(handle, DType::F16, b.w[static_cast<std::size_t>(rep) % copies], g.n, g.k, g.k, b.x, T, b.ref, g.n);
+      };
+      call_default(0);
+      EAQ_CUDA_CHECK(cudaDeviceSynchronize());
+      const double ms_default = time_ms(call_default, reps);
+      const LtResult f32 = sweep_lt(lt, workspace, workspace_bytes, b, T, g.n, g.k, false, candidates, reps);
+      const LtResult f16 = sweep_lt(lt, workspace, workspace_bytes, b, T, g.n, g.k, true, candidates, reps);
+      std::printf("%-8s %6lld %6lld | %6.1f us | %6.1f us %6.1f us %8.2fx | %6.1f us %6.1f us %8.2fx | %s (%d/%d candidates ran)\n",
+                  g.what, static_cast<long long>(g.n), static_cast<long long>(g.k), ms_default * 1e3, f32.first.ms * 1e3,
+                  f32.best.ms * 1e3, ms_default / f32.best.ms, f16.first.ms * 1e3, f16.best.ms * 1e3,
+                  ms_default / f16.best.ms, f32.best.config.c_str(), f32.candidates - f32.rejected, f32.candidates);
+      std::printf("%-8s f16 best: %s; max rel err f32 best %.1e, f16 best %.1e\n", "", f16.best.config.c_str(),
+                  f32.best.rel_err, f16.best.rel_err);
+      sum_default += ms_default;
+      sum_first += f32.first.ms;
+      sum_best += f32.best.ms;
+      sum_best_half += f16.best.ms;
+      flops += 2.0 * static_cast<double>(T) * g.n * g.k;
+      for (void* p : b.w) cudaFree(p);
+      cudaFree(b.x);
+      cudaFree(b.y);
+      cudaFree(b.ref);
+    }
+    auto pct = [&](double ms_layer) { return 100.0 * flops / (ms_layer * 1e-3) / 1e12 / peak_tflops; };
+    std::printf("%s projections, a layer: default %.1f us (%.1f%% of the peak), lt first %.1f us (%.1f%%), "
+                "lt best %.1f us (%.1f%%), f16-out best %.1f us (%.1f%%); x %d layers: %.3f / %.3f / %.3f / %.3f ms\n\n",
+                m.name, sum_default * 1e3, pct(sum_default), sum_first * 1e3, pct(sum_first), sum_best * 1e3,
+                pct(sum_best), sum_best_half * 1e3, pct(sum_best_half), m.layers, sum_default * m.layers,
+                sum_first * m.layers, sum_best * m.layers, sum_best_half * m.layers);
+  }
+  cublasLtDestroy(lt);
+  cublasDestroy(handle);
+  cudaFree(workspace);
+  return 0;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "bench_prefill_gemm: %s\n", e.what());
+  return 1;
+}

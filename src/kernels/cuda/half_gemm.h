@@ -1,0 +1,69 @@
+// The prefill GEMM through cuBLASLt, its algorithm chosen for each shape by timing.
+//
+// Why: on the prefill's projection shapes at 512 tokens, cublasGemmEx's own pick (gemm_half) is
+// not the fastest of the algorithms cuBLASLt offers for them: bench_prefill_gemm on an H100
+// (2026-12-07) had the fastest candidate 7.5% under it on a DeepSeek-Coder-1.3B layer's four
+// GEMMs and 14% on an R1-Distill-Qwen-1.5B layer's (up to 1.24x on one GEMM), the same on the
+// Llama-2-7B shapes.
+//
+// Which algorithms: the heuristic's candidates that do not split K (ALGO_CONFIG_SPLITK_NUM 1).
+// Each output element is then one f32 accumulation over k in the same order, so every candidate
+// writes the same bits (bench_prefill_gemm checks each against cublasGemmEx's output: max |Δ| 0
+// for all of them in that run): the choice changes the time, never the result.
+//
+// When: the first call of a shape (dtype, rows, cols, strides, tokens, operand alignment) times
+// each candidate (2 runs, then 5 timed) into a scratch output of its own, allocated and freed
+// around the tuning, so y — which may be accumulated into — is untouched; then remembers the
+// fastest. Inside a stream capture it times nothing: the heuristic's first choice runs, and the
+// shape is timed at its first call outside one. If the scratch cannot be allocated, the first
+// choice stays.
+// EAQ_CUDA_GEMM_TUNE=0 takes the heuristic's first choice always (A/B).
+#pragma once
+
+#include <cublasLt.h>
+#include <cuda_runtime_api.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "core/dtype.h"
+
+namespace eaq::kernels::cuda {
+
+class HalfGemm {
+ public:
+  // Runs on `stream`; workspace (may be null with 0 bytes) is offered to every algorithm.
+  HalfGemm(cudaStream_t stream, void* workspace, std::size_t workspace_bytes);
+  ~HalfGemm();
+  HalfGemm(const HalfGemm&) = delete;
+  HalfGemm& operator=(const HalfGemm&) = delete;
+
+  // y[t][n] = sum_k x[t][k] * W[n][k] for t < n_tokens, n < rows, as gemm_half (cublas_gemm.h):
+  // W f16 or bf16 (`dtype`, row stride w_stride elements), x the same dtype [n_tokens][cols], y
+  // row t at y + t * y_stride, f32 accumulation and output; accumulate: y += instead of y = .
+  void run(DType dtype, const void* w, std::int64_t rows, std::int64_t cols, std::int64_t w_stride, const void* x,
+           std::int64_t n_tokens, float* y, std::int64_t y_stride, bool accumulate = false);
+
+  // What the tuning picked, a line a shape (for benchmarks and logs).
+  std::string describe() const;
+
+ private:
+  struct Plan;
+  using Key = std::array<std::int64_t, 9>;
+  Plan& plan_for(const Key& key, DType dtype, std::int64_t rows, std::int64_t cols, std::int64_t w_stride,
+                 std::int64_t n_tokens, std::int64_t y_stride, const std::array<std::uint32_t, 3>& align);
+  void tune(Plan& plan, std::int64_t n_tokens, std::int64_t y_stride, const void* w, const void* x);
+
+  cublasLtHandle_t handle_ = nullptr;
+  cudaStream_t stream_ = nullptr;
+  void* workspace_ = nullptr;
+  std::size_t workspace_bytes_ = 0;
+  bool tune_ = true;
+  std::map<Key, std::unique_ptr<Plan>> plans_;
+};
+
+}  // namespace eaq::kernels::cuda
