@@ -69,6 +69,8 @@ struct CudaLinearFusion {
   bool accumulate = false;
   const float* bias = nullptr;
   kernels::cuda::Gate gate = kernels::cuda::Gate::kNone;
+  // A prefill GEMM writes y as f16 (y's buffer holding [n_tokens][rows] halves): one dense f16 part.
+  bool f16_output = false;
 };
 
 class CudaDecoderLm : public CausalLm {
@@ -154,6 +156,8 @@ class CudaDecoderLm : public CausalLm {
   bool gemm_accumulates(const CudaLinear& linear) const;
   // Whether the prefill's o_proj or down (`linear` of `layer`) adds into x_ itself.
   bool prefill_adds_residual(const Layer& layer, const CudaLinear& linear, int n_tokens) const;
+  // Whether the prefill's gate|up GEMM writes f16 for the activation (f16_gate_up_).
+  bool prefill_f16_gate_up(const CudaLinear& gate_up, int n_tokens) const;
   // Whether a decode projection of `linear` (n_tokens <= kMaxGemvBatch) can take
   // CudaLinearFusion::gate: one part, read by half_matvec or by a gemv() that takes it at n_tokens
   // (kc::gemv_supports_gate: the chunk layout, or the tensor-core tiles at 1-4 tokens on sm_90).
@@ -244,6 +248,10 @@ class CudaDecoderLm : public CausalLm {
   // instead of x_ and tmp_ and writing x_ back: the same f32 sums. EAQ_CUDA_PREFILL_RESIDUAL_GEMM=0
   // turns it off (A/B).
   bool residual_in_gemm_ = true;
+  // Prefill: the gate|up GEMM of an f16 model writes f16 (its f32 sums rounded once, as an f16
+  // GEMM in transformers does), which the activation reads: half the bytes written and read
+  // between them. EAQ_CUDA_PREFILL_F16_GATE_UP=0 keeps f32 (A/B).
+  bool f16_gate_up_ = true;
   std::int64_t greedy_position_ = 0;  // host's count of positions the greedy loop has filled
   std::int64_t scratch_floats_ = 0;
 };

@@ -270,6 +270,12 @@ CudaDecoderLm::CudaDecoderLm(const DecoderSpec& spec, const DecoderWeights& weig
       fail("EAQ_CUDA_PREFILL_RESIDUAL_GEMM='{}' is not 0 or 1 (unset it for the default, 1)", residual);
     }
     residual_in_gemm_ = residual == nullptr || std::string_view(residual) != "0";
+    const char* f16_gate_up = std::getenv("EAQ_CUDA_PREFILL_F16_GATE_UP");
+    if (f16_gate_up != nullptr && *f16_gate_up != '\0' && std::string_view(f16_gate_up) != "0" &&
+        std::string_view(f16_gate_up) != "1") {
+      fail("EAQ_CUDA_PREFILL_F16_GATE_UP='{}' is not 0 or 1 (unset it for the default, 1)", f16_gate_up);
+    }
+    f16_gate_up_ = f16_gate_up == nullptr || std::string_view(f16_gate_up) != "0";
     split_counters_ = static_cast<unsigned*>(alloc(static_cast<std::size_t>(spec_.n_heads) * sizeof(unsigned), "the attention split workspace"));
     EAQ_CUDA_CHECK(cudaMemset(split_counters_, 0, static_cast<std::size_t>(spec_.n_heads) * sizeof(unsigned)));
     // Up to three 16-bit parts (hi, lo, lo2) of the widest GEMM input.

@@ -50,6 +50,11 @@ bool CudaDecoderLm::prefill_adds_residual(const Layer& layer, const CudaLinear& 
          (&linear != &layer.wo || layer.bo == nullptr) && gemm_accumulates(linear);
 }
 
+bool CudaDecoderLm::prefill_f16_gate_up(const CudaLinear& gate_up, int n_tokens) const {
+  return f16_gate_up_ && n_tokens > kc::kMaxGemvBatch && !options_.split_half_activations && gemm_accumulates(gate_up) &&
+         gate_up.parts.front().dtype == DType::F16;
+}
+
 void CudaDecoderLm::run_linear(const CudaLinear& linear, const float* x, int n_tokens, float* y, bool x_half_ready,
                                const CudaLinearFusion& fusion) {
   const std::int64_t cols = linear.cols;
@@ -58,6 +63,16 @@ void CudaDecoderLm::run_linear(const CudaLinear& linear, const float* x, int n_t
   // A prefill GEMM adds into y itself (cuBLAS's beta = 1) where it is the whole projection.
   const bool gemm_accumulate = fusion.accumulate && !gated && fusion.norm_weight == nullptr && fusion.bias == nullptr &&
                                n_tokens > kc::kMaxGemvBatch && gemm_accumulates(linear);
+  if (fusion.f16_output) {
+    EAQ_CHECK(!fused && n_tokens > kc::kMaxGemvBatch && gemm_accumulates(linear) && linear.parts.front().dtype == DType::F16,
+              "an f16 output is a prefill GEMM's alone: one dense f16 part, more than {} tokens, no fusion",
+              kc::kMaxGemvBatch);
+    const CudaLinear::Part& part = linear.parts.front();
+    if (!x_half_ready) kc::to_half(x, static_cast<std::int64_t>(n_tokens) * cols, x_half_, DType::F16, stream_);
+    gemm_->run(DType::F16, part.dense, part.rows, cols, part.dense_stride, x_half_, n_tokens, y, linear.rows, false,
+               DType::F16);
+    return;
+  }
   EAQ_CHECK(!fused || gemm_accumulate || n_tokens <= kc::kMaxGemvBatch,
             "a fused projection takes at most {} tokens (y += alone: a one-part f16/bf16 projection)", kc::kMaxGemvBatch);
   EAQ_CHECK(!(fusion.accumulate || fusion.bias) || linear.parts.size() == 1, "a fused epilogue needs a one-part projection");
@@ -218,6 +233,7 @@ void CudaDecoderLm::run_layers(int T, const std::int32_t* positions, std::int64_
                             !options_.split_half_activations, stream_);
     }
     const std::optional<DType> gate_up_in = gemm_input_dtype(L.gate_up, T);
+    const bool gate_up_f16 = !fused_norms && prefill_f16_gate_up(L.gate_up, T);
     // Decode: the gated activation in the gate|up GEMV's epilogue, straight into act_.
     const bool gated_gemv = fused_norms && gated_gemv_ && can_gate(L.gate_up, T);
     const kc::Gate gate = spec_.activation == Activation::kGeluTanh ? kc::Gate::kGeluTanh : kc::Gate::kSilu;
@@ -240,12 +256,17 @@ void CudaDecoderLm::run_layers(int T, const std::int32_t* positions, std::int64_
       }
       kc::add_rms_norm(x_, pending, L.ffn_norm, off, eps, T, H, gate_up_in ? nullptr : xn_, gate_up_in ? x_half_ : nullptr,
                        gate_up_in.value_or(DType::F16), stream_);
-      run_linear(L.gate_up, xn_, T, gate_up_, gate_up_in.has_value());
+      run_linear(L.gate_up, xn_, T, gate_up_, gate_up_in.has_value(), {.f16_output = gate_up_f16});
     }
     const std::optional<DType> down_in = gemm_input_dtype(L.down, T);
     if (!gated_gemv) {
-      kc::gated_activation(gate_up_, T, I, gate == kc::Gate::kGeluTanh, down_in ? nullptr : act_,
-                           down_in ? x_half_ : nullptr, down_in.value_or(DType::F16), stream_);
+      if (gate_up_f16) {
+        kc::gated_activation_f16_in(gate_up_, T, I, gate == kc::Gate::kGeluTanh, down_in ? nullptr : act_,
+                                    down_in ? x_half_ : nullptr, down_in.value_or(DType::F16), stream_);
+      } else {
+        kc::gated_activation(gate_up_, T, I, gate == kc::Gate::kGeluTanh, down_in ? nullptr : act_,
+                             down_in ? x_half_ : nullptr, down_in.value_or(DType::F16), stream_);
+      }
     }
     if (fused_norms) {
       run_linear(L.down, act_, T, x_, false, {.accumulate = true});

@@ -54,6 +54,9 @@ void rope_kv_write(const RopeKvParams& params, cudaStream_t stream);
 // GEMM reads only the 16-bit copy).
 void gated_activation(const float* gate_up, int n_tokens, int inter, bool gelu_tanh, float* out, void* out_half,
                       DType half_dtype, cudaStream_t stream);
+// The same from an f16 gate|up [n_tokens][2 inter] (the prefill GEMM's f16 output).
+void gated_activation_f16_in(const void* gate_up_f16, int n_tokens, int inter, bool gelu_tanh, float* out,
+                             void* out_half, DType half_dtype, cudaStream_t stream);
 
 struct AttentionCudaParams {
   int n_heads = 0;

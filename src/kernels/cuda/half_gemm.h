@@ -11,7 +11,7 @@
 // writes the same bits (bench_prefill_gemm checks each against cublasGemmEx's output: max |Δ| 0
 // for all of them in that run): the choice changes the time, never the result.
 //
-// When: the first call of a shape (dtype, rows, cols, strides, tokens, operand alignment) times
+// When: the first call of a shape (dtypes, rows, cols, strides, tokens, operand alignment) times
 // each candidate (2 runs, then 5 timed) into a scratch output of its own, allocated and freed
 // around the tuning, so y — which may be accumulated into — is untouched; then remembers the
 // fastest. Inside a stream capture it times nothing: the heuristic's first choice runs, and the
@@ -44,18 +44,19 @@ class HalfGemm {
 
   // y[t][n] = sum_k x[t][k] * W[n][k] for t < n_tokens, n < rows, as gemm_half (cublas_gemm.h):
   // W f16 or bf16 (`dtype`, row stride w_stride elements), x the same dtype [n_tokens][cols], y
-  // row t at y + t * y_stride, f32 accumulation and output; accumulate: y += instead of y = .
+  // row t at y + t * y_stride elements, f32 accumulation; y f32, or f16 (y_dtype F16: the f32 sums
+  // rounded once); accumulate: y += instead of y = .
   void run(DType dtype, const void* w, std::int64_t rows, std::int64_t cols, std::int64_t w_stride, const void* x,
-           std::int64_t n_tokens, float* y, std::int64_t y_stride, bool accumulate = false);
+           std::int64_t n_tokens, void* y, std::int64_t y_stride, bool accumulate = false, DType y_dtype = DType::F32);
 
   // What the tuning picked, a line a shape (for benchmarks and logs).
   std::string describe() const;
 
  private:
   struct Plan;
-  using Key = std::array<std::int64_t, 9>;
+  using Key = std::array<std::int64_t, 10>;
   Plan& plan_for(const Key& key, DType dtype, std::int64_t rows, std::int64_t cols, std::int64_t w_stride,
-                 std::int64_t n_tokens, std::int64_t y_stride, const std::array<std::uint32_t, 3>& align);
+                 std::int64_t n_tokens, std::int64_t y_stride, DType y_dtype, const std::array<std::uint32_t, 3>& align);
   void tune(Plan& plan, std::int64_t n_tokens, std::int64_t y_stride, const void* w, const void* x);
 
   cublasLtHandle_t handle_ = nullptr;

@@ -44,6 +44,7 @@ struct HalfGemm::Plan {
   std::vector<float> candidate_us;               // the tuning's times (empty: not tuned)
   std::size_t chosen = 0;
   bool tuned = false;
+  std::size_t y_bytes = 4;  // an output element's
   std::string shape;
   Plan() = default;
   Plan(const Plan&) = delete;
@@ -75,7 +76,7 @@ HalfGemm::~HalfGemm() {
 
 HalfGemm::Plan& HalfGemm::plan_for(const Key& key, DType dtype, std::int64_t rows, std::int64_t cols,
                                    std::int64_t w_stride, std::int64_t n_tokens, std::int64_t y_stride,
-                                   const std::array<std::uint32_t, 3>& align) {
+                                   DType y_dtype, const std::array<std::uint32_t, 3>& align) {
   if (auto it = plans_.find(key); it != plans_.end()) return *it->second;
   auto plan = std::make_unique<Plan>();
   const cudaDataType_t type = dtype == DType::BF16 ? CUDA_R_16BF : CUDA_R_16F;
@@ -87,7 +88,8 @@ HalfGemm::Plan& HalfGemm::plan_for(const Key& key, DType dtype, std::int64_t row
                                               static_cast<std::uint64_t>(rows), w_stride));
   EAQ_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&plan->b, type, static_cast<std::uint64_t>(cols),
                                               static_cast<std::uint64_t>(n_tokens), cols));
-  EAQ_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&plan->c, CUDA_R_32F, static_cast<std::uint64_t>(rows),
+  EAQ_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&plan->c, y_dtype == DType::F16 ? CUDA_R_16F : CUDA_R_32F,
+                                              static_cast<std::uint64_t>(rows),
                                               static_cast<std::uint64_t>(n_tokens), y_stride));
   cublasLtMatmulPreference_t pref = nullptr;
   EAQ_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref));
@@ -119,9 +121,10 @@ HalfGemm::Plan& HalfGemm::plan_for(const Key& key, DType dtype, std::int64_t row
     if (r.state != CUBLAS_STATUS_SUCCESS || config_attribute(r.algo, CUBLASLT_ALGO_CONFIG_SPLITK_NUM) > 1) continue;
     plan->candidates.push_back(r.algo);
   }
-  plan->shape = fmt::format("{} {}x{} (w stride {}) by {} tokens (y stride {}; alignment w/x/y {}/{}/{} B)",
-                            dtype == DType::BF16 ? "bf16" : "f16", rows, cols, w_stride, n_tokens, y_stride, align[0],
-                            align[1], align[2]);
+  plan->shape = fmt::format("{} {}x{} (w stride {}) by {} tokens (y {}, stride {}; alignment w/x/y {}/{}/{} B)",
+                            dtype == DType::BF16 ? "bf16" : "f16", rows, cols, w_stride, n_tokens,
+                            y_dtype == DType::F16 ? "f16" : "f32", y_stride, align[0], align[1], align[2]);
+  plan->y_bytes = y_dtype == DType::F16 ? 2 : 4;
   if (plan->candidates.empty()) {
     fail("cuBLASLt offers no algorithm for the prefill GEMM {} that does not split K (of {} candidates); "
          "the f16/bf16 prefill needs one",
@@ -136,7 +139,7 @@ void HalfGemm::tune(Plan& plan, std::int64_t n_tokens, std::int64_t y_stride, co
   plan.candidate_us.assign(plan.candidates.size(), std::numeric_limits<float>::infinity());
   if (plan.candidates.size() < 2) return;
   void* scratch = nullptr;
-  if (cudaMalloc(&scratch, static_cast<std::size_t>(n_tokens * y_stride) * sizeof(float)) != cudaSuccess) {
+  if (cudaMalloc(&scratch, static_cast<std::size_t>(n_tokens * y_stride) * plan.y_bytes) != cudaSuccess) {
     (void)cudaGetLastError();  // no room to time in: the heuristic's first choice stays
     return;
   }
@@ -172,11 +175,14 @@ void HalfGemm::tune(Plan& plan, std::int64_t n_tokens, std::int64_t y_stride, co
 }
 
 void HalfGemm::run(DType dtype, const void* w, std::int64_t rows, std::int64_t cols, std::int64_t w_stride,
-                   const void* x, std::int64_t n_tokens, float* y, std::int64_t y_stride, bool accumulate) {
+                   const void* x, std::int64_t n_tokens, void* y, std::int64_t y_stride, bool accumulate,
+                   DType y_dtype) {
   EAQ_CHECK(dtype == DType::F16 || dtype == DType::BF16, "HalfGemm takes f16 or bf16");
+  EAQ_CHECK(y_dtype == DType::F32 || y_dtype == DType::F16, "HalfGemm writes f32 or f16");
   const std::array<std::uint32_t, 3> align{alignment_of(w), alignment_of(x), alignment_of(y)};
-  const Key key{static_cast<std::int64_t>(dtype), rows, cols, w_stride, n_tokens, y_stride, align[0], align[1], align[2]};
-  Plan& plan = plan_for(key, dtype, rows, cols, w_stride, n_tokens, y_stride, align);
+  const Key key{static_cast<std::int64_t>(dtype), rows,     cols,     w_stride, n_tokens,
+                y_stride, static_cast<std::int64_t>(y_dtype), align[0], align[1], align[2]};
+  Plan& plan = plan_for(key, dtype, rows, cols, w_stride, n_tokens, y_stride, y_dtype, align);
   if (tune_ && !plan.tuned) {
     cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
     EAQ_CUDA_CHECK(cudaStreamIsCapturing(stream_, &capture));

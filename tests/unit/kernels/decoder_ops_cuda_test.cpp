@@ -228,6 +228,38 @@ TEST(DecoderOpsCuda, GatedActivationsWriteTheHalfCopy) {
   EXPECT_THROW(gated_activation(nullptr, 1, 4, false, nullptr, nullptr, DType::F16, nullptr), eaq::Error);
 }
 
+// The activation from an f16 gate|up (the prefill GEMM's f16 output): the 4-wide kernel (inter
+// 172) and the scalar one (170), SwiGLU and GeGLU, against the CPU ops on the same f16 values.
+TEST(DecoderOpsCuda, GatedActivationReadsF16GateUp) {
+  if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
+  CpuContext c;
+  for (int inter : {170, 172}) {
+    for (bool gelu : {false, true}) {
+      const int T = 5;
+      const auto values = random_floats(static_cast<std::size_t>(T * 2 * inter), 21, -4.0f, 4.0f);
+      std::vector<std::uint16_t> bits(values.size());
+      for (std::size_t i = 0; i < values.size(); ++i) bits[i] = f32_to_f16(values[i]);
+      std::vector<float> gate(T * inter), up(T * inter), ref(T * inter);
+      for (int t = 0; t < T; ++t) {
+        for (int i = 0; i < inter; ++i) {
+          gate[t * inter + i] = f16_to_f32(bits[t * 2 * inter + i]);
+          up[t * inter + i] = f16_to_f32(bits[t * 2 * inter + inter + i]);
+        }
+      }
+      if (gelu) geglu_tanh(c.ctx, gate.data(), up.data(), ref.data(), T * inter);
+      else swiglu(c.ctx, gate.data(), up.data(), ref.data(), T * inter);
+      Device<std::uint16_t> d_gu(bits), d_half(std::vector<std::uint16_t>(ref.size(), 0xFFFF));
+      Device<float> d_out(std::vector<float>(ref.size(), NAN));
+      gated_activation_f16_in(d_gu.ptr, T, inter, gelu, d_out.ptr, d_half.ptr, DType::F16, nullptr);
+      EXPECT_LT(rel_error(d_out.get(), ref), 1e-5) << (gelu ? "geglu" : "swiglu") << " inter " << inter;
+      const auto h = d_half.get();
+      std::vector<float> got(h.size());
+      for (std::size_t i = 0; i < h.size(); ++i) got[i] = f16_to_f32(h[i]);
+      EXPECT_LT(rel_error(got, ref), 1e-3) << (gelu ? "geglu" : "swiglu") << " inter " << inter;
+    }
+  }
+}
+
 // embedding_lookup on the GPU: f16 and f32 tables, the 8-wide kernel (dim 2048) and the scalar one
 // (dim 66), three tokens, a scale: each row the table's row times the scale, exactly.
 TEST(DecoderOpsCuda, EmbeddingLookupCopiesScaledRows) {

@@ -2,8 +2,9 @@
 // double-precision CPU product of the same 16-bit operands: f16 and bf16, token counts and widths
 // that are not multiples of a tile, a weight row stride past cols, an output written at a column
 // offset of a wider row (unaligned), y += keeping what y held, a shape's first call inside a stream
-// capture (the heuristic's first choice) and the same bits from the choice tuned after it. Bar: max |gpu -
-// cpu| / max |cpu| < 1e-5 (f32 accumulation of exact 16-bit products). Skips without a GPU.
+// capture (the heuristic's first choice) and the same bits from the choice tuned after it, and an
+// f16 output. Bar: max |gpu - cpu| / max |cpu| < 1e-5 (f32 accumulation of exact 16-bit products;
+// 1e-3 for f16 output). Skips without a GPU.
 #include <gtest/gtest.h>
 
 #include <cuda_runtime_api.h>
@@ -134,6 +135,27 @@ TEST(HalfGemmCuda, MatchesCpuProductTunedAccumulatedAndCaptured) {
     gemm.run(c.dtype, dw.ptr, c.rows, c.cols, c.w_stride, dx.ptr, c.tokens, y3.ptr + c.y_column, c.y_stride, true);
     EXPECT_LT(rel_error_at(c, y3.get(), want, base), 1e-5);
 
+  }
+  // f16 output (the prefill's gate|up): the f32 sums rounded once to f16, written at a column offset.
+  {
+    const Case c{DType::F16, 256, 192, 192, 77, 320, 16};
+    const auto w = to_bits(c.dtype, random_floats(static_cast<std::size_t>(c.rows) * c.cols, seed++, -1.0f, 1.0f));
+    const auto x = to_bits(c.dtype, random_floats(static_cast<std::size_t>(c.tokens) * c.cols, seed++, -2.0f, 2.0f));
+    const auto want = reference(c, w, x);
+    Device<std::uint16_t> dw(w), dx(x), y(std::vector<std::uint16_t>(static_cast<std::size_t>(c.tokens) * c.y_stride, 0));
+    gemm.run(c.dtype, dw.ptr, c.rows, c.cols, c.w_stride, dx.ptr, c.tokens, y.ptr + c.y_column, c.y_stride, false,
+             DType::F16);
+    const auto got = y.get();
+    double max_ref = 0.0, max_d = 0.0;
+    for (int t = 0; t < c.tokens; ++t) {
+      for (int n = 0; n < c.rows; ++n) {
+        const double r = want[static_cast<std::size_t>(t) * c.rows + n];
+        max_ref = std::max(max_ref, std::fabs(r));
+        max_d = std::max(max_d, std::fabs(f16_to_f32(got[static_cast<std::size_t>(t) * c.y_stride + c.y_column + n]) - r));
+      }
+      ASSERT_EQ(got[static_cast<std::size_t>(t) * c.y_stride], 0) << "column 0 of token " << t << " was written";
+    }
+    EXPECT_LT(max_d / max_ref, 1e-3);  // f16 rounding: 2^-11 of each value
   }
   EXPECT_NE(gemm.describe().find("candidate"), std::string::npos);
   cudaStreamDestroy(stream);
