@@ -65,9 +65,9 @@ __device__ __forceinline__ void cp_async_wait_all_but_newest() { asm volatile("c
 
 // Fragment coordinates (PTX ISA, mma.m16n8k16): g = lane / 4 is the row (and g + 8), t = lane % 4
 // picks columns 2t, 2t + 1 (and 2t + 8, 2t + 9 in A).
-// kStages 1: each K/V tile is loaded through registers, then computed on; 2: the next step's tiles
-// stream into second buffers by cp.async while this one's are computed on: the default (with one
-// group of warps measured on an H100, 2026-12-06: bench_attention_prefill 32.4 against 33.7 us on
+// kStages 1: each K/V tile is loaded through registers, then computed on; 2: the next tile streams
+// into a second buffer by cp.async while this one is computed on: the default where a block has one
+// group of warps (measured on an H100, 2026-12-06: bench_attention_prefill 32.4 against 33.7 us on
 // the 7B heads at 512 tokens, 254.5 against 295.0 at 2048; 7B engine prefill +1.0%; an earlier
 // session had it slower at 512, 38.6 against 36.1: docs/cuda.md). EAQ_CUDA_PREFILL_ATTENTION_STAGES
 // forces one.
@@ -80,7 +80,7 @@ constexpr int shared_bytes() {
   return kStages * kGroups * 2 * tile_bytes<kHd + 8>();
 }
 
-// kGroups 2: the block has two groups of four warps on the same 64 queries; each
+// kGroups 2 (with kStages 1): the block has two groups of four warps on the same 64 queries; each
 // step loads two key tiles and group k takes the k-th, so a block's walk over the keys takes half
 // as many steps. The groups' (max, sum, output) meet in shared memory at the end. For grids that
 // leave SMs idle (a block an SM at most), where the longest block's walk is the kernel's time.
@@ -88,7 +88,7 @@ template <int kHd, int kStages, int kGroups>
 __global__ void __launch_bounds__(32 * kWarps * kGroups)
     attention_prefill_f16_kernel(AttentionCudaParams p, const float* q, const std::int32_t* positions, int n_tokens,
                                  float* out, void* out_half, bool is_bf16) {
-  static_assert(kGroups == 1 || kGroups == 2, "one or two key groups");
+  static_assert(kGroups == 1 || (kGroups == 2 && kStages == 1), "two key groups take one stage");
   constexpr int kLd = kHd + 8;  // halves a shared row: 16-byte skew, conflict-free fragment loads
   constexpr int kDimTiles = kHd / 8;
   constexpr int kKSteps = kHd / 16;
@@ -176,25 +176,17 @@ __global__ void __launch_bounds__(32 * kWarps * kGroups)
       }
     }
   };
-  // Buffers: [stage][group]; a step's tiles are buffers stage * kGroups + 0 .. kGroups - 1.
   if (kStages == 2 && key_lo <= key_hi) {
-#pragma unroll
-    for (int k = 0; k < kGroups; ++k) {
-      if (k == 0 || key_lo + k * kTileKeys <= key_hi) load_tile(k, key_lo + k * kTileKeys);
-    }
+    load_tile(0, key_lo);
     cp_async_commit();
   }
   int stage = 0;
   for (int step_first = key_lo; step_first <= key_hi;
        step_first += kTileKeys * kGroups, stage = kStages == 2 ? stage ^ 1 : 0) {
     if constexpr (kStages == 2) {
-      // The other stage's buffers were last read in the previous iteration, which ended in a barrier.
-      const int next = step_first + kTileKeys * kGroups;
-#pragma unroll
-      for (int k = 0; k < kGroups; ++k) {
-        if (next + k * kTileKeys <= key_hi) load_tile((stage ^ 1) * kGroups + k, next + k * kTileKeys);
-      }
-      cp_async_commit();  // possibly empty: the wait below then still covers this step's group
+      // The other buffer was last read in the previous iteration, which ended in a barrier.
+      if (step_first + kTileKeys <= key_hi) load_tile(stage ^ 1, step_first + kTileKeys);
+      cp_async_commit();  // possibly empty: the wait below then still covers this tile's group
       cp_async_wait_all_but_newest();
     } else {
 #pragma unroll
@@ -204,7 +196,7 @@ __global__ void __launch_bounds__(32 * kWarps * kGroups)
     }
     __syncthreads();
     const int first = step_first + group * kTileKeys;  // this warp's tile
-    const __half* k_tile = tiles + ((kStages == 2 ? stage : 0) * kGroups + group) * 2 * kTileHalves;
+    const __half* k_tile = tiles + (kStages == 2 ? stage : group) * 2 * kTileHalves;
     const __half* v_tile = k_tile + kTileHalves;
     if (first <= key_hi && hi >= first && lo < first + kTileKeys) {
       // S = Q Kᵀ: 16 rows x 64 keys, eight n-tiles of 8 keys.
@@ -356,9 +348,7 @@ template <int kHd>
 void launch_f16_dim(int stages, int groups, const AttentionCudaParams& params, const float* q,
                     const std::int32_t* positions, int n_tokens, float* out, void* out_half, bool bf16,
                     cudaStream_t stream) {
-  if (stages == 2 && groups == 2) {
-    launch_f16<kHd, 2, 2>(params, q, positions, n_tokens, out, out_half, bf16, stream);
-  } else if (stages == 2) {
+  if (stages == 2) {
     launch_f16<kHd, 2, 1>(params, q, positions, n_tokens, out, out_half, bf16, stream);
   } else if (groups == 2) {
     launch_f16<kHd, 1, 2>(params, q, positions, n_tokens, out, out_half, bf16, stream);
@@ -380,7 +370,8 @@ int one_or_two_from_env(const char* name, const char* rule) {
 // EAQ_CUDA_PREFILL_ATTENTION_STAGES forces the K/V stages, EAQ_CUDA_PREFILL_ATTENTION_GROUPS the
 // key groups; read once.
 int stages_from_env() {
-  static const int stages = one_or_two_from_env("EAQ_CUDA_PREFILL_ATTENTION_STAGES", "two");
+  static const int stages =
+      one_or_two_from_env("EAQ_CUDA_PREFILL_ATTENTION_STAGES", "two where the key groups are one");
   return stages;
 }
 
@@ -397,9 +388,10 @@ bool attention_prefill_f16(const AttentionCudaParams& params, const float* q, co
                            int stages, int key_groups) {
   if (params.head_dim != 64 && params.head_dim != 128) return false;
   EAQ_CHECK(stages >= 0 && stages <= 2, "attention_prefill_f16: stages {} (0, 1 or 2)", stages);
-  EAQ_CHECK(key_groups >= 0 && key_groups <= 2, "attention_prefill_f16: key_groups {} (0, 1 or 2)", key_groups);
-  if (stages == 0) stages = stages_from_env();
-  if (key_groups == 0) key_groups = groups_from_env();
+  EAQ_CHECK(key_groups >= 0 && key_groups <= 2 && !(key_groups == 2 && stages == 2),
+            "attention_prefill_f16: key_groups {} (0, 1, or 2 with one stage)", key_groups);
+  if (stages == 0 && key_groups != 2) stages = stages_from_env();
+  if (key_groups == 0) key_groups = stages == 2 ? 1 : groups_from_env();
   if (key_groups == 0) {
     // Two key groups where every block has an SM to itself (e.g. 8 query blocks x 16 heads = 128
     // on 132 SMs): the block walking the most keys then sets the time and halving its walk pays;
@@ -407,12 +399,8 @@ bool attention_prefill_f16(const AttentionCudaParams& params, const float* q, co
     const long long blocks = static_cast<long long>((n_tokens + kRowsPerBlock - 1) / kRowsPerBlock) * params.n_heads;
     key_groups = blocks <= multiprocessor_count() ? 2 : 1;
   }
-  // The next step's K/V tiles stream in (cp.async) during this one's products. With two groups
-  // (one stage until 2026-12-07) the tiles' loads through registers were the kernel's largest
-  // stall (ncu on an H100, 1.3B heads at 512 tokens: 27.0 us, 7.5 cycles between a warp's issues,
-  // 34% of them waiting on global loads; the K/V stores to shared memory and the query scaling
-  // the most sampled instructions).
-  if (stages == 0) stages = 2;
+  // One group: the next K/V tile streams in (cp.async) during this one's products.
+  if (stages == 0) stages = key_groups == 2 ? 1 : 2;
   const bool bf16 = half_dtype == DType::BF16;
   if (params.head_dim == 128) {
     launch_f16_dim<128>(stages, key_groups, params, q, positions, n_tokens, out, out_half, bf16, stream);

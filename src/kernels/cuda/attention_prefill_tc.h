@@ -17,10 +17,10 @@ bool attention_prefill_tc(const AttentionCudaParams& params, const float* q, con
 
 // f16 products, FlashAttention-2 style (attention_prefill_f16.cu), for head_dim 64 and 128; returns
 // false, launching nothing, for other head sizes. key_groups: 1, 2 (two groups of warps a block,
-// each taking every other key tile), 0 = EAQ_CUDA_PREFILL_ATTENTION_GROUPS if set, else 2 where the
-// grid's blocks fit one an SM, else 1. stages: 1 (K/V tiles through registers), 2 (the next step's
-// tiles by cp.async into second buffers during this one's products), 0 =
-// EAQ_CUDA_PREFILL_ATTENTION_STAGES if set, else 2.
+// each taking every other key tile; one stage only), 0 = EAQ_CUDA_PREFILL_ATTENTION_GROUPS if set,
+// else 2 where the grid's blocks fit one an SM, else 1. stages: 1 (K/V tiles through registers),
+// 2 (the next tile by cp.async into a second buffer during this one's products), 0 =
+// EAQ_CUDA_PREFILL_ATTENTION_STAGES if set, else 2 with one key group and 1 with two.
 bool attention_prefill_f16(const AttentionCudaParams& params, const float* q, const std::int32_t* positions,
                            int n_tokens, float* out, void* out_half, DType half_dtype, cudaStream_t stream,
                            int stages = 0, int key_groups = 0);
