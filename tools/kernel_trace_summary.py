@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Time per kernel of one CUDA decode step, from a trace written by benchmarks/cuda/kernel_trace.cpp.
+"""Time per kernel of one CUDA decode step and of one prefill, from a trace written by
+benchmarks/cuda/kernel_trace.cpp.
 
     tools/kernel_trace_summary.py trace.csv [--graph-only] [--top N]
 

@@ -4,10 +4,11 @@ format) whose per-kernel shares are known.
 
 Three decode steps (graph_id 7) of four kernels, the third overlapping the second as programmatic
 dependent launch lets it (it starts before the second ends): embedding 0-2 us, add_rms_norm 2-4,
-half_matvec 3.5-10 (span 6.5, share 10 - 4 = 6), argmax 10-11; steps 20 us apart. Two prefill
-kernels outside graphs (graph_id 0). Expected: 3 steps, step wall 11 us, shares 2 / 2 / 6 / 1 us
+half_matvec 3.5-10 (span 6.5, share 10 - 4 = 6), argmax 10-11; steps 20 us apart. Outside graphs
+(graph_id 0): a GEMM of the benchmark's own, then a prefill of three kernels from its embedding lookup
+on (1, 49 and 10 us). Expected: 3 steps, step wall 11 us, shares 2 / 2 / 6 / 1 us
 (they add up to the wall), half_matvec's span 6.5 us, names without namespaces, template arguments or
-parameters; a trace with no graph kernels, a missing file and a malformed row are errors that say so.
+parameters, one prefill of 60 us without the earlier GEMM; a trace with no graph kernels, a missing file and a malformed row are errors that say so.
 """
 import os
 import subprocess
@@ -38,7 +39,11 @@ STEP = [  # (start_us, end_us, name) within a step
 def write_trace(path, with_graph=True):
     with open(path, "w") as f:
         f.write("start_ns,end_ns,graph_id,grid,block,name\n")
-        f.write('100000,150000,0,8x32x1,128x1x1,"nvjet_sm90_hss_128x128_64x6_1x2_h_bz_TNT"\n')
+        # A benchmark's own GEMM before the prompt (not a prefill's), then a prefill: embedding 100-101 us,
+        # a GEMM 101-150, RoPE 150-160.
+        f.write('0,50000,0,8x32x1,128x1x1,"nvjet_sm90_hss_128x128_64x6_1x2_h_bz_TNT"\n')
+        f.write('100000,101000,0,1x1x1,128x1x1,"void eaq::kernels::cuda::(anonymous namespace)::embedding_kernel(int)"\n')
+        f.write('101000,150000,0,8x32x1,128x1x1,"nvjet_sm90_hss_128x128_64x6_1x2_h_bz_TNT"\n')
         f.write('150000,160000,0,1x1x1,128x1x1,"void eaq::kernels::cuda::(anonymous namespace)::rope_kv_write_kernel(int)"\n')
         if with_graph:
             for step in range(3):
@@ -68,8 +73,15 @@ def main():
             check(f"{name}: share {share} us, span {span} us", got is not None and abs(got[1] - share) < 1e-6
                   and abs(got[3] - span) < 1e-6 and got[0] == 1.0, f"row {got} in\n{out}")
         check("shares add up to the step", abs(sum(v[1] for v in rows.values()) - 11.0) < 1e-6, out)
-        check("kernels outside graphs listed", "outside graphs (prefill etc.): 2 kernels, 0.06 ms" in out and
-              "nvjet_sm90_hss_128x128_64x6_1x2_h_bz_TNT" in out and "rope_kv_write_kernel" in out, out)
+        prefill = out[out.find("prefills"):]
+        check("one prefill, from its embedding lookup on", prefill.startswith(
+            "prefills (kernels outside graphs from an embedding lookup on): 1; wall 60.0 us a prefill (min 60.0), "
+            "kernel time 60.0 us a prefill"), out)
+        prefill_rows = {line.split()[0]: line.split()[1:] for line in prefill.splitlines()[2:] if line.strip()}
+        check("the prefill's kernels: the GEMM's 49 us (not the benchmark's own 50 before it), RoPE 10, embedding 1",
+              prefill_rows.get("nvjet_sm90_hss_128x128_64x6_1x2_h_bz_TNT") == ["1.0", "49.0", "81.7"] and
+              prefill_rows.get("rope_kv_write_kernel") == ["1.0", "10.0", "16.7"] and
+              prefill_rows.get("embedding_kernel") == ["1.0", "1.0", "1.7"], prefill)
 
         write_trace(trace, with_graph=False)
         r = subprocess.run([sys.executable, TOOL, trace], capture_output=True, text=True, timeout=60)
