@@ -3,13 +3,15 @@
 // Why: on the prefill's projection shapes at 512 tokens, cublasGemmEx's own pick (gemm_half) is
 // not the fastest of the algorithms cuBLASLt offers for them: bench_prefill_gemm on an H100
 // (2026-12-07) had the fastest candidate 7.5% under it on a DeepSeek-Coder-1.3B layer's four
-// GEMMs and 14% on an R1-Distill-Qwen-1.5B layer's (up to 1.24x on one GEMM), the same on the
-// Llama-2-7B shapes.
+// GEMMs and 14% on an R1-Distill-Qwen-1.5B layer's (up to 1.24x on one GEMM), 0.5% on a
+// Llama-2-7B layer's. In the engine (same call): prefill-512 +1.4% (1.3B) and +4.6% (1.5B) from
+// the tuning alone (EAQ_CUDA_GEMM_TUNE=0 against the default; docs/cuda.md).
 //
 // Which algorithms: the heuristic's candidates that do not split K (ALGO_CONFIG_SPLITK_NUM 1).
-// Each output element is then one f32 accumulation over k in the same order, so every candidate
-// writes the same bits (bench_prefill_gemm checks each against cublasGemmEx's output: max |Δ| 0
-// for all of them in that run): the choice changes the time, never the result.
+// Each output element is then one f32 accumulation over k, and every candidate measured wrote the
+// same bits (bench_prefill_gemm checks each against cublasGemmEx's output: max |Δ| 0 for all of
+// them in that run; HalfGemmCuda's test checks a shape's first and tuned choices bit for bit):
+// the choice changes the time, not the result.
 //
 // When: the first call of a shape (dtypes, rows, cols, strides, tokens, operand alignment) times
 // each candidate (2 runs, then 5 timed) into a scratch output of its own, allocated and freed
