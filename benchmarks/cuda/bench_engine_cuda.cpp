@@ -42,6 +42,7 @@
 #include "kernels/cuda/cublas_gemm.h"
 #include "kernels/cuda/half_gemm.h"
 #include "kernels/cuda/cuda_check.h"
+#include "model_shapes.h"
 #include "model/cuda_decoder_lm.h"
 #include "model/decoder_builder.h"
 #include "model/model_loader.h"
@@ -54,22 +55,8 @@ namespace {
 
 using namespace eaq;
 
-struct Shape {
-  std::string name;
-  std::string architecture;
-  std::int64_t hidden, inter, layers, heads, kv_heads, vocab;
-  double rope_theta;
-  bool qkv_bias;
-};
-
-const std::vector<Shape>& shapes() {
-  static const std::vector<Shape> table = {
-      {"llama2-7b", "llama", 4096, 11008, 32, 32, 32, 32000, 10000.0, false},
-      {"deepseek-coder-1.3b", "llama", 2048, 5504, 24, 16, 16, 32256, 100000.0, false},
-      {"r1-distill-qwen-1.5b", "qwen2", 1536, 8960, 28, 12, 2, 151936, 10000.0, true},
-  };
-  return table;
-}
+using bench::Shape;
+using bench::shapes;
 
 // Random weights for one shape in one dtype: one pool of rows per input width, every matrix of
 // that width pointing into it (the values repeat across layers; the bytes read do not).
@@ -247,11 +234,8 @@ double measure_gemm_tflops(std::int64_t m, std::int64_t n, std::int64_t k, bool 
 // attention, norms, RoPE or LM head. Each GEMM is timed on its own, repeated, so a weight matrix
 // that fits L2 is read from there: if anything, an optimistic bound.
 double measure_projection_gemms_s(const Shape& s, std::int64_t prompt) {
-  const std::int64_t hd = s.hidden / s.heads;
-  const double per_layer = measure_gemm_s(prompt, (s.heads + 2 * s.kv_heads) * hd, s.hidden, true) +
-                           measure_gemm_s(prompt, s.hidden, s.heads * hd, true) +
-                           measure_gemm_s(prompt, 2 * s.inter, s.hidden, true) +
-                           measure_gemm_s(prompt, s.hidden, s.inter, true);
+  double per_layer = 0.0;
+  for (const bench::ProjectionGemm& g : bench::projection_gemms(s)) per_layer += measure_gemm_s(prompt, g.n, g.k, true);
   return per_layer * static_cast<double>(s.layers);
 }
 
@@ -455,11 +439,7 @@ int run_bench(const Options& o) {
     // The prefill GEMM of this shape (prompt x hidden -> intermediate) as a second peak.
     const double gemm_shape = measure_gemm_tflops(o.prompt, s.inter, s.hidden, true);
     // What the prefill could reach at most with cuBLAS's own GEMMs: all of its projections alone.
-    const std::int64_t shape_hd = s.hidden / s.heads;
-    const double projection_flops =
-        2.0 * static_cast<double>(o.prompt) * s.layers *
-        (static_cast<double>(s.hidden) * (s.heads + 2 * s.kv_heads) * shape_hd +
-         static_cast<double>(s.heads) * shape_hd * s.hidden + 3.0 * s.hidden * s.inter);
+    const double projection_flops = 2.0 * static_cast<double>(o.prompt) * s.layers * bench::projection_params(s);
     const double projections_s = measure_projection_gemms_s(s, o.prompt);
     const double projections_pct = 100.0 * projection_flops / projections_s / 1e12 / std::max(gemm_square, gemm_shape);
     fmt::print("{:<22} cuBLAS alone on the {}-token prefill's projection GEMMs (measured): {:.3f} ms, {:.0f} TFLOP/s, "
@@ -541,9 +521,7 @@ int run_bench(const Options& o) {
       const double pct_copy = 100.0 * bytes / best_decode / (copy_gbs * 1e9);
       // Matrix FLOPs of the prompt (every projection, the LM head for one row) + attention.
       const std::int64_t hd = s.hidden / s.heads;
-      const double matrix_params = static_cast<double>(s.layers) *
-                                   (static_cast<double>(s.hidden) * (s.heads + 2 * s.kv_heads) * hd +
-                                    static_cast<double>(s.heads) * hd * s.hidden + 3.0 * s.hidden * s.inter);
+      const double matrix_params = static_cast<double>(s.layers) * bench::projection_params(s);
       const double attn_flops = 2.0 * 2.0 * s.layers * s.heads * hd * (static_cast<double>(o.prompt) * (o.prompt + 1) / 2.0);
       const double prefill_flops = 2.0 * matrix_params * o.prompt + 2.0 * s.vocab * s.hidden + attn_flops;
       const double prefill_tflops = prefill_flops / best_prefill / 1e12;

@@ -27,35 +27,27 @@
 
 #include "kernels/cuda/cublas_gemm.h"
 #include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/half_gemm.h"
+#include "model_shapes.h"
 
 namespace {
 
 using eaq::DType;
 namespace kc = eaq::kernels::cuda;
 
-// y[T][n] = x[T][k] · W[n][k]^T. The models' projection shapes (q|k|v, o, gate|up, down) as
-// bench_engine_cuda's shape table gives them.
-struct Gemm {
-  const char* what;
-  std::int64_t n, k;
-};
-struct Model {
-  const char* name;
-  int layers;
-  std::vector<Gemm> gemms;
-};
-
-std::vector<Model> models() {
-  return {
-      {"deepseek-coder-1.3b", 24, {{"q|k|v", 6144, 2048}, {"o", 2048, 2048}, {"gate|up", 11008, 2048}, {"down", 2048, 5504}}},
-      {"r1-distill-qwen-1.5b", 28, {{"q|k|v", 2048, 1536}, {"o", 1536, 1536}, {"gate|up", 17920, 1536}, {"down", 1536, 8960}}},
-      {"llama2-7b", 32, {{"q|k|v", 12288, 4096}, {"o", 4096, 4096}, {"gate|up", 22016, 4096}, {"down", 4096, 11008}}},
-  };
-}
-
 [[noreturn]] void fail(const std::string& what) {
   std::fprintf(stderr, "bench_prefill_gemm: %s\n", what.c_str());
   std::exit(2);
+}
+
+// The value of flag `flag` as a whole number from 1 to 10^6, or a clear error.
+long long whole_number(const std::string& flag, const char* text) {
+  char* end = nullptr;
+  const long long v = std::strtoll(text, &end, 10);
+  if (end == text || *end != '\0' || v < 1 || v > 1000000) {
+    fail(flag + " '" + text + "' is not a whole number from 1 to 1000000");
+  }
+  return v;
 }
 
 struct Buffers {
@@ -98,13 +90,6 @@ double relative_error(const void* y, bool half_out, const float* ref, std::size_
     max_d = std::max(max_d, std::fabs(static_cast<double>(v[i]) - r[i]));
   }
   return max_ref > 0.0 ? max_d / max_ref : max_d;
-}
-
-int config_attr(const cublasLtMatmulAlgo_t& algo, cublasLtMatmulAlgoConfigAttributes_t attr) {
-  std::int32_t v = -1;
-  std::size_t written = 0;
-  if (cublasLtMatmulAlgoConfigGetAttribute(&algo, attr, &v, sizeof(v), &written) != CUBLAS_STATUS_SUCCESS) return -1;
-  return v;
 }
 
 struct Choice {
@@ -163,8 +148,9 @@ LtResult sweep_lt(cublasLtHandle_t lt, void* workspace, std::size_t workspace_by
     c.ms = time_ms(call, reps);
     char buf[160];
     std::snprintf(buf, sizeof(buf), "#%d tile %d stages %d splitK %d cluster %d ws %zu KiB", i,
-                  config_attr(algo, CUBLASLT_ALGO_CONFIG_TILE_ID), config_attr(algo, CUBLASLT_ALGO_CONFIG_STAGES_ID),
-                  config_attr(algo, CUBLASLT_ALGO_CONFIG_SPLITK_NUM), config_attr(algo, CUBLASLT_ALGO_CONFIG_CLUSTER_SHAPE_ID),
+                  kc::lt_algo_config(algo, CUBLASLT_ALGO_CONFIG_TILE_ID), kc::lt_algo_config(algo, CUBLASLT_ALGO_CONFIG_STAGES_ID),
+                  kc::lt_algo_config(algo, CUBLASLT_ALGO_CONFIG_SPLITK_NUM),
+                  kc::lt_algo_config(algo, CUBLASLT_ALGO_CONFIG_CLUSTER_SHAPE_ID),
                   results[static_cast<std::size_t>(i)].workspaceSize >> 10);
     c.config = buf;
     if (out.candidates - out.rejected == 1) out.first = c;
@@ -187,9 +173,9 @@ int main(int argc, char** argv) try {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (i + 1 >= argc) fail(a + " needs a value (see the header of benchmarks/cuda/bench_prefill_gemm.cpp)");
-    if (a == "--tokens") T = std::stoll(argv[++i]);
-    else if (a == "--candidates") candidates = std::stoi(argv[++i]);
-    else if (a == "--reps") reps = std::stoi(argv[++i]);
+    if (a == "--tokens") T = whole_number(a, argv[++i]);
+    else if (a == "--candidates") candidates = static_cast<int>(whole_number(a, argv[++i]));
+    else if (a == "--reps") reps = static_cast<int>(whole_number(a, argv[++i]));
     else fail("unknown argument " + a + " (see the header of benchmarks/cuda/bench_prefill_gemm.cpp)");
   }
   if (T < 16 || candidates < 1 || reps < 1) fail("--tokens >= 16, --candidates >= 1, --reps >= 1");
@@ -232,12 +218,13 @@ int main(int argc, char** argv) try {
 
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  for (const Model& m : models()) {
-    std::printf("## %s (%d layers, %lld tokens)\n", m.name, m.layers, static_cast<long long>(T));
+  for (const eaq::bench::Shape& m : eaq::bench::shapes()) {
+    std::printf("## %s (%lld layers, %lld tokens)\n", m.name.c_str(), static_cast<long long>(m.layers),
+                static_cast<long long>(T));
     std::printf("%-8s %6s %6s | %9s | %9s %9s %9s | %9s %9s %9s | best f32 config\n", "gemm", "n", "k", "default",
                 "lt first", "lt best", "speed-up", "f16 first", "f16 best", "speed-up");
     double sum_default = 0.0, sum_first = 0.0, sum_best = 0.0, sum_best_half = 0.0, flops = 0.0;
-    for (const Gemm& g : m.gemms) {
+    for (const eaq::bench::ProjectionGemm& g : eaq::bench::projection_gemms(m)) {
       Buffers b;
       const std::size_t w_bytes = static_cast<std::size_t>(g.n * g.k) * 2;
       const std::size_t copies = std::clamp<std::size_t>((128u << 20) / w_bytes + 1, 1, 16);
@@ -281,8 +268,9 @@ int main(int argc, char** argv) try {
     auto pct = [&](double ms_layer) { return 100.0 * flops / (ms_layer * 1e-3) / 1e12 / peak_tflops; };
     std::printf("%s projections, a layer: default %.1f us (%.1f%% of the peak), lt first %.1f us (%.1f%%), "
                 "lt best %.1f us (%.1f%%), f16-out best %.1f us (%.1f%%); x %d layers: %.3f / %.3f / %.3f / %.3f ms\n\n",
-                m.name, sum_default * 1e3, pct(sum_default), sum_first * 1e3, pct(sum_first), sum_best * 1e3,
-                pct(sum_best), sum_best_half * 1e3, pct(sum_best_half), m.layers, sum_default * m.layers,
+                m.name.c_str(), sum_default * 1e3, pct(sum_default), sum_first * 1e3, pct(sum_first),
+                sum_best * 1e3, pct(sum_best), sum_best_half * 1e3, pct(sum_best_half), static_cast<int>(m.layers),
+                sum_default * m.layers,
                 sum_first * m.layers, sum_best * m.layers, sum_best_half * m.layers);
   }
   cublasLtDestroy(lt);

@@ -79,7 +79,7 @@ if [[ $mode == ab ]]; then
 fi
 if [[ $mode == prefill ]]; then
   step 150 prefill.log bench_prefill_gemm --tokens 512
-  step 60 prefill.log bench_attention_prefill
+  step 150 prefill.log bench_attention_prefill  # 60 s was too short on 2026-12-07
   for shape in deepseek-coder-1.3b r1-distill-qwen-1.5b llama2-7b; do
     step 90 trace.log env OUT=/tmp/trace_out benchmarks/cuda/profile_decode.sh $shape f16 8
   done

@@ -152,8 +152,9 @@ class CudaDecoderLm : public CausalLm {
   // the split mode, not for batches the GEMV takes, and only when all parts agree. nullopt unless
   // producers_write_half_.
   std::optional<DType> gemm_input_dtype(const CudaLinear& linear, int n_tokens) const;
-  // Whether the prefill GEMM of `linear` can add into its output (y +=): one dense f16/bf16 part.
-  bool gemm_accumulates(const CudaLinear& linear) const;
+  // Whether `linear` is one dense f16/bf16 part: what the prefill GEMM's own epilogues (y +=, an f16
+  // output) need.
+  bool one_dense_half_part(const CudaLinear& linear) const;
   // Whether the prefill's o_proj or down (`linear` of `layer`) adds into x_ itself.
   bool prefill_adds_residual(const Layer& layer, const CudaLinear& linear, int n_tokens) const;
   // Whether the prefill's gate|up GEMM writes f16 for the activation (f16_gate_up_).

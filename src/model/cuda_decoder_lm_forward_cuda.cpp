@@ -37,7 +37,7 @@ bool CudaDecoderLm::can_gate(const CudaLinear& linear, int n_tokens) const {
   return kc::gemv_supports_gate(part.weight, n_tokens);
 }
 
-bool CudaDecoderLm::gemm_accumulates(const CudaLinear& linear) const {
+bool CudaDecoderLm::one_dense_half_part(const CudaLinear& linear) const {
   if (linear.parts.size() != 1) return false;
   const CudaLinear::Part& part = linear.parts.front();
   return is_half(part.dtype) && part.weight.codes == nullptr && part.dense != nullptr;
@@ -47,11 +47,11 @@ bool CudaDecoderLm::prefill_adds_residual(const Layer& layer, const CudaLinear& 
   // Sandwich norms normalize the projection's output before it joins the residual stream; a bias
   // would be added after the GEMM.
   return residual_in_gemm_ && n_tokens > kc::kMaxGemvBatch && !spec_.sandwich_norms &&
-         (&linear != &layer.wo || layer.bo == nullptr) && gemm_accumulates(linear);
+         (&linear != &layer.wo || layer.bo == nullptr) && one_dense_half_part(linear);
 }
 
 bool CudaDecoderLm::prefill_f16_gate_up(const CudaLinear& gate_up, int n_tokens) const {
-  return f16_gate_up_ && n_tokens > kc::kMaxGemvBatch && !options_.split_half_activations && gemm_accumulates(gate_up) &&
+  return f16_gate_up_ && n_tokens > kc::kMaxGemvBatch && !options_.split_half_activations && one_dense_half_part(gate_up) &&
          gate_up.parts.front().dtype == DType::F16;
 }
 
@@ -62,9 +62,9 @@ void CudaDecoderLm::run_linear(const CudaLinear& linear, const float* x, int n_t
   const bool fused = fusion.norm_weight != nullptr || fusion.accumulate || fusion.bias != nullptr || gated;
   // A prefill GEMM adds into y itself (cuBLAS's beta = 1) where it is the whole projection.
   const bool gemm_accumulate = fusion.accumulate && !gated && fusion.norm_weight == nullptr && fusion.bias == nullptr &&
-                               n_tokens > kc::kMaxGemvBatch && gemm_accumulates(linear);
+                               n_tokens > kc::kMaxGemvBatch && one_dense_half_part(linear);
   if (fusion.f16_output) {
-    EAQ_CHECK(!fused && n_tokens > kc::kMaxGemvBatch && gemm_accumulates(linear) && linear.parts.front().dtype == DType::F16,
+    EAQ_CHECK(!fused && n_tokens > kc::kMaxGemvBatch && one_dense_half_part(linear) && linear.parts.front().dtype == DType::F16,
               "an f16 output is a prefill GEMM's alone: one dense f16 part, more than {} tokens, no fusion",
               kc::kMaxGemvBatch);
     const CudaLinear::Part& part = linear.parts.front();

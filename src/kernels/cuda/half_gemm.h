@@ -36,6 +36,10 @@
 
 namespace eaq::kernels::cuda {
 
+// A cuBLASLt algorithm's configuration value (ALGO_CONFIG_TILE_ID, _STAGES_ID, _SPLITK_NUM, ...);
+// -1 where cuBLASLt does not report it.
+int lt_algo_config(const cublasLtMatmulAlgo_t& algo, cublasLtMatmulAlgoConfigAttributes_t attribute);
+
 class HalfGemm {
  public:
   // Runs on `stream`; workspace (may be null with 0 bytes) is offered to every algorithm.

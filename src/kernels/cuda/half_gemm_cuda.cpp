@@ -28,14 +28,14 @@ std::uint32_t alignment_of(const void* p) {
   return a;
 }
 
-int config_attribute(const cublasLtMatmulAlgo_t& algo, cublasLtMatmulAlgoConfigAttributes_t attribute) {
+}  // namespace
+
+int lt_algo_config(const cublasLtMatmulAlgo_t& algo, cublasLtMatmulAlgoConfigAttributes_t attribute) {
   std::int32_t v = -1;
   std::size_t written = 0;
   if (cublasLtMatmulAlgoConfigGetAttribute(&algo, attribute, &v, sizeof(v), &written) != CUBLAS_STATUS_SUCCESS) return -1;
   return v;
 }
-
-}  // namespace
 
 struct HalfGemm::Plan {
   cublasLtMatmulDesc_t op = nullptr;
@@ -118,7 +118,7 @@ HalfGemm::Plan& HalfGemm::plan_for(const Key& key, DType dtype, std::int64_t row
   }
   for (int i = 0; i < found; ++i) {
     const auto& r = results[static_cast<std::size_t>(i)];
-    if (r.state != CUBLAS_STATUS_SUCCESS || config_attribute(r.algo, CUBLASLT_ALGO_CONFIG_SPLITK_NUM) > 1) continue;
+    if (r.state != CUBLAS_STATUS_SUCCESS || lt_algo_config(r.algo, CUBLASLT_ALGO_CONFIG_SPLITK_NUM) > 1) continue;
     plan->candidates.push_back(r.algo);
   }
   plan->shape = fmt::format("{} {}x{} (w stride {}) by {} tokens (y {}, stride {}; alignment w/x/y {}/{}/{} B)",
@@ -202,8 +202,8 @@ std::string HalfGemm::describe() const {
   for (const auto& [key, plan] : plans_) {
     const cublasLtMatmulAlgo_t& algo = plan->candidates[plan->chosen];
     out += fmt::format("{}: candidate {} of {} (tile {}, stages {})", plan->shape, plan->chosen, plan->candidates.size(),
-                       config_attribute(algo, CUBLASLT_ALGO_CONFIG_TILE_ID),
-                       config_attribute(algo, CUBLASLT_ALGO_CONFIG_STAGES_ID));
+                       lt_algo_config(algo, CUBLASLT_ALGO_CONFIG_TILE_ID),
+                       lt_algo_config(algo, CUBLASLT_ALGO_CONFIG_STAGES_ID));
     if (!plan->candidate_us.empty()) {
       out += ", us:";
       for (float us : plan->candidate_us) out += fmt::format(" {:.1f}", us);
