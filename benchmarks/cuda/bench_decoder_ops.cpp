@@ -210,6 +210,34 @@ void bench_shape(const Shape& s, const ek::KernelContext& ctx, int reps, double 
         },
         kCalls, reps);
     row(s, "rope_kv_write", "prefill 512", t, static_cast<double>(T) * width * 4 + qn * 4.0 + 2.0 * kn * 2, copy, err);
+    // The same from an f16 q|k|v (the f16 model's prefill GEMM output), against the CPU on the
+    // f16-rounded values.
+    std::vector<std::uint16_t> qkv_half(qkv.size());
+    for (std::size_t i = 0; i < qkv.size(); ++i) qkv_half[i] = eaq::f32_to_f16(qkv[i]);
+    for (int tt = 0; tt < T; ++tt) {
+      for (int i = 0; i < width; ++i) {
+        const float val = eaq::f16_to_f32(qkv_half[static_cast<std::size_t>(tt) * width + i]);
+        if (i < s.heads * hd) q[static_cast<std::size_t>(tt) * s.heads * hd + i] = val;
+        else if (i < (s.heads + s.kv_heads) * hd) k[static_cast<std::size_t>(tt) * s.kv_heads * hd + i - s.heads * hd] = val;
+        else v[static_cast<std::size_t>(tt) * s.kv_heads * hd + i - (s.heads + s.kv_heads) * hd] = val;
+      }
+    }
+    ek::rope(ctx, q.data(), T, s.heads, hd, positions.data(), inv_freq.data(), ek::RopeLayout::kNeox, 1.0f);
+    ek::rope(ctx, k.data(), T, s.kv_heads, hd, positions.data(), inv_freq.data(), ek::RopeLayout::kNeox, 1.0f);
+    ek::kv_store(ctx, cpu_cache, 0, T, k.data(), v.data());
+    Buffer<std::uint16_t> dqkv_half(qkv_half);
+    p.qkv = reinterpret_cast<const float*>(dqkv_half.ptr);
+    p.qkv_f16 = true;
+    kc::rope_kv_write(p, nullptr);
+    const double err16 = std::max({rel_error(dq.get(), q), rel_error(halves_to_floats(dk.get()), halves_to_floats(k_cache)),
+                                   rel_error(halves_to_floats(dv.get()), halves_to_floats(v_cache))});
+    const double t16 = graph_seconds_per_call(
+        [&](cudaStream_t st) {
+          for (int i = 0; i < kCalls; ++i) kc::rope_kv_write(p, st);
+        },
+        kCalls, reps);
+    row(s, "rope_kv_write", "prefill 512, f16 in", t16, static_cast<double>(T) * width * 2 + qn * 4.0 + 2.0 * kn * 2, copy,
+        err16);
   }
   // embedding_lookup, prefill: 512 rows of an f16 [vocab][hidden] table.
   {

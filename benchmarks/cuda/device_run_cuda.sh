@@ -3,7 +3,7 @@
 # files come back). Run from the repository root after tools/device_build.sh packed .device and
 # .device.tar.gz (carry [".device.tar.gz"]: the folder alone passes the 64 MiB carry limit):
 #   benchmarks/cuda/device_run_cuda.sh quick|full|bench|verify|priority|profile|ab|prefill|
-#                                      experiments-engine|experiments-misc
+#                                      experiments-engine|experiments-misc|experiments-prefill
 # quick: versions, `eaq hw`, the e2e parity test, the kernels' GPU unit tests, one shape at
 #        f16/int8/int4-g128 (a first look, ~2 minutes);
 # full:  that, plus every shape x precision beside HF transformers eager, the HF parity run, a
@@ -40,13 +40,17 @@
 #        and 7B shapes; f16 with the norm in the GEMVs (EAQ_CUDA_FUSED_NORM=gemv) against the norm
 #        kernels (the default) on the 1.3B/1.5B shapes; the 7B prefill with a 32 MiB cuBLAS workspace
 #        (EAQ_CUDA_CUBLAS_WORKSPACE_MIB=32); each beside the default (~6 minutes).
+# experiments-prefill: the f16 q|k|v output and the RoPE kernel: the kernels' GPU unit tests,
+#        bench_attention_prefill, bench_decoder_ops, the f16 prefill of the three shapes with and
+#        without EAQ_CUDA_PREFILL_F16_QKV (by turns), kernel traces of the 1.3B and 7B f16 prefill,
+#        the e2e test (~7 minutes).
 set -uo pipefail
 mode=${1:-quick}
 case $mode in
-  quick|full|bench|verify|priority|profile|ab|prefill|experiments-engine|experiments-misc) ;;
+  quick|full|bench|verify|priority|profile|ab|prefill|experiments-engine|experiments-misc|experiments-prefill) ;;
   *)
     echo "device_run_cuda.sh: unknown mode '$mode': give quick, full, bench, verify, priority, profile, ab," \
-         "prefill, experiments-engine or experiments-misc" >&2
+         "prefill, experiments-engine, experiments-misc or experiments-prefill" >&2
     exit 2
     ;;
 esac
@@ -84,6 +88,20 @@ if [[ $mode == prefill ]]; then
     step 90 trace.log env OUT=/tmp/trace_out benchmarks/cuda/profile_decode.sh $shape f16 8
   done
   step 150 eaq_bench.log bench_engine_cuda --precision f16 --repeat 3 --energy-s 0
+  exit 0
+fi
+if [[ $mode == experiments-prefill ]]; then
+  step 150 tests.log eaq_kernels_cuda_tests
+  step 150 prefill.log bench_attention_prefill
+  step 60 prefill.log bench_decoder_ops --reps 20
+  all="--shape deepseek-coder-1.3b --shape r1-distill-qwen-1.5b --shape llama2-7b --precision f16 --new 16"
+  for env in EAQ_CUDA_PREFILL_F16_QKV=1 EAQ_CUDA_PREFILL_F16_QKV=0 EAQ_CUDA_PREFILL_F16_QKV=1; do
+    step 120 eaq_bench.log env $env bench_engine_cuda $all --repeat 2 --energy-s 0
+  done
+  for shape in deepseek-coder-1.3b llama2-7b; do
+    step 90 trace.log env OUT=/tmp/trace_out benchmarks/cuda/profile_decode.sh $shape f16 8
+  done
+  step 200 e2e.log python3 tests/e2e/test_engine_cuda.py
   exit 0
 fi
 if [[ $mode == profile ]]; then

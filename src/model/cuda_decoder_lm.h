@@ -159,6 +159,8 @@ class CudaDecoderLm : public CausalLm {
   bool prefill_adds_residual(const Layer& layer, const CudaLinear& linear, int n_tokens) const;
   // Whether the prefill's gate|up GEMM writes f16 for the activation (f16_gate_up_).
   bool prefill_f16_gate_up(const CudaLinear& gate_up, int n_tokens) const;
+  // Whether the prefill's q|k|v GEMM writes f16 for the RoPE kernel (f16_qkv_).
+  bool prefill_f16_qkv(const CudaLinear& qkv, int n_tokens) const;
   // Whether a decode projection of `linear` (n_tokens <= kMaxGemvBatch) can take
   // CudaLinearFusion::gate: one part, read by half_matvec or by a gemv() that takes it at n_tokens
   // (kc::gemv_supports_gate: the chunk layout, or the tensor-core tiles at 1-4 tokens on sm_90).
@@ -253,6 +255,10 @@ class CudaDecoderLm : public CausalLm {
   // GEMM in transformers does), which the activation reads: half the bytes written and read
   // between them. EAQ_CUDA_PREFILL_F16_GATE_UP=0 keeps f32 (A/B).
   bool f16_gate_up_ = true;
+  // The prefill's q|k|v GEMM of an f16 model writes f16, which the RoPE + KV-write kernel reads
+  // (half the bytes between them; K and V go into the f16 cache, the query to the f16 attention).
+  // EAQ_CUDA_PREFILL_F16_QKV=0 keeps f32 (A/B).
+  bool f16_qkv_ = true;
   std::int64_t greedy_position_ = 0;  // host's count of positions the greedy loop has filled
   std::int64_t scratch_floats_ = 0;
 };

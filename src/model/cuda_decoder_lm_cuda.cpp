@@ -276,6 +276,11 @@ CudaDecoderLm::CudaDecoderLm(const DecoderSpec& spec, const DecoderWeights& weig
       fail("EAQ_CUDA_PREFILL_F16_GATE_UP='{}' is not 0 or 1 (unset it for the default, 1)", f16_gate_up);
     }
     f16_gate_up_ = f16_gate_up == nullptr || std::string_view(f16_gate_up) != "0";
+    const char* f16_qkv = std::getenv("EAQ_CUDA_PREFILL_F16_QKV");
+    if (f16_qkv != nullptr && *f16_qkv != '\0' && std::string_view(f16_qkv) != "0" && std::string_view(f16_qkv) != "1") {
+      fail("EAQ_CUDA_PREFILL_F16_QKV='{}' is not 0 or 1 (unset it for the default, 1)", f16_qkv);
+    }
+    f16_qkv_ = f16_qkv == nullptr || std::string_view(f16_qkv) != "0";
     split_counters_ = static_cast<unsigned*>(alloc(static_cast<std::size_t>(spec_.n_heads) * sizeof(unsigned), "the attention split workspace"));
     EAQ_CUDA_CHECK(cudaMemset(split_counters_, 0, static_cast<std::size_t>(spec_.n_heads) * sizeof(unsigned)));
     // Up to three 16-bit parts (hi, lo, lo2) of the widest GEMM input.

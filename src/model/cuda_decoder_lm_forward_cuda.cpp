@@ -55,6 +55,11 @@ bool CudaDecoderLm::prefill_f16_gate_up(const CudaLinear& gate_up, int n_tokens)
          gate_up.parts.front().dtype == DType::F16;
 }
 
+bool CudaDecoderLm::prefill_f16_qkv(const CudaLinear& qkv, int n_tokens) const {
+  return f16_qkv_ && n_tokens > kc::kMaxGemvBatch && !options_.split_half_activations && one_dense_half_part(qkv) &&
+         qkv.parts.front().dtype == DType::F16 && kc::rope_reads_f16_qkv(static_cast<int>(spec_.head_dim));
+}
+
 void CudaDecoderLm::run_linear(const CudaLinear& linear, const float* x, int n_tokens, float* y, bool x_half_ready,
                                const CudaLinearFusion& fusion) {
   const std::int64_t cols = linear.cols;
@@ -178,13 +183,14 @@ void CudaDecoderLm::run_layers(int T, const std::int32_t* positions, std::int64_
     // joins the residual stream inside this norm, and in a prefill each GEMM's 16-bit input is
     // written by the kernel that makes it (this norm, the attention, the activation).
     const std::optional<DType> qkv_in = gemm_input_dtype(L.qkv, T);
+    const bool qkv_f16 = !fused_norms && prefill_f16_qkv(L.qkv, T);
     if (fused_norms) {
       run_linear(L.qkv, x_, T, qkv_, false, {.norm_weight = L.attn_norm});
     } else {
       // Where the GEMM reads the 16-bit copy, the f32 row is not written (nor read).
       kc::add_rms_norm(x_, pending, L.attn_norm, off, eps, T, H, qkv_in ? nullptr : xn_,
                        qkv_in ? x_half_ : nullptr, qkv_in.value_or(DType::F16), stream_);
-      run_linear(L.qkv, xn_, T, qkv_, qkv_in.has_value());
+      run_linear(L.qkv, xn_, T, qkv_, qkv_in.has_value(), {.f16_output = qkv_f16});
     }
 
     kc::RopeKvParams rope;
@@ -193,6 +199,7 @@ void CudaDecoderLm::run_layers(int T, const std::int32_t* positions, std::int64_
     rope.n_kv_heads = static_cast<int>(spec_.n_kv_heads);
     rope.head_dim = hd;
     rope.qkv = qkv_;
+    rope.qkv_f16 = qkv_f16;
     rope.bias = L.qkv_bias;
     rope.q_norm = L.q_norm;
     rope.k_norm = L.k_norm;

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/cuda/attention_prefill_tc.h"
 #include "kernels/cuda/cuda_check.h"
@@ -80,6 +81,22 @@ constexpr int shared_bytes() {
   return kStages * kGroups * 2 * tile_bytes<kHd + 8>();
 }
 
+// ex2.approx: 2^x (the scores are kept in base 2: the query carries the scale times log2(e)).
+__device__ __forceinline__ float exp2_approx(float x) {
+  float y;
+  asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
+  return y;
+}
+
+// Four 8x8 16-bit matrices from shared memory as stored: lane i gives the row address of matrix
+// i / 8, row i % 8 (K's rows are the keys: the B fragments of Q·Kᵀ).
+__device__ __forceinline__ void ldmatrix_x4(std::uint32_t* r, const __half* row) {
+  const unsigned addr = static_cast<unsigned>(__cvta_generic_to_shared(row));
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(addr));
+}
+
 // kGroups 2 (with kStages 1): the block has two groups of four warps on the same 64 queries; each
 // step loads two key tiles and group k takes the k-th, so a block's walk over the keys takes half
 // as many steps. The groups' (max, sum, output) meet in shared memory at the end. For grids that
@@ -94,6 +111,7 @@ __global__ void __launch_bounds__(32 * kWarps * kGroups)
   constexpr int kKSteps = kHd / 16;
   constexpr int kTileHalves = kTileKeys * kLd;
   constexpr int kThreads = 32 * kWarps * kGroups;
+  constexpr float kLog2e = 1.4426950408889634f;
   extern __shared__ __align__(16) unsigned char smem[];  // kStages x kGroups x (K tile, V tile)
   __half* const tiles = reinterpret_cast<__half*>(smem);
   __shared__ int block_range[2];
@@ -115,13 +133,17 @@ __global__ void __launch_bounds__(32 * kWarps * kGroups)
     pos[h] = row < n_tokens ? positions[row] : -1;
     start[h] = pos[h] >= 0 && p.sliding_window > 0 ? max(0, pos[h] - p.sliding_window + 1) : 0;
   }
-  // The warp's and the block's key range.
+  // The warp's and the block's key range; keys from `open_from` to `open_to` are visible to every
+  // row of the warp (an empty range where a row is past the chunk), so their tiles skip the mask.
   int lo = pos[0] >= 0 ? start[0] : 0x7fffffff, hi = max(pos[0], pos[1]);
   if (pos[1] >= 0) lo = min(lo, start[1]);
+  int open_from = max(start[0], start[1]), open_to = min(pos[0], pos[1]);
 #pragma unroll
   for (int o = 16; o > 0; o >>= 1) {
     lo = min(lo, __shfl_xor_sync(0xffffffffu, lo, o));
     hi = max(hi, __shfl_xor_sync(0xffffffffu, hi, o));
+    open_from = max(open_from, __shfl_xor_sync(0xffffffffu, open_from, o));
+    open_to = min(open_to, __shfl_xor_sync(0xffffffffu, open_to, o));
   }
   if (threadIdx.x == 0) {
     block_range[0] = 0x7fffffff;
@@ -132,7 +154,8 @@ __global__ void __launch_bounds__(32 * kWarps * kGroups)
     atomicMin(&block_range[0], lo);
     atomicMax(&block_range[1], hi);
   }
-  // Q fragments (scaled, f16), straight from global memory.
+  // Q fragments (times the scale and log2(e): the scores in base 2), f16, straight from global memory.
+  const float q_scale = p.scale * kLog2e;
   std::uint32_t qa[kKSteps][4];
 #pragma unroll
   for (int kk = 0; kk < kKSteps; ++kk) {
@@ -141,7 +164,7 @@ __global__ void __launch_bounds__(32 * kWarps * kGroups)
       const int row = row0 + g + 8 * (r & 1), d = 16 * kk + 2 * t + 8 * (r >> 1);
       float2 v = make_float2(0.0f, 0.0f);
       if (row < n_tokens) v = *reinterpret_cast<const float2*>(q + (static_cast<long long>(row) * p.n_heads + head) * kHd + d);
-      qa[kk][r] = pack_half2(v.x * p.scale, v.y * p.scale);
+      qa[kk][r] = pack_half2(v.x * q_scale, v.y * q_scale);
     }
   }
   __syncthreads();
@@ -176,6 +199,86 @@ __global__ void __launch_bounds__(32 * kWarps * kGroups)
       }
     }
   };
+  const float cap2 = p.logit_softcap * kLog2e, inv_cap2 = p.logit_softcap > 0.0f ? 1.0f / cap2 : 0.0f;
+  // One tile's products and online softmax for this warp's 16 rows. kMasked: some key of the tile
+  // is hidden from some row (causal edge, sliding window, past the chunk) or a softcap applies.
+  auto attend = [&](const __half* k_tile, const __half* v_tile, int first, auto masked) {
+    constexpr bool kMasked = decltype(masked)::value;
+    // S = Q Kᵀ: 16 rows x 64 keys, eight n-tiles of 8 keys; K's fragments by ldmatrix, two k-steps a load.
+    float s[kTileKeys / 8][4] = {};
+#pragma unroll
+    for (int nt = 0; nt < kTileKeys / 8; ++nt) {
+      const __half* krow = k_tile + (8 * nt + (lane & 7)) * kLd + 8 * (lane >> 3);
+#pragma unroll
+      for (int kk = 0; kk < kKSteps; kk += 2) {
+        std::uint32_t b[4];
+        ldmatrix_x4(b, krow + 16 * kk);
+        mma_16816(s[nt], qa[kk], b[0], b[1]);
+        mma_16816(s[nt], qa[kk + 1], b[2], b[3]);
+      }
+    }
+    float tile_max[2] = {-INFINITY, -INFINITY};
+#pragma unroll
+    for (int nt = 0; nt < kTileKeys / 8; ++nt) {
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const int h = e >> 1;
+        float x = s[nt][e];
+        if constexpr (kMasked) {
+          const int key = first + 8 * nt + 2 * t + (e & 1);
+          // The softcap on the natural-log score: cap tanh(x / cap), in base 2.
+          if (p.logit_softcap > 0.0f) x = cap2 * tanhf(x * inv_cap2);
+          x = key >= start[h] && key <= pos[h] ? x : -INFINITY;
+          s[nt][e] = x;
+        }
+        tile_max[h] = fmaxf(tile_max[h], x);
+      }
+    }
+    float correction[2];
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      tile_max[h] = fmaxf(tile_max[h], __shfl_xor_sync(0xffffffffu, tile_max[h], 1));
+      tile_max[h] = fmaxf(tile_max[h], __shfl_xor_sync(0xffffffffu, tile_max[h], 2));
+      const float m_new = fmaxf(m[h], tile_max[h]);
+      correction[h] = m[h] == -INFINITY ? 0.0f : exp2_approx(m[h] - m_new);
+      m[h] = m_new;
+      l[h] *= correction[h];
+    }
+#pragma unroll
+    for (int nt = 0; nt < kTileKeys / 8; ++nt) {
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const int h = e >> 1;
+        // A masked score is -inf (2^-inf = 0), but a row with nothing visible yet has m = -inf too.
+        const float pe = kMasked && s[nt][e] == -INFINITY ? 0.0f : exp2_approx(s[nt][e] - m[h]);
+        s[nt][e] = pe;
+        l[h] += pe;
+      }
+    }
+#pragma unroll
+    for (int dt = 0; dt < kDimTiles; ++dt) {
+      o_acc[dt][0] *= correction[0];
+      o_acc[dt][1] *= correction[0];
+      o_acc[dt][2] *= correction[1];
+      o_acc[dt][3] *= correction[1];
+    }
+    // O += P V: the score accumulators of n-tiles 2j and 2j + 1 are P's A fragment of k-step j.
+#pragma unroll
+    for (int j = 0; j < kTileKeys / 16; ++j) {
+      const std::uint32_t pa[4] = {pack_half2(s[2 * j][0], s[2 * j][1]), pack_half2(s[2 * j][2], s[2 * j][3]),
+                                   pack_half2(s[2 * j + 1][0], s[2 * j + 1][1]),
+                                   pack_half2(s[2 * j + 1][2], s[2 * j + 1][3])};
+      const int mi = lane >> 3;
+      const __half* vrow = v_tile + (16 * j + (mi & 1) * 8 + (lane & 7)) * kLd + 8 * (mi >> 1);
+#pragma unroll
+      for (int dt = 0; dt < kDimTiles; dt += 2) {
+        std::uint32_t b[4];
+        ldmatrix_x4_trans(b, vrow + 8 * dt);
+        mma_16816(o_acc[dt], pa, b[0], b[1]);
+        mma_16816(o_acc[dt + 1], pa, b[2], b[3]);
+      }
+    }
+  };
   if (kStages == 2 && key_lo <= key_hi) {
     load_tile(0, key_lo);
     cp_async_commit();
@@ -199,74 +302,10 @@ __global__ void __launch_bounds__(32 * kWarps * kGroups)
     const __half* k_tile = tiles + (kStages == 2 ? stage : group) * 2 * kTileHalves;
     const __half* v_tile = k_tile + kTileHalves;
     if (first <= key_hi && hi >= first && lo < first + kTileKeys) {
-      // S = Q Kᵀ: 16 rows x 64 keys, eight n-tiles of 8 keys.
-      float s[kTileKeys / 8][4] = {};
-#pragma unroll
-      for (int nt = 0; nt < kTileKeys / 8; ++nt) {
-        const __half* krow = k_tile + (8 * nt + g) * kLd + 2 * t;
-#pragma unroll
-        for (int kk = 0; kk < kKSteps; ++kk) {
-          const std::uint32_t b0 = *reinterpret_cast<const std::uint32_t*>(krow + 16 * kk);
-          const std::uint32_t b1 = *reinterpret_cast<const std::uint32_t*>(krow + 16 * kk + 8);
-          mma_16816(s[nt], qa[kk], b0, b1);
-        }
-      }
-      // Mask, softcap, online softmax; a row's four lanes (same g) meet by two shuffles.
-      float tile_max[2] = {-INFINITY, -INFINITY};
-#pragma unroll
-      for (int nt = 0; nt < kTileKeys / 8; ++nt) {
-#pragma unroll
-        for (int e = 0; e < 4; ++e) {
-          const int h = e >> 1, key = first + 8 * nt + 2 * t + (e & 1);
-          float x = s[nt][e];
-          if (p.logit_softcap > 0.0f) x = p.logit_softcap * tanhf(x / p.logit_softcap);
-          x = key >= start[h] && key <= pos[h] ? x : -INFINITY;
-          s[nt][e] = x;
-          tile_max[h] = fmaxf(tile_max[h], x);
-        }
-      }
-      float correction[2];
-#pragma unroll
-      for (int h = 0; h < 2; ++h) {
-        tile_max[h] = fmaxf(tile_max[h], __shfl_xor_sync(0xffffffffu, tile_max[h], 1));
-        tile_max[h] = fmaxf(tile_max[h], __shfl_xor_sync(0xffffffffu, tile_max[h], 2));
-        const float m_new = fmaxf(m[h], tile_max[h]);
-        correction[h] = m[h] == -INFINITY ? 0.0f : __expf(m[h] - m_new);
-        m[h] = m_new;
-        l[h] *= correction[h];
-      }
-#pragma unroll
-      for (int nt = 0; nt < kTileKeys / 8; ++nt) {
-#pragma unroll
-        for (int e = 0; e < 4; ++e) {
-          const int h = e >> 1;
-          const float pe = s[nt][e] == -INFINITY ? 0.0f : __expf(s[nt][e] - m[h]);
-          s[nt][e] = pe;
-          l[h] += pe;
-        }
-      }
-#pragma unroll
-      for (int dt = 0; dt < kDimTiles; ++dt) {
-        o_acc[dt][0] *= correction[0];
-        o_acc[dt][1] *= correction[0];
-        o_acc[dt][2] *= correction[1];
-        o_acc[dt][3] *= correction[1];
-      }
-      // O += P V: the score accumulators of n-tiles 2j and 2j + 1 are P's A fragment of k-step j.
-#pragma unroll
-      for (int j = 0; j < kTileKeys / 16; ++j) {
-        const std::uint32_t pa[4] = {pack_half2(s[2 * j][0], s[2 * j][1]), pack_half2(s[2 * j][2], s[2 * j][3]),
-                                     pack_half2(s[2 * j + 1][0], s[2 * j + 1][1]),
-                                     pack_half2(s[2 * j + 1][2], s[2 * j + 1][3])};
-        const int mi = lane >> 3;
-        const __half* vrow = v_tile + (16 * j + (mi & 1) * 8 + (lane & 7)) * kLd + 8 * (mi >> 1);
-#pragma unroll
-        for (int dt = 0; dt < kDimTiles; dt += 2) {
-          std::uint32_t b[4];
-          ldmatrix_x4_trans(b, vrow + 8 * dt);
-          mma_16816(o_acc[dt], pa, b[0], b[1]);
-          mma_16816(o_acc[dt + 1], pa, b[2], b[3]);
-        }
+      if (p.logit_softcap == 0.0f && first >= open_from && first + kTileKeys - 1 <= open_to) {
+        attend(k_tile, v_tile, first, std::false_type{});
+      } else {
+        attend(k_tile, v_tile, first, std::true_type{});
       }
     }
     __syncthreads();  // this buffer is overwritten by a later load
@@ -295,8 +334,8 @@ __global__ void __launch_bounds__(32 * kWarps * kGroups)
     for (int h = 0; h < 2; ++h) {
       const float m_other = handoff[4 * kDimTiles + h];
       const float m_new = fmaxf(m[h], m_other);
-      c_self[h] = m[h] == -INFINITY ? 0.0f : __expf(m[h] - m_new);
-      c_other[h] = m_other == -INFINITY ? 0.0f : __expf(m_other - m_new);
+      c_self[h] = m[h] == -INFINITY ? 0.0f : exp2_approx(m[h] - m_new);
+      c_other[h] = m_other == -INFINITY ? 0.0f : exp2_approx(m_other - m_new);
       l[h] = l[h] * c_self[h] + handoff[4 * kDimTiles + 2 + h] * c_other[h];
     }
 #pragma unroll

@@ -34,6 +34,7 @@ struct RopeKvParams {
   int n_kv_heads = 0;
   int head_dim = 0;
   const float* qkv = nullptr;   // [n_tokens][(n_heads + 2 n_kv_heads) head_dim], GEMV/GEMM output
+  bool qkv_f16 = false;         // qkv holds f16 values (a prefill GEMM's f16 output): rope_reads_f16_qkv
   const float* bias = nullptr;  // [(n_heads + 2 n_kv_heads) head_dim] or nullptr
   const float* q_norm = nullptr;  // [head_dim] RMSNorm weights of each q / k head, or nullptr
   const float* k_norm = nullptr;
@@ -48,6 +49,9 @@ struct RopeKvParams {
   void* v_cache = nullptr;
 };
 void rope_kv_write(const RopeKvParams& params, cudaStream_t stream);
+// Whether rope_kv_write takes an f16 qkv (RopeKvParams::qkv_f16) for this head size: 64, 128 and
+// 256, the kernel with each lane's values in registers (unless EAQ_CUDA_ROPE_VEC=0).
+bool rope_reads_f16_qkv(int head_dim);
 
 // out[t][i] = act(gate_up[t][i]) * gate_up[t][inter + i]: silu (SwiGLU) or gelu-tanh (GeGLU).
 // out_half (optional) receives the same in half_dtype; out may then be nullptr (the prefill's down

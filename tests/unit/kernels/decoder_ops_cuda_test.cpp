@@ -172,6 +172,68 @@ TEST(DecoderOpsCuda, RopeKvWriteMatchesCpu) {
   unsetenv("EAQ_CUDA_ROPE_VEC");
 }
 
+// The prefill's f16 q|k|v GEMM output read directly (RopeKvParams::qkv_f16): the same kernel on
+// the same values as f32 (each exact in f16) gives the same bits; the shared-memory kernel refuses
+// it.
+TEST(DecoderOpsCuda, RopeKvWriteReadsF16Qkv) {
+  if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
+  for (int hd : {64, 128, 256}) {
+    for (bool norms : {false, true}) {
+      const int T = 5, nh = 4, nkv = 2, width = (nh + 2 * nkv) * hd, max_pos = 16;
+      auto qkv = random_floats(static_cast<std::size_t>(T * width), 14, -3.0f, 3.0f);
+      std::vector<std::uint16_t> qkv_half(qkv.size());
+      for (std::size_t i = 0; i < qkv.size(); ++i) {
+        qkv_half[i] = f32_to_f16(qkv[i]);
+        qkv[i] = f16_to_f32(qkv_half[i]);
+      }
+      auto bias = random_floats(static_cast<std::size_t>(width), 15, -0.1f, 0.1f);
+      auto q_norm = random_floats(static_cast<std::size_t>(hd), 18, -0.5f, 0.5f);
+      auto k_norm = random_floats(static_cast<std::size_t>(hd), 19, -0.5f, 0.5f);
+      std::vector<float> inv_freq(hd / 2);
+      for (int i = 0; i < hd / 2; ++i) inv_freq[i] = static_cast<float>(std::pow(10000.0, -2.0 * i / hd));
+      Device<float> d_qkv(qkv), d_bias(bias), d_freq(inv_freq), d_qn(q_norm), d_kn(k_norm);
+      Device<std::uint16_t> d_qkv_half(qkv_half);
+      Device<std::int32_t> d_pos(std::vector<std::int32_t>{3, 4, 5, 6, 7});
+      RopeKvParams p;
+      p.n_tokens = T;
+      p.n_heads = nh;
+      p.n_kv_heads = nkv;
+      p.head_dim = hd;
+      p.bias = d_bias.ptr;
+      if (norms) {
+        p.q_norm = d_qn.ptr;
+        p.k_norm = d_kn.ptr;
+        p.norm_offset = 1.0f;
+      }
+      p.inv_freq = d_freq.ptr;
+      p.positions = d_pos.ptr;
+      const std::size_t cache = static_cast<std::size_t>(max_pos * nkv * hd);
+      Device<float> q32(std::vector<float>(static_cast<std::size_t>(T * nh * hd))), q16(q32.get());
+      Device<std::uint16_t> k32(std::vector<std::uint16_t>(cache, 0)), v32(k32.get()), k16(k32.get()), v16(k32.get());
+      p.qkv = d_qkv.ptr;
+      p.q_out = q32.ptr;
+      p.k_cache = k32.ptr;
+      p.v_cache = v32.ptr;
+      rope_kv_write(p, nullptr);
+      p.qkv = reinterpret_cast<const float*>(d_qkv_half.ptr);
+      p.qkv_f16 = true;
+      p.q_out = q16.ptr;
+      p.k_cache = k16.ptr;
+      p.v_cache = v16.ptr;
+      ASSERT_TRUE(rope_reads_f16_qkv(hd));
+      rope_kv_write(p, nullptr);
+      const std::string what = "dim " + std::to_string(hd) + (norms ? " q/k norms" : "");
+      EXPECT_EQ(q16.get(), q32.get()) << what;
+      EXPECT_EQ(k16.get(), k32.get()) << what;
+      EXPECT_EQ(v16.get(), v32.get()) << what;
+      setenv("EAQ_CUDA_ROPE_VEC", "0", 1);
+      EXPECT_FALSE(rope_reads_f16_qkv(hd));
+      EXPECT_THROW(rope_kv_write(p, nullptr), Error) << what;
+      unsetenv("EAQ_CUDA_ROPE_VEC");
+    }
+  }
+}
+
 TEST(DecoderOpsCuda, GatedActivationsMatchCpu) {
   if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
   CpuContext c;
