@@ -306,6 +306,22 @@ model::CudaModelOptions cuda_options(std::int64_t context) {
   return c;
 }
 
+// The last prompt position's logits through CudaDecoderLm::forward (the model keeps its own KV
+// cache: the store only bounds the positions).
+std::vector<float> last_prompt_logits(model::CudaDecoderLm& lm, const std::vector<std::int32_t>& prompt,
+                                      std::int64_t context) {
+  struct Bound : model::KvStore {
+    std::int64_t n;
+    explicit Bound(std::int64_t n_) : n(n_) {}
+    kernels::KvRef layer(std::int64_t, std::int64_t) override { return {}; }
+    std::int64_t max_positions() const override { return n; }
+  } bound(context);
+  std::vector<float> logits(static_cast<std::size_t>(lm.vocab_size()));
+  model::TokenChunk chunk{prompt, 0, 0};
+  lm.forward(std::span(&chunk, 1), bound, model::LogitsRows::kLastOfEachChunk, logits.data());
+  return logits;
+}
+
 int run_parity(const Options& o) {
   if (o.ids.empty()) fail("--model needs --ids");
   std::shared_ptr<model::LoadedModel> loaded = model::load_model(o.model_path);
@@ -328,16 +344,10 @@ int run_parity(const Options& o) {
   std::vector<std::int32_t> tokens = gpu.greedy_tokens(o.n_new);
   // The prompt's last logits on the GPU (Session-style path: prefill, logits copied back) and
   // on the CPU engine with the same weights and an f16 KV cache.
-  struct Bound : model::KvStore {
-    std::int64_t n;
-    explicit Bound(std::int64_t n_) : n(n_) {}
-    kernels::KvRef layer(std::int64_t, std::int64_t) override { return {}; }
-    std::int64_t max_positions() const override { return n; }
-  } bound(context);
   const auto V = static_cast<std::size_t>(gpu.vocab_size());
-  std::vector<float> gpu_logits(V), cpu_logits(V);
+  const std::vector<float> gpu_logits = last_prompt_logits(gpu, o.ids, context);
+  std::vector<float> cpu_logits(V);
   model::TokenChunk chunk{o.ids, 0, 0};
-  gpu.forward(std::span(&chunk, 1), bound, model::LogitsRows::kLastOfEachChunk, gpu_logits.data());
   runtime::KvCache cache(runtime::KvCacheShape{cpu->n_layers(), cpu->n_kv_heads(), cpu->head_dim(), context, 1, DType::F16});
   struct CacheStore : model::KvStore {
     runtime::KvCache& c;
@@ -483,6 +493,12 @@ int run_bench(const Options& o) {
       lm.begin_greedy(prompt);
       for (int i = 1; i < o.n_new; ++i) lm.continue_greedy(1);
       const bool graph_same = lm.greedy_tokens(o.n_new) == graph_tokens;
+      // The prompt's last logits from the prefill's graph (a replay: the timed prefills made it)
+      // and from its kernels launched one by one: the same bits.
+      const std::vector<float> prefill_graph_logits = last_prompt_logits(lm, prompt, context);
+      lm.set_prefill_graphs(false);
+      const bool prefill_graph_same = last_prompt_logits(lm, prompt, context) == prefill_graph_logits;
+      lm.set_prefill_graphs(true);
       // Energy: decode-only window (one decode stretch repeated for >= energy_s), and the whole
       // job (prompt + n_new tokens) per new token.
       double decode_j_net = NAN, job_j_net = NAN, job_j_gross = NAN, decode_j_gross = NAN;
@@ -531,6 +547,8 @@ int run_bench(const Options& o) {
                  decode_j_net, job_j_net, job_j_gross);
       fmt::print("{:<22} {:<9} decode graph of {} steps a launch: its tokens are one step a launch's: {}\n", s.name,
                  precision, lm.graph_steps(), graph_same ? "yes" : "NO");
+      fmt::print("{:<22} {:<9} prefill graph: its last logits are the kernel-by-kernel prefill's: {}\n", s.name,
+                 precision, prefill_graph_same ? "yes" : "NO");
       SampledDecode sampled;
       if (o.sampled) {
         if (!lm.samples_on_device()) fail("--sampled compares GPU and host sampling: unset EAQ_CUDA_SAMPLING=host");

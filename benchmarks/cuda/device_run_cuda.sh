@@ -40,10 +40,9 @@
 #        and 7B shapes; f16 with the norm in the GEMVs (EAQ_CUDA_FUSED_NORM=gemv) against the norm
 #        kernels (the default) on the 1.3B/1.5B shapes; the 7B prefill with a 32 MiB cuBLAS workspace
 #        (EAQ_CUDA_CUBLAS_WORKSPACE_MIB=32); each beside the default (~6 minutes).
-# experiments-prefill: the f16 q|k|v output and the RoPE kernel: the kernels' GPU unit tests,
-#        bench_attention_prefill, bench_decoder_ops, the f16 prefill of the three shapes with and
-#        without EAQ_CUDA_PREFILL_F16_QKV (by turns), kernel traces of the 1.3B and 7B f16 prefill,
-#        the e2e test (~7 minutes).
+# experiments-prefill: the prefill as a CUDA graph: the kernels' GPU unit tests, the f16 prefill
+#        of the three shapes with and without EAQ_CUDA_PREFILL_GRAPH (by turns, twice), kernel
+#        traces of the 1.3B and 7B f16 prefill launched kernel by kernel, the e2e test (~5 minutes).
 set -uo pipefail
 mode=${1:-quick}
 case $mode in
@@ -92,14 +91,15 @@ if [[ $mode == prefill ]]; then
 fi
 if [[ $mode == experiments-prefill ]]; then
   step 150 tests.log eaq_kernels_cuda_tests
-  step 150 prefill.log bench_attention_prefill
-  step 60 prefill.log bench_decoder_ops --reps 20
   all="--shape deepseek-coder-1.3b --shape r1-distill-qwen-1.5b --shape llama2-7b --precision f16 --new 16"
-  for env in EAQ_CUDA_PREFILL_F16_QKV=1 EAQ_CUDA_PREFILL_F16_QKV=0 EAQ_CUDA_PREFILL_F16_QKV=1; do
-    step 120 eaq_bench.log env $env bench_engine_cuda $all --repeat 2 --energy-s 0
+  for round in 1 2; do
+    for env in EAQ_CUDA_PREFILL_GRAPH=1 EAQ_CUDA_PREFILL_GRAPH=0; do
+      step 120 eaq_bench.log env $env bench_engine_cuda $all --repeat 3 --energy-s 0
+    done
   done
+  # Kernel by kernel (a graph's kernels would read as decode steps): each kernel's time and the gaps.
   for shape in deepseek-coder-1.3b llama2-7b; do
-    step 90 trace.log env OUT=/tmp/trace_out benchmarks/cuda/profile_decode.sh $shape f16 8
+    step 90 trace.log env OUT=/tmp/trace_out EAQ_CUDA_PREFILL_GRAPH=0 benchmarks/cuda/profile_decode.sh $shape f16 8
   done
   step 200 e2e.log python3 tests/e2e/test_engine_cuda.py
   exit 0

@@ -110,6 +110,9 @@ class CudaDecoderLm : public CausalLm {
   void begin_greedy(std::span<const std::int32_t> prompt);
   void continue_greedy(int n_steps);
   int graph_steps() const { return graph_steps_; }
+  // Prefill pieces as CUDA graphs (the default) or launched kernel by kernel; for A/B checks in
+  // one process (EAQ_CUDA_PREFILL_GRAPH sets the start).
+  void set_prefill_graphs(bool on) { prefill_graphs_enabled_ = on; }
   std::vector<std::int32_t> greedy_tokens(int n);
   // Restarts the greedy loop at `position` with `token` next and the step count at 0, keeping
   // the cache below `position` (benchmarks repeat one decode stretch for a long energy window).
@@ -185,6 +188,24 @@ class CudaDecoderLm : public CausalLm {
   std::unique_ptr<kernels::cuda::HalfGemm> gemm_;  // the prefill's 16-bit GEMMs (cuBLASLt, tuned)
   cudaGraphExec_t decode_graph_ = nullptr;
   cudaGraphExec_t decode_graph_steps_ = nullptr;  // graph_steps_ steps
+  // A prefill piece's kernels (embedding lookup and layers) as a CUDA graph, keyed by its token
+  // count and slot (its ids and positions are read from the device): the key's first piece runs
+  // launch by launch (the GEMMs time their candidates then), its second is captured and later ones
+  // replay it. At most kPrefillGraphs keys are kept, the least recently used replaced.
+  // EAQ_CUDA_PREFILL_GRAPH=0 launches every piece kernel by kernel (A/B).
+  struct PrefillGraph {
+    int tokens = 0;
+    std::int64_t slot = -1;
+    int runs = 0;
+    std::uint64_t last_use = 0;
+    cudaGraphExec_t exec = nullptr;
+  };
+  static constexpr std::size_t kPrefillGraphs = 4;
+  std::vector<PrefillGraph> prefill_graphs_;
+  std::uint64_t prefill_graph_clock_ = 0;
+  bool prefill_graphs_enabled_ = true;
+  // The entry of (tokens, slot), made (replacing the least recently used) where there is none.
+  PrefillGraph& prefill_graph(int tokens, std::int64_t slot);
   // Steps a graph launch in continue_greedy (EAQ_CUDA_GRAPH_STEPS, 1..64; 1: a launch a step).
   int graph_steps_ = 8;
   std::vector<void*> allocations_;

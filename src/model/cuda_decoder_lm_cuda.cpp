@@ -276,6 +276,12 @@ CudaDecoderLm::CudaDecoderLm(const DecoderSpec& spec, const DecoderWeights& weig
       fail("EAQ_CUDA_PREFILL_F16_GATE_UP='{}' is not 0 or 1 (unset it for the default, 1)", f16_gate_up);
     }
     f16_gate_up_ = f16_gate_up == nullptr || std::string_view(f16_gate_up) != "0";
+    const char* prefill_graph = std::getenv("EAQ_CUDA_PREFILL_GRAPH");
+    if (prefill_graph != nullptr && *prefill_graph != '\0' && std::string_view(prefill_graph) != "0" &&
+        std::string_view(prefill_graph) != "1") {
+      fail("EAQ_CUDA_PREFILL_GRAPH='{}' is not 0 or 1 (unset it for the default, 1)", prefill_graph);
+    }
+    prefill_graphs_enabled_ = prefill_graph == nullptr || std::string_view(prefill_graph) != "0";
     const char* f16_qkv = std::getenv("EAQ_CUDA_PREFILL_F16_QKV");
     if (f16_qkv != nullptr && *f16_qkv != '\0' && std::string_view(f16_qkv) != "0" && std::string_view(f16_qkv) != "1") {
       fail("EAQ_CUDA_PREFILL_F16_QKV='{}' is not 0 or 1 (unset it for the default, 1)", f16_qkv);
@@ -366,6 +372,10 @@ void CudaDecoderLm::release() {
   decode_graph_ = nullptr;
   if (decode_graph_steps_) cudaGraphExecDestroy(decode_graph_steps_);
   decode_graph_steps_ = nullptr;
+  for (PrefillGraph& g : prefill_graphs_) {
+    if (g.exec) cudaGraphExecDestroy(g.exec);
+  }
+  prefill_graphs_.clear();
   for (auto& L : layers_) {
     for (CudaLinear* lin : {&L.qkv, &L.wo, &L.gate_up, &L.down}) {
       for (auto& p : lin->parts) kc::free_weight(p.weight);

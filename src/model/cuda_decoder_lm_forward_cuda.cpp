@@ -334,8 +334,54 @@ void CudaDecoderLm::prefill_piece(std::span<const std::int32_t> tokens, std::int
   EAQ_CUDA_CHECK(cudaMemcpyAsync(ids_, host_staging_, static_cast<std::size_t>(T) * 4, cudaMemcpyHostToDevice, stream_));
   EAQ_CUDA_CHECK(cudaMemcpyAsync(positions_, host_staging_ + options_.max_prefill_tokens, static_cast<std::size_t>(T) * 4,
                                  cudaMemcpyHostToDevice, stream_));
-  kc::embedding_lookup(embedding_, embedding_dtype_, ids_, T, static_cast<int>(spec_.hidden_size), spec_.embedding_scale, x_, stream_);
-  run_layers(T, positions_, slot);
+  auto enqueue = [&] {
+    kc::embedding_lookup(embedding_, embedding_dtype_, ids_, T, static_cast<int>(spec_.hidden_size),
+                         spec_.embedding_scale, x_, stream_);
+    run_layers(T, positions_, slot);
+  };
+  if (!prefill_graphs_enabled_) {
+    enqueue();
+    return;
+  }
+  PrefillGraph& g = prefill_graph(T, slot);
+  g.last_use = ++prefill_graph_clock_;
+  if (g.exec == nullptr && g.runs++ == 0) {
+    enqueue();
+    return;
+  }
+  if (g.exec == nullptr) {
+    cudaGraph_t graph = nullptr;
+    EAQ_CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
+    try {
+      enqueue();
+    } catch (...) {
+      cudaStreamEndCapture(stream_, &graph);
+      if (graph) cudaGraphDestroy(graph);
+      throw;
+    }
+    EAQ_CUDA_CHECK(cudaStreamEndCapture(stream_, &graph));
+    const cudaError_t status = cudaGraphInstantiate(&g.exec, graph, 0);
+    cudaGraphDestroy(graph);
+    EAQ_CUDA_CHECK(status);
+  }
+  EAQ_CUDA_CHECK(cudaGraphLaunch(g.exec, stream_));
+}
+
+CudaDecoderLm::PrefillGraph& CudaDecoderLm::prefill_graph(int tokens, std::int64_t slot) {
+  for (PrefillGraph& g : prefill_graphs_) {
+    if (g.tokens == tokens && g.slot == slot) return g;
+  }
+  if (prefill_graphs_.size() < kPrefillGraphs) {
+    prefill_graphs_.push_back(PrefillGraph{tokens, slot});
+    return prefill_graphs_.back();
+  }
+  PrefillGraph& oldest = *std::min_element(prefill_graphs_.begin(), prefill_graphs_.end(),
+                                           [](const PrefillGraph& a, const PrefillGraph& b) { return a.last_use < b.last_use; });
+  // Its graph may still be running: the stream is ordered, and destroying an executable graph
+  // that was launched is allowed (CUDA frees it when its work is done).
+  if (oldest.exec) EAQ_CUDA_CHECK(cudaGraphExecDestroy(oldest.exec));
+  oldest = PrefillGraph{tokens, slot};
+  return oldest;
 }
 
 void CudaDecoderLm::forward(std::span<const TokenChunk> chunks, KvStore& kv, LogitsRows rows, float* logits) {
