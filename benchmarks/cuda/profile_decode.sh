@@ -9,6 +9,9 @@ shape=$1 precision=$2 n_new=${3:-64}
 out=${OUT:-/tmp/eaq_out}
 mkdir -p "$out"
 source .device/env.sh
+# A prefill graph's kernels would read as decode steps in the summary: prefills launch kernel by
+# kernel here unless the caller sets the variable.
+export EAQ_CUDA_PREFILL_GRAPH=${EAQ_CUDA_PREFILL_GRAPH:-0}
 trace=/tmp/trace_${shape}_${precision}.csv
 CUDA_INJECTION64_PATH=$PWD/.device/lib/libeaq_kernel_trace.so EAQ_KERNEL_TRACE=$trace \
   bench_engine_cuda --shape "$shape" --precision "$precision" --new "$n_new" --repeat 1 --energy-s 0 >/dev/null
