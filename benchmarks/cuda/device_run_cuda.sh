@@ -27,8 +27,8 @@
 #        f16 and of the 1.3B f16 GEMVs and cluster attention; a kernel trace of the 7B f16 prefill
 #        and decode; then the e2e test (~9 minutes).
 # ab:    a session's closing check: the kernels' GPU unit tests, the e2e test, bench_engine_cuda
-#        on the 1.3B and 1.5B shapes at f16 twice over and the 7B at f16, int8 and int4-g128
-#        (~3 minutes).
+#        on the 1.3B and 1.5B shapes at f16 twice over and the 7B at f16, int8 and int4-g128, the
+#        HF parity run (~5 minutes).
 # prefill: where the f16 prefill-512 goes on the three shapes: bench_prefill_gemm (the projection
 #        GEMMs by every cuBLASLt candidate against cuBLAS's default), bench_attention_prefill, kernel
 #        traces of each shape's f16 prefill (per-kernel time of one prefill), bench_engine_cuda at
@@ -78,6 +78,8 @@ if [[ $mode == ab ]]; then
   done
   step 150 eaq_bench.log bench_engine_cuda --shape llama2-7b --precision f16 --precision i8_ch --precision i4s_g128 \
        --repeat 2 --energy-s 0
+  step 150 parity.log python3 benchmarks/cuda/compare_engine_cuda_vs_hf.py parity --bench-bin .device/bin/bench_engine_cuda \
+       --new 64
   exit 0
 fi
 if [[ $mode == prefill ]]; then
