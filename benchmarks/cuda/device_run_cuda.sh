@@ -3,7 +3,8 @@
 # files come back). Run from the repository root after tools/device_build.sh packed .device and
 # .device.tar.gz (carry [".device.tar.gz"]: the folder alone passes the 64 MiB carry limit):
 #   benchmarks/cuda/device_run_cuda.sh quick|full|bench|verify|priority|profile|ab|prefill|
-#                                      experiments-engine|experiments-misc|experiments-prefill
+#                                      experiments-engine|experiments-misc|experiments-prefill|
+#                                      experiments-int8
 # quick: versions, `eaq hw`, the e2e parity test, the kernels' GPU unit tests, one shape at
 #        f16/int8/int4-g128 (a first look, ~2 minutes);
 # full:  that, plus every shape x precision beside HF transformers eager, the HF parity run, a
@@ -43,13 +44,15 @@
 # experiments-prefill: the prefill as a CUDA graph: the kernels' GPU unit tests, the f16 prefill
 #        of the three shapes with and without EAQ_CUDA_PREFILL_GRAPH (by turns, twice), kernel
 #        traces of the 1.3B and 7B f16 prefill launched kernel by kernel, the e2e test (~5 minutes).
+# experiments-int8: i8_ch on the tensor-core tiles (EAQ_CUDA_MMA_GEMV=all) against its chunk kernel
+#        (the default): bench_gemv on each, then the 7B int8 decode by turns, twice (~3 minutes).
 set -uo pipefail
 mode=${1:-quick}
 case $mode in
-  quick|full|bench|verify|priority|profile|ab|prefill|experiments-engine|experiments-misc|experiments-prefill) ;;
+  quick|full|bench|verify|priority|profile|ab|prefill|experiments-engine|experiments-misc|experiments-prefill|experiments-int8) ;;
   *)
     echo "device_run_cuda.sh: unknown mode '$mode': give quick, full, bench, verify, priority, profile, ab," \
-         "prefill, experiments-engine, experiments-misc or experiments-prefill" >&2
+         "prefill, experiments-engine, experiments-misc, experiments-prefill or experiments-int8" >&2
     exit 2
     ;;
 esac
@@ -89,6 +92,18 @@ if [[ $mode == prefill ]]; then
     step 90 trace.log env OUT=/tmp/trace_out benchmarks/cuda/profile_decode.sh $shape f16 8
   done
   step 150 eaq_bench.log bench_engine_cuda --precision f16 --repeat 3 --energy-s 0
+  exit 0
+fi
+if [[ $mode == experiments-int8 ]]; then
+  for layout in 1 all; do
+    step 120 gemv.log env EAQ_CUDA_MMA_GEMV=$layout bench_gemv --formats i8_ch --reps 20
+  done
+  for round in 1 2; do
+    for layout in 1 all; do
+      step 90 eaq_bench.log env EAQ_CUDA_MMA_GEMV=$layout bench_engine_cuda --shape llama2-7b --precision i8_ch \
+           --new 64 --repeat 2 --energy-s 0
+    done
+  done
   exit 0
 fi
 if [[ $mode == experiments-prefill ]]; then

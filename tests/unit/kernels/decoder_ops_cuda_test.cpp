@@ -85,6 +85,13 @@ TEST(DecoderOpsCuda, AddRmsNormWritesTheHalfCopyAlone) {
 
 // 4 and 14 heads of 64 and 128 dims, with and without gemma3's per-head q/k RMSNorm, normal and
 // neox layouts, bias, an attention factor.
+// RoPE's inverse frequencies for head_dim hd, base 10000.
+std::vector<float> rope_inv_freq(int hd) {
+  std::vector<float> inv_freq(hd / 2);
+  for (int i = 0; i < hd / 2; ++i) inv_freq[i] = static_cast<float>(std::pow(10000.0, -2.0 * i / hd));
+  return inv_freq;
+}
+
 TEST(DecoderOpsCuda, RopeKvWriteMatchesCpu) {
   if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
   CpuContext c;
@@ -105,8 +112,7 @@ TEST(DecoderOpsCuda, RopeKvWriteMatchesCpu) {
         auto bias = random_floats(static_cast<std::size_t>(width), 5, -0.1f, 0.1f);
         auto q_norm = random_floats(static_cast<std::size_t>(hd), 8, -0.5f, 0.5f);
         auto k_norm = random_floats(static_cast<std::size_t>(hd), 9, -0.5f, 0.5f);
-        std::vector<float> inv_freq(hd / 2);
-        for (int i = 0; i < hd / 2; ++i) inv_freq[i] = static_cast<float>(std::pow(10000.0, -2.0 * i / hd));
+        const std::vector<float> inv_freq = rope_inv_freq(hd);
         const std::vector<std::int32_t> positions = {7, 8, 9};
         // CPU: bias, the per-head norms, then RoPE on q and k, k and v into an f16 cache.
         std::vector<float> q(T * nh * hd), k(T * nkv * hd), v(T * nkv * hd);
@@ -189,8 +195,7 @@ TEST(DecoderOpsCuda, RopeKvWriteReadsF16Qkv) {
       auto bias = random_floats(static_cast<std::size_t>(width), 15, -0.1f, 0.1f);
       auto q_norm = random_floats(static_cast<std::size_t>(hd), 18, -0.5f, 0.5f);
       auto k_norm = random_floats(static_cast<std::size_t>(hd), 19, -0.5f, 0.5f);
-      std::vector<float> inv_freq(hd / 2);
-      for (int i = 0; i < hd / 2; ++i) inv_freq[i] = static_cast<float>(std::pow(10000.0, -2.0 * i / hd));
+      const std::vector<float> inv_freq = rope_inv_freq(hd);
       Device<float> d_qkv(qkv), d_bias(bias), d_freq(inv_freq), d_qn(q_norm), d_kn(k_norm);
       Device<std::uint16_t> d_qkv_half(qkv_half);
       Device<std::int32_t> d_pos(std::vector<std::int32_t>{3, 4, 5, 6, 7});
