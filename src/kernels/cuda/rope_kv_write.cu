@@ -1,7 +1,8 @@
 // After the fused QKV projection: bias, per-head q/k RMSNorm (gemma3), RoPE on q and k, and the
-// write of k and v into the f16 KV cache at each token's position — one kernel, one warp per head.
-// For head_dim 64, 128 and 256 each lane holds head_dim / 32 adjacent values in registers (16- or
-// 8-byte loads and stores; a neox pair's partner is 16 lanes away, a shuffle); other sizes go
+// write of k and v into the f16 KV cache at each token's position — one kernel, a warp a head at a
+// time. For head_dim 64, 128 and 256 each lane holds head_dim / 32 adjacent values in registers
+// (16- or 8-byte loads and stores; a neox pair's partner is 16 lanes away, a shuffle), reads an f16
+// q|k|v as well as f32 (RopeKvParams::qkv_f16), and takes its heads four at a time; other sizes go
 // through shared memory (qkv_head.cuh). EAQ_CUDA_ROPE_VEC=0 runs the latter for every size (A/B).
 #include <cuda_fp16.h>
 
