@@ -15,6 +15,11 @@
 // against the logits copied to the host and sampled there, in the same process; wall-clock tok/s
 // of the n-1 decode steps, and whether the two picked the same tokens (they draw the same numbers).
 //
+// Each row also checks that its CUDA graphs reproduce their kernels launched one by one: the decode
+// graph of several steps a launch (the same greedy tokens as one step a launch) and the prefill's
+// graph (the same last logits, bit for bit, as the prefill launched kernel by kernel). A mismatch
+// is printed as NO in its row and fails the run (exit 1) after every row.
+//
 // Shapes (from the models' published config.json): llama2-7b, deepseek-coder-1.3b,
 // r1-distill-qwen-1.5b. Random weights: the speed of a memory-bound decode does not depend on
 // the values; every row says "synthetic".
@@ -427,6 +432,9 @@ int run_bench(const Options& o) {
   fmt::print("cuBLAS f16 GEMM 8192^3 (measured): {:.0f} TFLOP/s (cublasGemmEx's pick {:.0f}, tuned cuBLASLt {:.0f})\n",
              gemm_square, gemm_square_default, gemm_square_tuned);
 
+  // Rows whose graphs (decode steps a launch, the prefill's) did not reproduce the launches one
+  // by one: the run goes on and then fails, naming them.
+  std::vector<std::string> graph_mismatches;
   energy::MeterSet meters = energy::MeterSet::detect({});
   const bool have_nvml = meters.nvml() != nullptr;
   energy::IdleBaseline idle;
@@ -549,6 +557,8 @@ int run_bench(const Options& o) {
                  precision, lm.graph_steps(), graph_same ? "yes" : "NO");
       fmt::print("{:<22} {:<9} prefill graph: its last logits are the kernel-by-kernel prefill's: {}\n", s.name,
                  precision, prefill_graph_same ? "yes" : "NO");
+      if (!graph_same) graph_mismatches.push_back(fmt::format("{} {} (decode graph)", s.name, precision));
+      if (!prefill_graph_same) graph_mismatches.push_back(fmt::format("{} {} (prefill graph)", s.name, precision));
       SampledDecode sampled;
       if (o.sampled) {
         if (!lm.samples_on_device()) fail("--sampled compares GPU and host sampling: unset EAQ_CUDA_SAMPLING=host");
@@ -584,6 +594,11 @@ int run_bench(const Options& o) {
     }
   }
   if (jsonl) std::fclose(jsonl);
+  if (!graph_mismatches.empty()) {
+    std::string rows;
+    for (const std::string& r : graph_mismatches) rows += (rows.empty() ? "" : ", ") + r;
+    fail("a CUDA graph did not reproduce its kernels launched one by one: {}", rows);
+  }
   return 0;
 }
 
