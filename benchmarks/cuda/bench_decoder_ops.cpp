@@ -173,19 +173,24 @@ void bench_shape(const Shape& s, const ek::KernelContext& ctx, int reps, double 
     for (int t = 0; t < T; ++t) positions[t] = t;
     const std::size_t qn = static_cast<std::size_t>(T) * s.heads * hd, kn = static_cast<std::size_t>(T) * s.kv_heads * hd;
     std::vector<float> q(qn), k(kn), v(kn);
-    for (int t = 0; t < T; ++t) {
-      for (int i = 0; i < width; ++i) {
-        const float val = qkv[static_cast<std::size_t>(t) * width + i];
-        if (i < s.heads * hd) q[static_cast<std::size_t>(t) * s.heads * hd + i] = val;
-        else if (i < (s.heads + s.kv_heads) * hd) k[static_cast<std::size_t>(t) * s.kv_heads * hd + i - s.heads * hd] = val;
-        else v[static_cast<std::size_t>(t) * s.kv_heads * hd + i - (s.heads + s.kv_heads) * hd] = val;
-      }
-    }
-    ek::rope(ctx, q.data(), T, s.heads, hd, positions.data(), inv_freq.data(), ek::RopeLayout::kNeox, 1.0f);
-    ek::rope(ctx, k.data(), T, s.kv_heads, hd, positions.data(), inv_freq.data(), ek::RopeLayout::kNeox, 1.0f);
     std::vector<std::uint16_t> k_cache(kn), v_cache(kn);
     ek::KvRef cpu_cache{eaq::DType::F16, k_cache.data(), v_cache.data(), s.kv_heads, hd, T};
-    ek::kv_store(ctx, cpu_cache, 0, T, k.data(), v.data());
+    // The CPU engine's ops on the q|k|v values value(t, i): split, RoPE on q and k, k and v into
+    // the f16 cache.
+    auto cpu_reference = [&](auto&& value) {
+      for (int t = 0; t < T; ++t) {
+        for (int i = 0; i < width; ++i) {
+          const float val = value(static_cast<std::size_t>(t) * width + i);
+          if (i < s.heads * hd) q[static_cast<std::size_t>(t) * s.heads * hd + i] = val;
+          else if (i < (s.heads + s.kv_heads) * hd) k[static_cast<std::size_t>(t) * s.kv_heads * hd + i - s.heads * hd] = val;
+          else v[static_cast<std::size_t>(t) * s.kv_heads * hd + i - (s.heads + s.kv_heads) * hd] = val;
+        }
+      }
+      ek::rope(ctx, q.data(), T, s.heads, hd, positions.data(), inv_freq.data(), ek::RopeLayout::kNeox, 1.0f);
+      ek::rope(ctx, k.data(), T, s.kv_heads, hd, positions.data(), inv_freq.data(), ek::RopeLayout::kNeox, 1.0f);
+      ek::kv_store(ctx, cpu_cache, 0, T, k.data(), v.data());
+    };
+    cpu_reference([&](std::size_t j) { return qkv[j]; });
     Buffer<float> dqkv(qkv), dfreq(inv_freq), dq(qn);
     Buffer<std::int32_t> dpos(positions);
     Buffer<std::uint16_t> dk(kn), dv(kn);
@@ -201,43 +206,29 @@ void bench_shape(const Shape& s, const ek::KernelContext& ctx, int reps, double 
     p.q_out = dq.ptr;
     p.k_cache = dk.ptr;
     p.v_cache = dv.ptr;
-    kc::rope_kv_write(p, nullptr);
-    const double err = std::max({rel_error(dq.get(), q), rel_error(halves_to_floats(dk.get()), halves_to_floats(k_cache)),
-                                 rel_error(halves_to_floats(dv.get()), halves_to_floats(v_cache))});
-    const double t = graph_seconds_per_call(
-        [&](cudaStream_t st) {
-          for (int i = 0; i < kCalls; ++i) kc::rope_kv_write(p, st);
-        },
-        kCalls, reps);
-    row(s, "rope_kv_write", "prefill 512", t, static_cast<double>(T) * width * 4 + qn * 4.0 + 2.0 * kn * 2, copy, err);
+    // One row: p's kernel checked against the CPU reference computed last, then timed; qkv_bytes
+    // a value read.
+    auto measure = [&](const char* what, double qkv_bytes) {
+      kc::rope_kv_write(p, nullptr);
+      const double err = std::max({rel_error(dq.get(), q), rel_error(halves_to_floats(dk.get()), halves_to_floats(k_cache)),
+                                   rel_error(halves_to_floats(dv.get()), halves_to_floats(v_cache))});
+      const double t = graph_seconds_per_call(
+          [&](cudaStream_t st) {
+            for (int i = 0; i < kCalls; ++i) kc::rope_kv_write(p, st);
+          },
+          kCalls, reps);
+      row(s, "rope_kv_write", what, t, static_cast<double>(T) * width * qkv_bytes + qn * 4.0 + 2.0 * kn * 2, copy, err);
+    };
+    measure("prefill 512", 4);
     // The same from an f16 q|k|v (the f16 model's prefill GEMM output), against the CPU on the
     // f16-rounded values.
     std::vector<std::uint16_t> qkv_half(qkv.size());
     for (std::size_t i = 0; i < qkv.size(); ++i) qkv_half[i] = eaq::f32_to_f16(qkv[i]);
-    for (int tt = 0; tt < T; ++tt) {
-      for (int i = 0; i < width; ++i) {
-        const float val = eaq::f16_to_f32(qkv_half[static_cast<std::size_t>(tt) * width + i]);
-        if (i < s.heads * hd) q[static_cast<std::size_t>(tt) * s.heads * hd + i] = val;
-        else if (i < (s.heads + s.kv_heads) * hd) k[static_cast<std::size_t>(tt) * s.kv_heads * hd + i - s.heads * hd] = val;
-        else v[static_cast<std::size_t>(tt) * s.kv_heads * hd + i - (s.heads + s.kv_heads) * hd] = val;
-      }
-    }
-    ek::rope(ctx, q.data(), T, s.heads, hd, positions.data(), inv_freq.data(), ek::RopeLayout::kNeox, 1.0f);
-    ek::rope(ctx, k.data(), T, s.kv_heads, hd, positions.data(), inv_freq.data(), ek::RopeLayout::kNeox, 1.0f);
-    ek::kv_store(ctx, cpu_cache, 0, T, k.data(), v.data());
+    cpu_reference([&](std::size_t j) { return eaq::f16_to_f32(qkv_half[j]); });
     Buffer<std::uint16_t> dqkv_half(qkv_half);
     p.qkv = reinterpret_cast<const float*>(dqkv_half.ptr);
     p.qkv_f16 = true;
-    kc::rope_kv_write(p, nullptr);
-    const double err16 = std::max({rel_error(dq.get(), q), rel_error(halves_to_floats(dk.get()), halves_to_floats(k_cache)),
-                                   rel_error(halves_to_floats(dv.get()), halves_to_floats(v_cache))});
-    const double t16 = graph_seconds_per_call(
-        [&](cudaStream_t st) {
-          for (int i = 0; i < kCalls; ++i) kc::rope_kv_write(p, st);
-        },
-        kCalls, reps);
-    row(s, "rope_kv_write", "prefill 512, f16 in", t16, static_cast<double>(T) * width * 2 + qn * 4.0 + 2.0 * kn * 2, copy,
-        err16);
+    measure("prefill 512, f16 in", 2);
   }
   // embedding_lookup, prefill: 512 rows of an f16 [vocab][hidden] table.
   {
