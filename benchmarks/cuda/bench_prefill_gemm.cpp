@@ -5,7 +5,13 @@
 // and with f16 output. Then, per model, the sum over its layers' projections by each choice, as a
 // share of the 8192^3 f16 GEMM rate measured by the default in this run (bench_engine_cuda's peak).
 //
-//   bench_prefill_gemm [--tokens 512] [--candidates 32] [--reps 20]
+//   bench_prefill_gemm [--tokens 512] [--candidates 32] [--reps 20] [--all-algos]
+//
+// --all-algos: also every configuration cuBLASLt can build for the shape, not only the heuristic's:
+// each algorithm id (cublasLtMatmulAlgoGetIds), each of its tiles, stages, CTA swizzles, custom
+// options and the cluster shapes 1x1..2x2 (and auto), K not split, those cublasLtMatmulAlgoCheck
+// accepts timed; printed: how many ran, the fastest, and whether its output equals the default's
+// bit for bit (the engine's tuning keeps that property).
 //
 // Weights rotate over copies past the L2 (as a prefill reads each layer's once); operands are small
 // finite f16 values. Every candidate's output is checked against the default's (max |Δ| relative to
@@ -20,6 +26,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <random>
 #include <string>
@@ -90,6 +97,25 @@ double relative_error(const void* y, bool half_out, const float* ref, std::size_
     max_d = std::max(max_d, std::fabs(static_cast<double>(v[i]) - r[i]));
   }
   return max_ref > 0.0 ? max_d / max_ref : max_d;
+}
+
+// Whether y is the default's f32 output (ref) bit for bit, or with f16 output, that output rounded
+// to f16 bit for bit (one f32 accumulation rounded once, as the engine's f16-output GEMMs).
+bool equals_default_bits(const void* y, bool half_out, const float* ref, std::size_t count) {
+  std::vector<float> r(count);
+  EAQ_CUDA_CHECK(cudaMemcpy(r.data(), ref, count * 4, cudaMemcpyDeviceToHost));
+  if (half_out) {
+    std::vector<__half> h(count);
+    EAQ_CUDA_CHECK(cudaMemcpy(h.data(), y, count * 2, cudaMemcpyDeviceToHost));
+    for (std::size_t i = 0; i < count; ++i) {
+      const __half rounded = __float2half_rn(r[i]);
+      if (std::memcmp(&rounded, &h[i], 2) != 0) return false;
+    }
+    return true;
+  }
+  std::vector<float> v(count);
+  EAQ_CUDA_CHECK(cudaMemcpy(v.data(), y, count * 4, cudaMemcpyDeviceToHost));
+  return std::memcmp(v.data(), r.data(), count * 4) == 0;
 }
 
 struct Choice {
@@ -165,13 +191,130 @@ LtResult sweep_lt(cublasLtHandle_t lt, void* workspace, std::size_t workspace_by
   return out;
 }
 
+
+// The values of a capability that is an array of ints (tile or stages ids); {fallback} if none.
+std::vector<int> cap_ids(const cublasLtMatmulAlgo_t& algo, cublasLtMatmulAlgoCapAttributes_t cap, int fallback) {
+  std::size_t bytes = 0;
+  if (cublasLtMatmulAlgoCapGetAttribute(&algo, cap, nullptr, 0, &bytes) != CUBLAS_STATUS_SUCCESS || bytes == 0) {
+    return {fallback};
+  }
+  std::vector<int> ids(bytes / sizeof(int));
+  if (cublasLtMatmulAlgoCapGetAttribute(&algo, cap, ids.data(), bytes, &bytes) != CUBLAS_STATUS_SUCCESS) return {fallback};
+  return ids.empty() ? std::vector<int>{fallback} : ids;
+}
+
+int cap_int(const cublasLtMatmulAlgo_t& algo, cublasLtMatmulAlgoCapAttributes_t cap) {
+  std::int32_t v = 0;
+  std::size_t written = 0;
+  if (cublasLtMatmulAlgoCapGetAttribute(&algo, cap, &v, sizeof(v), &written) != CUBLAS_STATUS_SUCCESS) return 0;
+  return v;
+}
+
+struct SweepAll {
+  int configs = 0, accepted = 0, timed = 0;
+  Choice best;          // the fastest whose output is the default's bit for bit
+  Choice best_any;      // the fastest within the error bound, bits aside
+};
+
+// Every configuration cuBLASLt builds for y (n x T, f32 or f16) = W^T x, K not split.
+SweepAll sweep_all_algos(cublasLtHandle_t lt, void* workspace, std::size_t workspace_bytes, Buffers& b, std::int64_t T,
+                         std::int64_t n, std::int64_t k, bool half_out, int reps) {
+  cublasLtMatmulDesc_t op;
+  EAQ_CUBLAS_CHECK(cublasLtMatmulDescCreate(&op, CUBLAS_COMPUTE_32F, CUDA_R_32F));
+  const cublasOperation_t ta = CUBLAS_OP_T, tb = CUBLAS_OP_N;
+  EAQ_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof(ta)));
+  EAQ_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof(tb)));
+  cublasLtMatrixLayout_t la, lb, lc;
+  const cudaDataType_t out_type = half_out ? CUDA_R_16F : CUDA_R_32F;
+  EAQ_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&la, CUDA_R_16F, k, n, k));
+  EAQ_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&lb, CUDA_R_16F, k, T, k));
+  EAQ_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&lc, out_type, n, T, n));
+  std::vector<int> ids(256);
+  int n_ids = 0;
+  EAQ_CUBLAS_CHECK(cublasLtMatmulAlgoGetIds(lt, CUBLAS_COMPUTE_32F, CUDA_R_32F, CUDA_R_16F, CUDA_R_16F, out_type,
+                                            out_type, static_cast<int>(ids.size()), ids.data(), &n_ids));
+  const float alpha = 1.0f, beta = 0.0f;
+  SweepAll out;
+  out.best.ms = out.best_any.ms = 1e30;
+  const std::vector<int> clusters = {CUBLASLT_CLUSTER_SHAPE_AUTO, CUBLASLT_CLUSTER_SHAPE_1x1x1, CUBLASLT_CLUSTER_SHAPE_2x1x1,
+                                     CUBLASLT_CLUSTER_SHAPE_1x2x1, CUBLASLT_CLUSTER_SHAPE_2x2x1};
+  constexpr int kMaxTimed = 3000;
+  // Error of the output in b.y against the default's: exact (0) or relative.
+  auto error_now = [&] { return relative_error(b.y, half_out, b.ref, static_cast<std::size_t>(T * n)); };
+  for (int a = 0; a < n_ids && out.timed < kMaxTimed; ++a) {
+    cublasLtMatmulAlgo_t algo;
+    if (cublasLtMatmulAlgoInit(lt, CUBLAS_COMPUTE_32F, CUDA_R_32F, CUDA_R_16F, CUDA_R_16F, out_type, out_type, ids[a],
+                               &algo) != CUBLAS_STATUS_SUCCESS) {
+      continue;
+    }
+    const std::vector<int> tiles = cap_ids(algo, CUBLASLT_ALGO_CAP_TILE_IDS, 0);
+    const std::vector<int> stages = cap_ids(algo, CUBLASLT_ALGO_CAP_STAGES_IDS, 0);
+    const int swizzles = cap_int(algo, CUBLASLT_ALGO_CAP_CTA_SWIZZLING_SUPPORT) ? 2 : 1;
+    const int customs = std::min(cap_int(algo, CUBLASLT_ALGO_CAP_CUSTOM_OPTION_MAX), 7) + 1;
+    for (int tile : tiles) for (int stage : stages) for (int sw = 0; sw < swizzles; ++sw)
+    for (int custom = 0; custom < customs; ++custom) for (int cluster : clusters) {
+      if (out.timed >= kMaxTimed) break;
+      const std::int32_t split = 1;
+      cublasLtMatmulAlgo_t c = algo;
+      cublasLtMatmulAlgoConfigSetAttribute(&c, CUBLASLT_ALGO_CONFIG_TILE_ID, &tile, sizeof(tile));
+      cublasLtMatmulAlgoConfigSetAttribute(&c, CUBLASLT_ALGO_CONFIG_STAGES_ID, &stage, sizeof(stage));
+      cublasLtMatmulAlgoConfigSetAttribute(&c, CUBLASLT_ALGO_CONFIG_SPLITK_NUM, &split, sizeof(split));
+      cublasLtMatmulAlgoConfigSetAttribute(&c, CUBLASLT_ALGO_CONFIG_CTA_SWIZZLING, &sw, sizeof(sw));
+      cublasLtMatmulAlgoConfigSetAttribute(&c, CUBLASLT_ALGO_CONFIG_CUSTOM_OPTION, &custom, sizeof(custom));
+      if (cublasLtMatmulAlgoConfigSetAttribute(&c, CUBLASLT_ALGO_CONFIG_CLUSTER_SHAPE_ID, &cluster, sizeof(cluster)) !=
+              CUBLAS_STATUS_SUCCESS &&
+          cluster != CUBLASLT_CLUSTER_SHAPE_AUTO) {
+        continue;
+      }
+      ++out.configs;
+      cublasLtMatmulHeuristicResult_t check{};
+      if (cublasLtMatmulAlgoCheck(lt, op, la, lb, lc, lc, &c, &check) != CUBLAS_STATUS_SUCCESS ||
+          check.workspaceSize > workspace_bytes) {
+        continue;
+      }
+      ++out.accepted;
+      auto call = [&](int rep) {
+        const void* w = b.w[static_cast<std::size_t>(rep) % b.w.size()];
+        return cublasLtMatmul(lt, op, &alpha, w, la, b.x, lb, &beta, b.y, lc, b.y, lc, &c, workspace, workspace_bytes,
+                              nullptr);
+      };
+      if (call(0) != CUBLAS_STATUS_SUCCESS || cudaDeviceSynchronize() != cudaSuccess) {
+        (void)cudaGetLastError();
+        continue;
+      }
+      ++out.timed;
+      const double ms = time_ms([&](int rep) { (void)call(rep); }, reps);
+      if (ms >= out.best.ms && ms >= out.best_any.ms) continue;
+      (void)call(0);
+      EAQ_CUDA_CHECK(cudaDeviceSynchronize());
+      const double err = error_now();
+      char buf[200];
+      std::snprintf(buf, sizeof(buf), "id %d tile %d stages %d swizzle %d custom %d cluster %d", ids[a], tile, stage, sw,
+                    custom, cluster);
+      if (err <= (half_out ? 2e-3 : 1e-4) && ms < out.best_any.ms) out.best_any = Choice{ms, err, buf};
+      if (ms < out.best.ms && equals_default_bits(b.y, half_out, b.ref, static_cast<std::size_t>(T * n))) {
+        out.best = Choice{ms, err, buf};
+      }
+    }
+  }
+  cublasLtMatrixLayoutDestroy(la);
+  cublasLtMatrixLayoutDestroy(lb);
+  cublasLtMatrixLayoutDestroy(lc);
+  cublasLtMatmulDescDestroy(op);
+  return out;
+}
 }  // namespace
 
 int main(int argc, char** argv) try {
   std::int64_t T = 512;
   int candidates = 32, reps = 20;
+  bool all_algos = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
+    if (a == "--all-algos") {
+      all_algos = true;
+      continue;
+    }
     if (i + 1 >= argc) fail(a + " needs a value (see the header of benchmarks/cuda/bench_prefill_gemm.cpp)");
     if (a == "--tokens") T = whole_number(a, argv[++i]);
     else if (a == "--candidates") candidates = static_cast<int>(whole_number(a, argv[++i]));
@@ -255,6 +398,18 @@ int main(int argc, char** argv) try {
                   ms_default / f16.best.ms, f32.best.config.c_str(), f32.candidates - f32.rejected, f32.candidates);
       std::printf("%-8s f16 best: %s; max rel err f32 best %.1e, f16 best %.1e\n", "", f16.best.config.c_str(),
                   f32.best.rel_err, f16.best.rel_err);
+      if (all_algos) {
+        for (bool half_out : {false, true}) {
+          const SweepAll all = sweep_all_algos(lt, workspace, workspace_bytes, b, T, g.n, g.k, half_out, 10);
+          const double heuristic_ms = (half_out ? f16 : f32).best.ms;
+          std::printf("%-8s all algos, %s out: %d configs, %d accepted, %d timed; fastest bit-equal %.1f us (%.2fx the "
+                      "heuristic's best) %s; fastest any %.1f us (rel err %.1e) %s\n",
+                      "", half_out ? "f16" : "f32", all.configs, all.accepted, all.timed, all.best.ms * 1e3,
+                      heuristic_ms / all.best.ms, all.best.config.c_str(), all.best_any.ms * 1e3, all.best_any.rel_err,
+                      all.best_any.config.c_str());
+          std::fflush(stdout);
+        }
+      }
       sum_default += ms_default;
       sum_first += f32.first.ms;
       sum_best += f32.best.ms;
