@@ -124,6 +124,31 @@ struct Choice {
   std::string config;
 };
 
+// The matmul y (n x T, f32 or f16) = W^T x as cuBLASLt describes it, column-major:
+// y^T (n x T) = W (stored k x n, transposed) x^T (k x T).
+struct LtProblem {
+  cublasLtMatmulDesc_t op = nullptr;
+  cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr;
+  cudaDataType_t out_type;
+  LtProblem(std::int64_t T, std::int64_t n, std::int64_t k, bool half_out) : out_type(half_out ? CUDA_R_16F : CUDA_R_32F) {
+    EAQ_CUBLAS_CHECK(cublasLtMatmulDescCreate(&op, CUBLAS_COMPUTE_32F, CUDA_R_32F));
+    const cublasOperation_t ta = CUBLAS_OP_T, tb = CUBLAS_OP_N;
+    EAQ_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof(ta)));
+    EAQ_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof(tb)));
+    EAQ_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&a, CUDA_R_16F, k, n, k));
+    EAQ_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&b, CUDA_R_16F, k, T, k));
+    EAQ_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&c, out_type, n, T, n));
+  }
+  LtProblem(const LtProblem&) = delete;
+  LtProblem& operator=(const LtProblem&) = delete;
+  ~LtProblem() {
+    if (a) cublasLtMatrixLayoutDestroy(a);
+    if (b) cublasLtMatrixLayoutDestroy(b);
+    if (c) cublasLtMatrixLayoutDestroy(c);
+    if (op) cublasLtMatmulDescDestroy(op);
+  }
+};
+
 struct LtResult {
   Choice first, best;
   int candidates = 0, rejected = 0;
@@ -131,17 +156,9 @@ struct LtResult {
 
 LtResult sweep_lt(cublasLtHandle_t lt, void* workspace, std::size_t workspace_bytes, Buffers& b, std::int64_t T,
                   std::int64_t n, std::int64_t k, bool half_out, int max_candidates, int reps) {
-  cublasLtMatmulDesc_t op;
-  EAQ_CUBLAS_CHECK(cublasLtMatmulDescCreate(&op, CUBLAS_COMPUTE_32F, CUDA_R_32F));
-  const cublasOperation_t ta = CUBLAS_OP_T, tb = CUBLAS_OP_N;
-  EAQ_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof(ta)));
-  EAQ_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof(tb)));
-  // Column-major: y^T (n x T) = W (stored k x n, transposed) x^T (k x T).
-  cublasLtMatrixLayout_t la, lb, lc;
-  const cudaDataType_t out_type = half_out ? CUDA_R_16F : CUDA_R_32F;
-  EAQ_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&la, CUDA_R_16F, k, n, k));
-  EAQ_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&lb, CUDA_R_16F, k, T, k));
-  EAQ_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&lc, out_type, n, T, n));
+  const LtProblem problem(T, n, k, half_out);
+  const cublasLtMatmulDesc_t op = problem.op;
+  const cublasLtMatrixLayout_t la = problem.a, lb = problem.b, lc = problem.c;
   cublasLtMatmulPreference_t pref;
   EAQ_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref));
   EAQ_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &workspace_bytes,
@@ -183,10 +200,6 @@ LtResult sweep_lt(cublasLtHandle_t lt, void* workspace, std::size_t workspace_by
     if (c.ms < out.best.ms) out.best = c;
   }
   cublasLtMatmulPreferenceDestroy(pref);
-  cublasLtMatrixLayoutDestroy(la);
-  cublasLtMatrixLayoutDestroy(lb);
-  cublasLtMatrixLayoutDestroy(lc);
-  cublasLtMatmulDescDestroy(op);
   if (out.candidates == out.rejected) fail("no cuBLASLt candidate for n=" + std::to_string(n) + " k=" + std::to_string(k));
   return out;
 }
@@ -219,16 +232,10 @@ struct SweepAll {
 // Every configuration cuBLASLt builds for y (n x T, f32 or f16) = W^T x, K not split.
 SweepAll sweep_all_algos(cublasLtHandle_t lt, void* workspace, std::size_t workspace_bytes, Buffers& b, std::int64_t T,
                          std::int64_t n, std::int64_t k, bool half_out, int reps) {
-  cublasLtMatmulDesc_t op;
-  EAQ_CUBLAS_CHECK(cublasLtMatmulDescCreate(&op, CUBLAS_COMPUTE_32F, CUDA_R_32F));
-  const cublasOperation_t ta = CUBLAS_OP_T, tb = CUBLAS_OP_N;
-  EAQ_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof(ta)));
-  EAQ_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof(tb)));
-  cublasLtMatrixLayout_t la, lb, lc;
-  const cudaDataType_t out_type = half_out ? CUDA_R_16F : CUDA_R_32F;
-  EAQ_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&la, CUDA_R_16F, k, n, k));
-  EAQ_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&lb, CUDA_R_16F, k, T, k));
-  EAQ_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&lc, out_type, n, T, n));
+  const LtProblem problem(T, n, k, half_out);
+  const cublasLtMatmulDesc_t op = problem.op;
+  const cublasLtMatrixLayout_t la = problem.a, lb = problem.b, lc = problem.c;
+  const cudaDataType_t out_type = problem.out_type;
   std::vector<int> ids(256);
   int n_ids = 0;
   EAQ_CUBLAS_CHECK(cublasLtMatmulAlgoGetIds(lt, CUBLAS_COMPUTE_32F, CUDA_R_32F, CUDA_R_16F, CUDA_R_16F, out_type,
@@ -297,10 +304,6 @@ SweepAll sweep_all_algos(cublasLtHandle_t lt, void* workspace, std::size_t works
       }
     }
   }
-  cublasLtMatrixLayoutDestroy(la);
-  cublasLtMatrixLayoutDestroy(lb);
-  cublasLtMatrixLayoutDestroy(lc);
-  cublasLtMatmulDescDestroy(op);
   return out;
 }
 }  // namespace
