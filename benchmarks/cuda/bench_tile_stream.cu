@@ -3,7 +3,11 @@
 // cluster, each warp one contiguous run of 512-byte tiles of one 16-row tile) with every load kept
 // (XOR-folded into one word a warp) and nothing else: no decode, no mma, no split of x, no merge.
 // Beside it, the same runs with more loads in flight a warp, without the cluster launch, and at
-// other depths of warps an SM, and the device-to-device copy, all in the same run.
+// other depths of warps an SM, and the device-to-device copy, all in the same run. Then the GEMV
+// kernel itself built up part by part (launch_gemv_mma_cluster_stage, gemv_mma.cuh): its loads
+// (codes and group scales), + the wait and the split of x, + the mma, + the cluster's pushed merge
+// (the whole kernel, as the engine runs it), and the whole kernel with its earlier merge by
+// cluster barriers, so the time each part adds is seen.
 //
 // Why: the 7B int4-g128 decode's GEMVs stream at ~61-65% of the copy (docs/cuda.md) and fewer
 // instructions, more bytes in flight and a TMA feed did not move it. If the loads alone, on this
@@ -20,9 +24,11 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
+#include "kernels/cuda/gemv_mma.cuh"
 #include "workbench_timing.cuh"
 
 namespace {
@@ -187,5 +193,90 @@ int main(int argc, char** argv) {
     for (auto* p : w) cudaFree(p);
   }
   cudaFree(sink);
-  return 0;
+
+  // The kernel part by part, i4s_g128, batch 1 (not gated: gate|up as one 22016-row matrix).
+  bool all_same = true;
+  namespace kd = eaq::kernels::cuda::detail;
+  using F = kd::MmaI4S<128>;
+  const char* stage_names[] = {"", "loads (codes + scales)", "+ wait and x split", "+ mma",
+                               "+ pushed merge (the kernel)", "+ merge by cluster barriers (the kernel before)"};
+  std::printf("\n| shape (7B, i4s_g128) | the GEMV kernel up to | us/call | GB/s (codes + scales) | %% of copy |\n"
+              "|---|---|---|---|---|\n");
+  for (const Shape& s : shapes) {
+    const std::int64_t row_tiles = s.rows / 16, k_tiles = s.cols / kTileCols, groups = s.cols / 128;
+    const std::size_t code_bytes = static_cast<std::size_t>(row_tiles * k_tiles) * kTileBytes;
+    const std::size_t scale_bytes = static_cast<std::size_t>(row_tiles * groups) * 32;
+    const std::size_t bytes = code_bytes + scale_bytes;
+    const int copies = static_cast<int>(std::max<std::size_t>(4, (256u << 20) / bytes + 1));
+    std::vector<kd::GemvArgs> args(static_cast<std::size_t>(copies));
+    std::vector<float> y_pushed, y_barriers;
+    float *x = nullptr, *y = nullptr;
+    check(cudaMalloc(&x, static_cast<std::size_t>(s.cols) * 4), "cudaMalloc x");
+    check(cudaMalloc(&y, static_cast<std::size_t>(s.rows) * 4), "cudaMalloc y");
+    std::vector<float> hx(static_cast<std::size_t>(s.cols));
+    std::uint32_t state = 12345u;
+    auto next = [&] { return state = state * 1664525u + 1013904223u; };
+    for (float& v : hx) v = static_cast<float>(static_cast<int>(next() >> 8) % 2001 - 1000) * 1e-3f;
+    check(cudaMemcpy(x, hx.data(), hx.size() * 4, cudaMemcpyHostToDevice), "x copy");
+    std::vector<std::uint8_t> random_codes(code_bytes);
+    for (auto& c : random_codes) c = static_cast<std::uint8_t>(next() >> 24);
+    for (auto& a : args) {
+      std::uint8_t *codes = nullptr, *scales = nullptr;
+      check(cudaMalloc(&codes, code_bytes), "cudaMalloc codes");
+      check(cudaMalloc(&scales, scale_bytes), "cudaMalloc scales");
+      check(cudaMemcpy(codes, random_codes.data(), code_bytes, cudaMemcpyHostToDevice), "codes copy");
+      check(cudaMemset(scales, 0x20, scale_bytes), "cudaMemset scales");  // f16 0x2020: ~0.0081
+      a = kd::GemvArgs{};
+      a.codes = codes;
+      a.code_row_bytes = static_cast<std::size_t>(s.cols) / 2;
+      a.scales = scales;
+      a.scale_row_bytes = static_cast<std::size_t>(groups) * 2;
+      a.rows = s.rows;
+      a.cols = s.cols;
+      a.n_super = k_tiles;
+      a.x = x;
+      a.y = y;
+    }
+    for (int stage = kd::kMmaClusterStageLoads; stage <= kd::kMmaClusterStageAllBarriers; ++stage) {
+      constexpr int kCalls = 32;
+      bool launched = true;
+      const double s_per_call = eaq::workbench::graph_seconds_per_call(
+          [&](cudaStream_t stream) {
+            for (int c = 0; c < kCalls; ++c) {
+              launched = launched && kd::launch_gemv_mma_cluster_stage<F>(args[static_cast<std::size_t>(c % copies)], 1,
+                                                                          stream, stage);
+            }
+          },
+          kCalls, reps);
+      if (!launched) {
+        std::printf("| %s | the cluster kernel does not run here (sm_90 only) | | | |\n", s.what);
+        break;
+      }
+      const double bps = static_cast<double>(bytes) / s_per_call;
+      std::printf("| %s | %s | %.2f | %.0f | %.1f |\n", s.what, stage_names[stage], s_per_call * 1e6, bps / 1e9,
+                  100.0 * bps / gpu.copy_bytes_per_s);
+      std::fflush(stdout);
+      if (stage >= kd::kMmaClusterStageAll) {  // the two merges' outputs, to compare
+        check(cudaMemset(y, 0xff, static_cast<std::size_t>(s.rows) * 4), "y clear");
+        kd::launch_gemv_mma_cluster_stage<F>(args[0], 1, nullptr, stage);
+        check(cudaDeviceSynchronize(), "GEMV run");
+        auto& out = stage == kd::kMmaClusterStageAll ? y_pushed : y_barriers;
+        out.resize(static_cast<std::size_t>(s.rows));
+        check(cudaMemcpy(out.data(), y, out.size() * 4, cudaMemcpyDeviceToHost), "y copy");
+      }
+    }
+    if (!y_pushed.empty() && !y_barriers.empty()) {
+      const bool same = std::memcmp(y_pushed.data(), y_barriers.data(), y_pushed.size() * 4) == 0;
+      all_same = all_same && same;
+      std::printf("| %s | the pushed merge's output is the barriers' bit for bit: %s | | | |\n", s.what,
+                  same ? "yes" : "NO");
+    }
+    for (auto& a : args) {
+      cudaFree(const_cast<std::uint8_t*>(a.codes));
+      cudaFree(const_cast<std::uint8_t*>(a.scales));
+    }
+    cudaFree(x);
+    cudaFree(y);
+  }
+  return all_same ? 0 : 1;
 }

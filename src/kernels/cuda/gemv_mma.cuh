@@ -510,6 +510,14 @@ inline constexpr int kMmaClusterMaxBatch = 4;
 bool gemv_mma_cluster_runs(std::int64_t rows, std::int64_t k_tiles, int tile_cols, int batch, std::int64_t gate_rows);
 template <class F>
 bool launch_gemv_mma_cluster(const GemvArgs& a, int batch, cudaStream_t stream);
+// Parts of the cluster kernel, cumulative, for benchmarks/cuda/bench_tile_stream.cu (instantiated
+// for i4s_g128): its weight loads alone (codes and group scales, folded, no wait); + the wait and
+// the split of x into shared memory; + the mma (the sums left unmerged); all of it (the kernel,
+// its blocks' sums merged by pushes); all of it with the merge by cluster barriers instead.
+inline constexpr int kMmaClusterStageLoads = 1, kMmaClusterStageSplit = 2, kMmaClusterStageMma = 3,
+                     kMmaClusterStageAll = 4, kMmaClusterStageAllBarriers = 5;
+template <class F>
+bool launch_gemv_mma_cluster_stage(const GemvArgs& a, int batch, cudaStream_t stream, int stage);
 
 // Calls fn(Fmt{}) with the tensor-core format of `dtype`; false when it has none.
 template <class Fn>

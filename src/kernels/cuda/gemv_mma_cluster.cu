@@ -80,16 +80,81 @@ __device__ __forceinline__ float cluster_sum(const float* local, int splits) {
   return total;
 }
 
+// Floats a block receives at most in the pushed merge: splits x (rows it writes, rounded up) x 4
+// batch rows x 2 parts (gated) <= (128 + 7) x 8.
+constexpr int kPushedFloats = (kClusterRows + kMaxClusterSplits - 1) * 8;
+
+// The pushed merge: this block's sums of the group (`sums`, [row][4 batch rows]; gated: gate rows,
+// then up rows from group_rows) to the blocks that write them — block q writes rows
+// [q G / S, (q + 1) G / S) of G = group_rows over S = splits — each row's 4 batch values by one
+// st.async into slot `split` of q's `pushed` (row i of q's rows at 4 i, up rows from
+// 4 owner_rows), counted on q's mbarrier.
+__device__ __forceinline__ void push_sums(const float (*sums)[4], int group_rows, int parts, int split, int splits,
+                                          int owner_rows, int slot_floats, float* pushed,
+                                          unsigned long long* bar) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  const unsigned local_slot = static_cast<unsigned>(__cvta_generic_to_shared(pushed + split * slot_floats));
+  const unsigned local_bar = static_cast<unsigned>(__cvta_generic_to_shared(bar));
+  for (int i = static_cast<int>(threadIdx.x); i < group_rows * parts; i += static_cast<int>(blockDim.x)) {
+    const int part = i / group_rows, r = i % group_rows;
+    int q = 0;
+    while (q + 1 < splits && (q + 1) * group_rows / splits <= r) ++q;
+    const int at = part * owner_rows * 4 + (r - q * group_rows / splits) * 4;
+    const float4 v = *reinterpret_cast<const float4*>(sums[part * group_rows + r]);
+    asm volatile("st.async.shared::cluster.mbarrier::complete_tx::bytes.v4.f32 [%0], {%1, %2, %3, %4}, [%5];\n"
+                 ::"r"(cluster_address(local_slot + static_cast<unsigned>(at) * 4u, q)), "f"(v.x), "f"(v.y),
+                 "f"(v.z), "f"(v.w), "r"(cluster_address(local_bar, q))
+                 : "memory");
+  }
+#endif
+}
+
+// A tile's work: its mma (the kernel), or below kMmaClusterStageMma its codes and scales folded into
+// the sums without any (bench_tile_stream's parts of the kernel).
+template <class F, int kStage>
+__device__ __forceinline__ void consume_tile(const GemvArgs& a, int batch, const MmaLane<1>& ln, int col0, int lane,
+                                             const MmaTileData<F>& t, float (&acc)[1][4]) {
+  if constexpr (kStage >= kMmaClusterStageMma) {
+    mma_tile<F, 1, true, true>(a, batch, ln, col0, lane, t, acc);
+  } else {
+    unsigned v = t.q.x ^ t.q.y ^ t.q.z ^ t.q.w;
+    if constexpr (kMmaGroupsPerTile<F> > 0) v ^= half2_bits(t.scales[0]);
+    acc[0][0] += __uint_as_float(v & 0x3f7fffffu);
+  }
+}
+
 // Grid (k_splits, row groups), cluster (k_splits, 1, 1), kClusterWarps warps a block; dynamic shared
 // memory: the split of tiles_per_split column tiles of x (batch x 4 x tiles_per_split x kTileCols bytes).
-template <class F>
+// kStage < kMmaClusterStageAll runs a part of the kernel, for bench_tile_stream only (gemv_mma.cuh).
+// kPush: the blocks merge by pushing (below); else by two cluster barriers and reads of each other's
+// shared memory (the engine's default; EAQ_CUDA_MMA_CLUSTER_MERGE=push for the other).
+template <class F, int kStage = kMmaClusterStageAll, bool kPush = true>
 __global__ void __launch_bounds__(kClusterWarps * 32) gemv_mma_cluster_kernel(GemvArgs a, int batch,
                                                                               int tiles_per_split) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
   extern __shared__ __align__(16) unsigned char smem[];
-  __shared__ float sums[kClusterRows][4];  // [row of the group][batch row]
+  __shared__ __align__(16) float sums[kClusterRows][4];  // [row of the group][batch row]
+  // kPush: what the cluster's blocks push this block (slot s from block s: its sums of the rows
+  // this block writes, gate then up rows where gated), and the mbarrier that counts the bytes.
+  __shared__ __align__(16) float pushed[kPushedFloats];
+  __shared__ __align__(8) unsigned long long pushed_bar;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int split = blockIdx.x, splits = gridDim.x;
+  const int group_rows = a.gate_rows > 0 ? kClusterRows / 2 : kClusterRows;
+  const int parts = a.gate_rows > 0 ? 2 : 1;        // gate and up, or the rows
+  const int owner_rows = (group_rows + splits - 1) / splits;  // rows a block writes, at most
+  const int slot_floats = owner_rows * 4 * parts;
+  if constexpr (kPush && kStage == kMmaClusterStageAll) {
+    if (threadIdx.x == 0) {
+      const unsigned bar = static_cast<unsigned>(__cvta_generic_to_shared(&pushed_bar));
+      const int mine = (split + 1) * group_rows / splits - split * group_rows / splits;
+      mbarrier_init(bar, 1);
+      mbarrier_arrive_expect_tx(bar, static_cast<unsigned>(splits * mine * parts * 16));
+      fence_mbarrier_init();
+    }
+    // Every block's mbarrier is initialised before any block pushes (after the loop).
+    asm volatile("barrier.cluster.arrive.relaxed.aligned;\n" ::: "memory");
+  }
   const std::int64_t row_tiles = (a.rows + kMmaTileRows - 1) / kMmaTileRows;
   // The warp's row tile. Gated (a.gate_rows > 0, a multiple of 16): warps 0-3 take gate row tiles
   // 4y .. 4y + 3 and warps 4-7 the up row tiles of the same rows; past the gate rows, none.
@@ -119,11 +184,13 @@ __global__ void __launch_bounds__(kClusterWarps * 32) gemv_mma_cluster_kernel(Ge
   for (int u = 0; u < kClusterDepth; ++u) {
     if (u < n) set0[u] = load_cluster_tile<F>(codes, scales, kt0, u);
   }
-  pdl_wait();
-  // This block's columns of x, split (high, low x 2^11) into the permuted slots.
   __half2* xs = reinterpret_cast<__half2*>(smem);
-  for (int i = threadIdx.x; i < batch * (cols / 2); i += blockDim.x) {
-    mma_split_pair(a, cols, i, xs, static_cast<std::int64_t>(kt0) * F::kTileCols);
+  if constexpr (kStage >= kMmaClusterStageSplit) {
+    pdl_wait();
+    // This block's columns of x, split (high, low x 2^11) into the permuted slots.
+    for (int i = threadIdx.x; i < batch * (cols / 2); i += blockDim.x) {
+      mma_split_pair(a, cols, i, xs, static_cast<std::int64_t>(kt0) * F::kTileCols);
+    }
   }
   // The lane's B operands: its batch row's (row 0's past `batch`: those output columns are not stored).
   MmaLane<1> ln;
@@ -143,7 +210,7 @@ __global__ void __launch_bounds__(kClusterWarps * 32) gemv_mma_cluster_kernel(Ge
     }
 #pragma unroll
     for (int u = 0; u < kClusterDepth; ++u) {
-      if (u < left) mma_tile<F, 1, true, true>(a, batch, ln, u * F::kTileCols, lane, set0[u], acc);
+      if (u < left) consume_tile<F, kStage>(a, batch, ln, u * F::kTileCols, lane, set0[u], acc);
     }
 #pragma unroll
     for (int u = 0; u < kClusterDepth; ++u) {
@@ -152,7 +219,7 @@ __global__ void __launch_bounds__(kClusterWarps * 32) gemv_mma_cluster_kernel(Ge
 #pragma unroll
     for (int u = 0; u < kClusterDepth; ++u) {
       if (kClusterDepth + u < left)
-        mma_tile<F, 1, true, true>(a, batch, ln, (kClusterDepth + u) * F::kTileCols, lane, set1[u], acc);
+        consume_tile<F, kStage>(a, batch, ln, (kClusterDepth + u) * F::kTileCols, lane, set1[u], acc);
     }
     codes += kPair * (kMmaTileBytes / 16);
     kt0 += kPair;
@@ -160,18 +227,48 @@ __global__ void __launch_bounds__(kClusterWarps * 32) gemv_mma_cluster_kernel(Ge
   }
   // The next kernel may be scheduled once every block has streamed its weights (gemv_kernel.cuh).
   pdl_launch_dependents();
+  if constexpr (kStage < kMmaClusterStageAll) {
+    // A part of the kernel (bench_tile_stream): its sums, unmerged, so nothing it did is dead.
+    if (acc[0][0] + acc[0][1] + acc[0][2] + acc[0][3] == 1.2345f) a.y[0] = acc[0][0];
+    return;
+  }
   // Lane (g, t) holds rows g and g + 8 of the warp's tile for batch row t (both x parts).
   const int b = mma_out_batch(lane, 0);
 #pragma unroll
   for (int h = 0; h < 2; ++h) sums[warp * kMmaTileRows + (lane >> 2) + 8 * h][b] = mma_out_value(acc[0], h);
+  // Block `split` adds rows [r0, r1) of the group (gated: of its gate rows, and their up rows)
+  // over the blocks, in rank order.
+  const int r0 = split * group_rows / splits, r1 = (split + 1) * group_rows / splits;
+  const int outputs = (r1 - r0) * 4;
+  if constexpr (kPush) {
+    __syncthreads();  // the block's sums are complete
+    asm volatile("barrier.cluster.wait.aligned;\n" ::: "memory");  // every mbarrier initialised
+    push_sums(sums, group_rows, parts, split, splits, owner_rows, slot_floats, pushed, &pushed_bar);
+    if (static_cast<int>(threadIdx.x) < outputs) {
+      // Every block's sums of this block's rows have landed here (phase 0 of the mbarrier).
+      mbarrier_wait_cluster(static_cast<unsigned>(__cvta_generic_to_shared(&pushed_bar)), 0);
+      const int r = r0 + static_cast<int>(threadIdx.x) / 4, bi = static_cast<int>(threadIdx.x) % 4;
+      const std::int64_t row = static_cast<std::int64_t>(blockIdx.y) * group_rows + r;
+      const int at = (r - r0) * 4 + bi;
+      if (bi < batch && row < (a.gate_rows > 0 ? a.gate_rows : a.rows)) {
+        float total = 0.0f;
+        for (int q = 0; q < splits; ++q) total += pushed[q * slot_floats + at];
+        if (a.gate_rows > 0) {
+          const std::int64_t up_row = a.gate_rows + row;
+          float up = 0.0f;
+          for (int q = 0; q < splits; ++q) up += pushed[q * slot_floats + owner_rows * 4 + at];
+          a.y[bi * a.gate_rows + row] =
+              gated_value(total * F::row_scale(a, row), up * F::row_scale(a, up_row), a.gelu_tanh != 0);
+        } else {
+          store_output(a, bi, row, total * F::row_scale(a, row));
+        }
+      }
+    }
+    return;  // a block's pushes land in blocks that wait for them: none waits for this one
+  }
   // Every block's sums visible to the cluster (release / acquire).
   asm volatile("barrier.cluster.arrive.release.aligned;\n" ::: "memory");
   asm volatile("barrier.cluster.wait.acquire.aligned;\n" ::: "memory");
-  // Block `split` adds rows [r0, r1) of the group (gated: of its gate rows, and their up rows)
-  // over the blocks, in rank order.
-  const int group_rows = a.gate_rows > 0 ? kClusterRows / 2 : kClusterRows;
-  const int r0 = split * group_rows / splits, r1 = (split + 1) * group_rows / splits;
-  const int outputs = (r1 - r0) * 4;
   if (static_cast<int>(threadIdx.x) < outputs) {
     const int r = r0 + static_cast<int>(threadIdx.x) / 4, bi = static_cast<int>(threadIdx.x) % 4;
     const std::int64_t row = static_cast<std::int64_t>(blockIdx.y) * group_rows + r;
@@ -206,6 +303,18 @@ int cluster_warps_per_sm() {
     return static_cast<int>(d);
   }();
   return depth;
+}
+
+// How the cluster's blocks merge their sums: by barriers (the default) or pushed
+// (EAQ_CUDA_MMA_CLUSTER_MERGE=push: written 2026-12-07, not yet measured in the engine). Read once.
+bool cluster_merge_pushed() {
+  static const bool pushed = [] {
+    const char* v = std::getenv("EAQ_CUDA_MMA_CLUSTER_MERGE");
+    if (v == nullptr || *v == '\0' || std::strcmp(v, "barrier") == 0) return false;
+    if (std::strcmp(v, "push") == 0) return true;
+    fail("EAQ_CUDA_MMA_CLUSTER_MERGE='{}' is not barrier or push: unset it (barrier)", v);
+  }();
+  return pushed;
 }
 
 }  // namespace
@@ -253,8 +362,11 @@ bool gemv_mma_cluster_runs(std::int64_t rows, std::int64_t k_tiles, int tile_col
   return cluster_split((rows + kMmaTileRows - 1) / kMmaTileRows, k_tiles, tile_cols, batch).splits > 0;
 }
 
+namespace {
+
+// Launches `kernel` (gemv_mma_cluster_kernel<F, a stage>) on the cluster split of a's matrix.
 template <class F>
-bool launch_gemv_mma_cluster(const GemvArgs& a, int batch, cudaStream_t stream) {
+bool launch_cluster_kernel(void (*kernel)(GemvArgs, int, int), const GemvArgs& a, int batch, cudaStream_t stream) {
   if (!gemv_mma_cluster_runs(a.rows, a.n_super, F::kTileCols, batch, a.gate_rows)) return false;
   const std::int64_t row_tiles = (a.rows + kMmaTileRows - 1) / kMmaTileRows;
   const ClusterSplit plan = cluster_split(row_tiles, a.n_super, F::kTileCols, batch);
@@ -264,14 +376,34 @@ bool launch_gemv_mma_cluster(const GemvArgs& a, int batch, cudaStream_t stream) 
   const std::int64_t groups = a.gate_rows > 0 ? (a.gate_rows / kMmaTileRows + kClusterWarps / 2 - 1) / (kClusterWarps / 2)
                                               : (row_tiles + kClusterWarps - 1) / kClusterWarps;
   const dim3 grid(static_cast<unsigned>(splits), static_cast<unsigned>(groups));
-  EAQ_CUDA_CHECK(launch_pdl_cluster(gemv_mma_cluster_kernel<F>, grid, dim3(32 * kClusterWarps), shared,
-                                    static_cast<unsigned>(splits), stream, a, batch, static_cast<int>(per_split)));
+  EAQ_CUDA_CHECK(launch_pdl_cluster(kernel, grid, dim3(32 * kClusterWarps), shared, static_cast<unsigned>(splits),
+                                    stream, a, batch, static_cast<int>(per_split)));
   return true;
+}
+
+}  // namespace
+
+template <class F>
+bool launch_gemv_mma_cluster(const GemvArgs& a, int batch, cudaStream_t stream) {
+  return launch_cluster_kernel<F>(cluster_merge_pushed() ? gemv_mma_cluster_kernel<F>
+                                                         : gemv_mma_cluster_kernel<F, kMmaClusterStageAll, false>,
+                                  a, batch, stream);
+}
+
+template <class F>
+bool launch_gemv_mma_cluster_stage(const GemvArgs& a, int batch, cudaStream_t stream, int stage) {
+  const auto kernel = stage == kMmaClusterStageLoads ? gemv_mma_cluster_kernel<F, kMmaClusterStageLoads>
+                      : stage == kMmaClusterStageSplit ? gemv_mma_cluster_kernel<F, kMmaClusterStageSplit>
+                      : stage == kMmaClusterStageMma   ? gemv_mma_cluster_kernel<F, kMmaClusterStageMma>
+                      : stage == kMmaClusterStageAllBarriers ? gemv_mma_cluster_kernel<F, kMmaClusterStageAll, false>
+                                                       : gemv_mma_cluster_kernel<F>;
+  return launch_cluster_kernel<F>(kernel, a, batch, stream);
 }
 
 template bool launch_gemv_mma_cluster<MmaI8Row>(const GemvArgs&, int, cudaStream_t);
 template bool launch_gemv_mma_cluster<MmaI4S<32>>(const GemvArgs&, int, cudaStream_t);
 template bool launch_gemv_mma_cluster<MmaI4S<64>>(const GemvArgs&, int, cudaStream_t);
 template bool launch_gemv_mma_cluster<MmaI4S<128>>(const GemvArgs&, int, cudaStream_t);
+template bool launch_gemv_mma_cluster_stage<MmaI4S<128>>(const GemvArgs&, int, cudaStream_t, int);
 
 }  // namespace eaq::kernels::cuda::detail
