@@ -136,7 +136,7 @@ __global__ void __launch_bounds__(kClusterWarps * 32) gemv_mma_cluster_kernel(Ge
   __shared__ __align__(16) float sums[kClusterRows][4];  // [row of the group][batch row]
   // kPush: what the cluster's blocks push this block (slot s from block s: its sums of the rows
   // this block writes, gate then up rows where gated), and the mbarrier that counts the bytes.
-  __shared__ __align__(16) float pushed[kPushedFloats];
+  __shared__ __align__(16) float pushed[kPush && kStage == kMmaClusterStageAll ? kPushedFloats : 4];
   __shared__ __align__(8) unsigned long long pushed_bar;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int split = blockIdx.x, splits = gridDim.x;
