@@ -4,7 +4,7 @@
 # .device.tar.gz (carry [".device.tar.gz"]: the folder alone passes the 64 MiB carry limit):
 #   benchmarks/cuda/device_run_cuda.sh quick|full|bench|verify|priority|profile|ab|prefill|
 #                                      experiments-engine|experiments-misc|experiments-prefill|
-#                                      experiments-int8
+#                                      experiments-int8|experiments-merge
 # quick: versions, `eaq hw`, the e2e parity test, the kernels' GPU unit tests, one shape at
 #        f16/int8/int4-g128 (a first look, ~2 minutes);
 # full:  that, plus every shape x precision beside HF transformers eager, the HF parity run, a
@@ -46,13 +46,18 @@
 #        traces of the 1.3B and 7B f16 prefill launched kernel by kernel, the e2e test (~5 minutes).
 # experiments-int8: i8_ch on the tensor-core tiles (EAQ_CUDA_MMA_GEMV=all) against its chunk kernel
 #        (the default): bench_gemv on each, then the 7B int8 decode by turns, twice (~3 minutes).
+# experiments-merge: the int4 tensor-core GEMV's pushed merge (EAQ_CUDA_MMA_CLUSTER_MERGE=push)
+#        against its cluster barriers (the default): the kernels' GPU unit tests (the pushed
+#        merge's own among them), bench_tile_stream (the kernel part by part, both merges, their
+#        outputs bit for bit), bench_gemv i4s_g128 under each, the 7B f16 and the 7B and 1.3B
+#        int4-g128 decode by turns, twice, the e2e test under push (~5 minutes).
 set -uo pipefail
 mode=${1:-quick}
 case $mode in
-  quick|full|bench|verify|priority|profile|ab|prefill|experiments-engine|experiments-misc|experiments-prefill|experiments-int8) ;;
+  quick|full|bench|verify|priority|profile|ab|prefill|experiments-engine|experiments-misc|experiments-prefill|experiments-int8|experiments-merge) ;;
   *)
     echo "device_run_cuda.sh: unknown mode '$mode': give quick, full, bench, verify, priority, profile, ab," \
-         "prefill, experiments-engine, experiments-misc, experiments-prefill or experiments-int8" >&2
+         "prefill, experiments-engine, experiments-misc, experiments-prefill, experiments-int8 or experiments-merge" >&2
     exit 2
     ;;
 esac
@@ -92,6 +97,22 @@ if [[ $mode == prefill ]]; then
     step 90 trace.log env OUT=/tmp/trace_out benchmarks/cuda/profile_decode.sh $shape f16 8
   done
   step 150 eaq_bench.log bench_engine_cuda --precision f16 --repeat 3 --energy-s 0
+  exit 0
+fi
+if [[ $mode == experiments-merge ]]; then
+  step 150 tests.log eaq_kernels_cuda_tests
+  step 90 stream.log bench_tile_stream --reps 20
+  for merge in barrier push; do
+    step 120 gemv.log env EAQ_CUDA_MMA_CLUSTER_MERGE=$merge bench_gemv --formats i4s_g128 --reps 20
+  done
+  step 90 eaq_bench.log bench_engine_cuda --shape llama2-7b --precision f16 --repeat 2 --energy-s 0
+  for round in 1 2; do
+    for merge in barrier push; do
+      step 90 eaq_bench.log env EAQ_CUDA_MMA_CLUSTER_MERGE=$merge bench_engine_cuda --shape llama2-7b \
+           --shape deepseek-coder-1.3b --precision i4s_g128 --repeat 2 --energy-s 0
+    done
+  done
+  step 200 e2e.log env EAQ_CUDA_MMA_CLUSTER_MERGE=push python3 tests/e2e/test_engine_cuda.py
   exit 0
 fi
 if [[ $mode == experiments-int8 ]]; then

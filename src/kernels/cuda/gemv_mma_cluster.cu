@@ -306,15 +306,13 @@ int cluster_warps_per_sm() {
 }
 
 // How the cluster's blocks merge their sums: by barriers (the default) or pushed
-// (EAQ_CUDA_MMA_CLUSTER_MERGE=push: written 2026-12-07, not yet measured in the engine). Read once.
+// (EAQ_CUDA_MMA_CLUSTER_MERGE=push: written 2026-12-07, not yet run on a GPU). Read at each launch
+// (the GEMV tests set it; a decode step's launches are captured in a graph once).
 bool cluster_merge_pushed() {
-  static const bool pushed = [] {
-    const char* v = std::getenv("EAQ_CUDA_MMA_CLUSTER_MERGE");
-    if (v == nullptr || *v == '\0' || std::strcmp(v, "barrier") == 0) return false;
-    if (std::strcmp(v, "push") == 0) return true;
-    fail("EAQ_CUDA_MMA_CLUSTER_MERGE='{}' is not barrier or push: unset it (barrier)", v);
-  }();
-  return pushed;
+  const char* v = std::getenv("EAQ_CUDA_MMA_CLUSTER_MERGE");
+  if (v == nullptr || *v == '\0' || std::strcmp(v, "barrier") == 0) return false;
+  if (std::strcmp(v, "push") == 0) return true;
+  fail("EAQ_CUDA_MMA_CLUSTER_MERGE='{}' is not barrier or push: unset it (barrier)", v);
 }
 
 }  // namespace

@@ -30,9 +30,8 @@ using test::have_gpu;
 
 class GemvCuda : public ::testing::TestWithParam<DType> {};
 
-TEST_P(GemvCuda, MatchesCpuMatmulForBatch1To8) {
-  if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
-  const DType dtype = GetParam();
+// Every layout of `dtype` against the CPU matmul, every shape of gemv_test_shapes.h, batch 1..8.
+void check_gemv_matches_cpu(DType dtype) {
   ASSERT_TRUE(gemv_supports(dtype));
   ThreadPool pool(2);
   KernelContext ctx{&pool};
@@ -75,6 +74,11 @@ TEST_P(GemvCuda, MatchesCpuMatmulForBatch1To8) {
   }
   test::print_gemv_error("GPU", dtype, layout, worst);
   }
+}
+
+TEST_P(GemvCuda, MatchesCpuMatmulForBatch1To8) {
+  if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
+  check_gemv_matches_cpu(GetParam());
 }
 
 // dequantize_rows_f16 (the packed formats' prefill operand): a slice of rows, written with a
@@ -171,8 +175,8 @@ TEST(GemvCuda, EpilogueAddsBiasAndAccumulates) {
 // i4s_g128's tensor-core tiles, which take it where their cluster kernel runs (sm_90, batch 1-4,
 // gate rows a multiple of 16: 176 here, 11 row tiles over 3 clusters) and refuse it elsewhere (37
 // gate rows; batch 5).
-TEST(GemvCuda, GatedEpilogueMatchesCpuMatmulThenActivation) {
-  if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
+// The gated epilogue (SwiGLU, GeGLU) of each kernel against the CPU's matmul then activation.
+void check_gated_epilogue() {
   ThreadPool pool(2);
   KernelContext ctx{&pool};
   struct Case {
@@ -225,6 +229,26 @@ TEST(GemvCuda, GatedEpilogueMatchesCpuMatmulThenActivation) {
     cudaFree(d_y);
     free_weight(w);
   }
+}
+
+TEST(GemvCuda, GatedEpilogueMatchesCpuMatmulThenActivation) {
+  if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
+  check_gated_epilogue();
+}
+
+// The tensor-core cluster kernel's pushed merge (EAQ_CUDA_MMA_CLUSTER_MERGE=push, sm_90): the same
+// checks against the CPU for the formats it takes, plain and gated.
+TEST(GemvCuda, PushedClusterMergeMatchesCpu) {
+  if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
+  if (compute_capability_major() < 9) GTEST_SKIP() << "the cluster kernel needs sm_90";
+  struct PushedMerge {  // set for this test only, even when a check fails
+    PushedMerge() { setenv("EAQ_CUDA_MMA_CLUSTER_MERGE", "push", 1); }
+    ~PushedMerge() { unsetenv("EAQ_CUDA_MMA_CLUSTER_MERGE"); }
+  } pushed;
+  for (DType dtype : {DType::I4S_G32, DType::I4S_G64, DType::I4S_G128, DType::Q4_0, DType::I8_CH}) {
+    check_gemv_matches_cpu(dtype);
+  }
+  check_gated_epilogue();
 }
 
 TEST(GemvCudaErrors, UnsupportedDtypeIsAnErrorNamingIt) {
