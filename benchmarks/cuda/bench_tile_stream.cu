@@ -5,9 +5,9 @@
 // Beside it, the same runs with more loads in flight a warp, without the cluster launch, and at
 // other depths of warps an SM, and the device-to-device copy, all in the same run. Then the GEMV
 // kernel itself built up part by part (launch_gemv_mma_cluster_stage, gemv_mma.cuh): its loads
-// (codes and group scales), + the wait and the split of x, + the mma, + the cluster's pushed merge
-// (the whole kernel, as the engine runs it), and the whole kernel with its earlier merge by
-// cluster barriers, so the time each part adds is seen.
+// (codes and group scales), + the wait and the split of x, + the mma, + the cluster's merge: pushed
+// (EAQ_CUDA_MMA_CLUSTER_MERGE=push, not yet the default) and by cluster barriers (the kernel as the
+// engine runs it by default), so the time each part adds is seen.
 //
 // Why: the 7B int4-g128 decode's GEMVs stream at ~61-65% of the copy (docs/cuda.md) and fewer
 // instructions, more bytes in flight and a TMA feed did not move it. If the loads alone, on this
@@ -34,20 +34,13 @@
 namespace {
 
 using eaq::workbench::check;
+namespace kd = eaq::kernels::cuda::detail;
+using kd::load_stream16;  // the GEMV's own weight load (gemv_formats.cuh)
 
-constexpr int kWarps = 8;          // a block's warps: one row tile each
-constexpr int kTileBytes = 512;    // a 16-row tile of int4 codes, 64 columns
-constexpr int kTileCols = 64;
-constexpr int kMaxSplits = 8;
-
-// ld.global.nc.L1::no_allocate, as the GEMV's load_stream16 (gemv_formats.cuh).
-__device__ __forceinline__ uint4 load_stream16(const uint4* p) {
-  uint4 v;
-  asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
-               : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
-               : "l"(p));
-  return v;
-}
+constexpr int kWarps = 8;                         // a block's warps: one row tile each
+constexpr int kTileBytes = kd::kMmaTileBytes;     // a 16-row tile of int4 codes
+constexpr int kTileCols = kd::MmaI4S<128>::kTileCols;
+constexpr int kMaxSplits = 8;                     // gemv_mma_cluster.cu's kMaxClusterSplits
 
 __device__ __forceinline__ unsigned fold(const uint4& v) { return v.x ^ v.y ^ v.z ^ v.w; }
 
@@ -199,7 +192,8 @@ int main(int argc, char** argv) {
   namespace kd = eaq::kernels::cuda::detail;
   using F = kd::MmaI4S<128>;
   const char* stage_names[] = {"", "loads (codes + scales)", "+ wait and x split", "+ mma",
-                               "+ pushed merge (the kernel)", "+ merge by cluster barriers (the kernel before)"};
+                               "+ pushed merge (EAQ_CUDA_MMA_CLUSTER_MERGE=push)",
+                               "+ merge by cluster barriers (the kernel, the engine's default)"};
   std::printf("\n| shape (7B, i4s_g128) | the GEMV kernel up to | us/call | GB/s (codes + scales) | %% of copy |\n"
               "|---|---|---|---|---|\n");
   for (const Shape& s : shapes) {

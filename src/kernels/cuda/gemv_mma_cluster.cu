@@ -126,9 +126,9 @@ __device__ __forceinline__ void consume_tile(const GemvArgs& a, int batch, const
 // Grid (k_splits, row groups), cluster (k_splits, 1, 1), kClusterWarps warps a block; dynamic shared
 // memory: the split of tiles_per_split column tiles of x (batch x 4 x tiles_per_split x kTileCols bytes).
 // kStage < kMmaClusterStageAll runs a part of the kernel, for bench_tile_stream only (gemv_mma.cuh).
-// kPush: the blocks merge by pushing (below); else by two cluster barriers and reads of each other's
-// shared memory (the engine's default; EAQ_CUDA_MMA_CLUSTER_MERGE=push for the other).
-template <class F, int kStage = kMmaClusterStageAll, bool kPush = true>
+// kPush: the blocks merge by pushing (below; EAQ_CUDA_MMA_CLUSTER_MERGE=push); else by two cluster
+// barriers and reads of each other's shared memory (the engine's default).
+template <class F, int kStage = kMmaClusterStageAll, bool kPush = false>
 __global__ void __launch_bounds__(kClusterWarps * 32) gemv_mma_cluster_kernel(GemvArgs a, int batch,
                                                                               int tiles_per_split) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
@@ -383,8 +383,8 @@ bool launch_cluster_kernel(void (*kernel)(GemvArgs, int, int), const GemvArgs& a
 
 template <class F>
 bool launch_gemv_mma_cluster(const GemvArgs& a, int batch, cudaStream_t stream) {
-  return launch_cluster_kernel<F>(cluster_merge_pushed() ? gemv_mma_cluster_kernel<F>
-                                                         : gemv_mma_cluster_kernel<F, kMmaClusterStageAll, false>,
+  return launch_cluster_kernel<F>(cluster_merge_pushed() ? gemv_mma_cluster_kernel<F, kMmaClusterStageAll, true>
+                                                         : gemv_mma_cluster_kernel<F>,
                                   a, batch, stream);
 }
 
@@ -393,8 +393,8 @@ bool launch_gemv_mma_cluster_stage(const GemvArgs& a, int batch, cudaStream_t st
   const auto kernel = stage == kMmaClusterStageLoads ? gemv_mma_cluster_kernel<F, kMmaClusterStageLoads>
                       : stage == kMmaClusterStageSplit ? gemv_mma_cluster_kernel<F, kMmaClusterStageSplit>
                       : stage == kMmaClusterStageMma   ? gemv_mma_cluster_kernel<F, kMmaClusterStageMma>
-                      : stage == kMmaClusterStageAllBarriers ? gemv_mma_cluster_kernel<F, kMmaClusterStageAll, false>
-                                                       : gemv_mma_cluster_kernel<F>;
+                      : stage == kMmaClusterStageAll   ? gemv_mma_cluster_kernel<F, kMmaClusterStageAll, true>
+                                                       : gemv_mma_cluster_kernel<F>;  // all, by barriers
   return launch_cluster_kernel<F>(kernel, a, batch, stream);
 }
 

@@ -83,8 +83,6 @@ TEST(DecoderOpsCuda, AddRmsNormWritesTheHalfCopyAlone) {
                eaq::Error);
 }
 
-// 4 and 14 heads of 64 and 128 dims, with and without gemma3's per-head q/k RMSNorm, normal and
-// neox layouts, bias, an attention factor.
 // RoPE's inverse frequencies for head_dim hd, base 10000.
 std::vector<float> rope_inv_freq(int hd) {
   std::vector<float> inv_freq(hd / 2);
@@ -92,6 +90,8 @@ std::vector<float> rope_inv_freq(int hd) {
   return inv_freq;
 }
 
+// 4 and 14 heads of 64 and 128 dims, with and without gemma3's per-head q/k RMSNorm, normal and
+// neox layouts, bias, an attention factor.
 TEST(DecoderOpsCuda, RopeKvWriteMatchesCpu) {
   if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
   CpuContext c;
