@@ -50,7 +50,8 @@
 #        against its cluster barriers (the default): the kernels' GPU unit tests (the pushed
 #        merge's own among them), bench_tile_stream (the kernel part by part, both merges, their
 #        outputs bit for bit), bench_gemv i4s_g128 under each, the 7B f16 and the 7B and 1.3B
-#        int4-g128 decode by turns, twice, the e2e test under push (~5 minutes).
+#        int4-g128 decode by turns, twice, kernel traces of the 7B int4-g128 step under each merge
+#        (beside untraced runs of the same flags), the e2e test under push (~6 minutes).
 set -uo pipefail
 mode=${1:-quick}
 case $mode in
@@ -111,6 +112,14 @@ if [[ $mode == experiments-merge ]]; then
       step 90 eaq_bench.log env EAQ_CUDA_MMA_CLUSTER_MERGE=$merge bench_engine_cuda --shape llama2-7b \
            --shape deepseek-coder-1.3b --precision i4s_g128 --repeat 2 --energy-s 0
     done
+  done
+  # The int4 step kernel by kernel under each merge, beside an untraced run of the same flags
+  # (a 2026-12-06 trace summed to a 1928 us step where bench_engine_cuda read 2190 us).
+  for merge in barrier push; do
+    step 90 trace.log env EAQ_CUDA_MMA_CLUSTER_MERGE=$merge bench_engine_cuda --shape llama2-7b --precision i4s_g128 \
+         --new 16 --repeat 1 --energy-s 0
+    step 90 trace.log env OUT=/tmp/trace_out EAQ_CUDA_MMA_CLUSTER_MERGE=$merge benchmarks/cuda/profile_decode.sh \
+         llama2-7b i4s_g128 16
   done
   step 200 e2e.log env EAQ_CUDA_MMA_CLUSTER_MERGE=push python3 tests/e2e/test_engine_cuda.py
   exit 0

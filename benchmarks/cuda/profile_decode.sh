@@ -14,7 +14,10 @@ source .device/env.sh
 export EAQ_CUDA_PREFILL_GRAPH=${EAQ_CUDA_PREFILL_GRAPH:-0}
 trace=/tmp/trace_${shape}_${precision}.csv
 CUDA_INJECTION64_PATH=$PWD/.device/lib/libeaq_kernel_trace.so EAQ_KERNEL_TRACE=$trace \
-  bench_engine_cuda --shape "$shape" --precision "$precision" --new "$n_new" --repeat 1 --energy-s 0 >/dev/null
+  bench_engine_cuda --shape "$shape" --precision "$precision" --new "$n_new" --repeat 1 --energy-s 0 \
+  >/tmp/trace_bench_$$.log
 echo "## $shape $precision"
+# The traced run's own figures (the tracer's cost shows against an untraced run of the same flags).
+grep -E "decode/s|$precision " /tmp/trace_bench_$$.log | head -4 || true
 python3 tools/kernel_trace_summary.py "$trace" --top 20
 gzip -c "$trace" >"$out/trace_${shape}_${precision}.csv.gz"
