@@ -6,8 +6,8 @@
 // other depths of warps an SM, and the device-to-device copy, all in the same run. Then the GEMV
 // kernel itself built up part by part (launch_gemv_mma_cluster_stage, gemv_mma.cuh): its loads
 // (codes and group scales), + the wait and the split of x, + the mma, + the cluster's merge: pushed
-// (EAQ_CUDA_MMA_CLUSTER_MERGE=push, not yet the default) and by cluster barriers (the kernel as the
-// engine runs it by default), so the time each part adds is seen.
+// (the kernel as the engine runs it by default) and by cluster barriers
+// (EAQ_CUDA_MMA_CLUSTER_MERGE=barrier), so the time each part adds is seen.
 //
 // Why: the 7B int4-g128 decode's GEMVs stream at ~61-65% of the copy (docs/cuda.md) and fewer
 // instructions, more bytes in flight and a TMA feed did not move it. If the loads alone, on this
@@ -192,8 +192,8 @@ int main(int argc, char** argv) {
   namespace kd = eaq::kernels::cuda::detail;
   using F = kd::MmaI4S<128>;
   const char* stage_names[] = {"", "loads (codes + scales)", "+ wait and x split", "+ mma",
-                               "+ pushed merge (EAQ_CUDA_MMA_CLUSTER_MERGE=push)",
-                               "+ merge by cluster barriers (the kernel, the engine's default)"};
+                               "+ pushed merge (the kernel, the engine's default)",
+                               "+ merge by cluster barriers (EAQ_CUDA_MMA_CLUSTER_MERGE=barrier)"};
   std::printf("\n| shape (7B, i4s_g128) | the GEMV kernel up to | us/call | GB/s (codes + scales) | %% of copy |\n"
               "|---|---|---|---|---|\n");
   for (const Shape& s : shapes) {

@@ -46,8 +46,8 @@
 #        traces of the 1.3B and 7B f16 prefill launched kernel by kernel, the e2e test (~5 minutes).
 # experiments-int8: i8_ch on the tensor-core tiles (EAQ_CUDA_MMA_GEMV=all) against its chunk kernel
 #        (the default): bench_gemv on each, then the 7B int8 decode by turns, twice (~3 minutes).
-# experiments-merge: the int4 tensor-core GEMV's pushed merge (EAQ_CUDA_MMA_CLUSTER_MERGE=push)
-#        against its cluster barriers (the default): the kernels' GPU unit tests (the pushed
+# experiments-merge: the int4 tensor-core GEMV's pushed merge (the default since 2026-12-07)
+#        against its cluster barriers (EAQ_CUDA_MMA_CLUSTER_MERGE=barrier): the kernels' GPU unit tests (the pushed
 #        merge's own among them), bench_tile_stream (the kernel part by part, both merges, their
 #        outputs bit for bit), bench_gemv i4s_g128 under each, the 7B f16 and the 7B and 1.3B
 #        int4-g128 decode by turns, twice, kernel traces of the 7B int4-g128 step under each merge

@@ -113,6 +113,7 @@ class CudaDecoderLm : public CausalLm {
   // Prefill pieces as CUDA graphs (the default) or launched kernel by kernel; for A/B checks in
   // one process (EAQ_CUDA_PREFILL_GRAPH sets the start).
   void set_prefill_graphs(bool on) { prefill_graphs_enabled_ = on; }
+  bool prefill_graphs() const { return prefill_graphs_enabled_; }
   std::vector<std::int32_t> greedy_tokens(int n);
   // Restarts the greedy loop at `position` with `token` next and the step count at 0, keeping
   // the cache below `position` (benchmarks repeat one decode stretch for a long energy window).

@@ -513,8 +513,8 @@ bool launch_gemv_mma_cluster(const GemvArgs& a, int batch, cudaStream_t stream);
 // Parts of the cluster kernel, cumulative, for benchmarks/cuda/bench_tile_stream.cu (instantiated
 // for i4s_g128): its weight loads alone (codes and group scales, folded, no wait); + the wait and
 // the split of x into shared memory; + the mma (the sums left unmerged); all of it with the
-// blocks' sums merged by pushes (EAQ_CUDA_MMA_CLUSTER_MERGE=push); all of it with the merge by
-// cluster barriers (the engine's default).
+// blocks' sums merged by pushes (the engine's default); all of it with the merge by cluster
+// barriers (EAQ_CUDA_MMA_CLUSTER_MERGE=barrier).
 inline constexpr int kMmaClusterStageLoads = 1, kMmaClusterStageSplit = 2, kMmaClusterStageMma = 3,
                      kMmaClusterStageAll = 4, kMmaClusterStageAllBarriers = 5;
 template <class F>

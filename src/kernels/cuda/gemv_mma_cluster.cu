@@ -126,9 +126,9 @@ __device__ __forceinline__ void consume_tile(const GemvArgs& a, int batch, const
 // Grid (k_splits, row groups), cluster (k_splits, 1, 1), kClusterWarps warps a block; dynamic shared
 // memory: the split of tiles_per_split column tiles of x (batch x 4 x tiles_per_split x kTileCols bytes).
 // kStage < kMmaClusterStageAll runs a part of the kernel, for bench_tile_stream only (gemv_mma.cuh).
-// kPush: the blocks merge by pushing (below; EAQ_CUDA_MMA_CLUSTER_MERGE=push); else by two cluster
-// barriers and reads of each other's shared memory (the engine's default).
-template <class F, int kStage = kMmaClusterStageAll, bool kPush = false>
+// kPush: the blocks merge by pushing (below; the engine's default since 2026-12-07); else by two
+// cluster barriers and reads of each other's shared memory (EAQ_CUDA_MMA_CLUSTER_MERGE=barrier).
+template <class F, int kStage = kMmaClusterStageAll, bool kPush = true>
 __global__ void __launch_bounds__(kClusterWarps * 32) gemv_mma_cluster_kernel(GemvArgs a, int batch,
                                                                               int tiles_per_split) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
@@ -305,14 +305,16 @@ int cluster_warps_per_sm() {
   return depth;
 }
 
-// How the cluster's blocks merge their sums: by barriers (the default) or pushed
-// (EAQ_CUDA_MMA_CLUSTER_MERGE=push: written 2026-12-07, not yet run on a GPU). Read at each launch
-// (the GEMV tests set it; a decode step's launches are captured in a graph once).
+// How the cluster's blocks merge their sums: pushed (the default) or by cluster barriers
+// (EAQ_CUDA_MMA_CLUSTER_MERGE=barrier, A/B). Measured on an H100 (2026-12-07, docs/cuda.md): the
+// 1.3B int4-g128 decode 1217.6, 1217.1 tok/s pushed against 1195.7, 1195.5 by barriers, the 7B
+// even (454.7, 455.0 against 454.9, 453.7); the same bits. Read at each launch (the GEMV tests set
+// it; a decode step's launches are captured in a graph once).
 bool cluster_merge_pushed() {
   const char* v = std::getenv("EAQ_CUDA_MMA_CLUSTER_MERGE");
-  if (v == nullptr || *v == '\0' || std::strcmp(v, "barrier") == 0) return false;
-  if (std::strcmp(v, "push") == 0) return true;
-  fail("EAQ_CUDA_MMA_CLUSTER_MERGE='{}' is not barrier or push: unset it (barrier)", v);
+  if (v == nullptr || *v == '\0' || std::strcmp(v, "push") == 0) return true;
+  if (std::strcmp(v, "barrier") == 0) return false;
+  fail("EAQ_CUDA_MMA_CLUSTER_MERGE='{}' is not push or barrier: unset it (push)", v);
 }
 
 }  // namespace
@@ -383,8 +385,8 @@ bool launch_cluster_kernel(void (*kernel)(GemvArgs, int, int), const GemvArgs& a
 
 template <class F>
 bool launch_gemv_mma_cluster(const GemvArgs& a, int batch, cudaStream_t stream) {
-  return launch_cluster_kernel<F>(cluster_merge_pushed() ? gemv_mma_cluster_kernel<F, kMmaClusterStageAll, true>
-                                                         : gemv_mma_cluster_kernel<F>,
+  return launch_cluster_kernel<F>(cluster_merge_pushed() ? gemv_mma_cluster_kernel<F>
+                                                         : gemv_mma_cluster_kernel<F, kMmaClusterStageAll, false>,
                                   a, batch, stream);
 }
 
@@ -393,8 +395,8 @@ bool launch_gemv_mma_cluster_stage(const GemvArgs& a, int batch, cudaStream_t st
   const auto kernel = stage == kMmaClusterStageLoads ? gemv_mma_cluster_kernel<F, kMmaClusterStageLoads>
                       : stage == kMmaClusterStageSplit ? gemv_mma_cluster_kernel<F, kMmaClusterStageSplit>
                       : stage == kMmaClusterStageMma   ? gemv_mma_cluster_kernel<F, kMmaClusterStageMma>
-                      : stage == kMmaClusterStageAll   ? gemv_mma_cluster_kernel<F, kMmaClusterStageAll, true>
-                                                       : gemv_mma_cluster_kernel<F>;  // all, by barriers
+                      : stage == kMmaClusterStageAll   ? gemv_mma_cluster_kernel<F>
+                                                       : gemv_mma_cluster_kernel<F, kMmaClusterStageAll, false>;
   return launch_cluster_kernel<F>(kernel, a, batch, stream);
 }
 

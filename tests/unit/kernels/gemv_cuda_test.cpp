@@ -236,15 +236,16 @@ TEST(GemvCuda, GatedEpilogueMatchesCpuMatmulThenActivation) {
   check_gated_epilogue();
 }
 
-// The tensor-core cluster kernel's pushed merge (EAQ_CUDA_MMA_CLUSTER_MERGE=push, sm_90): the same
-// checks against the CPU for the formats it takes, plain and gated.
-TEST(GemvCuda, PushedClusterMergeMatchesCpu) {
+// The tensor-core cluster kernel's merge by cluster barriers (EAQ_CUDA_MMA_CLUSTER_MERGE=barrier,
+// sm_90; the tests above run the default, pushed): the same checks against the CPU for the formats
+// it takes, plain and gated.
+TEST(GemvCuda, BarrierClusterMergeMatchesCpu) {
   if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
   if (compute_capability_major() < 9) GTEST_SKIP() << "the cluster kernel needs sm_90";
-  struct PushedMerge {  // set for this test only, even when a check fails
-    PushedMerge() { setenv("EAQ_CUDA_MMA_CLUSTER_MERGE", "push", 1); }
-    ~PushedMerge() { unsetenv("EAQ_CUDA_MMA_CLUSTER_MERGE"); }
-  } pushed;
+  struct BarrierMerge {  // set for this test only, even when a check fails
+    BarrierMerge() { setenv("EAQ_CUDA_MMA_CLUSTER_MERGE", "barrier", 1); }
+    ~BarrierMerge() { unsetenv("EAQ_CUDA_MMA_CLUSTER_MERGE"); }
+  } barriers;
   for (DType dtype : {DType::I4S_G32, DType::I4S_G64, DType::I4S_G128, DType::Q4_0, DType::I8_CH}) {
     check_gemv_matches_cpu(dtype);
   }
