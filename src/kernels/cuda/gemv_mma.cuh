@@ -473,10 +473,14 @@ EAQ_UNROLL
 // (x row scale when apply_row_scale) rounded once, handed to put(row, col, half2 of columns col and
 // col + 1) for the pairs below a.cols. The prefill's dequantization (dequantize_f16.cu stages a
 // block's tiles in shared memory; gemv_emulation.cu writes them directly on the host).
+// decode_mma_chunk takes the lane's 16 code bytes already loaded (mma_chunk_codes), so that a
+// warp can have several tiles' loads in flight before it decodes any.
+EAQ_HD const std::uint8_t* mma_chunk_codes(const GemvArgs& a, std::int64_t tr, std::int64_t kt, int lane) {
+  return a.codes + (tr * a.n_super + kt) * kMmaTileBytes + lane * 16;
+}
 template <class F, class Put>
-EAQ_HD void dequantize_mma_chunk(const GemvArgs& a, std::int64_t tr, std::int64_t kt, int lane, bool apply_row_scale,
-                                 Put&& put) {
-  const uint4 q = load_stream16(a.codes + (tr * a.n_super + kt) * kMmaTileBytes + lane * 16);
+EAQ_HD void decode_mma_chunk(const GemvArgs& a, const uint4& q, std::int64_t tr, std::int64_t kt, int lane,
+                             bool apply_row_scale, Put&& put) {
   const std::int64_t row0 = tr * kMmaTileRows;
 EAQ_UNROLL
   for (int j = 0; j < F::kSteps; ++j) {
@@ -494,6 +498,11 @@ EAQ_UNROLL
       put(row, col, __floats2half2_rn(fragment_value(af, e) * scale, fragment_value(af, e + 1) * scale));
     }
   }
+}
+template <class F, class Put>
+EAQ_HD void dequantize_mma_chunk(const GemvArgs& a, std::int64_t tr, std::int64_t kt, int lane, bool apply_row_scale,
+                                 Put&& put) {
+  decode_mma_chunk<F>(a, load_stream16(mma_chunk_codes(a, tr, kt, lane)), tr, kt, lane, apply_row_scale, put);
 }
 
 // Launches the kernel for `batch` (1..8) activation rows; instantiated in gemv_mma.cu.
