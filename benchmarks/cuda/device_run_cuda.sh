@@ -4,7 +4,7 @@
 # .device.tar.gz (carry [".device.tar.gz"]: the folder alone passes the 64 MiB carry limit):
 #   benchmarks/cuda/device_run_cuda.sh quick|full|bench|verify|priority|profile|ab|prefill|
 #                                      experiments-engine|experiments-misc|experiments-prefill|
-#                                      experiments-int8|experiments-merge|experiments-dequant
+#                                      experiments-int8|experiments-merge
 # quick: versions, `eaq hw`, the e2e parity test, the kernels' GPU unit tests, one shape at
 #        f16/int8/int4-g128 (a first look, ~2 minutes);
 # full:  that, plus every shape x precision beside HF transformers eager, the HF parity run, a
@@ -52,18 +52,13 @@
 #        outputs bit for bit), bench_gemv i4s_g128 under each, the 7B f16 and the 7B and 1.3B
 #        int4-g128 decode by turns, twice, kernel traces of the 7B int4-g128 step under each merge
 #        (beside untraced runs of the same flags), the e2e test under push (~6 minutes).
-# experiments-dequant: the packed prefill's dequantization, 4 tiles a warp (the default since
-#        2026-12-07) against 1 (EAQ_CUDA_DEQUANT_TILES_PER_WARP=1): the kernels' GPU unit tests,
-#        the e2e test, the 7B int4-g128 prefill by turns twice and the 1.3B once, then the closing
-#        figures: 1.3B and 1.5B f16, 7B f16, int8 and int4-g128 (~8 minutes).
 set -uo pipefail
 mode=${1:-quick}
 case $mode in
-  quick|full|bench|verify|priority|profile|ab|prefill|experiments-engine|experiments-misc|experiments-prefill|experiments-int8|experiments-merge|experiments-dequant) ;;
+  quick|full|bench|verify|priority|profile|ab|prefill|experiments-engine|experiments-misc|experiments-prefill|experiments-int8|experiments-merge) ;;
   *)
     echo "device_run_cuda.sh: unknown mode '$mode': give quick, full, bench, verify, priority, profile, ab," \
-         "prefill, experiments-engine, experiments-misc, experiments-prefill, experiments-int8, experiments-merge" \
-         "or experiments-dequant" >&2
+         "prefill, experiments-engine, experiments-misc, experiments-prefill, experiments-int8 or experiments-merge" >&2
     exit 2
     ;;
 esac
@@ -127,25 +122,6 @@ if [[ $mode == experiments-merge ]]; then
          llama2-7b i4s_g128 16
   done
   step 200 e2e.log env EAQ_CUDA_MMA_CLUSTER_MERGE=push python3 tests/e2e/test_engine_cuda.py
-  exit 0
-fi
-if [[ $mode == experiments-dequant ]]; then
-  step 150 tests.log eaq_kernels_cuda_tests
-  step 120 e2e.log python3 tests/e2e/test_engine_cuda.py
-  for round in 1 2; do
-    for per_warp in 1 4; do
-      step 90 dequant.log env EAQ_CUDA_DEQUANT_TILES_PER_WARP=$per_warp bench_engine_cuda --shape llama2-7b \
-           --precision i4s_g128 --new 16 --repeat 2 --energy-s 0
-    done
-  done
-  for per_warp in 1 4; do
-    step 60 dequant.log env EAQ_CUDA_DEQUANT_TILES_PER_WARP=$per_warp bench_engine_cuda --shape deepseek-coder-1.3b \
-         --precision i4s_g128 --new 16 --repeat 3 --energy-s 0
-  done
-  step 90 eaq_bench.log bench_engine_cuda --shape deepseek-coder-1.3b --shape r1-distill-qwen-1.5b --precision f16 \
-       --repeat 3 --energy-s 0
-  step 150 eaq_bench.log bench_engine_cuda --shape llama2-7b --precision f16 --precision i8_ch --precision i4s_g128 \
-       --repeat 2 --energy-s 0
   exit 0
 fi
 if [[ $mode == experiments-int8 ]]; then

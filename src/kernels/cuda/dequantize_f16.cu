@@ -8,11 +8,7 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
-#include <cstdlib>
-#include <cstring>
-#include <type_traits>
 
-#include "core/error.h"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/cuda_gemv.h"
 #include "kernels/cuda/dequantize_chunk.cuh"
@@ -37,31 +33,34 @@ __global__ void dequantize_f16_kernel(GemvArgs a, std::int64_t row_begin, std::i
 }
 
 // The tensor-core layout (gemv_mma.cuh): a block of kDequantWarps warps takes kDequantWarps x
-// kPerWarp column tiles of one row tile, each warp loading its kPerWarp consecutive tiles at once
-// and decoding them into shared memory, then the block writes the 16 rows out whole, 16 bytes a
-// store where the row allows (written straight from the fragments, each store of a warp touched 8
-// rows: measured 35% slower prefill on the H200). kPerWarp = 1 with 4-byte stores is the form
-// before 2026-12-07 (EAQ_CUDA_DEQUANT_TILES_PER_WARP=1, A/B): one 16-byte load a lane, so a block
-// had 2 KB of codes in flight, and the 7B int4-g128 prefill spent 39% of its time in it (8.5 ms of
-// 22.5 in an H100 trace: ~1.9 TB/s read + written, against a 3 TB/s copy).
+// kDequantTilesPerWarp column tiles of one row tile, each warp loading its consecutive tiles at
+// once and decoding them into shared memory; then the block writes the 16 rows out whole, a
+// thread 16 bytes a store (a warp 512 contiguous bytes) where the row allows. Written straight
+// from the fragments, each store of a warp touched 8 rows: measured 35% slower prefill on the H200.
+// Measured on an H100 (2026-12-07, docs/cuda.md): the 7B int4-g128 prefill-512 25388 / 25148 /
+// 25030 tok/s against 24082-24483 with the form before (a warp one tile, 2 KB of codes in flight a
+// block, 4-byte stores, consecutive threads on consecutive pairs), the 1.3B 109700 against
+// 101889-102270. Stores of 4 bytes at a 16-byte stride between threads (each thread its 8 columns
+// pair by pair) cost that form a fifth more: 19132 / 19221 tok/s on the 7B.
 constexpr int kDequantWarps = 4;
+constexpr int kDequantTilesPerWarp = 4;
 
-template <class F, int kPerWarp>
+template <class F>
 __global__ void __launch_bounds__(32 * kDequantWarps)
     dequantize_mma_f16_kernel(GemvArgs a, std::int64_t tr0, std::int64_t row_begin, std::int64_t n_rows,
                               std::int64_t stride, bool apply_row_scale, __half* out) {
-  constexpr int kCols = kDequantWarps * kPerWarp * F::kTileCols;
+  constexpr int kCols = kDequantWarps * kDequantTilesPerWarp * F::kTileCols;
   __shared__ __align__(16) __half2 staged[detail::kMmaTileRows][kCols / 2];
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const std::int64_t tr = tr0 + blockIdx.y, col0 = static_cast<std::int64_t>(blockIdx.x) * kCols;
-  const std::int64_t kt0 = (static_cast<std::int64_t>(blockIdx.x) * kDequantWarps + warp) * kPerWarp;
-  uint4 q[kPerWarp];
+  const std::int64_t kt0 = (static_cast<std::int64_t>(blockIdx.x) * kDequantWarps + warp) * kDequantTilesPerWarp;
+  uint4 q[kDequantTilesPerWarp];
 #pragma unroll
-  for (int u = 0; u < kPerWarp; ++u) {
+  for (int u = 0; u < kDequantTilesPerWarp; ++u) {
     if (kt0 + u < a.n_super) q[u] = detail::load_stream16(detail::mma_chunk_codes(a, tr, kt0 + u, lane));
   }
 #pragma unroll
-  for (int u = 0; u < kPerWarp; ++u) {
+  for (int u = 0; u < kDequantTilesPerWarp; ++u) {
     if (kt0 + u < a.n_super) {
       detail::decode_mma_chunk<F>(a, q[u], tr, kt0 + u, lane, apply_row_scale,
                                   [&](std::int64_t row, std::int64_t col, __half2 v) {
@@ -73,7 +72,7 @@ __global__ void __launch_bounds__(32 * kDequantWarps)
   // 8 columns (16 bytes) an item: one uint4 store where the 8 lie inside the row and the output
   // row is 16-byte aligned (stride a multiple of 8 halves), else pair by pair.
   constexpr int kOctets = kCols / 8;
-  const bool wide = kPerWarp > 1 && stride % 8 == 0 && reinterpret_cast<std::uintptr_t>(out) % 16 == 0;
+  const bool wide = stride % 8 == 0 && reinterpret_cast<std::uintptr_t>(out) % 16 == 0;
   for (int i = threadIdx.x; i < detail::kMmaTileRows * kOctets; i += blockDim.x) {
     const int r = i / kOctets, c = 8 * (i % kOctets);
     const std::int64_t row = tr * detail::kMmaTileRows + r, col = col0 + c;
@@ -93,15 +92,6 @@ __global__ void __launch_bounds__(32 * kDequantWarps)
       }
     }
   }
-}
-
-// Tiles a warp of dequantize_mma_f16_kernel loads at once: 4 (EAQ_CUDA_DEQUANT_TILES_PER_WARP=1:
-// one, the earlier form, A/B). Read at each call (the dequantization test runs both).
-int dequant_tiles_per_warp() {
-  const char* v = std::getenv("EAQ_CUDA_DEQUANT_TILES_PER_WARP");
-  if (v == nullptr || *v == '\0' || std::strcmp(v, "4") == 0) return 4;
-  if (std::strcmp(v, "1") == 0) return 1;
-  fail("EAQ_CUDA_DEQUANT_TILES_PER_WARP='{}' is not 1 or 4: unset it (4)", v);
 }
 
 __global__ void scale_columns_kernel(float* y, std::int64_t y_stride, std::int64_t n_rows, const float* scales,
@@ -148,19 +138,11 @@ void dequantize_rows_f16(const GpuWeight& w, std::int64_t row_begin, std::int64_
       using F = decltype(format);
       a.n_super = w.cols_padded / F::kTileCols;
       const std::int64_t tr0 = row_begin / kMmaTileRows, tr1 = (row_begin + n_rows - 1) / kMmaTileRows + 1;
-      const auto launch = [&](auto per_warp) {
-        constexpr int kPerWarp = decltype(per_warp)::value;
-        constexpr int kBlockTiles = kDequantWarps * kPerWarp;
-        const dim3 grid(static_cast<unsigned>((a.n_super + kBlockTiles - 1) / kBlockTiles),
-                        static_cast<unsigned>(tr1 - tr0));
-        dequantize_mma_f16_kernel<F, kPerWarp><<<grid, 32 * kDequantWarps, 0, stream>>>(
-            a, tr0, row_begin, n_rows, stride, apply_row_scales, static_cast<__half*>(out));
-      };
-      if (dequant_tiles_per_warp() == 1) {
-        launch(std::integral_constant<int, 1>{});
-      } else {
-        launch(std::integral_constant<int, 4>{});
-      }
+      constexpr int kBlockTiles = kDequantWarps * kDequantTilesPerWarp;
+      const dim3 grid(static_cast<unsigned>((a.n_super + kBlockTiles - 1) / kBlockTiles),
+                      static_cast<unsigned>(tr1 - tr0));
+      dequantize_mma_f16_kernel<F><<<grid, 32 * kDequantWarps, 0, stream>>>(a, tr0, row_begin, n_rows, stride,
+                                                                            apply_row_scales, static_cast<__half*>(out));
     });
     if (!tiled) fail_streamed("dequantize_rows_f16: internal error: a ", dtype_name(w.dtype), " weight in the tensor-core layout");
     EAQ_CUDA_CHECK(cudaGetLastError());

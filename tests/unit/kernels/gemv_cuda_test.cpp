@@ -85,20 +85,13 @@ TEST_P(GemvCuda, MatchesCpuMatmulForBatch1To8) {
 // padded stride, equals the CPU's dequantize() of the same packed bytes rounded to f16 (within one
 // f16 rounding: the scale products may differ in their last f32 bit); padding left untouched; for
 // per-channel formats also the unscaled codes (exact) times row_scales().
-// The tensor-core layout's kernel in both forms: 4 tiles a warp (the default, 16-byte stores) and
-// EAQ_CUDA_DEQUANT_TILES_PER_WARP=1.
 TEST_P(GemvCuda, DequantizeRowsF16MatchesCpuDequantize) {
   if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
   const DType dtype = GetParam();
   std::uint64_t seed = 211;
-  struct TilesPerWarp {  // unset after the test, even when a check fails
-    ~TilesPerWarp() { unsetenv("EAQ_CUDA_DEQUANT_TILES_PER_WARP"); }
-  } restore;
-  for (const char* per_warp : {"4", "1"})
   for (GemvLayout layout : test::gemv_layouts_for(dtype))
   for (const test::GemvShape& s : test::gemv_shapes_for(dtype)) {
-    setenv("EAQ_CUDA_DEQUANT_TILES_PER_WARP", per_warp, 1);
-    SCOPED_TRACE(std::string(test::layout_name(layout)) + ", tiles a warp " + per_warp);
+    SCOPED_TRACE(test::layout_name(layout));
     const std::size_t row_stride = row_bytes(dtype, static_cast<std::size_t>(s.cols));
     const auto bytes = random_packed_weight(dtype, s.rows, s.cols, row_stride, seed++);
     const WeightRef host{dtype, s.rows, s.cols, bytes.data(), row_stride};
