@@ -14,10 +14,13 @@ namespace eaq::kernels::cuda::detail {
 
 // Chunk c (0 .. n_super * 32) of row `row`: value = decode(code) x group scale (x the row scale
 // when apply_row_scale), rounded to f16 once, into dst_row[pos] for the chunk's positions below
-// cols (the last super-chunk's padding is skipped). 4-byte stores when dst_row is even-aligned.
+// cols (the last super-chunk's padding is skipped). A lane's 4 values go out in one 8-byte store
+// when dst_row is 8-byte aligned (quad_aligned: a warp then writes 256 contiguous bytes a store;
+// two 4-byte stores 8 bytes apart each covered half of that), else in 4-byte stores when it is
+// even-aligned, else one by one.
 template <class F>
 EAQ_HD void dequantize_chunk(const GemvArgs& a, std::int64_t row, std::int64_t c, bool apply_row_scale,
-                             bool even_stride, __half* dst_row) {
+                             bool even_stride, bool quad_aligned, __half* dst_row) {
   constexpr int kPieces = F::kElems / 4;
   constexpr std::int64_t kSuper = 32 * F::kElems;
   const std::int64_t s = c / 32;
@@ -33,7 +36,13 @@ EAQ_UNROLL
     float scale = row_scale;
     if constexpr (F::kGroupScale) scale *= F::group_scale(m);
     const float v[4] = {w.x * scale, w.y * scale, w.z * scale, w.w * scale};
-    if (pos + 4 <= a.cols && even_stride) {
+    if (pos + 4 <= a.cols && quad_aligned) {
+      const __half2 lo = __floats2half2_rn(v[0], v[1]), hi = __floats2half2_rn(v[2], v[3]);
+      uint2 both;
+      both.x = *reinterpret_cast<const unsigned*>(&lo);
+      both.y = *reinterpret_cast<const unsigned*>(&hi);
+      *reinterpret_cast<uint2*>(dst_row + pos) = both;
+    } else if (pos + 4 <= a.cols && even_stride) {
       *reinterpret_cast<__half2*>(dst_row + pos) = __floats2half2_rn(v[0], v[1]);
       *reinterpret_cast<__half2*>(dst_row + pos + 2) = __floats2half2_rn(v[2], v[3]);
     } else {

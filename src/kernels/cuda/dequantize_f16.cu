@@ -29,7 +29,8 @@ __global__ void dequantize_f16_kernel(GemvArgs a, std::int64_t row_begin, std::i
   const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= n_rows * chunks) return;
   const std::int64_t r = i / chunks, c = i - r * chunks;
-  detail::dequantize_chunk<F>(a, row_begin + r, c, apply_row_scale, (stride & 1) == 0, out + r * stride);
+  const bool quad_aligned = stride % 4 == 0 && reinterpret_cast<std::uintptr_t>(out) % 8 == 0;
+  detail::dequantize_chunk<F>(a, row_begin + r, c, apply_row_scale, (stride & 1) == 0, quad_aligned, out + r * stride);
 }
 
 // The tensor-core layout (gemv_mma.cuh): a block of kDequantWarps warps takes kDequantWarps x

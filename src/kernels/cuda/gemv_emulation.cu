@@ -226,6 +226,7 @@ void dequantize_rows_f16_on_host(const PackedGpuWeight& w, std::int64_t row_begi
     for (std::int64_t r = 0; r < n_rows; ++r) {
       for (std::int64_t c = 0; c < a.n_super * 32; ++c) {
         dequantize_chunk<decltype(format)>(a, row_begin + r, c, apply_row_scales, (stride & 1) == 0,
+                                           stride % 4 == 0 && reinterpret_cast<std::uintptr_t>(out) % 8 == 0,
                                            reinterpret_cast<__half*>(out + r * stride));
       }
     }

@@ -109,18 +109,22 @@ TEST_P(GemvEmulation, GatedEpilogueMatchesCpuMatmulThenActivation) {
 // dequantize() of the same packed bytes: a slice of rows with a padded stride equals it rounded to
 // f16 (within one f16 rounding: the scale products may differ in their last f32 bit), padding
 // untouched; per-channel formats without the row scale give the codes, exact, which times the
-// row's scale are the values. Rows outside the weight are an error.
+// row's scale are the values. Rows outside the weight are an error. Each slice is written with
+// strides of 8k, 8k + 2 and 8k + 1 halves, so that the chunk layout's 8-byte, 4-byte and 2-byte
+// stores all run.
 TEST_P(GemvEmulation, DequantizeRowsF16MatchesCpuDequantize) {
   const DType dtype = GetParam();
   std::uint64_t seed = 105;
   for (GemvLayout layout : test::gemv_layouts_for(dtype))
-  for (const test::GemvShape& s : test::gemv_shapes_for(dtype)) {
-    SCOPED_TRACE(test::layout_name(layout));
+  for (const test::GemvShape& s : test::gemv_shapes_for(dtype))
+  for (std::int64_t stride_extra : {0, 2, 1}) {
+    SCOPED_TRACE(std::string(test::layout_name(layout)) + ", stride + " + std::to_string(stride_extra));
     const std::size_t row_stride = row_bytes(dtype, static_cast<std::size_t>(s.cols));
     const auto bytes = random_packed_weight(dtype, s.rows, s.cols, row_stride, seed++);
     const WeightRef host{dtype, s.rows, s.cols, bytes.data(), row_stride};
     const PackedGpuWeight packed = pack_for_gpu(host, layout);
-    const auto [first, n_rows, stride] = test::dequant_slice(s);
+    const auto [first, n_rows, padded_stride] = test::dequant_slice(s);
+    const std::int64_t stride = padded_stride + stride_extra;
     const bool per_row = dtype == DType::I8_CH || dtype == DType::F8_E4M3_CH;
     for (bool with_row_scale : {true, false}) {
       if (!with_row_scale && !per_row) continue;
