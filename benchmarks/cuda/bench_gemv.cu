@@ -25,6 +25,7 @@
 #include "core/dtype.h"
 #include "kernels/cuda/cuda_gemv.h"
 #include "kernels/cuda/gemv_random_weights.h"
+#include "workbench_weights.cuh"
 #include "workbench_timing.cuh"
 
 namespace {
@@ -43,19 +44,6 @@ struct Shape {
   std::int64_t rows, cols;
 };
 
-// A device copy of w's buffers (for rotating over more bytes than L2 holds).
-kc::GpuWeight clone(const kc::GpuWeight& w) {
-  kc::GpuWeight c = w;
-  const std::size_t code_bytes = w.code_row_bytes * static_cast<std::size_t>(w.rows);
-  check(cudaMalloc(&c.codes, code_bytes), "cudaMalloc clone");
-  check(cudaMemcpy(c.codes, w.codes, code_bytes, cudaMemcpyDeviceToDevice), "clone copy");
-  if (w.scales != nullptr) {
-    const std::size_t scale_bytes = w.device_bytes - code_bytes;
-    check(cudaMalloc(&c.scales, scale_bytes), "cudaMalloc clone scales");
-    check(cudaMemcpy(c.scales, w.scales, scale_bytes, cudaMemcpyDeviceToDevice), "clone scales copy");
-  }
-  return c;
-}
 
 struct CheckResult {
   double max_rel = 0;  // max |gpu - ref| / max |ref|, over the sampled rows, batches 1..8
@@ -169,13 +157,7 @@ int main(int argc, char** argv) {
     if (a == "--quick") {
       quick = true;
     } else if (a == "--formats" && i + 1 < argc) {
-      formats.clear();
-      std::string list = argv[++i];
-      for (std::size_t p = 0; p <= list.size();) {
-        const std::size_t q = std::min(list.find(',', p), list.size());
-        formats.push_back(list.substr(p, q - p));
-        p = q + 1;
-      }
+      formats = eaq::workbench::split_commas(argv[++i]);
     } else if (a == "--reps" && i + 1 < argc) {
       reps = std::atoi(argv[++i]);
     } else if (a == "--out" && i + 1 < argc) {
@@ -233,26 +215,18 @@ int main(int argc, char** argv) {
       return 2;
     }
     for (const Shape& s : shapes) {
-      const std::size_t stride = eaq::row_bytes(*dtype, static_cast<std::size_t>(s.cols));
-      const auto host = kc::random_packed_weight(*dtype, s.rows, s.cols, stride, seed++);
-      kc::GpuWeight w;
-      try {
-        w = kc::upload_weight(eaq::kernels::WeightRef{*dtype, s.rows, s.cols, host.data(), stride}, nullptr);
-      } catch (const std::exception& e) {
-        std::fprintf(stderr, "bench_gemv: %s\n", e.what());
-        return 1;
-      }
+      const eaq::workbench::RandomWeight random = eaq::workbench::upload_random_weight(*dtype, s.rows, s.cols, seed++);
+      const kc::GpuWeight& w = random.gpu;
       kc::GemvRng rng(seed++);
       std::vector<float> x(static_cast<std::size_t>(kc::kMaxGemvBatch * s.cols));
       for (float& v : x) v = rng.uniform(-1.0f, 1.0f);
       check(cudaMemcpy(d_x, x.data(), x.size() * 4, cudaMemcpyHostToDevice), "x copy");
-      const CheckResult cr = check_against_cpu(*dtype, host, stride, w, d_x, x, d_y);
+      const CheckResult cr = check_against_cpu(*dtype, random.host, random.host_stride, w, d_x, x, d_y);
       const bool pass = cr.all_written && cr.max_rel < 1e-4;
       ok = ok && pass;
 
-      std::vector<kc::GpuWeight> copies = {w};
-      const std::size_t target = 4 * static_cast<std::size_t>(prop.l2CacheSize);
-      while (copies.size() < 2 || copies.size() * w.device_bytes < target) copies.push_back(clone(w));
+      const std::vector<kc::GpuWeight> copies =
+          eaq::workbench::weight_copies(w, static_cast<std::size_t>(prop.l2CacheSize));
       for (int batch : {1, 8}) {
         const Timing t = time_gemv(copies, d_x, batch, d_y, reps, stream);
         const double bps = static_cast<double>(w.device_bytes) / t.graph_s;
@@ -267,7 +241,7 @@ int main(int argc, char** argv) {
         std::fflush(stdout);
         table += line;
       }
-      for (auto& c : copies) kc::free_weight(c);
+      for (kc::GpuWeight c : copies) kc::free_weight(c);
     }
   }
   cudaStreamDestroy(stream);

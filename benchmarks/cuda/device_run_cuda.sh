@@ -31,7 +31,8 @@
 #        on the 1.3B and 1.5B shapes at f16 twice over and the 7B at f16, int8 and int4-g128, the
 #        HF parity run (~5 minutes).
 # prefill: where the f16 prefill-512 goes on the three shapes: bench_prefill_gemm (the projection
-#        GEMMs by every cuBLASLt candidate against cuBLAS's default), bench_attention_prefill, kernel
+#        GEMMs by every cuBLASLt candidate against cuBLAS's default), bench_attention_prefill,
+#        bench_dequantize (the packed formats' f16 operands), kernel
 #        traces of each shape's f16 prefill (per-kernel time of one prefill), bench_engine_cuda at
 #        f16 (~4 minutes).
 # experiments-engine: the cluster attention's pushed merge (the default) against its light
@@ -94,6 +95,7 @@ fi
 if [[ $mode == prefill ]]; then
   step 150 prefill.log bench_prefill_gemm --tokens 512
   step 150 prefill.log bench_attention_prefill  # 60 s was too short on 2026-12-07
+  step 120 prefill.log bench_dequantize --reps 10
   for shape in deepseek-coder-1.3b r1-distill-qwen-1.5b llama2-7b; do
     step 90 trace.log env OUT=/tmp/trace_out benchmarks/cuda/profile_decode.sh $shape f16 8
   done

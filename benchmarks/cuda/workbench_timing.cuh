@@ -1,6 +1,6 @@
-// What the CUDA workbenches (bench_gemv, bench_half_matvec, bench_attention_decode,
+// What the CUDA workbenches (bench_gemv, bench_dequantize, bench_half_matvec, bench_attention_decode,
 // bench_attention_prefill, bench_decoder_ops) share: their --reps argument, timing a captured CUDA
-// graph, failing on a CUDA error with the program's name, the median of timings, and the GPU's
+// graph, failing on a CUDA error with the program's name, the median of timings, a --formats list, and the GPU's
 // name with the device-to-device copy bandwidth they print their kernels' bandwidth beside.
 #pragma once
 
@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <vector>
 
 namespace eaq::workbench {
@@ -26,6 +27,17 @@ inline void check(cudaError_t e, const char* what) {
 inline double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
+}
+
+// "a,b,c" as {"a", "b", "c"} (a --formats list).
+inline std::vector<std::string> split_commas(const std::string& list) {
+  std::vector<std::string> out;
+  for (std::size_t p = 0; p <= list.size();) {
+    const std::size_t q = std::min(list.find(',', p), list.size());
+    out.push_back(list.substr(p, q - p));
+    p = q + 1;
+  }
+  return out;
 }
 
 // `--reps N` (the only argument of most workbenches), default_reps without it; a usage line and
