@@ -48,11 +48,11 @@
 # experiments-int8: i8_ch on the tensor-core tiles (EAQ_CUDA_MMA_GEMV=all) against its chunk kernel
 #        (the default): bench_gemv on each, then the 7B int8 decode by turns, twice (~3 minutes).
 # experiments-merge: the int4 tensor-core GEMV's pushed merge (the default since 2026-12-07)
-#        against its cluster barriers (EAQ_CUDA_MMA_CLUSTER_MERGE=barrier): the kernels' GPU unit tests (the pushed
-#        merge's own among them), bench_tile_stream (the kernel part by part, both merges, their
-#        outputs bit for bit), bench_gemv i4s_g128 under each, the 7B f16 and the 7B and 1.3B
-#        int4-g128 decode by turns, twice, kernel traces of the 7B int4-g128 step under each merge
-#        (beside untraced runs of the same flags), the e2e test under push (~6 minutes).
+#        against its cluster barriers (EAQ_CUDA_MMA_CLUSTER_MERGE=barrier): the kernels' GPU unit
+#        tests (the barrier merge's own among them), bench_tile_stream (the kernel part by part, both
+#        merges, their outputs bit for bit), bench_gemv i4s_g128 under each, the 7B f16 and the 7B
+#        and 1.3B int4-g128 decode by turns, twice, kernel traces of the 7B int4-g128 step under
+#        each merge (beside untraced runs of the same flags), the e2e test under barrier (~6 minutes).
 set -uo pipefail
 mode=${1:-quick}
 case $mode in
@@ -123,7 +123,7 @@ if [[ $mode == experiments-merge ]]; then
     step 90 trace.log env OUT=/tmp/trace_out EAQ_CUDA_MMA_CLUSTER_MERGE=$merge benchmarks/cuda/profile_decode.sh \
          llama2-7b i4s_g128 16
   done
-  step 200 e2e.log env EAQ_CUDA_MMA_CLUSTER_MERGE=push python3 tests/e2e/test_engine_cuda.py
+  step 200 e2e.log env EAQ_CUDA_MMA_CLUSTER_MERGE=barrier python3 tests/e2e/test_engine_cuda.py
   exit 0
 fi
 if [[ $mode == experiments-int8 ]]; then
