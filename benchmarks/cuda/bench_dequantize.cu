@@ -100,23 +100,12 @@ CheckResult check_against_cpu(DType dtype, const std::vector<std::uint8_t>& host
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> formats = {"i4s_g128", "i4s_g64", "i4s_g32", "q4_0", "i8_ch", "f8_e4m3_ch",
-                                      "q8_0", "nf4", "q4_k"};
-  bool quick = false;
-  int reps = 15;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--quick") {
-      quick = true;
-    } else if (a == "--formats" && i + 1 < argc) {
-      formats = eaq::workbench::split_commas(argv[++i]);
-    } else if (a == "--reps" && i + 1 < argc && std::atoi(argv[i + 1]) > 0) {
-      reps = std::atoi(argv[++i]);
-    } else {
-      std::fprintf(stderr, "usage: bench_dequantize [--formats i4s_g128,i8_ch,...] [--quick] [--reps N]\n");
-      return 2;
-    }
-  }
+  const eaq::workbench::FormatArgs args = eaq::workbench::parse_format_args(
+      argc, argv, {"i4s_g128", "i4s_g64", "i4s_g32", "q4_0", "i8_ch", "f8_e4m3_ch", "q8_0", "nf4", "q4_k"}, false,
+      "[--formats i4s_g128,i8_ch,...] [--quick] [--reps N]");
+  const std::vector<std::string>& formats = args.formats;
+  const bool quick = args.quick;
+  const int reps = args.reps;
   const eaq::workbench::WorkbenchGpu gpu = eaq::workbench::describe_gpu();
   std::printf(
       "us: median per matrix (slices of <= 64 MiB of f16 into one buffer, a CUDA graph of back-to-back matrices); "

@@ -147,26 +147,13 @@ Timing time_gemv(const std::vector<kc::GpuWeight>& copies, const float* d_x, int
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> formats = {"f16", "bf16", "i8_ch", "f8_e4m3_ch", "i4s_g128", "i4s_g64",
-                                      "i4s_g32", "q8_0", "q4_0", "nf4", "q4_k"};
-  bool quick = false;
-  int reps = 15;
-  std::string out_path;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--quick") {
-      quick = true;
-    } else if (a == "--formats" && i + 1 < argc) {
-      formats = eaq::workbench::split_commas(argv[++i]);
-    } else if (a == "--reps" && i + 1 < argc) {
-      reps = std::atoi(argv[++i]);
-    } else if (a == "--out" && i + 1 < argc) {
-      out_path = argv[++i];
-    } else {
-      std::fprintf(stderr, "usage: bench_gemv [--formats f16,bf16,...] [--quick] [--reps N] [--out FILE.md]\n");
-      return 2;
-    }
-  }
+  const eaq::workbench::FormatArgs args = eaq::workbench::parse_format_args(
+      argc, argv, {"f16", "bf16", "i8_ch", "f8_e4m3_ch", "i4s_g128", "i4s_g64", "i4s_g32", "q8_0", "q4_0", "nf4", "q4_k"},
+      true, "[--formats f16,bf16,...] [--quick] [--reps N] [--out FILE.md]");
+  const std::vector<std::string>& formats = args.formats;
+  const bool quick = args.quick;
+  const int reps = args.reps;
+  const std::string& out_path = args.out_path;
   int device = 0;
   cudaDeviceProp prop{};
   check(cudaGetDevice(&device), "cudaGetDevice (is there a GPU?)");

@@ -1,6 +1,6 @@
 // What the CUDA workbenches (bench_gemv, bench_dequantize, bench_half_matvec, bench_attention_decode,
 // bench_attention_prefill, bench_decoder_ops) share: their --reps argument, timing a captured CUDA
-// graph, failing on a CUDA error with the program's name, the median of timings, a --formats list, and the GPU's
+// graph, failing on a CUDA error with the program's name, the median of timings, the format workbenches' arguments, and the GPU's
 // name with the device-to-device copy bandwidth they print their kernels' bandwidth beside.
 #pragma once
 
@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace eaq::workbench {
@@ -29,15 +30,41 @@ inline double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-// "a,b,c" as {"a", "b", "c"} (a --formats list).
-inline std::vector<std::string> split_commas(const std::string& list) {
-  std::vector<std::string> out;
-  for (std::size_t p = 0; p <= list.size();) {
-    const std::size_t q = std::min(list.find(',', p), list.size());
-    out.push_back(list.substr(p, q - p));
-    p = q + 1;
+// The arguments of the workbenches that take a list of weight formats (bench_gemv,
+// bench_dequantize): [--formats a,b,...] [--quick] [--reps N > 0] and, where out_allowed,
+// [--out FILE]; anything else prints `usage` and exits 2.
+struct FormatArgs {
+  std::vector<std::string> formats;
+  bool quick = false;
+  int reps = 15;
+  std::string out_path;
+};
+inline FormatArgs parse_format_args(int argc, char** argv, std::vector<std::string> default_formats, bool out_allowed,
+                                    const char* usage) {
+  FormatArgs args;
+  args.formats = std::move(default_formats);
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--quick") {
+      args.quick = true;
+    } else if (a == "--formats" && i + 1 < argc) {
+      const std::string list = argv[++i];
+      args.formats.clear();
+      for (std::size_t p = 0; p <= list.size();) {
+        const std::size_t q = std::min(list.find(',', p), list.size());
+        args.formats.push_back(list.substr(p, q - p));
+        p = q + 1;
+      }
+    } else if (a == "--reps" && i + 1 < argc && std::atoi(argv[i + 1]) > 0) {
+      args.reps = std::atoi(argv[++i]);
+    } else if (out_allowed && a == "--out" && i + 1 < argc) {
+      args.out_path = argv[++i];
+    } else {
+      std::fprintf(stderr, "usage: %s %s\n", program_invocation_short_name, usage);
+      std::exit(2);
+    }
   }
-  return out;
+  return args;
 }
 
 // `--reps N` (the only argument of most workbenches), default_reps without it; a usage line and
