@@ -8,6 +8,10 @@
 //   rope_kv_write      prefill: bias-free q|k|v, RoPE (neox) on q and k, k and v into the f16 cache
 //   embedding_lookup   prefill: 512 rows of an f16 table
 //   argmax_next_token  decode: argmax over the vocabulary, the step's bookkeeping
+//   to_half, to_half_split  prefill: the 512 x hidden activations to f16 (split: hi and lo)
+//   add_bias           prefill: a q|k|v bias on 512 rows
+//   scale_columns      prefill: the per-channel scale on a 512-token int8 GEMM output (gate|up)
+//   softcap            decode: the logits (gemma's final softcap)
 //
 // Then token sampling, timed as the engine pays for it each step (wall clock, host-issued, not in
 // a graph): sample_token on the GPU plus the 4-byte copy of the token, against what host sampling
@@ -35,6 +39,7 @@
 #include "core/dtype.h"
 #include "core/half.h"
 #include "core/thread_pool.h"
+#include "kernels/cuda/cuda_gemv.h"
 #include "kernels/cuda/decoder_ops.h"
 #include "float_vectors.h"  // tests/unit/kernels: the kernel tests' inputs and error measure
 #include "kernels/ops.h"
@@ -256,6 +261,86 @@ void bench_shape(const Shape& s, const ek::KernelContext& ctx, int reps, double 
         },
         kCalls, reps);
     row(s, "embedding_lookup", "prefill 512", t, static_cast<double>(kPrefill) * H * (2 + 4), copy, err);
+  }
+  // to_half and to_half_split (f16), prefill: errors against the rounding of each value (the split's
+  // hi + lo against x itself).
+  {
+    const std::size_t n = static_cast<std::size_t>(kPrefill) * H;
+    auto x = random_floats(n, 31, -8.0f, 8.0f);
+    Buffer<float> dx(x);
+    Buffer<std::uint16_t> hi(n), lo(n);
+    kc::to_half(dx.ptr, static_cast<std::int64_t>(n), hi.ptr, eaq::DType::F16, nullptr);
+    std::vector<float> rounded(n);
+    for (std::size_t i = 0; i < n; ++i) rounded[i] = eaq::f16_to_f32(eaq::f32_to_f16(x[i]));
+    double err = rel_error(halves_to_floats(hi.get()), rounded);
+    double t = graph_seconds_per_call(
+        [&](cudaStream_t st) {
+          for (int i = 0; i < kCalls; ++i) kc::to_half(dx.ptr, static_cast<std::int64_t>(n), hi.ptr, eaq::DType::F16, st);
+        },
+        kCalls, reps);
+    row(s, "to_half", "prefill 512", t, static_cast<double>(n) * (4 + 2), copy, err);
+    kc::to_half_split(dx.ptr, static_cast<std::int64_t>(n), hi.ptr, lo.ptr, eaq::DType::F16, nullptr);
+    const std::vector<float> h = halves_to_floats(hi.get()), l = halves_to_floats(lo.get());
+    std::vector<float> sum(n);
+    for (std::size_t i = 0; i < n; ++i) sum[i] = h[i] + l[i];
+    err = rel_error(sum, x);
+    t = graph_seconds_per_call(
+        [&](cudaStream_t st) {
+          for (int i = 0; i < kCalls; ++i)
+            kc::to_half_split(dx.ptr, static_cast<std::int64_t>(n), hi.ptr, lo.ptr, eaq::DType::F16, st);
+        },
+        kCalls, reps);
+    row(s, "to_half_split", "prefill 512", t, static_cast<double>(n) * (4 + 2 + 2), copy, err);
+  }
+  // add_bias, prefill: y[t][i] += bias[i] over the q|k|v width (qwen2's biases).
+  {
+    const std::size_t n = static_cast<std::size_t>(kPrefill) * width;
+    const auto y0 = random_floats(n, 32);
+    const auto bias = random_floats(static_cast<std::size_t>(width), 33);
+    std::vector<float> ref(n);
+    for (std::size_t i = 0; i < n; ++i) ref[i] = y0[i] + bias[i % static_cast<std::size_t>(width)];
+    Buffer<float> dy(y0), db(bias);
+    kc::add_bias(dy.ptr, db.ptr, kPrefill, width, nullptr);
+    const double err = rel_error(dy.get(), ref);
+    const double t = graph_seconds_per_call(
+        [&](cudaStream_t st) {
+          for (int i = 0; i < kCalls; ++i) kc::add_bias(dy.ptr, db.ptr, kPrefill, width, st);
+        },
+        kCalls, reps);
+    row(s, "add_bias", "prefill 512", t, static_cast<double>(n) * (4 + 4), copy, err);
+  }
+  // scale_columns, prefill: a 512-token GEMM output of the gate|up rows times their int8 scales.
+  {
+    const std::int64_t cols = 2 * static_cast<std::int64_t>(I);
+    const std::size_t n = static_cast<std::size_t>(kPrefill) * cols;
+    const auto y0 = random_floats(n, 34);
+    const auto scales = random_floats(static_cast<std::size_t>(cols), 35, 0.001f, 0.1f);
+    std::vector<float> ref(n);
+    for (std::size_t i = 0; i < n; ++i) ref[i] = y0[i] * scales[i % static_cast<std::size_t>(cols)];
+    Buffer<float> dy(y0), ds(scales);
+    kc::scale_columns(dy.ptr, cols, kPrefill, ds.ptr, cols, nullptr);
+    const double err = rel_error(dy.get(), ref);
+    const double t = graph_seconds_per_call(
+        [&](cudaStream_t st) {
+          for (int i = 0; i < kCalls; ++i) kc::scale_columns(dy.ptr, cols, kPrefill, ds.ptr, cols, st);
+        },
+        kCalls, reps);
+    row(s, "scale_columns", "prefill 512", t, static_cast<double>(n) * (4 + 4), copy, err);
+  }
+  // softcap, decode: the logits row (gemma's final softcap of 30).
+  {
+    const auto logits = random_floats(static_cast<std::size_t>(s.vocab), 36, -60.0f, 60.0f);
+    std::vector<float> ref(logits.size());
+    for (std::size_t i = 0; i < ref.size(); ++i) ref[i] = 30.0f * std::tanh(logits[i] / 30.0f);
+    Buffer<float> dl(logits);
+    kc::softcap(dl.ptr, s.vocab, 30.0f, nullptr);
+    const double err = rel_error(dl.get(), ref);
+    const double t = graph_seconds_per_call(
+        [&](cudaStream_t st) {
+          for (int i = 0; i < kCalls; ++i) kc::softcap(dl.ptr, s.vocab, 30.0f, st);
+        },
+        kCalls, reps);
+    row(s, "softcap", "decode", t, static_cast<double>(s.vocab) * 8, copy, err);
   }
   // argmax_next_token, decode: the maximum is planted; error = 1 if the token is not it.
   {

@@ -1,6 +1,8 @@
 // The CUDA engine's decoder kernels (kernels/cuda/decoder_ops.h) against the CPU ops of
 // kernels/ops.h on the same inputs: fused add + RMSNorm, bias + RoPE + KV write (normal and neox
-// layouts), SwiGLU / GeGLU, the embedding lookup, and the greedy argmax bookkeeping (attention:
+// layouts), SwiGLU / GeGLU, the embedding lookup, the greedy argmax bookkeeping, and the small
+// element-wise kernels (softcap, bias add, f32 -> f16/bf16 plain and split, the prefill's
+// per-column scale) against their formulas (attention:
 // attention_cuda_test.cpp; the f16/bf16 matvec: half_matvec_cuda_test.cpp). Bar: max |gpu - cpu| /
 // max(1, max |cpu|) < 1e-4 (f32 arithmetic in a different order).
 // Skips without a GPU.
@@ -20,6 +22,7 @@
 #include "core/error.h"
 #include "core/half.h"
 #include "core/thread_pool.h"
+#include "kernels/cuda/cuda_gemv.h"
 #include "kernels/cuda/decoder_ops.h"
 #include "kernels/ops.h"
 #include "cuda_test_buffers.h"
@@ -400,6 +403,73 @@ TEST(DecoderOpsCuda, ArgmaxPicksFirstMaximumAndAdvances) {
   EXPECT_EQ(s[1], 42);
   EXPECT_EQ(s[2], 3);
   EXPECT_EQ(o[2], 4242);
+}
+
+// The element-wise kernels (elementwise.cu; scale_columns: dequantize_f16.cu) against their
+// formulas on the host: softcap within f32 rounding of tanh, the bias add and column scale
+// exactly, the 16-bit conversions bit for bit (round to nearest even, core/half.h), and a split's
+// parts each the rounding of what the parts before it leave.
+TEST(DecoderOpsCuda, ElementwiseOpsMatchTheirFormulas) {
+  if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
+  const int rows = 7, n = 1000;  // n not a multiple of the block: the tail runs
+  const std::size_t size = static_cast<std::size_t>(rows) * n;
+  auto x = random_floats(size, 11, -60.0f, 60.0f);
+  x[3] = 1e-6f;     // f16 subnormal
+  x[4] = 70000.0f;  // past f16's range: inf
+  {
+    Device<float> d(x);
+    softcap(d.ptr, static_cast<std::int64_t>(size), 30.0f, nullptr);
+    std::vector<float> ref(size);
+    for (std::size_t i = 0; i < size; ++i) ref[i] = 30.0f * std::tanh(x[i] / 30.0f);
+    EXPECT_LT(rel_error(d.get(), ref), 1e-6) << "softcap";
+  }
+  {
+    const auto bias = random_floats(static_cast<std::size_t>(n), 12);
+    const auto y0 = random_floats(size, 13);
+    Device<float> dy(y0), db(bias);
+    add_bias(dy.ptr, db.ptr, rows, n, nullptr);
+    const std::vector<float> got = dy.get();
+    int wrong = 0;
+    for (std::size_t i = 0; i < size; ++i) wrong += got[i] != y0[i] + bias[i % n];
+    EXPECT_EQ(wrong, 0) << "add_bias";
+  }
+  {
+    // scale_columns: rows of y `stride` apart, the first n_cols of each scaled, the rest untouched.
+    const int stride = n + 24, n_cols = n;
+    const auto y0 = random_floats(static_cast<std::size_t>(rows) * stride, 14);
+    const auto scales = random_floats(static_cast<std::size_t>(n_cols), 15, 0.001f, 0.1f);
+    Device<float> dy(y0), ds(scales);
+    scale_columns(dy.ptr, stride, rows, ds.ptr, n_cols, nullptr);
+    const std::vector<float> got = dy.get();
+    int wrong = 0;
+    for (int r = 0; r < rows; ++r) {
+      for (int c = 0; c < stride; ++c) {
+        const std::size_t i = static_cast<std::size_t>(r) * stride + c;
+        wrong += got[i] != (c < n_cols ? y0[i] * scales[static_cast<std::size_t>(c)] : y0[i]);
+      }
+    }
+    EXPECT_EQ(wrong, 0) << "scale_columns";
+  }
+  for (DType dtype : {DType::F16, DType::BF16}) {
+    const bool bf16 = dtype == DType::BF16;
+    const auto to16 = [&](float v) { return bf16 ? f32_to_bf16(v) : f32_to_f16(v); };
+    const auto from16 = [&](std::uint16_t h) { return bf16 ? bf16_to_f32(h) : f16_to_f32(h); };
+    Device<float> dx(x);
+    const std::vector<std::uint16_t> zeros(size);
+    Device<std::uint16_t> plain(zeros), hi(zeros), lo(zeros), lo2(zeros);
+    to_half(dx.ptr, static_cast<std::int64_t>(size), plain.ptr, dtype, nullptr);
+    to_half_split(dx.ptr, static_cast<std::int64_t>(size), hi.ptr, lo.ptr, dtype, nullptr, lo2.ptr);
+    const auto p = plain.get(), h = hi.get(), l = lo.get(), l2 = lo2.get();
+    int wrong = 0;
+    for (std::size_t i = 0; i < size; ++i) {
+      const std::uint16_t eh = to16(x[i]);
+      const bool finite = std::isfinite(from16(eh));
+      const std::uint16_t el = finite ? to16(x[i] - from16(eh)) : l[i];  // past the range: lo unspecified
+      const std::uint16_t el2 = finite ? to16(x[i] - from16(eh) - from16(el)) : l2[i];
+      wrong += p[i] != eh || h[i] != eh || l[i] != el || l2[i] != el2;
+    }
+    EXPECT_EQ(wrong, 0) << "to_half / to_half_split, " << (bf16 ? "bf16" : "f16");
+  }
 }
 
 }  // namespace
