@@ -124,30 +124,11 @@ struct Choice {
   std::string config;
 };
 
-// The matmul y (n x T, f32 or f16) = W^T x as cuBLASLt describes it, column-major:
-// y^T (n x T) = W (stored k x n, transposed) x^T (k x T).
-struct LtProblem {
-  cublasLtMatmulDesc_t op = nullptr;
-  cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr;
-  cudaDataType_t out_type;
-  LtProblem(std::int64_t T, std::int64_t n, std::int64_t k, bool half_out) : out_type(half_out ? CUDA_R_16F : CUDA_R_32F) {
-    EAQ_CUBLAS_CHECK(cublasLtMatmulDescCreate(&op, CUBLAS_COMPUTE_32F, CUDA_R_32F));
-    const cublasOperation_t ta = CUBLAS_OP_T, tb = CUBLAS_OP_N;
-    EAQ_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof(ta)));
-    EAQ_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof(tb)));
-    EAQ_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&a, CUDA_R_16F, k, n, k));
-    EAQ_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&b, CUDA_R_16F, k, T, k));
-    EAQ_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&c, out_type, n, T, n));
-  }
-  LtProblem(const LtProblem&) = delete;
-  LtProblem& operator=(const LtProblem&) = delete;
-  ~LtProblem() {
-    if (a) cublasLtMatrixLayoutDestroy(a);
-    if (b) cublasLtMatrixLayoutDestroy(b);
-    if (c) cublasLtMatrixLayoutDestroy(c);
-    if (op) cublasLtMatmulDescDestroy(op);
-  }
-};
+// The matmul y (n x T, f32 or f16) = W^T x as the engine's HalfGemm describes it (half_gemm.h):
+// W n rows of k, x T rows of k, both f16, dense.
+eaq::kernels::cuda::LtMatmulShape lt_problem(std::int64_t T, std::int64_t n, std::int64_t k, bool half_out) {
+  return {eaq::DType::F16, n, k, k, T, n, half_out ? eaq::DType::F16 : eaq::DType::F32};
+}
 
 struct LtResult {
   Choice first, best;
@@ -156,7 +137,7 @@ struct LtResult {
 
 LtResult sweep_lt(cublasLtHandle_t lt, void* workspace, std::size_t workspace_bytes, Buffers& b, std::int64_t T,
                   std::int64_t n, std::int64_t k, bool half_out, int max_candidates, int reps) {
-  const LtProblem problem(T, n, k, half_out);
+  const auto problem = lt_problem(T, n, k, half_out);
   const cublasLtMatmulDesc_t op = problem.op;
   const cublasLtMatrixLayout_t la = problem.a, lb = problem.b, lc = problem.c;
   cublasLtMatmulPreference_t pref;
@@ -232,10 +213,10 @@ struct SweepAll {
 // Every configuration cuBLASLt builds for y (n x T, f32 or f16) = W^T x, K not split.
 SweepAll sweep_all_algos(cublasLtHandle_t lt, void* workspace, std::size_t workspace_bytes, Buffers& b, std::int64_t T,
                          std::int64_t n, std::int64_t k, bool half_out, int reps) {
-  const LtProblem problem(T, n, k, half_out);
+  const auto problem = lt_problem(T, n, k, half_out);
   const cublasLtMatmulDesc_t op = problem.op;
   const cublasLtMatrixLayout_t la = problem.a, lb = problem.b, lc = problem.c;
-  const cudaDataType_t out_type = problem.out_type;
+  const cudaDataType_t out_type = half_out ? CUDA_R_16F : CUDA_R_32F;
   std::vector<int> ids(256);
   int n_ids = 0;
   EAQ_CUBLAS_CHECK(cublasLtMatmulAlgoGetIds(lt, CUBLAS_COMPUTE_32F, CUDA_R_32F, CUDA_R_16F, CUDA_R_16F, out_type,

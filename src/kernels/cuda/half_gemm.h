@@ -40,6 +40,24 @@ namespace eaq::kernels::cuda {
 // -1 where cuBLASLt does not report it.
 int lt_algo_config(const cublasLtMatmulAlgo_t& algo, cublasLtMatmulAlgoConfigAttributes_t attribute);
 
+// The prefill matmul y[t][n] = sum_k x[t][k] W[n][k] as cuBLASLt describes it (column-major:
+// y^T (rows x n_tokens) = W^T (stored cols x rows, row stride w_stride, transposed) x^T): the
+// operation (f32 compute and scale) and the three layouts, destroyed with it. W and x in `dtype`
+// (F16 or BF16), y f32 or f16 (y_dtype) with rows y_stride elements apart. HalfGemm's plans and
+// bench_prefill_gemm's sweeps describe their GEMMs with it.
+struct LtMatmulShape {
+  cublasLtMatmulDesc_t op = nullptr;
+  cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr;
+  LtMatmulShape(DType dtype, std::int64_t rows, std::int64_t cols, std::int64_t w_stride, std::int64_t n_tokens,
+                std::int64_t y_stride, DType y_dtype);
+  ~LtMatmulShape();
+  LtMatmulShape(const LtMatmulShape&) = delete;
+  LtMatmulShape& operator=(const LtMatmulShape&) = delete;
+
+ private:
+  void release();  // destroys what exists (null handles skipped)
+};
+
 class HalfGemm {
  public:
   // Runs on `stream`; workspace (may be null with 0 bytes) is offered to every algorithm.

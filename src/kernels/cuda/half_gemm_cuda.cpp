@@ -37,24 +37,51 @@ int lt_algo_config(const cublasLtMatmulAlgo_t& algo, cublasLtMatmulAlgoConfigAtt
   return v;
 }
 
+LtMatmulShape::LtMatmulShape(DType dtype, std::int64_t rows, std::int64_t cols, std::int64_t w_stride,
+                             std::int64_t n_tokens, std::int64_t y_stride, DType y_dtype) {
+  const cudaDataType_t type = dtype == DType::BF16 ? CUDA_R_16BF : CUDA_R_16F;
+  try {
+    EAQ_CUBLAS_CHECK(cublasLtMatmulDescCreate(&op, CUBLAS_COMPUTE_32F, CUDA_R_32F));
+    const cublasOperation_t ta = CUBLAS_OP_T, tb = CUBLAS_OP_N;
+    EAQ_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof(ta)));
+    EAQ_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof(tb)));
+    EAQ_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&a, type, static_cast<std::uint64_t>(cols),
+                                                static_cast<std::uint64_t>(rows), w_stride));
+    EAQ_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&b, type, static_cast<std::uint64_t>(cols),
+                                                static_cast<std::uint64_t>(n_tokens), cols));
+    EAQ_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&c, y_dtype == DType::F16 ? CUDA_R_16F : CUDA_R_32F,
+                                                static_cast<std::uint64_t>(rows),
+                                                static_cast<std::uint64_t>(n_tokens), y_stride));
+  } catch (...) {
+    release();  // what was created so far
+    throw;
+  }
+}
+
+LtMatmulShape::~LtMatmulShape() { release(); }
+
+void LtMatmulShape::release() {
+  if (a) cublasLtMatrixLayoutDestroy(a);
+  if (b) cublasLtMatrixLayoutDestroy(b);
+  if (c) cublasLtMatrixLayoutDestroy(c);
+  if (op) cublasLtMatmulDescDestroy(op);
+  a = b = c = nullptr;
+  op = nullptr;
+}
+
 struct HalfGemm::Plan {
-  cublasLtMatmulDesc_t op = nullptr;
-  cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr;
+  LtMatmulShape lt;
   std::vector<cublasLtMatmulAlgo_t> candidates;  // not splitting K; the heuristic's order
   std::vector<float> candidate_us;               // the tuning's times (empty: not tuned)
   std::size_t chosen = 0;
   bool tuned = false;
   std::size_t y_bytes = 4;  // an output element's
   std::string shape;
-  Plan() = default;
+  Plan(DType dtype, std::int64_t rows, std::int64_t cols, std::int64_t w_stride, std::int64_t n_tokens,
+       std::int64_t y_stride, DType y_dtype)
+      : lt(dtype, rows, cols, w_stride, n_tokens, y_stride, y_dtype) {}
   Plan(const Plan&) = delete;
   Plan& operator=(const Plan&) = delete;
-  ~Plan() {
-    if (a) cublasLtMatrixLayoutDestroy(a);
-    if (b) cublasLtMatrixLayoutDestroy(b);
-    if (c) cublasLtMatrixLayoutDestroy(c);
-    if (op) cublasLtMatmulDescDestroy(op);
-  }
 };
 
 HalfGemm::HalfGemm(cudaStream_t stream, void* workspace, std::size_t workspace_bytes)
@@ -78,19 +105,7 @@ HalfGemm::Plan& HalfGemm::plan_for(const Key& key, DType dtype, std::int64_t row
                                    std::int64_t w_stride, std::int64_t n_tokens, std::int64_t y_stride,
                                    DType y_dtype, const std::array<std::uint32_t, 3>& align) {
   if (auto it = plans_.find(key); it != plans_.end()) return *it->second;
-  auto plan = std::make_unique<Plan>();
-  const cudaDataType_t type = dtype == DType::BF16 ? CUDA_R_16BF : CUDA_R_16F;
-  EAQ_CUBLAS_CHECK(cublasLtMatmulDescCreate(&plan->op, CUBLAS_COMPUTE_32F, CUDA_R_32F));
-  const cublasOperation_t ta = CUBLAS_OP_T, tb = CUBLAS_OP_N;
-  EAQ_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(plan->op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof(ta)));
-  EAQ_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(plan->op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof(tb)));
-  EAQ_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&plan->a, type, static_cast<std::uint64_t>(cols),
-                                              static_cast<std::uint64_t>(rows), w_stride));
-  EAQ_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&plan->b, type, static_cast<std::uint64_t>(cols),
-                                              static_cast<std::uint64_t>(n_tokens), cols));
-  EAQ_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&plan->c, y_dtype == DType::F16 ? CUDA_R_16F : CUDA_R_32F,
-                                              static_cast<std::uint64_t>(rows),
-                                              static_cast<std::uint64_t>(n_tokens), y_stride));
+  auto plan = std::make_unique<Plan>(dtype, rows, cols, w_stride, n_tokens, y_stride, y_dtype);
   cublasLtMatmulPreference_t pref = nullptr;
   EAQ_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref));
   std::vector<cublasLtMatmulHeuristicResult_t> results(kCandidates);
@@ -109,7 +124,7 @@ HalfGemm::Plan& HalfGemm::plan_for(const Key& key, DType dtype, std::int64_t row
     }
   }
   if (status == CUBLAS_STATUS_SUCCESS) {
-    status = cublasLtMatmulAlgoGetHeuristic(handle_, plan->op, plan->a, plan->b, plan->c, plan->c, pref, kCandidates,
+    status = cublasLtMatmulAlgoGetHeuristic(handle_, plan->lt.op, plan->lt.a, plan->lt.b, plan->lt.c, plan->lt.c, pref, kCandidates,
                                             results.data(), &found);
   }
   cublasLtMatmulPreferenceDestroy(pref);
@@ -150,7 +165,7 @@ void HalfGemm::tune(Plan& plan, std::int64_t n_tokens, std::int64_t y_stride, co
   float best = std::numeric_limits<float>::infinity();
   for (std::size_t i = 0; i < plan.candidates.size(); ++i) {
     auto call = [&] {
-      return cublasLtMatmul(handle_, plan.op, &alpha, w, plan.a, x, plan.b, &beta, scratch, plan.c, scratch, plan.c,
+      return cublasLtMatmul(handle_, plan.lt.op, &alpha, w, plan.lt.a, x, plan.lt.b, &beta, scratch, plan.lt.c, scratch, plan.lt.c,
                             &plan.candidates[i], workspace_, workspace_bytes_, stream_);
     };
     if (call() != CUBLAS_STATUS_SUCCESS || call() != CUBLAS_STATUS_SUCCESS) continue;
@@ -193,7 +208,7 @@ void HalfGemm::run(DType dtype, const void* w, std::int64_t rows, std::int64_t c
     }
   }
   const float alpha = 1.0f, beta = accumulate ? 1.0f : 0.0f;
-  EAQ_CUBLAS_CHECK(cublasLtMatmul(handle_, plan.op, &alpha, w, plan.a, x, plan.b, &beta, y, plan.c, y, plan.c,
+  EAQ_CUBLAS_CHECK(cublasLtMatmul(handle_, plan.lt.op, &alpha, w, plan.lt.a, x, plan.lt.b, &beta, y, plan.lt.c, y, plan.lt.c,
                                   &plan.candidates[plan.chosen], workspace_, workspace_bytes_, stream_));
 }
 
