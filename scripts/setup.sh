@@ -53,6 +53,11 @@ if [ "$WANT_REFERENCES" -eq 1 ]; then
 fi
 
 "$ROOT/scripts/fetch_models.sh"
+# CUTLASS's headers, for the CUDA backend's prefill GEMM on packed int4/int8 weights: only where a
+# CUDA compiler is (CMake builds the CUDA backend there).
+if command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ]; then
+  "$ROOT/scripts/fetch_cutlass.sh"
+fi
 
 if [ "$WANT_BUILD" -eq 1 ]; then
   cmake -S "$ROOT" -B "$ROOT/build" -G Ninja -DCMAKE_BUILD_TYPE=Release

@@ -7,7 +7,7 @@
 #
 # 1. configures BUILD_DIR (Release, CUDA for sm_90a, or CUDA_ARCH) and builds eaq,
 #    bench_engine_cuda, bench_gemv, bench_half_matvec, bench_attention_decode, bench_attention_prefill,
-#    bench_prefill_gemm, bench_tile_stream, bench_dequantize,
+#    bench_prefill_gemm, bench_tile_stream, bench_dequantize, bench_mixed_gemm,
 #    bench_decoder_ops, the kernels'
 #    GPU unit tests (eaq_kernels_cuda_tests) and, where the toolkit has CUPTI, the kernel tracer
 #    (benchmarks/cuda/kernel_trace.cpp, carried with its libcupti);
@@ -32,7 +32,7 @@ carry=${2:-.device}
 cd "$root"
 arch=${CUDA_ARCH:-90a}
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DEAQ_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES="$arch" >/dev/null
-cmake --build "$build" -j"${JOBS:-2}" --target eaq bench_engine_cuda bench_gemv bench_half_matvec bench_attention_decode bench_attention_prefill bench_prefill_gemm bench_tile_stream bench_dequantize bench_decoder_ops eaq_kernels_cuda_tests
+cmake --build "$build" -j"${JOBS:-2}" --target eaq bench_engine_cuda bench_gemv bench_half_matvec bench_attention_decode bench_attention_prefill bench_prefill_gemm bench_tile_stream bench_dequantize bench_mixed_gemm bench_decoder_ops eaq_kernels_cuda_tests
 if ninja -C "$build" -t targets all 2>/dev/null | grep -q '^eaq_kernel_trace:'; then
   cmake --build "$build" -j"${JOBS:-2}" --target eaq_kernel_trace
 fi
@@ -40,7 +40,7 @@ fi
 rm -rf "$carry"
 mkdir -p "$carry/bin" "$carry/lib" "$carry/shared/models"
 cp "$build/eaq" "$carry/bin/"
-for b in benchmarks/bench_engine_cuda benchmarks/bench_gemv benchmarks/bench_half_matvec benchmarks/bench_attention_decode benchmarks/bench_attention_prefill benchmarks/bench_prefill_gemm benchmarks/bench_tile_stream benchmarks/bench_dequantize benchmarks/bench_decoder_ops tests/eaq_kernels_cuda_tests; do
+for b in benchmarks/bench_engine_cuda benchmarks/bench_gemv benchmarks/bench_half_matvec benchmarks/bench_attention_decode benchmarks/bench_attention_prefill benchmarks/bench_prefill_gemm benchmarks/bench_tile_stream benchmarks/bench_dequantize benchmarks/bench_mixed_gemm benchmarks/bench_decoder_ops tests/eaq_kernels_cuda_tests; do
   if [[ -x $build/$b ]]; then cp "$build/$b" "$carry/bin/"; fi
 done
 # Symbols only: the carry limit is 64 MiB (the binaries' symbol tables alone are several MiB).

@@ -85,10 +85,9 @@ inline int parse_reps(int argc, char** argv, int default_reps) {
 // Seconds a call: enqueue(stream) issues `calls` kernel calls on a non-blocking stream (the
 // kernels' own programmatic dependent launch applies), captured once as a CUDA graph; the graph
 // is replayed reps times after 3 untimed replays, and the median replay is divided by calls.
+// graph_seconds_per_call_on: the same on a given stream (for calls bound to one, such as HalfGemm's).
 template <class Enqueue>
-double graph_seconds_per_call(Enqueue&& enqueue, int calls, int reps) {
-  cudaStream_t stream;
-  check(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), "cudaStreamCreate");
+double graph_seconds_per_call_on(cudaStream_t stream, Enqueue&& enqueue, int calls, int reps) {
   cudaGraph_t graph;
   check(cudaStreamBeginCapture(stream, cudaStreamCaptureModeGlobal), "begin capture");
   enqueue(stream);
@@ -112,8 +111,15 @@ double graph_seconds_per_call(Enqueue&& enqueue, int calls, int reps) {
   cudaGraphDestroy(graph);
   cudaEventDestroy(e0);
   cudaEventDestroy(e1);
-  cudaStreamDestroy(stream);
   return median(t);
+}
+template <class Enqueue>
+double graph_seconds_per_call(Enqueue&& enqueue, int calls, int reps) {
+  cudaStream_t stream;
+  check(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), "cudaStreamCreate");
+  const double seconds = graph_seconds_per_call_on(stream, enqueue, calls, reps);
+  cudaStreamDestroy(stream);
+  return seconds;
 }
 
 // Device-to-device copy of 1 GiB: bytes read + bytes written over the median of 20 copies.

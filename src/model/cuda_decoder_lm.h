@@ -20,6 +20,7 @@
 #include "kernels/cuda/cuda_device.h"
 #include "kernels/cuda/cuda_gemv.h"
 #include "kernels/cuda/half_gemm.h"
+#include "kernels/cuda/mixed_input_gemm.h"
 #include "model/causal_lm.h"
 #include "model/decoder_weights.h"
 
@@ -52,6 +53,9 @@ struct CudaLinear {
     void* dense = nullptr;                   // f16/bf16 only: row-major, dense_stride elements a row
     std::int64_t dense_stride = 0;
     std::size_t decode_bytes = 0;            // what one decode GEMV of this part reads
+    // Packed parts the prefill multiplies by CUTLASS's mixed-input GEMM: its own copy of the
+    // codes (mixed_input_gemm.h); empty where the prefill dequantizes.
+    kernels::cuda::MixedGemmWeight mixed;
   };
   std::vector<Part> parts;
   std::int64_t rows = 0;  // total output width
@@ -232,6 +236,10 @@ class CudaDecoderLm : public CausalLm {
   void* x_half_ = nullptr;
   void* dequant_ = nullptr;  // f16 slice of a packed weight for the prefill GEMM (none: batched GEMV)
   std::int64_t dequant_halves_ = 0;
+  // Whether packed parts the mixed-input GEMM takes get its copy for the prefill (upload_linear):
+  // where it is available, unless EAQ_CUDA_PACKED_PREFILL=dequant or the prefill splits its
+  // activations or runs batched GEMVs.
+  bool mixed_prefill_ = false;
   std::int32_t *ids_ = nullptr, *positions_ = nullptr;
   // Decode state on the device: the token to run, its position, the step counter, the tokens.
   std::int32_t *token_ = nullptr, *position_ = nullptr, *step_ = nullptr, *out_tokens_ = nullptr;

@@ -132,6 +132,10 @@ CudaLinear CudaDecoderLm::upload_linear(std::span<const kernels::WeightRef> matr
       part.weight = kc::upload_weight(ref, stream_);
       weight_device_bytes_ += part.weight.device_bytes;
       part.decode_bytes = part.weight.device_bytes;
+      if (mixed_prefill_ && kc::mixed_gemm_takes(dtype, rows, cols) && column % 4 == 0) {
+        part.mixed = kc::upload_mixed_gemm_weight(ref);
+        weight_device_bytes_ += part.mixed.device_bytes;
+      }
     }
     linear.parts.push_back(std::move(part));
     column += rows;
@@ -183,6 +187,20 @@ CudaDecoderLm::CudaDecoderLm(const DecoderSpec& spec, const DecoderWeights& weig
       weight_device_bytes_ += host.size();
     }
 
+    // The prefill of packed weights: CUTLASS's mixed-input GEMM where it takes the weight
+    // (mixed_input_gemm.h; its own copy of the codes), else f16 slices + cuBLAS (below).
+    // EAQ_CUDA_PACKED_PREFILL=dequant dequantizes every packed weight (A/B; mixed: the default).
+    {
+      const char* packed = std::getenv("EAQ_CUDA_PACKED_PREFILL");
+      const std::string_view want = packed == nullptr ? "mixed" : packed;
+      if (want != "mixed" && want != "dequant") {
+        fail("EAQ_CUDA_PACKED_PREFILL='{}' is not a prefill for packed weights: give mixed (the default) or dequant", want);
+      }
+      const char* dequant = std::getenv("EAQ_CUDA_PREFILL_DEQUANT");
+      mixed_prefill_ = want == "mixed" && options_.max_prefill_tokens > kc::kMaxGemvBatch &&
+                       !options_.split_half_activations && (dequant == nullptr || std::string_view(dequant) != "0") &&
+                       kc::mixed_gemm_available();
+    }
     layers_.resize(static_cast<std::size_t>(spec_.n_layers));
     std::vector<float> qkv_bias;
     for (std::int64_t l = 0; l < spec_.n_layers; ++l) {
@@ -301,7 +319,7 @@ CudaDecoderLm::CudaDecoderLm(const DecoderSpec& spec, const DecoderWeights& weig
       std::int64_t largest = 0;
       auto visit = [&](const CudaLinear& lin) {
         for (const auto& p : lin.parts) {
-          if (!is_half(p.dtype)) largest = std::max(largest, p.rows * ((lin.cols + 7) / 8 * 8));
+          if (!is_half(p.dtype) && p.mixed.codes == nullptr) largest = std::max(largest, p.rows * ((lin.cols + 7) / 8 * 8));
         }
       };
       for (const auto& L : layers_) {
@@ -352,13 +370,23 @@ CudaDecoderLm::CudaDecoderLm(const DecoderSpec& spec, const DecoderWeights& weig
     }
     std::string joined;
     for (const auto& d : dtypes) joined += (joined.empty() ? "" : "+") + d;
+    bool any_mixed = false;
+    for (const auto& L : layers_) {
+      for (const CudaLinear* lin : {&L.qkv, &L.wo, &L.gate_up, &L.down}) {
+        for (const auto& p : lin->parts) any_mixed = any_mixed || p.mixed.codes != nullptr;
+      }
+    }
+    const std::string packed_prefill = any_mixed && dequant_ != nullptr ? "CUTLASS mixed-input GEMM, else f16 slices + cuBLAS"
+                                       : any_mixed                       ? "CUTLASS mixed-input GEMM"
+                                       : dequant_ != nullptr             ? "f16 slices + cuBLAS"
+                                                                         : "batched GEMV";
     description_ = fmt::format("cuda:{} {} | weights {} ({} parts per q|k|v, {} per gate|up in layer 0) | head {} | "
                                "half GEMV: {} | prefill activations: {} | prefill of packed weights: {}",
                                device_.index, device_.name, joined, layers_.front().qkv.parts.size(),
                                layers_.front().gate_up.parts.size(), dtype_name(lm_head_.parts.front().dtype),
                                options_.half_gemv_from_kernels ? "kernels gemv()" : "engine half_matvec",
                                options_.split_half_activations ? "split hi+lo (bf16 +lo2)" : "16-bit",
-                               dequant_ != nullptr ? "f16 slices + cuBLAS" : "batched GEMV");
+                               packed_prefill);
   } catch (...) {
     release();  // the destructor does not run for a constructor that throws
     throw;
@@ -378,11 +406,17 @@ void CudaDecoderLm::release() {
   prefill_graphs_.clear();
   for (auto& L : layers_) {
     for (CudaLinear* lin : {&L.qkv, &L.wo, &L.gate_up, &L.down}) {
-      for (auto& p : lin->parts) kc::free_weight(p.weight);
+      for (auto& p : lin->parts) {
+        kc::free_weight(p.weight);
+        kc::free_mixed_gemm_weight(p.mixed);
+      }
     }
   }
   layers_.clear();
-  for (auto& p : lm_head_.parts) kc::free_weight(p.weight);
+  for (auto& p : lm_head_.parts) {
+    kc::free_weight(p.weight);
+    kc::free_mixed_gemm_weight(p.mixed);
+  }
   lm_head_.parts.clear();
   gemm_.reset();  // before its workspace (one of allocations_) goes
   for (void* p : allocations_) kc::device_free(p);

@@ -21,7 +21,7 @@ std::optional<DType> CudaDecoderLm::gemm_input_dtype(const CudaLinear& linear, i
   for (const auto& part : linear.parts) {
     DType d = part.dtype;
     if (!is_half(d)) {
-      if (dequant_ == nullptr) return std::nullopt;  // a batched GEMV reads the f32 x
+      if (dequant_ == nullptr && part.mixed.codes == nullptr) return std::nullopt;  // a batched GEMV reads the f32 x
       d = DType::F16;
     }
     if (input && *input != d) return std::nullopt;
@@ -118,6 +118,14 @@ void CudaDecoderLm::run_linear(const CudaLinear& linear, const float* x, int n_t
     const bool alone = linear.parts.size() == 1;
     if (is_half(part.dtype) && n_tokens > kc::kMaxGemvBatch) {
       gemm_16bit(part.dtype, part.dense, part.rows, part.dense_stride, y + part.column, true, gemm_accumulate);
+      continue;
+    }
+    if (!is_half(part.dtype) && n_tokens > kc::kMaxGemvBatch && part.mixed.codes != nullptr) {
+      // Packed weights in a prefill, the codes read by the tensor-core GEMM itself.
+      // x in f16 for this part (as the dequantizing path converts it for each part: another
+      // part may have left it in bf16).
+      if (!x_half_ready) kc::to_half(x, static_cast<std::int64_t>(n_tokens) * cols, x_half_, DType::F16, stream_);
+      kc::mixed_gemm(part.mixed, x_half_, n_tokens, y + part.column, linear.rows, false, stream_);
       continue;
     }
     if (!is_half(part.dtype) && n_tokens > kc::kMaxGemvBatch && dequant_ != nullptr) {

@@ -1,0 +1,56 @@
+// The prefill GEMM on packed int4 / int8 weights without a dequantized copy: the codes go to the
+// tensor cores through CUTLASS's Hopper mixed-input GEMM (mixed_input_gemm_sm90.cu), converted to
+// f16 in registers. The dequantizing prefill (dequantize_rows_f16, then cuBLAS) writes every
+// weight as f16 and reads it back once a prefill: 39% of the Llama-2-7B int4-g128 prefill-512 on
+// an H100 (2026-12-07, docs/cuda.md).
+//
+// Which weights: i4s_g64 and i4s_g128 (value = (q - 8) * d, d f16 a group: the GEMM forms
+// f16(code * d), the value the dequantizing prefill writes) and i8_ch (codes converted alone, the
+// row scale on the f32 output, as that prefill does). Groups of 32 (i4s_g32, q4_0) are smaller
+// than the GEMM's 64-wide K tile, which CUTLASS's group scales need; other formats dequantize.
+// Shapes: rows a multiple of 16 and cols of 64 (the reordering's atom and the K tile).
+//
+// Its own copy of the weight: the GEMM reads the codes K-major in CUTLASS's reordered layout, the
+// decode GEMV its own tiles, so a weight uploaded for both takes its code bytes twice.
+//
+// Results: f32 accumulation of the same f16 products as the dequantizing prefill; the summation
+// order differs (CUTLASS's wgmma tiles against cuBLAS's), so not bit for bit.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <cstddef>
+#include <cstdint>
+#include "core/dtype.h"
+#include "kernels/cuda/mixed_input_gemm_pack.h"
+#include "kernels/ops.h"
+
+namespace eaq::kernels::cuda {
+
+// Whether this build has the GEMM (CUTLASS's headers found, sm_90a compiled) and the current
+// device runs it (compute capability 9.0).
+bool mixed_gemm_available();
+
+// A weight on the GPU in the GEMM's layout. Owns its device memory (free_mixed_gemm_weight).
+struct MixedGemmWeight {
+  DType dtype = DType::F32;
+  std::int64_t rows = 0, cols = 0;
+  int group = 0;
+  void* codes = nullptr;   // reordered
+  void* scales = nullptr;  // as in MixedGemmHostWeight
+  std::size_t device_bytes = 0;
+};
+// Uploads (synchronously) a host weight. Throws eaq::Error where the GEMM is unavailable or does
+// not take the weight, or when the memory cannot be allocated (the bytes asked and free).
+MixedGemmWeight upload_mixed_gemm_weight(const WeightRef& host);
+void free_mixed_gemm_weight(MixedGemmWeight& w);
+
+// y[t][r] = sum_k W[r][k] * x[t][k] for t < n_tokens (accumulate: y +=; int4 only, as int8's row
+// scale goes on the output after the GEMM), x f16 [n_tokens][w.cols], y f32 with rows y_stride
+// floats apart (y 16-byte aligned, y_stride a multiple of 4: the epilogue stores by TMA).
+// Asynchronous on stream, no allocation, no host sync: graph-capturable. Throws eaq::Error for a
+// layout it cannot take or a failed launch.
+void mixed_gemm(const MixedGemmWeight& w, const void* x_f16, std::int64_t n_tokens, float* y, std::int64_t y_stride,
+                bool accumulate, cudaStream_t stream);
+
+}  // namespace eaq::kernels::cuda

@@ -1,0 +1,205 @@
+// CUTLASS's Hopper mixed-input GEMM (its example 55: f16 activations x int4/int8 weights, the
+// narrow operand converted in registers and fed to wgmma) for the prefill of packed weights.
+// Compiled for sm_90a only (CMakeLists.txt), from the headers scripts/fetch_cutlass.sh fetches.
+//
+// The problem in CUTLASS's terms: D (M x N, column-major) = A (M x K, row-major) x B (K x N,
+// column-major) with M = the weight's rows, N = tokens, K = cols. So A is the weight as stored
+// (K-major, as the narrow operand must be), B is x[t][k] as the engine holds it, and D is
+// y[t][r] with rows y_stride apart: no operand is swapped or transposed.
+//
+// One configuration: 128 x 128 x 64 tiles (M x N x K), one CTA a cluster, the cooperative
+// warp-specialized schedule (two consumer warpgroups), stages as shared memory allows; int4 in
+// the "scale only" mode (value = f16(code * scale), scale per group of K), int8 converted alone
+// (its per-row scale goes on the output, as the dequantizing prefill does).
+#include "kernels/cuda/mixed_input_gemm_sm90.h"
+
+#include <cuda_runtime.h>
+
+#include "cute/tensor.hpp"
+#include "cutlass/cutlass.h"
+#include "cutlass/epilogue/collective/collective_builder.hpp"
+#include "cutlass/gemm/collective/collective_builder.hpp"
+#include "cutlass/gemm/device/gemm_universal_adapter.h"
+#include "cutlass/gemm/dispatch_policy.hpp"
+#include "cutlass/gemm/kernel/gemm_universal.hpp"
+#include "cutlass/util/mixed_dtype_utils.hpp"  // compute_memory_reordering_atom, reorder_tensor_kernel
+#include "cutlass/util/packed_stride.hpp"
+
+namespace eaq::kernels::cuda::sm90 {
+namespace {
+
+using namespace cute;
+
+using MmaType = cutlass::half_t;
+using ElementAccumulator = float;
+using ElementY = float;
+using LayoutY = cutlass::layout::ColumnMajor;  // D[r][t] at r + t * y_stride: y[t][r]
+using LayoutW = cutlass::layout::RowMajor;     // the narrow operand, K-major
+using LayoutX = cutlass::layout::ColumnMajor;  // B[k][t] at k + t * cols: x[t][k]
+constexpr int kAlignX = 128 / cutlass::sizeof_bits<MmaType>::value;
+constexpr int kAlignY = 128 / cutlass::sizeof_bits<ElementY>::value;
+using TileShape = Shape<_128, _128, _64>;
+using ClusterShape = Shape<_1, _1, _1>;
+using KernelSchedule = cutlass::gemm::KernelTmaWarpSpecializedCooperative;
+using EpilogueSchedule = cutlass::epilogue::TmaWarpSpecializedCooperative;
+
+using StrideW = cutlass::detail::TagToStrideA_t<LayoutW>;
+
+// Where each thread's values lie: contiguous (one 64-bit shared-memory load for int4), int4's in
+// the order its f16 converter wants.
+template <class Code>
+struct Reordering {
+  using ValueShuffle = cute::conditional_t<cutlass::sizeof_bits<Code>::value == 4, Layout<Shape<_2, _4>, Stride<_4, _1>>,
+                                           Layout<_1>>;
+  using Atom = decltype(cutlass::compute_memory_reordering_atom<MmaType, Layout<Shape<_1, _1>>, ValueShuffle>());
+  using Layout = decltype(cute::tile_to_shape(Atom{}, cute::Layout<Shape<int, int, int>, StrideW>{}));
+  static Layout of(std::int64_t rows, std::int64_t cols) {
+    return cute::tile_to_shape(Atom{}, cute::make_shape(int(rows), int(cols), 1));
+  }
+};
+
+using Epilogue = typename cutlass::epilogue::collective::CollectiveBuilder<
+    cutlass::arch::Sm90, cutlass::arch::OpClassTensorOp, TileShape, ClusterShape,
+    cutlass::epilogue::collective::EpilogueTileAuto, ElementAccumulator, ElementAccumulator, ElementY, LayoutY, kAlignY,
+    ElementY, LayoutY, kAlignY, EpilogueSchedule>::CollectiveOp;
+
+// The builder's narrow operand: int4 codes with their f16 group scales, or int8 codes alone.
+template <class Code>
+using WeightOperandOf = cute::conditional_t<cutlass::sizeof_bits<Code>::value == 4, cute::tuple<Code, MmaType>, Code>;
+
+template <class WeightOperand, class Code>
+using Mainloop = typename cutlass::gemm::collective::CollectiveBuilder<
+    cutlass::arch::Sm90, cutlass::arch::OpClassTensorOp, WeightOperand, typename Reordering<Code>::Layout,
+    128 / cutlass::sizeof_bits<Code>::value, MmaType, LayoutX, kAlignX, ElementAccumulator, TileShape, ClusterShape,
+    cutlass::gemm::collective::StageCountAutoCarveout<static_cast<int>(sizeof(typename Epilogue::SharedStorage))>,
+    KernelSchedule>::CollectiveOp;
+
+template <class WeightOperand, class Code>
+using Gemm = cutlass::gemm::device::GemmUniversalAdapter<
+    cutlass::gemm::kernel::GemmUniversal<Shape<int, int, int, int>, Mainloop<WeightOperand, Code>, Epilogue>>;
+
+using GemmInt4 = Gemm<WeightOperandOf<cutlass::int4b_t>, cutlass::int4b_t>;
+using GemmInt8 = Gemm<WeightOperandOf<int8_t>, int8_t>;
+
+std::string status_message(const char* what, cutlass::Status s) {
+  return std::string("CUTLASS mixed-input GEMM: ") + what + " failed: " + cutlassGetStatusString(s);
+}
+
+template <class G>
+typename G::Arguments arguments(const typename G::GemmKernel::CollectiveMainloop::Arguments& mainloop,
+                                std::int64_t rows, std::int64_t cols, std::int64_t n_tokens, float* y,
+                                std::int64_t y_stride, bool accumulate) {
+  using StrideY = typename G::GemmKernel::StrideD;
+  StrideY dy{};
+  cute::get<1>(dy) = y_stride;
+  typename G::Arguments a{cutlass::gemm::GemmUniversalMode::kGemm,
+                          {int(rows), int(n_tokens), int(cols), 1},
+                          mainloop,
+                          {{1.0f, accumulate ? 1.0f : 0.0f}, y, dy, y, dy}};
+  return a;
+}
+
+template <class G>
+std::string run(const typename G::Arguments& a, void* workspace, std::size_t workspace_bytes, cudaStream_t stream) {
+  G gemm;
+  if (const cutlass::Status s = gemm.can_implement(a); s != cutlass::Status::kSuccess) return status_message("can_implement", s);
+  if (G::get_workspace_size(a) > workspace_bytes) return "CUTLASS mixed-input GEMM: the workspace is too small";
+  if (const cutlass::Status s = gemm.initialize(a, workspace, stream); s != cutlass::Status::kSuccess) {
+    return status_message("initialize", s);
+  }
+  if (const cutlass::Status s = gemm.run(stream); s != cutlass::Status::kSuccess) return status_message("run", s);
+  return {};
+}
+
+template <class Code>
+typename Mainloop<WeightOperandOf<Code>, Code>::Arguments mainloop_arguments(const void* reordered, const void* scales, int group, std::int64_t rows, std::int64_t cols,
+                   const void* x, std::int64_t n_tokens) {
+  using StrideX = cutlass::detail::TagToStrideB_t<LayoutX>;
+  StrideX dx{};
+  cute::get<0>(dx) = cols;  // B's (t, k) -> t * cols + k
+  const auto* w = static_cast<const Code*>(reordered);
+  const auto* xs = static_cast<const MmaType*>(x);
+  if constexpr (cutlass::sizeof_bits<Code>::value == 4) {
+    using StrideScale = cute::Stride<cute::Int<1>, int64_t, int64_t>;
+    StrideScale ds{};
+    cute::get<1>(ds) = rows;  // scales[g][r]
+    (void)n_tokens;
+    return {w, Reordering<Code>::of(rows, cols), xs, dx, static_cast<const MmaType*>(scales), ds, group};
+  } else {
+    (void)scales;
+    (void)group;
+    (void)n_tokens;
+    return {w, Reordering<Code>::of(rows, cols), xs, dx};
+  }
+}
+
+template <class Code>
+std::string reorder(const void* row_major, void* reordered, std::int64_t rows, std::int64_t cols) {
+  // The launch of CUTLASS's reorder_tensor (cutlass/util/mixed_dtype_utils.hpp), which exits the
+  // process on a CUDA error; here the error is returned.
+  auto shape = cute::make_shape(int(rows), int(cols), 1);
+  auto src_layout = cute::make_layout(shape, cutlass::make_cute_packed_stride(StrideW{}, shape));
+  auto dst_layout = Reordering<Code>::of(rows, cols);
+  auto S = cute::make_tensor(cute::make_gmem_ptr<Code>(static_cast<const Code*>(row_major)), src_layout);
+  auto D = cute::make_tensor(cute::make_gmem_ptr<Code>(static_cast<Code*>(reordered)), dst_layout);
+  constexpr int kPerByte = cutlass::sizeof_bits<Code>::value == 4 ? 2 : 1;
+  // Every thread writes a whole byte of the destination (no two threads share one): its
+  // stride-1 mode is K (mode 1) for this atom.
+  auto val_layout = cute::make_layout(cute::make_shape(cute::Int<1>{}, cute::Int<kPerByte>{}), cute::GenRowMajor{});
+  constexpr int kThreads = 128;
+  auto thr_layout = cute::make_layout(cute::make_shape(cute::Int<1>{}, cute::Int<kThreads>{}));
+  auto tiled_copy = cute::make_tiled_copy(cute::Copy_Atom<cute::DefaultCopy, Code>{}, thr_layout, val_layout);
+  using Tile = cute::Shape<cute::_16>;
+  auto tiled_D = cute::group_modes<3, cute::rank_v<decltype(dst_layout)>>(cute::tiled_divide(D, Tile{}));
+  const dim3 blocks{unsigned(cute::size<1>(tiled_D)), 1u, unsigned(cute::size<3>(tiled_D))};
+  cutlass::reorder_tensor_kernel<Tile><<<blocks, kThreads>>>(S, D, tiled_copy);
+  if (const cudaError_t e = cudaGetLastError(); e != cudaSuccess) {
+    return std::string("reordering the mixed-input GEMM's codes: ") + cudaGetErrorString(e);
+  }
+  if (const cudaError_t e = cudaDeviceSynchronize(); e != cudaSuccess) {
+    return std::string("reordering the mixed-input GEMM's codes: ") + cudaGetErrorString(e);
+  }
+  return {};
+}
+
+}  // namespace
+
+std::size_t mixed_code_bytes(MixedCodes codes, std::int64_t rows, std::int64_t cols) {
+  const std::size_t n = static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols);
+  const std::size_t bytes = codes == MixedCodes::int4 ? cute::cosize(Reordering<cutlass::int4b_t>::of(rows, cols)) / 2
+                                                      : cute::cosize(Reordering<int8_t>::of(rows, cols));
+  return bytes > 0 ? bytes : n;
+}
+
+std::string mixed_reorder_codes(MixedCodes codes, const void* row_major, void* reordered, std::int64_t rows,
+                                std::int64_t cols) {
+  return codes == MixedCodes::int4 ? reorder<cutlass::int4b_t>(row_major, reordered, rows, cols)
+                                   : reorder<int8_t>(row_major, reordered, rows, cols);
+}
+
+std::size_t mixed_gemm_workspace_bytes(MixedCodes codes, std::int64_t rows, std::int64_t cols, std::int64_t n_tokens) {
+  if (codes == MixedCodes::int4) {
+    const auto a = arguments<GemmInt4>(mainloop_arguments<cutlass::int4b_t>(nullptr, nullptr, 128, rows, cols, nullptr, n_tokens),
+                                       rows, cols, n_tokens, nullptr, rows, false);
+    return GemmInt4::get_workspace_size(a);
+  }
+  const auto a = arguments<GemmInt8>(mainloop_arguments<int8_t>(nullptr, nullptr, 0, rows, cols, nullptr, n_tokens), rows,
+                                     cols, n_tokens, nullptr, rows, false);
+  return GemmInt8::get_workspace_size(a);
+}
+
+std::string mixed_gemm(MixedCodes codes, const void* reordered, const void* scales, int group, std::int64_t rows,
+                       std::int64_t cols, const void* x, std::int64_t n_tokens, float* y, std::int64_t y_stride,
+                       bool accumulate, void* workspace, std::size_t workspace_bytes, cudaStream_t stream) {
+  if (codes == MixedCodes::int4) {
+    return run<GemmInt4>(
+        arguments<GemmInt4>(mainloop_arguments<cutlass::int4b_t>(reordered, scales, group, rows, cols, x, n_tokens), rows,
+                            cols, n_tokens, y, y_stride, accumulate),
+        workspace, workspace_bytes, stream);
+  }
+  return run<GemmInt8>(arguments<GemmInt8>(mainloop_arguments<int8_t>(reordered, scales, group, rows, cols, x, n_tokens),
+                                           rows, cols, n_tokens, y, y_stride, accumulate),
+                       workspace, workspace_bytes, stream);
+}
+
+}  // namespace eaq::kernels::cuda::sm90
