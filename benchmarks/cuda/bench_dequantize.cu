@@ -38,17 +38,12 @@ using eaq::DType;
 using eaq::workbench::check;
 namespace kc = eaq::kernels::cuda;
 
-constexpr std::int64_t kSliceHalves = std::int64_t{64} << 19;  // 64 MiB of f16, the engine's default
-
-struct Shape {
-  const char* what;
-  std::int64_t rows, cols;
-};
-
+using eaq::workbench::kEngineSliceHalves;
+using Shape = eaq::workbench::MatrixShape;
 
 // The engine's row stride of a dequantized slice (cuda_decoder_lm_forward_cuda.cpp), and its rows a slice.
 std::int64_t slice_stride(std::int64_t cols) { return (cols + 7) / 8 * 8; }
-std::int64_t slice_rows(std::int64_t cols) { return std::max<std::int64_t>(1, kSliceHalves / slice_stride(cols)); }
+std::int64_t slice_rows(std::int64_t cols) { return std::max<std::int64_t>(1, kEngineSliceHalves / slice_stride(cols)); }
 
 // All of w dequantized slice by slice into out, as the prefill does (the per-row scale applied
 // here, where the engine applies it to the GEMM's output instead: the same bytes are moved).
@@ -113,11 +108,7 @@ int main(int argc, char** argv) {
       "dequantize() (|v| 2^-10 + 2^-24; <= 1 passes), first/middle/last row of every slice.\n\n"
       "| format | layout | matrix | us | MB read | MB written | GB/s | %% of copy | check |\n"
       "|---|---|---|---|---|---|---|---|---|\n");
-  const std::vector<Shape> shapes =
-      quick ? std::vector<Shape>{{"1.3B q|k|v 6144x2048", 6144, 2048}, {"1.3B o 2048x2048", 2048, 2048},
-                                 {"1.3B gate|up 11008x2048", 11008, 2048}, {"1.3B down 2048x5504", 2048, 5504}}
-            : std::vector<Shape>{{"7B q|k|v 12288x4096", 12288, 4096}, {"7B o 4096x4096", 4096, 4096},
-                                 {"7B gate|up 22016x4096", 22016, 4096}, {"7B down 4096x11008", 4096, 11008}};
+  const std::vector<Shape> shapes = eaq::workbench::prefill_matrix_shapes(quick);
   std::int64_t max_halves = 0;
   for (const Shape& s : shapes) max_halves = std::max(max_halves, slice_rows(s.cols) * slice_stride(s.cols));
   std::uint16_t* d_out = nullptr;

@@ -39,12 +39,8 @@ using eaq::DType;
 using eaq::workbench::check;
 namespace kc = eaq::kernels::cuda;
 
-constexpr std::int64_t kSliceHalves = std::int64_t{64} << 19;  // 64 MiB of f16, the engine's default
-
-struct Shape {
-  const char* what;
-  std::int64_t rows, cols;
-};
+using eaq::workbench::kEngineSliceHalves;
+using Shape = eaq::workbench::MatrixShape;
 
 // The engine's dequantizing prefill of one matrix (cuda_decoder_lm_forward_cuda.cpp): slices of
 // rows dequantized into `slice`, each multiplied by cuBLAS into its columns of y, the per-row
@@ -52,7 +48,7 @@ struct Shape {
 void dequantizing_gemm(kc::HalfGemm& gemm, const kc::GpuWeight& w, void* slice, const void* x, std::int64_t tokens,
                        float* y, cudaStream_t stream) {
   const std::int64_t stride = (w.cols + 7) / 8 * 8;
-  const std::int64_t rows_a_slice = std::max<std::int64_t>(1, kSliceHalves / stride);
+  const std::int64_t rows_a_slice = std::max<std::int64_t>(1, kEngineSliceHalves / stride);
   const float* scales = kc::row_scales(w);
   for (std::int64_t r0 = 0; r0 < w.rows; r0 += rows_a_slice) {
     const std::int64_t n = std::min(rows_a_slice, w.rows - r0);
@@ -96,11 +92,7 @@ int main(int argc, char** argv) {
       "| format | matrix | f16 cuBLAS us (TFLOP/s) | dequantizing us (TFLOP/s) | mixed us (TFLOP/s) | mixed / dequantizing "
       "| mixed / f16 | check |\n|---|---|---|---|---|---|---|---|\n",
       tokens);
-  const std::vector<Shape> shapes =
-      args.quick ? std::vector<Shape>{{"1.3B q|k|v 6144x2048", 6144, 2048}, {"1.3B o 2048x2048", 2048, 2048},
-                                      {"1.3B gate|up 11008x2048", 11008, 2048}, {"1.3B down 2048x5504", 2048, 5504}}
-                 : std::vector<Shape>{{"7B q|k|v 12288x4096", 12288, 4096}, {"7B o 4096x4096", 4096, 4096},
-                                      {"7B gate|up 22016x4096", 22016, 4096}, {"7B down 4096x11008", 4096, 11008}};
+  const std::vector<Shape> shapes = eaq::workbench::prefill_matrix_shapes(args.quick);
   std::int64_t max_cols = 0, max_rows = 0, max_elems = 0;
   for (const Shape& s : shapes) {
     max_cols = std::max(max_cols, s.cols);
@@ -116,7 +108,7 @@ int main(int argc, char** argv) {
   float *y_ref = nullptr, *y_mixed = nullptr;
   check(cudaMalloc(&x, x_host.size() * 2), "cudaMalloc x");
   check(cudaMemcpy(x, x_host.data(), x_host.size() * 2, cudaMemcpyHostToDevice), "upload x");
-  check(cudaMalloc(&slice, static_cast<std::size_t>(kSliceHalves) * 2), "cudaMalloc slice");
+  check(cudaMalloc(&slice, static_cast<std::size_t>(kEngineSliceHalves) * 2), "cudaMalloc slice");
   check(cudaMalloc(&w16, static_cast<std::size_t>(max_elems) * 2), "cudaMalloc f16 weight");
   const std::size_t y_bytes = static_cast<std::size_t>(tokens) * static_cast<std::size_t>(max_rows) * sizeof(float);
   check(cudaMalloc(&y_ref, y_bytes), "cudaMalloc y");

@@ -1,6 +1,7 @@
 // Packed GPU weights for the workbenches that time kernels reading them (bench_gemv,
-// bench_dequantize): random ones uploaded, and copies to rotate over, whose bytes together pass 4x
-// the L2 cache so that the timing is one of HBM, not of L2.
+// bench_dequantize, bench_mixed_gemm): random ones uploaded, and copies to rotate over, whose
+// bytes together pass 4x the L2 cache so that the timing is one of HBM, not of L2; and the
+// prefill's matrix shapes and dequantization slice.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -60,6 +61,25 @@ inline std::vector<kernels::cuda::GpuWeight> weight_copies(const kernels::cuda::
   std::vector<kernels::cuda::GpuWeight> copies = {w};
   while (copies.size() < 2 || copies.size() * w.device_bytes < 4 * l2_bytes) copies.push_back(clone_weight(w));
   return copies;
+}
+
+// The engine's prefill dequantizes packed weights in slices of at most this many f16 values
+// (64 MiB, EAQ_CUDA_DEQUANT_SLICE_MIB's default; cuda_decoder_lm_cuda.cpp).
+inline constexpr std::int64_t kEngineSliceHalves = std::int64_t{64} << 19;
+
+// A weight matrix of a model's prefill (rows x cols) and what it is.
+struct MatrixShape {
+  const char* what;
+  std::int64_t rows, cols;
+};
+// The four prefill GEMM operands of a layer: Llama-2-7B's, or DeepSeek-Coder-1.3B's (quick).
+inline std::vector<MatrixShape> prefill_matrix_shapes(bool quick) {
+  if (quick) {
+    return {{"1.3B q|k|v 6144x2048", 6144, 2048}, {"1.3B o 2048x2048", 2048, 2048},
+            {"1.3B gate|up 11008x2048", 11008, 2048}, {"1.3B down 2048x5504", 2048, 5504}};
+  }
+  return {{"7B q|k|v 12288x4096", 12288, 4096}, {"7B o 4096x4096", 4096, 4096},
+          {"7B gate|up 22016x4096", 22016, 4096}, {"7B down 4096x11008", 4096, 11008}};
 }
 
 }  // namespace eaq::workbench
