@@ -50,7 +50,11 @@ void free_mixed_gemm_weight(MixedGemmWeight& w);
 // floats apart (y 16-byte aligned, y_stride a multiple of 4: the epilogue stores by TMA).
 // Asynchronous on stream, no allocation, no host sync: graph-capturable. Throws eaq::Error for a
 // layout it cannot take or a failed launch.
+// tile: the kernel's tile, 128 rows x 128 tokens (two warpgroups on one tile) or 64 x 128 (each
+// warpgroup its own tile); automatic: 64 where the 128-row tiles are fewer than the GPU's SMs,
+// unless EAQ_CUDA_MIXED_GEMM_TILE=128 or 64 forces one (A/B; read once).
+enum class MixedGemmTile { automatic, m128, m64 };
 void mixed_gemm(const MixedGemmWeight& w, const void* x_f16, std::int64_t n_tokens, float* y, std::int64_t y_stride,
-                bool accumulate, cudaStream_t stream);
+                bool accumulate, cudaStream_t stream, MixedGemmTile tile = MixedGemmTile::automatic);
 
 }  // namespace eaq::kernels::cuda

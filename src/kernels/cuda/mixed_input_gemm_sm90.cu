@@ -38,11 +38,6 @@ using LayoutW = cutlass::layout::RowMajor;     // the narrow operand, K-major
 using LayoutX = cutlass::layout::ColumnMajor;  // B[k][t] at k + t * cols: x[t][k]
 constexpr int kAlignX = 128 / cutlass::sizeof_bits<MmaType>::value;
 constexpr int kAlignY = 128 / cutlass::sizeof_bits<ElementY>::value;
-using TileShape = Shape<_128, _128, _64>;
-using ClusterShape = Shape<_1, _1, _1>;
-using KernelSchedule = cutlass::gemm::KernelTmaWarpSpecializedCooperative;
-using EpilogueSchedule = cutlass::epilogue::TmaWarpSpecializedCooperative;
-
 using StrideW = cutlass::detail::TagToStrideA_t<LayoutW>;
 
 // Where each thread's values lie: contiguous (one 64-bit shared-memory load for int4), int4's in
@@ -58,28 +53,35 @@ struct Reordering {
   }
 };
 
-using Epilogue = typename cutlass::epilogue::collective::CollectiveBuilder<
-    cutlass::arch::Sm90, cutlass::arch::OpClassTensorOp, TileShape, ClusterShape,
-    cutlass::epilogue::collective::EpilogueTileAuto, ElementAccumulator, ElementAccumulator, ElementY, LayoutY, kAlignY,
-    ElementY, LayoutY, kAlignY, EpilogueSchedule>::CollectiveOp;
-
 // The builder's narrow operand: int4 codes with their f16 group scales, or int8 codes alone.
 template <class Code>
 using WeightOperandOf = cute::conditional_t<cutlass::sizeof_bits<Code>::value == 4, cute::tuple<Code, MmaType>, Code>;
 
-template <class WeightOperand, class Code>
-using Mainloop = typename cutlass::gemm::collective::CollectiveBuilder<
-    cutlass::arch::Sm90, cutlass::arch::OpClassTensorOp, WeightOperand, typename Reordering<Code>::Layout,
-    128 / cutlass::sizeof_bits<Code>::value, MmaType, LayoutX, kAlignX, ElementAccumulator, TileShape, ClusterShape,
-    cutlass::gemm::collective::StageCountAutoCarveout<static_cast<int>(sizeof(typename Epilogue::SharedStorage))>,
-    KernelSchedule>::CollectiveOp;
-
-template <class WeightOperand, class Code>
-using Gemm = cutlass::gemm::device::GemmUniversalAdapter<
-    cutlass::gemm::kernel::GemmUniversal<Shape<int, int, int, int>, Mainloop<WeightOperand, Code>, Epilogue>>;
-
-using GemmInt4 = Gemm<WeightOperandOf<cutlass::int4b_t>, cutlass::int4b_t>;
-using GemmInt8 = Gemm<WeightOperandOf<int8_t>, int8_t>;
+// A kernel configuration: its tile (rows x tokens x K) and warp-specialized schedule.
+template <class TileShape, class KernelSchedule, class EpilogueSchedule>
+struct Config {
+  using ClusterShape = Shape<_1, _1, _1>;
+  using Epilogue = typename cutlass::epilogue::collective::CollectiveBuilder<
+      cutlass::arch::Sm90, cutlass::arch::OpClassTensorOp, TileShape, ClusterShape,
+      cutlass::epilogue::collective::EpilogueTileAuto, ElementAccumulator, ElementAccumulator, ElementY, LayoutY, kAlignY,
+      ElementY, LayoutY, kAlignY, EpilogueSchedule>::CollectiveOp;
+  template <class Code>
+  using Mainloop = typename cutlass::gemm::collective::CollectiveBuilder<
+      cutlass::arch::Sm90, cutlass::arch::OpClassTensorOp, WeightOperandOf<Code>, typename Reordering<Code>::Layout,
+      128 / cutlass::sizeof_bits<Code>::value, MmaType, LayoutX, kAlignX, ElementAccumulator, TileShape, ClusterShape,
+      cutlass::gemm::collective::StageCountAutoCarveout<static_cast<int>(sizeof(typename Epilogue::SharedStorage))>,
+      KernelSchedule>::CollectiveOp;
+  template <class Code>
+  using Gemm = cutlass::gemm::device::GemmUniversalAdapter<
+      cutlass::gemm::kernel::GemmUniversal<Shape<int, int, int, int>, Mainloop<Code>, Epilogue>>;
+};
+// 128 x 128 tiles, two consumer warpgroups on one tile (CUTLASS example 55's configuration).
+using Cooperative128 = Config<Shape<_128, _128, _64>, cutlass::gemm::KernelTmaWarpSpecializedCooperative,
+                              cutlass::epilogue::TmaWarpSpecializedCooperative>;
+// 64 x 128 tiles, the two consumer warpgroups on alternate tiles: twice the tiles, for shapes
+// whose 128-row tiles leave SMs idle.
+using Pingpong64 = Config<Shape<_64, _128, _64>, cutlass::gemm::KernelTmaWarpSpecializedPingpong,
+                          cutlass::epilogue::TmaWarpSpecialized>;
 
 std::string status_message(const char* what, cutlass::Status s) {
   return std::string("CUTLASS mixed-input GEMM: ") + what + " failed: " + cutlassGetStatusString(s);
@@ -111,27 +113,32 @@ std::string run(const typename G::Arguments& a, void* workspace, std::size_t wor
   return {};
 }
 
-template <class Code>
-typename Mainloop<WeightOperandOf<Code>, Code>::Arguments mainloop_arguments(const void* reordered, const void* scales, int group, std::int64_t rows, std::int64_t cols,
-                   const void* x, std::int64_t n_tokens) {
-  using StrideX = cutlass::detail::TagToStrideB_t<LayoutX>;
-  StrideX dx{};
-  cute::get<0>(dx) = cols;  // B's (t, k) -> t * cols + k
-  const auto* w = static_cast<const Code*>(reordered);
-  const auto* xs = static_cast<const MmaType*>(x);
-  if constexpr (cutlass::sizeof_bits<Code>::value == 4) {
-    using StrideScale = cute::Stride<cute::Int<1>, int64_t, int64_t>;
-    StrideScale ds{};
-    cute::get<1>(ds) = rows;  // scales[g][r]
-    (void)n_tokens;
-    return {w, Reordering<Code>::of(rows, cols), xs, dx, static_cast<const MmaType*>(scales), ds, group};
-  } else {
-    (void)scales;
-    (void)group;
-    (void)n_tokens;
-    return {w, Reordering<Code>::of(rows, cols), xs, dx};
+// The GEMM of configuration C on codes of type Code, its arguments filled in.
+template <class C, class Code>
+struct Launch {
+  using G = typename C::template Gemm<Code>;
+  typename G::Arguments args;
+  Launch(const void* reordered, const void* scales, int group, std::int64_t rows, std::int64_t cols, const void* x,
+         std::int64_t n_tokens, float* y, std::int64_t y_stride, bool accumulate) {
+    using StrideX = cutlass::detail::TagToStrideB_t<LayoutX>;
+    StrideX dx{};
+    cute::get<0>(dx) = cols;  // B's (t, k) -> t * cols + k
+    const auto* w = static_cast<const Code*>(reordered);
+    const auto* xs = static_cast<const MmaType*>(x);
+    typename G::GemmKernel::CollectiveMainloop::Arguments mainloop{};
+    if constexpr (cutlass::sizeof_bits<Code>::value == 4) {
+      using StrideScale = cute::Stride<cute::Int<1>, int64_t, int64_t>;
+      StrideScale ds{};
+      cute::get<1>(ds) = rows;  // scales[g][r]
+      mainloop = {w, Reordering<Code>::of(rows, cols), xs, dx, static_cast<const MmaType*>(scales), ds, group};
+    } else {
+      (void)scales;
+      (void)group;
+      mainloop = {w, Reordering<Code>::of(rows, cols), xs, dx};
+    }
+    args = arguments<G>(mainloop, rows, cols, n_tokens, y, y_stride, accumulate);
   }
-}
+};
 
 template <class Code>
 std::string reorder(const void* row_major, void* reordered, std::int64_t rows, std::int64_t cols) {
@@ -177,29 +184,34 @@ std::string mixed_reorder_codes(MixedCodes codes, const void* row_major, void* r
                                    : reorder<int8_t>(row_major, reordered, rows, cols);
 }
 
-std::size_t mixed_gemm_workspace_bytes(MixedCodes codes, std::int64_t rows, std::int64_t cols, std::int64_t n_tokens) {
-  if (codes == MixedCodes::int4) {
-    const auto a = arguments<GemmInt4>(mainloop_arguments<cutlass::int4b_t>(nullptr, nullptr, 128, rows, cols, nullptr, n_tokens),
-                                       rows, cols, n_tokens, nullptr, rows, false);
-    return GemmInt4::get_workspace_size(a);
-  }
-  const auto a = arguments<GemmInt8>(mainloop_arguments<int8_t>(nullptr, nullptr, 0, rows, cols, nullptr, n_tokens), rows,
-                                     cols, n_tokens, nullptr, rows, false);
-  return GemmInt8::get_workspace_size(a);
+std::size_t mixed_gemm_workspace_bytes(MixedCodes codes, MixedTile tile, std::int64_t rows, std::int64_t cols,
+                                       std::int64_t n_tokens) {
+  auto bytes = [&](auto launch) { return decltype(launch)::G::get_workspace_size(launch.args); };
+  const int group = codes == MixedCodes::int4 ? 128 : 0;
+  auto of = [&](auto config) -> std::size_t {
+    using C = decltype(config);
+    if (codes == MixedCodes::int4) {
+      return bytes(Launch<C, cutlass::int4b_t>(nullptr, nullptr, group, rows, cols, nullptr, n_tokens, nullptr, rows, false));
+    }
+    return bytes(Launch<C, int8_t>(nullptr, nullptr, group, rows, cols, nullptr, n_tokens, nullptr, rows, false));
+  };
+  return tile == MixedTile::m64_pingpong ? of(Pingpong64{}) : of(Cooperative128{});
 }
 
-std::string mixed_gemm(MixedCodes codes, const void* reordered, const void* scales, int group, std::int64_t rows,
-                       std::int64_t cols, const void* x, std::int64_t n_tokens, float* y, std::int64_t y_stride,
-                       bool accumulate, void* workspace, std::size_t workspace_bytes, cudaStream_t stream) {
-  if (codes == MixedCodes::int4) {
-    return run<GemmInt4>(
-        arguments<GemmInt4>(mainloop_arguments<cutlass::int4b_t>(reordered, scales, group, rows, cols, x, n_tokens), rows,
-                            cols, n_tokens, y, y_stride, accumulate),
-        workspace, workspace_bytes, stream);
-  }
-  return run<GemmInt8>(arguments<GemmInt8>(mainloop_arguments<int8_t>(reordered, scales, group, rows, cols, x, n_tokens),
-                                           rows, cols, n_tokens, y, y_stride, accumulate),
-                       workspace, workspace_bytes, stream);
+std::string mixed_gemm(MixedCodes codes, MixedTile tile, const void* reordered, const void* scales, int group,
+                       std::int64_t rows, std::int64_t cols, const void* x, std::int64_t n_tokens, float* y,
+                       std::int64_t y_stride, bool accumulate, void* workspace, std::size_t workspace_bytes,
+                       cudaStream_t stream) {
+  auto go = [&](auto config) {
+    using C = decltype(config);
+    if (codes == MixedCodes::int4) {
+      const Launch<C, cutlass::int4b_t> l(reordered, scales, group, rows, cols, x, n_tokens, y, y_stride, accumulate);
+      return run<typename decltype(l)::G>(l.args, workspace, workspace_bytes, stream);
+    }
+    const Launch<C, int8_t> l(reordered, scales, group, rows, cols, x, n_tokens, y, y_stride, accumulate);
+    return run<typename decltype(l)::G>(l.args, workspace, workspace_bytes, stream);
+  };
+  return tile == MixedTile::m64_pingpong ? go(Pingpong64{}) : go(Cooperative128{});
 }
 
 }  // namespace eaq::kernels::cuda::sm90

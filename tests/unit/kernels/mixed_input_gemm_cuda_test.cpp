@@ -3,7 +3,7 @@
 // int4 f16(code x group scale) (the value the dequantizing prefill writes), int8 the exact code
 // with its row scale on the output. Shapes that are not multiples of the 128x128 tile (rows 144,
 // tokens 37 and 100), K of 3 tiles, an output at a column offset of a wider row, y += for int4, and
-// one call inside a CUDA graph. Bar: max |gpu - cpu| / max |cpu| < 1e-5 (f32 accumulation of exact
+// one call inside a CUDA graph: each on its own and together. Bar: max |gpu - cpu| / max |cpu| < 1e-5 (f32 accumulation of exact
 // f16 products, as HalfGemmCuda's). Skips without a GPU or where the GEMM is unavailable (a build
 // without CUTLASS, a GPU other than compute capability 9.0).
 #include <gtest/gtest.h>
@@ -71,7 +71,11 @@ TEST(MixedInputGemmCuda, MatchesCpuProductOfTheValuesItUses) {
   if (!mixed_gemm_available()) GTEST_SKIP() << "the mixed-input GEMM is not in this build or not for this GPU";
   const std::vector<Case> cases = {
       {DType::I4S_G128, 256, 512, 100, 256, 0, false, false},
-      {DType::I4S_G64, 144, 192, 37, 400, 52, true, false},  // rows not a tile multiple, y +=, a column offset
+      {DType::I4S_G64, 256, 512, 37, 256, 0, false, false},    // groups of 64
+      {DType::I4S_G128, 144, 512, 37, 144, 0, false, false},   // rows not a multiple of the 128-row tile
+      {DType::I4S_G64, 256, 192, 37, 256, 0, false, false},    // K of 3 tiles of 64
+      {DType::I4S_G128, 256, 512, 37, 400, 52, true, false},   // y +=, at a column offset of wider rows
+      {DType::I4S_G64, 144, 192, 37, 400, 52, true, false},    // all of the above
       {DType::I8_CH, 320, 256, 37, 320, 0, false, false},
       {DType::I4S_G128, 1024, 1024, 512, 1024, 0, false, true},  // a prefill-sized shape, in a graph
   };
@@ -108,7 +112,7 @@ TEST(MixedInputGemmCuda, MatchesCpuProductOfTheValuesItUses) {
     }
     const std::vector<float> got = dy.get();
     double max_ref = 0.0, max_d = 0.0;
-    std::size_t outside_changed = 0;
+    std::size_t outside_changed = 0, not_finite = 0;
     for (int t = 0; t < c.tokens; ++t) {
       for (int col = 0; col < c.y_stride; ++col) {
         const std::size_t gi = static_cast<std::size_t>(t) * c.y_stride + col;
@@ -123,9 +127,11 @@ TEST(MixedInputGemmCuda, MatchesCpuProductOfTheValuesItUses) {
         }
         const double want = s * cw.out_scale[static_cast<std::size_t>(r)] + (c.accumulate ? base[gi] : 0.0);
         max_ref = std::max(max_ref, std::fabs(want));
-        max_d = std::max(max_d, std::fabs(got[gi] - want));
+        if (!std::isfinite(got[gi])) ++not_finite;
+        else max_d = std::max(max_d, std::fabs(got[gi] - want));
       }
     }
+    EXPECT_EQ(not_finite, 0u);
     EXPECT_LT(max_d / std::max(max_ref, 1e-30), 1e-5);
     EXPECT_EQ(outside_changed, 0u) << "values outside the output's columns were written";
     free_mixed_gemm_weight(w);
