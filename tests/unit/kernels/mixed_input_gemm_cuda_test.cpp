@@ -3,7 +3,7 @@
 // int4 f16(code x group scale) (the value the dequantizing prefill writes), int8 the exact code
 // with its row scale on the output. Shapes that are not multiples of the 128x128 tile (rows 144,
 // tokens 37 and 100), K of 3 tiles, an output at a column offset of a wider row, y += for int4, and
-// one call inside a CUDA graph: each on its own and together. Bar: max |gpu - cpu| / max |cpu| < 1e-5 (f32 accumulation of exact
+// one call inside a CUDA graph: each on its own and together, with each of the two kernel tiles. Bar: max |gpu - cpu| / max |cpu| < 1e-5 (f32 accumulation of exact
 // f16 products, as HalfGemmCuda's). Skips without a GPU or where the GEMM is unavailable (a build
 // without CUTLASS, a GPU other than compute capability 9.0).
 #include <gtest/gtest.h>
@@ -83,58 +83,60 @@ TEST(MixedInputGemmCuda, MatchesCpuProductOfTheValuesItUses) {
   ASSERT_EQ(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), cudaSuccess);
   std::uint64_t seed = 21;
   for (const Case& c : cases) {
-    SCOPED_TRACE(std::string(dtype_name(c.dtype)) + " " + std::to_string(c.rows) + "x" + std::to_string(c.cols) + " tokens " +
-                 std::to_string(c.tokens));
-    const std::size_t stride = row_bytes(c.dtype, static_cast<std::size_t>(c.cols));
-    const std::vector<std::uint8_t> host = random_packed_weight(c.dtype, c.rows, c.cols, stride, seed++);
-    MixedGemmWeight w = upload_mixed_gemm_weight(WeightRef{c.dtype, c.rows, c.cols, host.data(), stride});
-    const CpuWeight cw = cpu_weight(c, host, stride);
-    const std::vector<float> xf = test::random_floats(static_cast<std::size_t>(c.tokens) * c.cols, static_cast<std::uint32_t>(seed++));
-    std::vector<std::uint16_t> x(xf.size());
-    for (std::size_t i = 0; i < xf.size(); ++i) x[i] = f32_to_f16(xf[i]);
-    const std::vector<float> base = test::random_floats(static_cast<std::size_t>(c.tokens) * c.y_stride, static_cast<std::uint32_t>(seed++));
-    Device<std::uint16_t> dx(x);
-    Device<float> dy(base);
-    if (c.in_graph) {
-      cudaGraph_t graph = nullptr;
-      cudaGraphExec_t exec = nullptr;
-      ASSERT_EQ(cudaStreamBeginCapture(stream, cudaStreamCaptureModeGlobal), cudaSuccess);
-      mixed_gemm(w, dx.ptr, c.tokens, dy.ptr + c.y_column, c.y_stride, c.accumulate, stream);
-      ASSERT_EQ(cudaStreamEndCapture(stream, &graph), cudaSuccess);
-      ASSERT_EQ(cudaGraphInstantiate(&exec, graph, 0), cudaSuccess);
-      ASSERT_EQ(cudaGraphLaunch(exec, stream), cudaSuccess);
-      ASSERT_EQ(cudaStreamSynchronize(stream), cudaSuccess);
-      cudaGraphExecDestroy(exec);
-      cudaGraphDestroy(graph);
-    } else {
-      mixed_gemm(w, dx.ptr, c.tokens, dy.ptr + c.y_column, c.y_stride, c.accumulate, stream);
-      ASSERT_EQ(cudaStreamSynchronize(stream), cudaSuccess);
-    }
-    const std::vector<float> got = dy.get();
-    double max_ref = 0.0, max_d = 0.0;
-    std::size_t outside_changed = 0, not_finite = 0;
-    for (int t = 0; t < c.tokens; ++t) {
-      for (int col = 0; col < c.y_stride; ++col) {
-        const std::size_t gi = static_cast<std::size_t>(t) * c.y_stride + col;
-        const int r = col - c.y_column;
-        if (r < 0 || r >= c.rows) {
-          outside_changed += got[gi] != base[gi];
-          continue;
-        }
-        double s = 0.0;
-        for (int k = 0; k < c.cols; ++k) {
-          s += cw.w[static_cast<std::size_t>(r) * c.cols + k] * f16_to_f32(x[static_cast<std::size_t>(t) * c.cols + k]);
-        }
-        const double want = s * cw.out_scale[static_cast<std::size_t>(r)] + (c.accumulate ? base[gi] : 0.0);
-        max_ref = std::max(max_ref, std::fabs(want));
-        if (!std::isfinite(got[gi])) ++not_finite;
-        else max_d = std::max(max_d, std::fabs(got[gi] - want));
+    for (const MixedGemmTile tile : {MixedGemmTile::m128, MixedGemmTile::m64}) {
+      SCOPED_TRACE(std::string(dtype_name(c.dtype)) + " " + std::to_string(c.rows) + "x" + std::to_string(c.cols) + " tokens " +
+                   std::to_string(c.tokens) + (tile == MixedGemmTile::m128 ? ", 128-row tiles" : ", 64-row tiles"));
+      const std::size_t stride = row_bytes(c.dtype, static_cast<std::size_t>(c.cols));
+      const std::vector<std::uint8_t> host = random_packed_weight(c.dtype, c.rows, c.cols, stride, seed++);
+      MixedGemmWeight w = upload_mixed_gemm_weight(WeightRef{c.dtype, c.rows, c.cols, host.data(), stride});
+      const CpuWeight cw = cpu_weight(c, host, stride);
+      const std::vector<float> xf = test::random_floats(static_cast<std::size_t>(c.tokens) * c.cols, static_cast<std::uint32_t>(seed++));
+      std::vector<std::uint16_t> x(xf.size());
+      for (std::size_t i = 0; i < xf.size(); ++i) x[i] = f32_to_f16(xf[i]);
+      const std::vector<float> base = test::random_floats(static_cast<std::size_t>(c.tokens) * c.y_stride, static_cast<std::uint32_t>(seed++));
+      Device<std::uint16_t> dx(x);
+      Device<float> dy(base);
+      if (c.in_graph) {
+        cudaGraph_t graph = nullptr;
+        cudaGraphExec_t exec = nullptr;
+        ASSERT_EQ(cudaStreamBeginCapture(stream, cudaStreamCaptureModeGlobal), cudaSuccess);
+        mixed_gemm(w, dx.ptr, c.tokens, dy.ptr + c.y_column, c.y_stride, c.accumulate, stream, tile);
+        ASSERT_EQ(cudaStreamEndCapture(stream, &graph), cudaSuccess);
+        ASSERT_EQ(cudaGraphInstantiate(&exec, graph, 0), cudaSuccess);
+        ASSERT_EQ(cudaGraphLaunch(exec, stream), cudaSuccess);
+        ASSERT_EQ(cudaStreamSynchronize(stream), cudaSuccess);
+        cudaGraphExecDestroy(exec);
+        cudaGraphDestroy(graph);
+      } else {
+        mixed_gemm(w, dx.ptr, c.tokens, dy.ptr + c.y_column, c.y_stride, c.accumulate, stream, tile);
+        ASSERT_EQ(cudaStreamSynchronize(stream), cudaSuccess);
       }
+      const std::vector<float> got = dy.get();
+      double max_ref = 0.0, max_d = 0.0;
+      std::size_t outside_changed = 0, not_finite = 0;
+      for (int t = 0; t < c.tokens; ++t) {
+        for (int col = 0; col < c.y_stride; ++col) {
+          const std::size_t gi = static_cast<std::size_t>(t) * c.y_stride + col;
+          const int r = col - c.y_column;
+          if (r < 0 || r >= c.rows) {
+            outside_changed += got[gi] != base[gi];
+            continue;
+          }
+          double s = 0.0;
+          for (int k = 0; k < c.cols; ++k) {
+            s += cw.w[static_cast<std::size_t>(r) * c.cols + k] * f16_to_f32(x[static_cast<std::size_t>(t) * c.cols + k]);
+          }
+          const double want = s * cw.out_scale[static_cast<std::size_t>(r)] + (c.accumulate ? base[gi] : 0.0);
+          max_ref = std::max(max_ref, std::fabs(want));
+          if (!std::isfinite(got[gi])) ++not_finite;
+          else max_d = std::max(max_d, std::fabs(got[gi] - want));
+        }
+      }
+      EXPECT_EQ(not_finite, 0u);
+      EXPECT_LT(max_d / std::max(max_ref, 1e-30), 1e-5);
+      EXPECT_EQ(outside_changed, 0u) << "values outside the output's columns were written";
+      free_mixed_gemm_weight(w);
     }
-    EXPECT_EQ(not_finite, 0u);
-    EXPECT_LT(max_d / std::max(max_ref, 1e-30), 1e-5);
-    EXPECT_EQ(outside_changed, 0u) << "values outside the output's columns were written";
-    free_mixed_gemm_weight(w);
   }
   cudaStreamDestroy(stream);
 }
