@@ -88,10 +88,9 @@ int main(int argc, char** argv) {
   std::printf(
       "tokens %d; us: median a call (a CUDA graph of back-to-back calls); TFLOP/s: 2 rows cols tokens / time; "
       "f16 cuBLAS: the same weight already f16 (an f16 model's GEMM); dequantizing: the engine's prefill until now; "
-      "check: max |mixed - dequantizing| / max |dequantizing| over both tiles.\n\n"
-      "| format | matrix | f16 cuBLAS us (TFLOP/s) | dequantizing us (TFLOP/s) | mixed 128-row tiles us (TFLOP/s) | "
-      "mixed 64-row tiles us (TFLOP/s) | mixed, engine's pick us | its speed-up over dequantizing | its speed / f16 cuBLAS's | check |\n"
-      "|---|---|---|---|---|---|---|---|---|---|\n",
+      "check: max |mixed - dequantizing| / max |dequantizing|.\n\n"
+      "| format | matrix | f16 cuBLAS us (TFLOP/s) | dequantizing us (TFLOP/s) | mixed us (TFLOP/s) | "
+      "mixed's speed-up over dequantizing | mixed's speed / f16 cuBLAS's | check |\n|---|---|---|---|---|---|---|---|\n",
       tokens);
   const std::vector<Shape> shapes = eaq::workbench::prefill_matrix_shapes(args.quick);
   std::int64_t max_cols = 0, max_rows = 0, max_elems = 0;
@@ -131,26 +130,22 @@ int main(int argc, char** argv) {
       try {
         mixed = kc::upload_mixed_gemm_weight(
             eaq::kernels::WeightRef{*dtype, s.rows, s.cols, random.host.data(), random.host_stride});
-        // Reference: the dequantizing prefill; then the mixed GEMM at each tile; compared.
+        // Reference: the dequantizing prefill; then the mixed GEMM; compared.
         const std::size_t n = static_cast<std::size_t>(tokens * s.rows);
+        check(cudaMemsetAsync(y_mixed, 0xFF, n * sizeof(float), stream), "poison y");  // NaN: unwritten
         dequantizing_gemm(gemm, random.gpu, slice, x, tokens, y_ref, stream);
+        kc::mixed_gemm(mixed, x, tokens, y_mixed, s.rows, stream);
+        check(cudaStreamSynchronize(stream), "reference runs");
         std::vector<float> ref(n), got(n);
-        check(cudaStreamSynchronize(stream), "reference run");
         check(cudaMemcpy(ref.data(), y_ref, n * sizeof(float), cudaMemcpyDeviceToHost), "copy y");
-        double rel = 0;
+        check(cudaMemcpy(got.data(), y_mixed, n * sizeof(float), cudaMemcpyDeviceToHost), "copy y");
+        double max_diff = 0;
         bool finite = true;
-        for (const kc::MixedGemmTile tile : {kc::MixedGemmTile::m128, kc::MixedGemmTile::m64}) {
-          check(cudaMemsetAsync(y_mixed, 0xFF, n * sizeof(float), stream), "poison y");  // NaN: unwritten
-          kc::mixed_gemm(mixed, x, tokens, y_mixed, s.rows, false, stream, tile);
-          check(cudaStreamSynchronize(stream), "mixed run");
-          check(cudaMemcpy(got.data(), y_mixed, n * sizeof(float), cudaMemcpyDeviceToHost), "copy y");
-          double max_diff = 0;
-          for (std::size_t i = 0; i < n; ++i) {
-            if (!std::isfinite(got[i])) finite = false;
-            max_diff = std::max(max_diff, static_cast<double>(std::abs(got[i] - ref[i])));
-          }
-          rel = std::max(rel, max_diff / std::max(max_abs(ref), 1e-30));
+        for (std::size_t i = 0; i < n; ++i) {
+          if (!std::isfinite(got[i])) finite = false;
+          max_diff = std::max(max_diff, static_cast<double>(std::abs(got[i] - ref[i])));
         }
+        const double rel = max_diff / std::max(max_abs(ref), 1e-30);
         const bool pass = finite && rel <= 1e-4;
         ok = ok && pass;
         // The whole matrix in f16 for cuBLAS alone (row scales applied: the f16 model's weight).
@@ -171,22 +166,17 @@ int main(int argc, char** argv) {
               for (int c = 0; c < calls; ++c) dequantizing_gemm(gemm, random.gpu, slice, x, tokens, y_ref, st);
             },
             calls, args.reps);
-        auto time_mixed = [&](kc::MixedGemmTile tile) {
-          return eaq::workbench::graph_seconds_per_call_on(
-              stream,
-              [&](cudaStream_t st) {
-                for (int c = 0; c < calls; ++c) kc::mixed_gemm(mixed, x, tokens, y_mixed, s.rows, false, st, tile);
-              },
-              calls, args.reps);
-        };
-        const double t_128 = time_mixed(kc::MixedGemmTile::m128), t_64 = time_mixed(kc::MixedGemmTile::m64);
-        const double t_auto = time_mixed(kc::MixedGemmTile::automatic);
+        const double t_mixed = eaq::workbench::graph_seconds_per_call_on(
+            stream,
+            [&](cudaStream_t st) {
+              for (int c = 0; c < calls; ++c) kc::mixed_gemm(mixed, x, tokens, y_mixed, s.rows, st);
+            },
+            calls, args.reps);
         const double flop = 2.0 * static_cast<double>(s.rows) * static_cast<double>(s.cols) * tokens;
         auto tf = [&](double t) { return flop / t / 1e12; };
-        std::printf("| %s | %s | %.1f (%.0f) | %.1f (%.0f) | %.1f (%.0f) | %.1f (%.0f) | %.1f | %.2fx | %.2fx | %.1e%s |\n",
-                    name.c_str(), s.what, t_f16 * 1e6, tf(t_f16), t_deq * 1e6, tf(t_deq), t_128 * 1e6, tf(t_128),
-                    t_64 * 1e6, tf(t_64), t_auto * 1e6, t_deq / t_auto, t_f16 / t_auto, rel,
-                    pass ? "" : (finite ? " FAIL" : " FAIL (unwritten values)"));
+        std::printf("| %s | %s | %.1f (%.0f) | %.1f (%.0f) | %.1f (%.0f) | %.2fx | %.2fx | %.1e%s |\n", name.c_str(),
+                    s.what, t_f16 * 1e6, tf(t_f16), t_deq * 1e6, tf(t_deq), t_mixed * 1e6, tf(t_mixed), t_deq / t_mixed,
+                    t_f16 / t_mixed, rel, pass ? "" : (finite ? " FAIL" : " FAIL (unwritten values)"));
         std::fflush(stdout);
       } catch (const std::exception& e) {
         std::fprintf(stderr, "bench_mixed_gemm: %s %s: %s\n", name.c_str(), s.what, e.what());

@@ -132,7 +132,9 @@ CudaLinear CudaDecoderLm::upload_linear(std::span<const kernels::WeightRef> matr
       part.weight = kc::upload_weight(ref, stream_);
       weight_device_bytes_ += part.weight.device_bytes;
       part.decode_bytes = part.weight.device_bytes;
-      if (mixed_prefill_ && kc::mixed_gemm_takes(dtype, rows, cols) && column % 4 == 0) {
+      // A part that is the whole projection: what ran on a GPU (an output at a column offset of
+      // wider rows is in the GEMM's test, not yet run there; mixed_input_gemm.h).
+      if (mixed_prefill_ && kc::mixed_gemm_takes(dtype, rows, cols) && rows == linear.rows) {
         part.mixed = kc::upload_mixed_gemm_weight(ref);
         weight_device_bytes_ += part.mixed.device_bytes;
       }

@@ -6,9 +6,7 @@
 
 #include <cuda_runtime.h>
 
-#include <cstdlib>
 #include <string>
-#include <string_view>
 
 #include "core/error.h"
 #include "kernels/cuda/cuda_device.h"
@@ -27,26 +25,6 @@ namespace {
 #if EAQ_HAVE_CUTLASS_SM90
 sm90::MixedCodes codes_of(DType dtype) { return dtype == DType::I8_CH ? sm90::MixedCodes::int8 : sm90::MixedCodes::int4; }
 
-// EAQ_CUDA_MIXED_GEMM_TILE: automatic (unset), 128 or 64.
-MixedGemmTile forced_tile() {
-  static const MixedGemmTile forced = [] {
-    const char* v = std::getenv("EAQ_CUDA_MIXED_GEMM_TILE");
-    if (v == nullptr || *v == '\0') return MixedGemmTile::automatic;
-    if (std::string_view(v) == "128") return MixedGemmTile::m128;
-    if (std::string_view(v) == "64") return MixedGemmTile::m64;
-    throw Error(std::string("EAQ_CUDA_MIXED_GEMM_TILE='") + v + "' is not a tile height: give 128 or 64, or unset it");
-  }();
-  return forced;
-}
-
-sm90::MixedTile tile_for(MixedGemmTile tile, std::int64_t rows, std::int64_t n_tokens) {
-  if (tile == MixedGemmTile::automatic) tile = forced_tile();
-  if (tile == MixedGemmTile::automatic) {
-    const std::int64_t tiles_128 = (rows + 127) / 128 * ((n_tokens + 127) / 128);
-    tile = tiles_128 < multiprocessor_count() ? MixedGemmTile::m64 : MixedGemmTile::m128;
-  }
-  return tile == MixedGemmTile::m64 ? sm90::MixedTile::m64_pingpong : sm90::MixedTile::m128_cooperative;
-}
 #endif
 
 }  // namespace
@@ -95,11 +73,9 @@ MixedGemmWeight upload_mixed_gemm_weight(const WeightRef& host) {
     }
     device_free(staging);
     staging = nullptr;
-    for (const sm90::MixedTile tile : {sm90::MixedTile::m128_cooperative, sm90::MixedTile::m64_pingpong}) {
-      if (const std::size_t ws = sm90::mixed_gemm_workspace_bytes(codes, tile, w.rows, w.cols, 512); ws != 0) {
-        throw Error("the mixed-input GEMM asks for a " + std::to_string(ws) +
-                    "-byte workspace, which this build does not provide");
-      }
+    if (const std::size_t ws = sm90::mixed_gemm_workspace_bytes(codes, w.rows, w.cols, 512); ws != 0) {
+      throw Error("the mixed-input GEMM asks for a " + std::to_string(ws) +
+                  "-byte workspace, which this build does not provide");
     }
   } catch (...) {
     device_free(staging);
@@ -118,20 +94,16 @@ void free_mixed_gemm_weight(MixedGemmWeight& w) {
 }
 
 void mixed_gemm(const MixedGemmWeight& w, const void* x_f16, std::int64_t n_tokens, float* y, std::int64_t y_stride,
-                bool accumulate, cudaStream_t stream, MixedGemmTile tile) {
+                cudaStream_t stream) {
   if (w.codes == nullptr) throw Error("mixed_gemm: the weight is not uploaded");
   if (reinterpret_cast<std::uintptr_t>(y) % 16 != 0 || y_stride % 4 != 0 || y_stride < w.rows) {
     throw Error("mixed_gemm: y must be 16-byte aligned with a row stride (" + std::to_string(y_stride) +
                 " floats) that is a multiple of 4 and at least the weight's " + std::to_string(w.rows) + " rows");
   }
   if (reinterpret_cast<std::uintptr_t>(x_f16) % 16 != 0) throw Error("mixed_gemm: x must be 16-byte aligned");
-  if (accumulate && w.dtype == DType::I8_CH) {
-    throw Error("mixed_gemm: an i8_ch weight cannot accumulate into y (its row scale goes on the output)");
-  }
 #if EAQ_HAVE_CUTLASS_SM90
-  if (const std::string m = sm90::mixed_gemm(codes_of(w.dtype), tile_for(tile, w.rows, n_tokens), w.codes, w.scales,
-                                             w.group, w.rows, w.cols, x_f16, n_tokens, y, y_stride, accumulate, nullptr,
-                                             0, stream);
+  if (const std::string m = sm90::mixed_gemm(codes_of(w.dtype), w.codes, w.scales, w.group, w.rows, w.cols, x_f16,
+                                             n_tokens, y, y_stride, nullptr, 0, stream);
       !m.empty()) {
     throw Error(m);
   }
@@ -139,7 +111,6 @@ void mixed_gemm(const MixedGemmWeight& w, const void* x_f16, std::int64_t n_toke
 #else
   (void)n_tokens;
   (void)stream;
-  (void)tile;
   throw Error("mixed_gemm: this build has no mixed-input GEMM (CUTLASS's headers were not found)");
 #endif
 }

@@ -75,13 +75,11 @@ struct Config {
   using Gemm = cutlass::gemm::device::GemmUniversalAdapter<
       cutlass::gemm::kernel::GemmUniversal<Shape<int, int, int, int>, Mainloop<Code>, Epilogue>>;
 };
-// 128 x 128 tiles, two consumer warpgroups on one tile (CUTLASS example 55's configuration).
+// 128 x 128 tiles, two consumer warpgroups on one tile (CUTLASS example 55's configuration). A
+// 64 x 128 ping-pong configuration for the small shapes' matrices, whose 128-row tiles leave SMs
+// idle, was written (commit 7f408c3) but never ran on a GPU and was taken out.
 using Cooperative128 = Config<Shape<_128, _128, _64>, cutlass::gemm::KernelTmaWarpSpecializedCooperative,
                               cutlass::epilogue::TmaWarpSpecializedCooperative>;
-// 64 x 128 tiles, the two consumer warpgroups on alternate tiles: twice the tiles, for shapes
-// whose 128-row tiles leave SMs idle.
-using Pingpong64 = Config<Shape<_64, _128, _64>, cutlass::gemm::KernelTmaWarpSpecializedPingpong,
-                          cutlass::epilogue::TmaWarpSpecialized>;
 
 std::string status_message(const char* what, cutlass::Status s) {
   return std::string("CUTLASS mixed-input GEMM: ") + what + " failed: " + cutlassGetStatusString(s);
@@ -90,14 +88,14 @@ std::string status_message(const char* what, cutlass::Status s) {
 template <class G>
 typename G::Arguments arguments(const typename G::GemmKernel::CollectiveMainloop::Arguments& mainloop,
                                 std::int64_t rows, std::int64_t cols, std::int64_t n_tokens, float* y,
-                                std::int64_t y_stride, bool accumulate) {
+                                std::int64_t y_stride) {
   using StrideY = typename G::GemmKernel::StrideD;
   StrideY dy{};
   cute::get<1>(dy) = y_stride;
   typename G::Arguments a{cutlass::gemm::GemmUniversalMode::kGemm,
                           {int(rows), int(n_tokens), int(cols), 1},
                           mainloop,
-                          {{1.0f, accumulate ? 1.0f : 0.0f}, y, dy, y, dy}};
+                          {{1.0f, 0.0f}, y, dy, y, dy}};
   return a;
 }
 
@@ -119,12 +117,12 @@ struct Launch {
   using G = typename C::template Gemm<Code>;
   typename G::Arguments args;
   Launch(const void* reordered, const void* scales, int group, std::int64_t rows, std::int64_t cols, const void* x,
-         std::int64_t n_tokens, float* y, std::int64_t y_stride, bool accumulate) {
+         std::int64_t n_tokens, float* y, std::int64_t y_stride) {
     using StrideX = cutlass::detail::TagToStrideB_t<LayoutX>;
     StrideX dx{};
     cute::get<0>(dx) = cols;  // B's (t, k) -> t * cols + k
-    const auto* w = static_cast<const Code*>(reordered);
-    const auto* xs = static_cast<const MmaType*>(x);
+    [[maybe_unused]] const auto* w = static_cast<const Code*>(reordered);  // (nvcc 13 misses the uses in if constexpr)
+    [[maybe_unused]] const auto* xs = static_cast<const MmaType*>(x);
     typename G::GemmKernel::CollectiveMainloop::Arguments mainloop{};
     if constexpr (cutlass::sizeof_bits<Code>::value == 4) {
       using StrideScale = cute::Stride<cute::Int<1>, int64_t, int64_t>;
@@ -136,7 +134,7 @@ struct Launch {
       (void)group;
       mainloop = {w, Reordering<Code>::of(rows, cols), xs, dx};
     }
-    args = arguments<G>(mainloop, rows, cols, n_tokens, y, y_stride, accumulate);
+    args = arguments<G>(mainloop, rows, cols, n_tokens, y, y_stride);
   }
 };
 
@@ -184,34 +182,26 @@ std::string mixed_reorder_codes(MixedCodes codes, const void* row_major, void* r
                                    : reorder<int8_t>(row_major, reordered, rows, cols);
 }
 
-std::size_t mixed_gemm_workspace_bytes(MixedCodes codes, MixedTile tile, std::int64_t rows, std::int64_t cols,
-                                       std::int64_t n_tokens) {
-  auto bytes = [&](auto launch) { return decltype(launch)::G::get_workspace_size(launch.args); };
-  const int group = codes == MixedCodes::int4 ? 128 : 0;
-  auto of = [&](auto config) -> std::size_t {
-    using C = decltype(config);
-    if (codes == MixedCodes::int4) {
-      return bytes(Launch<C, cutlass::int4b_t>(nullptr, nullptr, group, rows, cols, nullptr, n_tokens, nullptr, rows, false));
-    }
-    return bytes(Launch<C, int8_t>(nullptr, nullptr, group, rows, cols, nullptr, n_tokens, nullptr, rows, false));
-  };
-  return tile == MixedTile::m64_pingpong ? of(Pingpong64{}) : of(Cooperative128{});
+std::size_t mixed_gemm_workspace_bytes(MixedCodes codes, std::int64_t rows, std::int64_t cols, std::int64_t n_tokens) {
+  using C = Cooperative128;
+  if (codes == MixedCodes::int4) {
+    const Launch<C, cutlass::int4b_t> l(nullptr, nullptr, 128, rows, cols, nullptr, n_tokens, nullptr, rows);
+    return decltype(l)::G::get_workspace_size(l.args);
+  }
+  const Launch<C, int8_t> l(nullptr, nullptr, 0, rows, cols, nullptr, n_tokens, nullptr, rows);
+  return decltype(l)::G::get_workspace_size(l.args);
 }
 
-std::string mixed_gemm(MixedCodes codes, MixedTile tile, const void* reordered, const void* scales, int group,
-                       std::int64_t rows, std::int64_t cols, const void* x, std::int64_t n_tokens, float* y,
-                       std::int64_t y_stride, bool accumulate, void* workspace, std::size_t workspace_bytes,
-                       cudaStream_t stream) {
-  auto go = [&](auto config) {
-    using C = decltype(config);
-    if (codes == MixedCodes::int4) {
-      const Launch<C, cutlass::int4b_t> l(reordered, scales, group, rows, cols, x, n_tokens, y, y_stride, accumulate);
-      return run<typename decltype(l)::G>(l.args, workspace, workspace_bytes, stream);
-    }
-    const Launch<C, int8_t> l(reordered, scales, group, rows, cols, x, n_tokens, y, y_stride, accumulate);
+std::string mixed_gemm(MixedCodes codes, const void* reordered, const void* scales, int group, std::int64_t rows,
+                       std::int64_t cols, const void* x, std::int64_t n_tokens, float* y, std::int64_t y_stride,
+                       void* workspace, std::size_t workspace_bytes, cudaStream_t stream) {
+  using C = Cooperative128;
+  if (codes == MixedCodes::int4) {
+    const Launch<C, cutlass::int4b_t> l(reordered, scales, group, rows, cols, x, n_tokens, y, y_stride);
     return run<typename decltype(l)::G>(l.args, workspace, workspace_bytes, stream);
-  };
-  return tile == MixedTile::m64_pingpong ? go(Pingpong64{}) : go(Cooperative128{});
+  }
+  const Launch<C, int8_t> l(reordered, scales, group, rows, cols, x, n_tokens, y, y_stride);
+  return run<typename decltype(l)::G>(l.args, workspace, workspace_bytes, stream);
 }
 
 }  // namespace eaq::kernels::cuda::sm90

@@ -40,8 +40,8 @@ TEST(MixedGemmPack, EveryValueEqualsTheCpuDequantization) {
     std::int64_t rows, cols;
     int group;
   };
-  for (const Case c : {Case{DType::I4S_G128, 48, 256, 128}, Case{DType::I4S_G64, 32, 192, 64},
-                       Case{DType::I8_CH, 16, 320, 320}}) {
+  for (const Case c : {Case{DType::I4S_G128, 128, 256, 128}, Case{DType::I4S_G64, 128, 384, 64},
+                       Case{DType::I8_CH, 256, 128, 128}}) {
     SCOPED_TRACE(std::string(dtype_name(c.dtype)));
     const std::size_t stride = row_bytes(c.dtype, static_cast<std::size_t>(c.cols)) + 24;  // junk past each row
     const std::vector<std::uint8_t> host = random_packed_weight(c.dtype, c.rows, c.cols, stride, 3);
@@ -63,15 +63,15 @@ TEST(MixedGemmPack, RefusesFormatsAndShapesItDoesNotTake) {
   EXPECT_FALSE(mixed_gemm_takes(DType::I4S_G32, 4096, 4096));  // groups under the 64-wide K tile
   EXPECT_FALSE(mixed_gemm_takes(DType::Q4_0, 4096, 4096));
   EXPECT_FALSE(mixed_gemm_takes(DType::NF4, 4096, 4096));
-  EXPECT_FALSE(mixed_gemm_takes(DType::I4S_G128, 4104, 4096));  // rows not a multiple of 16
-  EXPECT_FALSE(mixed_gemm_takes(DType::I8_CH, 4096, 4040));     // cols not a multiple of 64
-  const std::vector<std::uint8_t> host(row_bytes(DType::I4S_G32, 64) * 16);
+  EXPECT_FALSE(mixed_gemm_takes(DType::I4S_G128, 144, 4096));  // rows not a multiple of 128
+  EXPECT_FALSE(mixed_gemm_takes(DType::I4S_G64, 4096, 4032));   // cols not a multiple of 128
+  const std::vector<std::uint8_t> host(row_bytes(DType::I4S_G32, 128) * 128);
   try {
-    pack_for_mixed_gemm(WeightRef{DType::I4S_G32, 16, 64, host.data(), row_bytes(DType::I4S_G32, 64)});
+    pack_for_mixed_gemm(WeightRef{DType::I4S_G32, 128, 128, host.data(), row_bytes(DType::I4S_G32, 128)});
     FAIL() << "an i4s_g32 weight was taken";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("i4s_g32"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("16 x 64"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("128 x 128"), std::string::npos) << e.what();
   }
 }
 
