@@ -32,7 +32,9 @@
 #        HF parity run (~5 minutes).
 # prefill: where the f16 prefill-512 goes on the three shapes: bench_prefill_gemm (the projection
 #        GEMMs by every cuBLASLt candidate against cuBLAS's default), bench_attention_prefill,
-#        bench_dequantize (the packed formats' f16 operands), kernel
+#        bench_dequantize (the packed formats' f16 operands), bench_mixed_gemm and its GPU test (the
+#        packed prefill GEMM against the dequantizing path), the 7B and 1.3B int4-g128 / int8 engine
+#        prefill with and without it (EAQ_CUDA_PACKED_PREFILL=dequant), kernel
 #        traces of each shape's f16 prefill (per-kernel time of one prefill), bench_engine_cuda at
 #        f16 (~4 minutes).
 # experiments-engine: the cluster attention's pushed merge (the default) against its light
@@ -96,6 +98,13 @@ if [[ $mode == prefill ]]; then
   step 150 prefill.log bench_prefill_gemm --tokens 512
   step 150 prefill.log bench_attention_prefill  # 60 s was too short on 2026-12-07
   step 120 prefill.log bench_dequantize --reps 10
+  step 150 prefill.log bench_mixed_gemm --reps 10
+  step 90 prefill.log bench_mixed_gemm --quick --reps 10
+  step 60 prefill.log eaq_kernels_cuda_tests --gtest_filter='MixedInputGemmCuda.*'
+  for packed in mixed dequant; do
+    step 120 eaq_bench.log env EAQ_CUDA_PACKED_PREFILL=$packed bench_engine_cuda --shape llama2-7b \
+      --shape deepseek-coder-1.3b --precision i4s_g128 --precision i8_ch --new 16 --repeat 2 --energy-s 0
+  done
   for shape in deepseek-coder-1.3b r1-distill-qwen-1.5b llama2-7b; do
     step 90 trace.log env OUT=/tmp/trace_out benchmarks/cuda/profile_decode.sh $shape f16 8
   done
