@@ -202,6 +202,26 @@ CudaDecoderLm::CudaDecoderLm(const DecoderSpec& spec, const DecoderWeights& weig
       mixed_prefill_ = want == "mixed" && options_.max_prefill_tokens > kc::kMaxGemvBatch &&
                        !options_.split_half_activations && (dequant == nullptr || std::string_view(dequant) != "0") &&
                        kc::mixed_gemm_available();
+      if (mixed_prefill_) {
+        // The second copy only where the GPU has room for it beside everything else: the
+        // weights as their host bytes (about what the GPU layouts take), the KV cache, and 1 GiB
+        // for workspaces and the libraries. Otherwise the prefill dequantizes, as a model that
+        // fits without the copy must still load.
+        std::size_t weights_bytes = 0, copies_bytes = 0;
+        auto count = [&](const kernels::WeightRef& m) {
+          weights_bytes += m.row_stride_bytes * static_cast<std::size_t>(m.rows);
+          if (kc::mixed_gemm_takes(m.dtype, m.rows, m.cols)) copies_bytes += m.row_stride_bytes * static_cast<std::size_t>(m.rows);
+        };
+        for (const DecoderLayerWeights& w : weights.layers) {
+          for (const kernels::WeightRef* m : {&w.wq, &w.wk, &w.wv, &w.wo, &w.w_gate, &w.w_up, &w.w_down}) count(*m);
+        }
+        count(weights.output);
+        const std::size_t kv = 2 * static_cast<std::size_t>(options_.max_positions * spec_.n_kv_heads * hd) * 2 *
+                               static_cast<std::size_t>(spec_.n_layers * options_.n_slots);
+        std::size_t free_bytes = 0, total_bytes = 0;
+        EAQ_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
+        mixed_prefill_ = weights_bytes + copies_bytes + kv + (std::size_t{1} << 30) <= free_bytes;
+      }
     }
     layers_.resize(static_cast<std::size_t>(spec_.n_layers));
     std::vector<float> qkv_bias;
