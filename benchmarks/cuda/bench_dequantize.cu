@@ -38,17 +38,14 @@ using eaq::DType;
 using eaq::workbench::check;
 namespace kc = eaq::kernels::cuda;
 
-using eaq::workbench::kEngineSliceHalves;
+using eaq::workbench::engine_slice_rows;
+using eaq::workbench::engine_slice_stride;
 using Shape = eaq::workbench::MatrixShape;
-
-// The engine's row stride of a dequantized slice (cuda_decoder_lm_forward_cuda.cpp), and its rows a slice.
-std::int64_t slice_stride(std::int64_t cols) { return (cols + 7) / 8 * 8; }
-std::int64_t slice_rows(std::int64_t cols) { return std::max<std::int64_t>(1, kEngineSliceHalves / slice_stride(cols)); }
 
 // All of w dequantized slice by slice into out, as the prefill does (the per-row scale applied
 // here, where the engine applies it to the GEMM's output instead: the same bytes are moved).
 void dequantize_matrix(const kc::GpuWeight& w, void* out, cudaStream_t stream) {
-  const std::int64_t stride = slice_stride(w.cols), slice = slice_rows(w.cols);
+  const std::int64_t stride = engine_slice_stride(w.cols), slice = engine_slice_rows(w.cols);
   for (std::int64_t r0 = 0; r0 < w.rows; r0 += slice) {
     kc::dequantize_rows_f16(w, r0, std::min(slice, w.rows - r0), stride, true, out, stream);
   }
@@ -65,7 +62,7 @@ struct CheckResult {
 CheckResult check_against_cpu(DType dtype, const std::vector<std::uint8_t>& host, std::size_t host_stride,
                               const kc::GpuWeight& w, std::uint16_t* d_out) {
   CheckResult res;
-  const std::int64_t stride = slice_stride(w.cols), slice = slice_rows(w.cols);
+  const std::int64_t stride = engine_slice_stride(w.cols), slice = engine_slice_rows(w.cols);
   std::vector<float> ref(static_cast<std::size_t>(w.cols));
   std::vector<std::uint16_t> got(static_cast<std::size_t>(w.cols));
   for (std::int64_t r0 = 0; r0 < w.rows; r0 += slice) {
@@ -110,7 +107,7 @@ int main(int argc, char** argv) {
       "|---|---|---|---|---|---|---|---|---|\n");
   const std::vector<Shape> shapes = eaq::workbench::prefill_matrix_shapes(quick);
   std::int64_t max_halves = 0;
-  for (const Shape& s : shapes) max_halves = std::max(max_halves, slice_rows(s.cols) * slice_stride(s.cols));
+  for (const Shape& s : shapes) max_halves = std::max(max_halves, engine_slice_rows(s.cols) * engine_slice_stride(s.cols));
   std::uint16_t* d_out = nullptr;
   check(cudaMalloc(&d_out, static_cast<std::size_t>(max_halves) * 2), "cudaMalloc the f16 slice");
   bool ok = true;

@@ -39,16 +39,16 @@ using eaq::DType;
 using eaq::workbench::check;
 namespace kc = eaq::kernels::cuda;
 
+using eaq::workbench::engine_slice_rows;
+using eaq::workbench::engine_slice_stride;
 using eaq::workbench::kEngineSliceHalves;
-using Shape = eaq::workbench::MatrixShape;
 
 // The engine's dequantizing prefill of one matrix (cuda_decoder_lm_forward_cuda.cpp): slices of
 // rows dequantized into `slice`, each multiplied by cuBLAS into its columns of y, the per-row
 // scale (i8_ch) applied to the output.
 void dequantizing_gemm(kc::HalfGemm& gemm, const kc::GpuWeight& w, void* slice, const void* x, std::int64_t tokens,
                        float* y, cudaStream_t stream) {
-  const std::int64_t stride = (w.cols + 7) / 8 * 8;
-  const std::int64_t rows_a_slice = std::max<std::int64_t>(1, kEngineSliceHalves / stride);
+  const std::int64_t stride = engine_slice_stride(w.cols), rows_a_slice = engine_slice_rows(w.cols);
   const float* scales = kc::row_scales(w);
   for (std::int64_t r0 = 0; r0 < w.rows; r0 += rows_a_slice) {
     const std::int64_t n = std::min(rows_a_slice, w.rows - r0);
@@ -92,9 +92,9 @@ int main(int argc, char** argv) {
       "| format | matrix | f16 cuBLAS us (TFLOP/s) | dequantizing us (TFLOP/s) | mixed us (TFLOP/s) | "
       "mixed's speed-up over dequantizing | mixed's speed / f16 cuBLAS's | check |\n|---|---|---|---|---|---|---|---|\n",
       tokens);
-  const std::vector<Shape> shapes = eaq::workbench::prefill_matrix_shapes(args.quick);
+  const std::vector<eaq::workbench::MatrixShape> shapes = eaq::workbench::prefill_matrix_shapes(args.quick);
   std::int64_t max_cols = 0, max_rows = 0, max_elems = 0;
-  for (const Shape& s : shapes) {
+  for (const eaq::workbench::MatrixShape& s : shapes) {
     max_cols = std::max(max_cols, s.cols);
     max_rows = std::max(max_rows, s.rows);
     max_elems = std::max(max_elems, s.rows * s.cols);
@@ -124,7 +124,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "bench_mixed_gemm: '%s' is not a format the mixed-input GEMM takes\n", name.c_str());
       return 2;
     }
-    for (const Shape& s : shapes) {
+    for (const eaq::workbench::MatrixShape& s : shapes) {
       const eaq::workbench::RandomWeight random = eaq::workbench::upload_random_weight(*dtype, s.rows, s.cols, seed++);
       kc::MixedGemmWeight mixed;
       try {

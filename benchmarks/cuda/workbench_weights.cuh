@@ -8,6 +8,7 @@
 
 #include <errno.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -66,6 +67,11 @@ inline std::vector<kernels::cuda::GpuWeight> weight_copies(const kernels::cuda::
 // The engine's prefill dequantizes packed weights in slices of at most this many f16 values
 // (64 MiB, EAQ_CUDA_DEQUANT_SLICE_MIB's default; cuda_decoder_lm_cuda.cpp).
 inline constexpr std::int64_t kEngineSliceHalves = std::int64_t{64} << 19;
+// The engine's row stride of a dequantized slice (cuda_decoder_lm_forward_cuda.cpp), and its rows a slice.
+inline std::int64_t engine_slice_stride(std::int64_t cols) { return (cols + 7) / 8 * 8; }
+inline std::int64_t engine_slice_rows(std::int64_t cols) {
+  return std::max<std::int64_t>(1, kEngineSliceHalves / engine_slice_stride(cols));
+}
 
 // A weight matrix of a model's prefill (rows x cols) and what it is.
 struct MatrixShape {

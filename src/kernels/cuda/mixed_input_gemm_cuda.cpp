@@ -24,7 +24,6 @@ namespace {
 
 #if EAQ_HAVE_CUTLASS_SM90
 sm90::MixedCodes codes_of(DType dtype) { return dtype == DType::I8_CH ? sm90::MixedCodes::int8 : sm90::MixedCodes::int4; }
-
 #endif
 
 }  // namespace
@@ -73,6 +72,8 @@ MixedGemmWeight upload_mixed_gemm_weight(const WeightRef& host) {
     }
     device_free(staging);
     staging = nullptr;
+    // Early word of a kernel that would want a workspace (none of the configuration built here
+    // does); mixed_gemm checks again at each call's own token count.
     if (const std::size_t ws = sm90::mixed_gemm_workspace_bytes(codes, w.rows, w.cols, 512); ws != 0) {
       throw Error("the mixed-input GEMM asks for a " + std::to_string(ws) +
                   "-byte workspace, which this build does not provide");
