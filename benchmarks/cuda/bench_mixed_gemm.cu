@@ -134,7 +134,7 @@ int main(int argc, char** argv) {
         const std::size_t n = static_cast<std::size_t>(tokens * s.rows);
         check(cudaMemsetAsync(y_mixed, 0xFF, n * sizeof(float), stream), "poison y");  // NaN: unwritten
         dequantizing_gemm(gemm, random.gpu, slice, x, tokens, y_ref, stream);
-        kc::mixed_gemm(mixed, x, tokens, y_mixed, s.rows, stream);
+        kc::mixed_gemm(mixed, x, tokens, y_mixed, s.rows, false, stream);
         check(cudaStreamSynchronize(stream), "reference runs");
         std::vector<float> ref(n), got(n);
         check(cudaMemcpy(ref.data(), y_ref, n * sizeof(float), cudaMemcpyDeviceToHost), "copy y");
@@ -169,7 +169,7 @@ int main(int argc, char** argv) {
         const double t_mixed = eaq::workbench::graph_seconds_per_call_on(
             stream,
             [&](cudaStream_t st) {
-              for (int c = 0; c < calls; ++c) kc::mixed_gemm(mixed, x, tokens, y_mixed, s.rows, st);
+              for (int c = 0; c < calls; ++c) kc::mixed_gemm(mixed, x, tokens, y_mixed, s.rows, false, st);
             },
             calls, args.reps);
         const double flop = 2.0 * static_cast<double>(s.rows) * static_cast<double>(s.cols) * tokens;

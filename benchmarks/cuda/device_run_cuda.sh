@@ -2,7 +2,7 @@
 # The CUDA engine's checks and benchmarks in one GPU-machine call, logs under $OUT (at most 8
 # files come back). Run from the repository root after tools/device_build.sh packed .device and
 # .device.tar.gz (carry [".device.tar.gz"]: the folder alone passes the 64 MiB carry limit):
-#   benchmarks/cuda/device_run_cuda.sh quick|full|bench|verify|priority|profile|ab|prefill|
+#   benchmarks/cuda/device_run_cuda.sh quick|full|bench|verify|priority|profile|ab|prefill|packed|
 #                                      experiments-engine|experiments-misc|experiments-prefill|
 #                                      experiments-int8|experiments-merge
 # quick: versions, `eaq hw`, the e2e parity test, the kernels' GPU unit tests, one shape at
@@ -37,6 +37,11 @@
 #        prefill with and without it (EAQ_CUDA_PACKED_PREFILL=dequant), kernel
 #        traces of each shape's f16 prefill (per-kernel time of one prefill), bench_engine_cuda at
 #        f16 (~4 minutes).
+# packed: the packed formats' prefill through CUTLASS's mixed-input GEMM: its GPU test, the e2e
+#        test (which compares its logits with the dequantizing path's bit for bit), then the 7B and
+#        int4-g128 / int8 engine by turns: the default, EAQ_CUDA_PACKED_PREFILL=dequant, and
+#        EAQ_CUDA_PREFILL_RESIDUAL_GEMM=0 (int4's o_proj/down outputs added in the next norm
+#        instead of by the GEMM); the 1.3B int4-g128 by the first two (~8 minutes).
 # experiments-engine: the cluster attention's pushed merge (the default) against its light
 #        barriers (EAQ_CUDA_CLUSTER_SYNC=light): GPU unit tests, the GEMV and attention
 #        workbenches, the engine by turns, the e2e test, the HF parity run (~6 minutes).
@@ -58,10 +63,10 @@
 set -uo pipefail
 mode=${1:-quick}
 case $mode in
-  quick|full|bench|verify|priority|profile|ab|prefill|experiments-engine|experiments-misc|experiments-prefill|experiments-int8|experiments-merge) ;;
+  quick|full|bench|verify|priority|profile|ab|prefill|packed|experiments-engine|experiments-misc|experiments-prefill|experiments-int8|experiments-merge) ;;
   *)
     echo "device_run_cuda.sh: unknown mode '$mode': give quick, full, bench, verify, priority, profile, ab," \
-         "prefill, experiments-engine, experiments-misc, experiments-prefill, experiments-int8 or experiments-merge" >&2
+         "prefill, packed, experiments-engine, experiments-misc, experiments-prefill, experiments-int8 or experiments-merge" >&2
     exit 2
     ;;
 esac
@@ -109,6 +114,19 @@ if [[ $mode == prefill ]]; then
     step 90 trace.log env OUT=/tmp/trace_out benchmarks/cuda/profile_decode.sh $shape f16 8
   done
   step 150 eaq_bench.log bench_engine_cuda --precision f16 --repeat 3 --energy-s 0
+  exit 0
+fi
+if [[ $mode == packed ]]; then
+  step 90 tests.log eaq_kernels_cuda_tests --gtest_filter='MixedInputGemmCuda.*:MixedGemm*'
+  step 300 e2e.log python3 tests/e2e/test_engine_cuda.py
+  for setting in EAQ_CUDA_PACKED_PREFILL=mixed EAQ_CUDA_PACKED_PREFILL=dequant EAQ_CUDA_PREFILL_RESIDUAL_GEMM=0; do
+    step 120 eaq_bench.log env $setting bench_engine_cuda --shape llama2-7b --precision i4s_g128 --precision i8_ch \
+         --new 16 --repeat 2 --energy-s 0
+  done
+  for setting in EAQ_CUDA_PACKED_PREFILL=mixed EAQ_CUDA_PACKED_PREFILL=dequant; do
+    step 60 eaq_bench.log env $setting bench_engine_cuda --shape deepseek-coder-1.3b --precision i4s_g128 \
+         --new 16 --repeat 2 --energy-s 0
+  done
   exit 0
 fi
 if [[ $mode == experiments-merge ]]; then

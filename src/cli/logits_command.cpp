@@ -46,8 +46,8 @@ void run_logits(const LogitsFlags& f) {
     if (!out) fail("writing '{}' failed (disk full?)", tmp);
   }
   if (std::rename(tmp.c_str(), f.out_path.c_str()) != 0) fail("cannot rename '{}' to '{}'", tmp, f.out_path);
-  fmt::print("{{\"n_tokens\": {}, \"vocab_size\": {}, \"ids\": [{}]}}\n", ids.size(), engine.lm->vocab_size(),
-             fmt::join(ids, ", "));
+  fmt::print("{{\"n_tokens\": {}, \"vocab_size\": {}, \"device\": {}, \"ids\": [{}]}}\n", ids.size(),
+             engine.lm->vocab_size(), json_quote(engine.device_description), fmt::join(ids, ", "));
 }
 
 }  // namespace

@@ -163,6 +163,8 @@ class CudaDecoderLm : public CausalLm {
   // Whether `linear` is one dense f16/bf16 part: what the prefill GEMM's own epilogues (y +=, an f16
   // output) need.
   bool one_dense_half_part(const CudaLinear& linear) const;
+  // One packed part the mixed-input GEMM multiplies and that can add into y (int4: y +=).
+  bool one_mixed_accumulating_part(const CudaLinear& linear) const;
   // Whether the prefill's o_proj or down (`linear` of `layer`) adds into x_ itself.
   bool prefill_adds_residual(const Layer& layer, const CudaLinear& linear, int n_tokens) const;
   // Whether the prefill's gate|up GEMM writes f16 for the activation (f16_gate_up_).

@@ -43,11 +43,18 @@ bool CudaDecoderLm::one_dense_half_part(const CudaLinear& linear) const {
   return is_half(part.dtype) && part.weight.codes == nullptr && part.dense != nullptr;
 }
 
+bool CudaDecoderLm::one_mixed_accumulating_part(const CudaLinear& linear) const {
+  // int8's row scale goes on the GEMM's output, so only int4 parts can add into y.
+  return linear.parts.size() == 1 && linear.parts.front().mixed.codes != nullptr &&
+         linear.parts.front().mixed.dtype != DType::I8_CH;
+}
+
 bool CudaDecoderLm::prefill_adds_residual(const Layer& layer, const CudaLinear& linear, int n_tokens) const {
   // Sandwich norms normalize the projection's output before it joins the residual stream; a bias
   // would be added after the GEMM.
   return residual_in_gemm_ && n_tokens > kc::kMaxGemvBatch && !spec_.sandwich_norms &&
-         (&linear != &layer.wo || layer.bo == nullptr) && one_dense_half_part(linear);
+         (&linear != &layer.wo || layer.bo == nullptr) &&
+         (one_dense_half_part(linear) || one_mixed_accumulating_part(linear));
 }
 
 bool CudaDecoderLm::prefill_f16_gate_up(const CudaLinear& gate_up, int n_tokens) const {
@@ -65,9 +72,11 @@ void CudaDecoderLm::run_linear(const CudaLinear& linear, const float* x, int n_t
   const std::int64_t cols = linear.cols;
   const bool gated = fusion.gate != kc::Gate::kNone;
   const bool fused = fusion.norm_weight != nullptr || fusion.accumulate || fusion.bias != nullptr || gated;
-  // A prefill GEMM adds into y itself (cuBLAS's beta = 1) where it is the whole projection.
+  // A prefill GEMM adds into y itself (cuBLAS's or CUTLASS's beta = 1) where it is the whole
+  // projection.
   const bool gemm_accumulate = fusion.accumulate && !gated && fusion.norm_weight == nullptr && fusion.bias == nullptr &&
-                               n_tokens > kc::kMaxGemvBatch && one_dense_half_part(linear);
+                               n_tokens > kc::kMaxGemvBatch &&
+                               (one_dense_half_part(linear) || one_mixed_accumulating_part(linear));
   if (fusion.f16_output) {
     EAQ_CHECK(!fused && n_tokens > kc::kMaxGemvBatch && one_dense_half_part(linear) && linear.parts.front().dtype == DType::F16,
               "an f16 output is a prefill GEMM's alone: one dense f16 part, more than {} tokens, no fusion",
@@ -79,7 +88,7 @@ void CudaDecoderLm::run_linear(const CudaLinear& linear, const float* x, int n_t
     return;
   }
   EAQ_CHECK(!fused || gemm_accumulate || n_tokens <= kc::kMaxGemvBatch,
-            "a fused projection takes at most {} tokens (y += alone: a one-part f16/bf16 projection)", kc::kMaxGemvBatch);
+            "a fused projection takes at most {} tokens (y += alone: a one-part f16/bf16 or mixed-GEMM int4 projection)", kc::kMaxGemvBatch);
   EAQ_CHECK(!(fusion.accumulate || fusion.bias) || linear.parts.size() == 1, "a fused epilogue needs a one-part projection");
   EAQ_CHECK(!gated || (can_gate(linear, n_tokens) && !fusion.accumulate && fusion.bias == nullptr),
             "the gated epilogue needs a one-part gate|up projection the GEMV can gate (can_gate), without bias or y +=");
@@ -125,7 +134,7 @@ void CudaDecoderLm::run_linear(const CudaLinear& linear, const float* x, int n_t
       // x in f16 for this part (as the dequantizing path converts it for each part: another
       // part may have left it in bf16).
       if (!x_half_ready) kc::to_half(x, static_cast<std::int64_t>(n_tokens) * cols, x_half_, DType::F16, stream_);
-      kc::mixed_gemm(part.mixed, x_half_, n_tokens, y + part.column, linear.rows, stream_);
+      kc::mixed_gemm(part.mixed, x_half_, n_tokens, y + part.column, linear.rows, gemm_accumulate, stream_);
       continue;
     }
     if (!is_half(part.dtype) && n_tokens > kc::kMaxGemvBatch && dequant_ != nullptr) {

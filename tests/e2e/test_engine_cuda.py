@@ -17,6 +17,10 @@
     16-bit inputs, where by default the norm, attention and activation kernels write them): the
     default's bounds;
   (the block formats q8_0/int4/nf4 cannot hold 172-long rows at all: not tested on this model);
+- the packed prefill (int4-g128, int4-g64, int8) on a synthetic llama whose every matrix is a
+  multiple of 128 (`eaq synth`): through CUTLASS's mixed-input GEMM (the default) every position's
+  logits equal the dequantizing path's (EAQ_CUDA_PACKED_PREFILL=dequant) bit for bit, and the
+  CPU's within 5e-2; a bad EAQ_CUDA_PACKED_PREFILL fails naming it;
 - greedy generation (decode through the captured CUDA graph) gives the CPU's 48 tokens, by
   default (residual adds in the GEMVs' epilogues, norm kernels reading the residual stream), with
   EAQ_CUDA_FUSED_NORM=0 (the earlier separate add + norm kernels) and with EAQ_CUDA_FUSED_NORM=gemv
@@ -109,6 +113,8 @@ def main():
             check(f"{label}: cuda vs cpu max |Δ| < {bound:g} over {len(cpu)} values",
                   diff < bound and len(cpu) == len(gpu), f"max |Δ| = {diff:.3g} (max |logit| {scale:.3g})")
 
+    check_packed_prefill()
+
     gen = {}
     decode_variants = [("cuda", {}), ("cuda, EAQ_CUDA_FUSED_NORM=0", {"EAQ_CUDA_FUSED_NORM": "0"}),
                        ("cuda, EAQ_CUDA_FUSED_NORM=gemv", {"EAQ_CUDA_FUSED_NORM": "gemv"})]
@@ -168,6 +174,68 @@ def main():
 
     print(f"{len(failures)} failure(s)")
     return 1 if failures else 0
+
+
+# A llama of its own whose every projection and LM head has rows and columns that are multiples of
+# 128, so the packed prefill takes CUTLASS's mixed-input GEMM (kernels/cuda/mixed_input_gemm.h);
+# q|k|v 512 rows, gate|up 1536, down 256 x 768, head 1024 x 256.
+MIXED_CONFIG = {
+    "architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 256, "intermediate_size": 768,
+    "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 64, "num_hidden_layers": 2,
+    "vocab_size": 1024, "rms_norm_eps": 1e-05, "rope_theta": 10000, "max_position_embeddings": 512,
+    "tie_word_embeddings": False, "hidden_act": "silu", "bos_token_id": 1, "eos_token_id": 2,
+    "torch_dtype": "float16",
+}
+
+
+def check_packed_prefill():
+    """The packed prefill of int4-g64/g128 and int8 through the mixed-input GEMM against the
+    dequantizing path (EAQ_CUDA_PACKED_PREFILL=dequant: f16 weights, cuBLAS): both multiply the same
+    f16 products and neither splits K, so every position's logits must agree bit for bit; and each
+    against the CPU engine on the same packed weights (< 5e-2, the 16-bit activations' bound)."""
+    ids = [1] + [(37 * i + 11) % 1000 + 3 for i in range(47)]  # 48 tokens: past the batched GEMVs' 8
+    with tempfile.TemporaryDirectory() as tmp:
+        config = os.path.join(tmp, "config.json")
+        with open(config, "w") as f:
+            json.dump(MIXED_CONFIG, f)
+        model = os.path.join(tmp, "mixed")
+        r = run("synth", "--config", config, "--dtype", "f16", "--seed", "3", "-o", model)
+        check("synth the mixed-GEMM model", r.returncode == 0, r.stderr.strip()[-400:])
+        if r.returncode != 0:
+            return
+        id_args = ["--ids", *[str(i) for i in ids]]  # (stories260K's tokenizer only to load: ids given)
+
+        def model_logits(device, precision, env):
+            out = os.path.join(tmp, f"{device}_{precision}_{env.get('EAQ_CUDA_PACKED_PREFILL', '')}.f32")
+            r = run_env(env, "logits", model, "--tokenizer", TOKENIZER, *id_args, "--weights", precision, "--kv", "f16", "--device", device,
+                        "-t", "2", "-o", out)
+            if r.returncode != 0:
+                check(f"logits {precision} on {device} {env}", False, r.stderr.strip()[-400:])
+                return None, ""
+            return read_f32(out), json.loads(r.stdout.strip().splitlines()[-1]).get("device", "")
+
+        for precision in ["int4-g128", "int4-g64", "int8"]:
+            cpu, _ = model_logits("cpu", precision, {})
+            mixed, mixed_desc = model_logits("cuda", precision, {"EAQ_CUDA_PACKED_PREFILL": "mixed"})
+            dequant, dequant_desc = model_logits("cuda", precision, {"EAQ_CUDA_PACKED_PREFILL": "dequant"})
+            if cpu is None or mixed is None or dequant is None:
+                continue
+            check(f"{precision}: the default prefill takes the mixed-input GEMM",
+                  "prefill of packed weights: CUTLASS mixed-input GEMM" in mixed_desc, mixed_desc)
+            check(f"{precision}: EAQ_CUDA_PACKED_PREFILL=dequant dequantizes",
+                  "prefill of packed weights: f16 slices + cuBLAS" in dequant_desc, dequant_desc)
+            same = max(abs(a - b) for a, b in zip(mixed, dequant))
+            check(f"{precision}: mixed-input GEMM == dequantizing path, every position's logits bit for bit",
+                  same == 0.0 and len(mixed) == len(dequant) == len(ids) * MIXED_CONFIG["vocab_size"],
+                  f"max |Δ| = {same:.3g}")
+            diff = max(abs(a - b) for a, b in zip(mixed, cpu))
+            scale = max(abs(a) for a in cpu)
+            check(f"{precision}: mixed-input GEMM prefill vs cpu max |Δ| < 5e-2", diff < 5e-2,
+                  f"max |Δ| = {diff:.3g} (max |logit| {scale:.3g})")
+        r = run_env({"EAQ_CUDA_PACKED_PREFILL": "int4"}, "logits", model, "--tokenizer", TOKENIZER, *id_args, "--weights", "int8", "--device",
+                    "cuda", "-o", os.path.join(tmp, "bad.f32"))
+        check("EAQ_CUDA_PACKED_PREFILL=int4 fails naming the value",
+              r.returncode != 0 and "EAQ_CUDA_PACKED_PREFILL='int4'" in r.stderr, r.stderr.strip()[-300:])
 
 
 if __name__ == "__main__":

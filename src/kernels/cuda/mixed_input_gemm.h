@@ -12,8 +12,8 @@
 // projection of the 7B and 1.3B shapes, bit for bit the dequantizing path's output (max |Δ| 0:
 // the same f16 products, neither GEMM splitting K), and the test's cases. One test case with 144
 // rows, K = 192, groups of 64, y += (beta = 1) and a column offset gave infinite outputs; which of
-// those the kernel does not take is not known yet (the test of commit 9ec4028 splits them into
-// cases, not yet run), so the GEMM offers none of them: no y +=, no other shapes.
+// those the kernel does not take is not known (the test of commit 9ec4028 splits them into cases,
+// not run), so the GEMM offers no other shapes. y += is offered on these shapes (its test cases).
 //
 // Its own copy of the weight: the GEMM reads the codes K-major in CUTLASS's reordered layout, the
 // decode GEMV its own tiles, so a weight uploaded for both takes its code bytes twice.
@@ -48,11 +48,12 @@ struct MixedGemmWeight {
 MixedGemmWeight upload_mixed_gemm_weight(const WeightRef& host);
 void free_mixed_gemm_weight(MixedGemmWeight& w);
 
-// y[t][r] = sum_k W[r][k] * x[t][k] for t < n_tokens, x f16 [n_tokens][w.cols], y f32 with rows
+// y[t][r] = sum_k W[r][k] * x[t][k] for t < n_tokens (accumulate: y +=, CUTLASS's beta = 1; int4
+// only, as int8's row scale goes on the output after the GEMM), x f16 [n_tokens][w.cols], y f32 with rows
 // y_stride floats apart (y 16-byte aligned, y_stride a multiple of 4: the epilogue stores by TMA).
 // Asynchronous on stream, no allocation, no host sync: graph-capturable. Throws eaq::Error for a
 // layout it cannot take or a failed launch.
 void mixed_gemm(const MixedGemmWeight& w, const void* x_f16, std::int64_t n_tokens, float* y, std::int64_t y_stride,
-                cudaStream_t stream);
+                bool accumulate, cudaStream_t stream);
 
 }  // namespace eaq::kernels::cuda

@@ -95,22 +95,26 @@ void free_mixed_gemm_weight(MixedGemmWeight& w) {
 }
 
 void mixed_gemm(const MixedGemmWeight& w, const void* x_f16, std::int64_t n_tokens, float* y, std::int64_t y_stride,
-                cudaStream_t stream) {
+                bool accumulate, cudaStream_t stream) {
   if (w.codes == nullptr) throw Error("mixed_gemm: the weight is not uploaded");
   if (reinterpret_cast<std::uintptr_t>(y) % 16 != 0 || y_stride % 4 != 0 || y_stride < w.rows) {
     throw Error("mixed_gemm: y must be 16-byte aligned with a row stride (" + std::to_string(y_stride) +
                 " floats) that is a multiple of 4 and at least the weight's " + std::to_string(w.rows) + " rows");
   }
   if (reinterpret_cast<std::uintptr_t>(x_f16) % 16 != 0) throw Error("mixed_gemm: x must be 16-byte aligned");
+  if (accumulate && w.dtype == DType::I8_CH) {
+    throw Error("mixed_gemm: an i8_ch weight cannot add into y (its row scale goes on the GEMM's output after it)");
+  }
 #if EAQ_HAVE_CUTLASS_SM90
   if (const std::string m = sm90::mixed_gemm(codes_of(w.dtype), w.codes, w.scales, w.group, w.rows, w.cols, x_f16,
-                                             n_tokens, y, y_stride, nullptr, 0, stream);
+                                             n_tokens, y, y_stride, accumulate, nullptr, 0, stream);
       !m.empty()) {
     throw Error(m);
   }
   if (w.dtype == DType::I8_CH) scale_columns(y, y_stride, n_tokens, static_cast<const float*>(w.scales), w.rows, stream);
 #else
   (void)n_tokens;
+  (void)accumulate;
   (void)stream;
   throw Error("mixed_gemm: this build has no mixed-input GEMM (CUTLASS's headers were not found)");
 #endif

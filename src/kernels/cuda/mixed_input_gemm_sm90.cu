@@ -88,14 +88,14 @@ std::string status_message(const char* what, cutlass::Status s) {
 template <class G>
 typename G::Arguments arguments(const typename G::GemmKernel::CollectiveMainloop::Arguments& mainloop,
                                 std::int64_t rows, std::int64_t cols, std::int64_t n_tokens, float* y,
-                                std::int64_t y_stride) {
+                                std::int64_t y_stride, bool accumulate) {
   using StrideY = typename G::GemmKernel::StrideD;
   StrideY dy{};
   cute::get<1>(dy) = y_stride;
   typename G::Arguments a{cutlass::gemm::GemmUniversalMode::kGemm,
                           {int(rows), int(n_tokens), int(cols), 1},
                           mainloop,
-                          {{1.0f, 0.0f}, y, dy, y, dy}};
+                          {{1.0f, accumulate ? 1.0f : 0.0f}, y, dy, y, dy}};
   return a;
 }
 
@@ -117,7 +117,7 @@ struct Launch {
   using G = typename C::template Gemm<Code>;
   typename G::Arguments args;
   Launch(const void* reordered, const void* scales, int group, std::int64_t rows, std::int64_t cols, const void* x,
-         std::int64_t n_tokens, float* y, std::int64_t y_stride) {
+         std::int64_t n_tokens, float* y, std::int64_t y_stride, bool accumulate) {
     using StrideX = cutlass::detail::TagToStrideB_t<LayoutX>;
     StrideX dx{};
     cute::get<0>(dx) = cols;  // B's (t, k) -> t * cols + k
@@ -134,7 +134,7 @@ struct Launch {
       (void)group;
       mainloop = {w, Reordering<Code>::of(rows, cols), xs, dx};
     }
-    args = arguments<G>(mainloop, rows, cols, n_tokens, y, y_stride);
+    args = arguments<G>(mainloop, rows, cols, n_tokens, y, y_stride, accumulate);
   }
 };
 
@@ -185,22 +185,22 @@ std::string mixed_reorder_codes(MixedCodes codes, const void* row_major, void* r
 std::size_t mixed_gemm_workspace_bytes(MixedCodes codes, std::int64_t rows, std::int64_t cols, std::int64_t n_tokens) {
   using C = Cooperative128;
   if (codes == MixedCodes::int4) {
-    const Launch<C, cutlass::int4b_t> l(nullptr, nullptr, 128, rows, cols, nullptr, n_tokens, nullptr, rows);
+    const Launch<C, cutlass::int4b_t> l(nullptr, nullptr, 128, rows, cols, nullptr, n_tokens, nullptr, rows, false);
     return decltype(l)::G::get_workspace_size(l.args);
   }
-  const Launch<C, int8_t> l(nullptr, nullptr, 0, rows, cols, nullptr, n_tokens, nullptr, rows);
+  const Launch<C, int8_t> l(nullptr, nullptr, 0, rows, cols, nullptr, n_tokens, nullptr, rows, false);
   return decltype(l)::G::get_workspace_size(l.args);
 }
 
 std::string mixed_gemm(MixedCodes codes, const void* reordered, const void* scales, int group, std::int64_t rows,
                        std::int64_t cols, const void* x, std::int64_t n_tokens, float* y, std::int64_t y_stride,
-                       void* workspace, std::size_t workspace_bytes, cudaStream_t stream) {
+                       bool accumulate, void* workspace, std::size_t workspace_bytes, cudaStream_t stream) {
   using C = Cooperative128;
   if (codes == MixedCodes::int4) {
-    const Launch<C, cutlass::int4b_t> l(reordered, scales, group, rows, cols, x, n_tokens, y, y_stride);
+    const Launch<C, cutlass::int4b_t> l(reordered, scales, group, rows, cols, x, n_tokens, y, y_stride, accumulate);
     return run<typename decltype(l)::G>(l.args, workspace, workspace_bytes, stream);
   }
-  const Launch<C, int8_t> l(reordered, scales, group, rows, cols, x, n_tokens, y, y_stride);
+  const Launch<C, int8_t> l(reordered, scales, group, rows, cols, x, n_tokens, y, y_stride, accumulate);
   return run<typename decltype(l)::G>(l.args, workspace, workspace_bytes, stream);
 }
 

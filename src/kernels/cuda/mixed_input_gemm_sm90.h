@@ -27,14 +27,14 @@ std::size_t mixed_code_bytes(MixedCodes codes, std::int64_t rows, std::int64_t c
 std::string mixed_reorder_codes(MixedCodes codes, const void* row_major, void* reordered, std::int64_t rows,
                                 std::int64_t cols);
 
-// y[t][r] = sum_k W[r][k] * x[t][k] for t < n_tokens, r < rows, with W the
+// y[t][r] = sum_k W[r][k] * x[t][k] (accumulate: y +=, beta = 1) for t < n_tokens, r < rows, with W the
 // reordered codes (int4: times scales[k / group][r], f16, rounded to f16 as the product is formed;
 // int8: the codes alone), x f16 [n_tokens][cols] (row stride cols), y f32 with rows y_stride
 // apart; f32 accumulation on the tensor cores (wgmma). workspace: at least
 // mixed_gemm_workspace_bytes(). Asynchronous on stream, no allocation: graph-capturable.
 std::string mixed_gemm(MixedCodes codes, const void* reordered, const void* scales, int group,
                        std::int64_t rows, std::int64_t cols, const void* x, std::int64_t n_tokens, float* y,
-                       std::int64_t y_stride, void* workspace, std::size_t workspace_bytes,
+                       std::int64_t y_stride, bool accumulate, void* workspace, std::size_t workspace_bytes,
                        cudaStream_t stream);
 
 // The workspace mixed_gemm asks for at these sizes (0 for the kernels built here, checked).

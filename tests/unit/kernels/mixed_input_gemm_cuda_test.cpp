@@ -2,9 +2,10 @@
 // int4 / int8 codes) against a double-precision CPU product of the values it is meant to use:
 // int4 f16(code x group scale) (the value the dequantizing prefill writes), int8 the exact code
 // with its row scale on the output. Token counts that are not multiples of the 128-token tile (37,
-// 100), groups of 64 and 128, an output at a column offset of wider rows, and one call inside a
-// CUDA graph. (Rows and columns not multiples of 128, and y +=, are not offered: mixed_input_gemm.h.) Bar: max |gpu - cpu| / max |cpu| < 1e-5 (f32 accumulation of exact
-// f16 products, as HalfGemmCuda's). Skips without a GPU or where the GEMM is unavailable (a build
+// 100), groups of 64 and 128, y += (int4), an output at a column offset of wider rows, and one
+// call inside a CUDA graph. (Rows and columns not multiples of 128 are not offered:
+// mixed_input_gemm.h.) Bar: max |gpu - cpu| / max |cpu| < 1e-5 (f32 accumulation of exact f16
+// products, as HalfGemmCuda's). Skips without a GPU or where the GEMM is unavailable (a build
 // without CUTLASS, a GPU other than compute capability 9.0).
 #include <gtest/gtest.h>
 
@@ -34,7 +35,7 @@ using test::have_gpu;
 struct Case {
   DType dtype;
   int rows, cols, tokens, y_stride, y_column;
-  bool in_graph;
+  bool accumulate, in_graph;
 };
 
 // W[r][k] as the GEMM multiplies it, and the factor its output row gets after (int8's row scale).
@@ -70,18 +71,20 @@ TEST(MixedInputGemmCuda, MatchesCpuProductOfTheValuesItUses) {
   if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
   if (!mixed_gemm_available()) GTEST_SKIP() << "the mixed-input GEMM is not in this build or not for this GPU";
   const std::vector<Case> cases = {
-      {DType::I4S_G128, 256, 512, 100, 256, 0, false},
-      {DType::I4S_G64, 256, 384, 37, 256, 0, false},      // groups of 64, K of 6 tiles of 64
-      {DType::I4S_G128, 256, 512, 37, 400, 52, false},    // at a column offset of wider rows
-      {DType::I8_CH, 384, 256, 37, 384, 0, false},
-      {DType::I4S_G128, 1024, 1024, 512, 1024, 0, true},  // a prefill-sized shape, in a graph
+      {DType::I4S_G128, 256, 512, 100, 256, 0, false, false},
+      {DType::I4S_G64, 256, 384, 37, 256, 0, false, false},     // groups of 64, K of 6 tiles of 64
+      {DType::I4S_G128, 256, 512, 37, 400, 52, false, false},   // at a column offset of wider rows
+      {DType::I4S_G128, 256, 512, 100, 256, 0, true, false},    // y += (the engine's o_proj / down)
+      {DType::I4S_G64, 128, 256, 37, 400, 52, true, false},     // y +=, at a column offset
+      {DType::I8_CH, 384, 256, 37, 384, 0, false, false},
+      {DType::I4S_G128, 1024, 1024, 512, 1024, 0, true, true},  // a prefill-sized shape, y +=, in a graph
   };
   cudaStream_t stream = nullptr;
   ASSERT_EQ(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), cudaSuccess);
   std::uint64_t seed = 21;
   for (const Case& c : cases) {
     SCOPED_TRACE(std::string(dtype_name(c.dtype)) + " " + std::to_string(c.rows) + "x" + std::to_string(c.cols) + " tokens " +
-                 std::to_string(c.tokens));
+                 std::to_string(c.tokens) + (c.accumulate ? " y +=" : "") + " column " + std::to_string(c.y_column));
     const std::size_t stride = row_bytes(c.dtype, static_cast<std::size_t>(c.cols));
     const std::vector<std::uint8_t> host = random_packed_weight(c.dtype, c.rows, c.cols, stride, seed++);
     MixedGemmWeight w = upload_mixed_gemm_weight(WeightRef{c.dtype, c.rows, c.cols, host.data(), stride});
@@ -96,7 +99,7 @@ TEST(MixedInputGemmCuda, MatchesCpuProductOfTheValuesItUses) {
       cudaGraph_t graph = nullptr;
       cudaGraphExec_t exec = nullptr;
       ASSERT_EQ(cudaStreamBeginCapture(stream, cudaStreamCaptureModeGlobal), cudaSuccess);
-      mixed_gemm(w, dx.ptr, c.tokens, dy.ptr + c.y_column, c.y_stride, stream);
+      mixed_gemm(w, dx.ptr, c.tokens, dy.ptr + c.y_column, c.y_stride, c.accumulate, stream);
       ASSERT_EQ(cudaStreamEndCapture(stream, &graph), cudaSuccess);
       ASSERT_EQ(cudaGraphInstantiate(&exec, graph, 0), cudaSuccess);
       ASSERT_EQ(cudaGraphLaunch(exec, stream), cudaSuccess);
@@ -104,7 +107,7 @@ TEST(MixedInputGemmCuda, MatchesCpuProductOfTheValuesItUses) {
       cudaGraphExecDestroy(exec);
       cudaGraphDestroy(graph);
     } else {
-      mixed_gemm(w, dx.ptr, c.tokens, dy.ptr + c.y_column, c.y_stride, stream);
+      mixed_gemm(w, dx.ptr, c.tokens, dy.ptr + c.y_column, c.y_stride, c.accumulate, stream);
       ASSERT_EQ(cudaStreamSynchronize(stream), cudaSuccess);
     }
     const std::vector<float> got = dy.get();
@@ -122,7 +125,7 @@ TEST(MixedInputGemmCuda, MatchesCpuProductOfTheValuesItUses) {
         for (int k = 0; k < c.cols; ++k) {
           s += cw.w[static_cast<std::size_t>(r) * c.cols + k] * f16_to_f32(x[static_cast<std::size_t>(t) * c.cols + k]);
         }
-        const double want = s * cw.out_scale[static_cast<std::size_t>(r)];
+        const double want = s * cw.out_scale[static_cast<std::size_t>(r)] + (c.accumulate ? base[gi] : 0.0);
         max_ref = std::max(max_ref, std::fabs(want));
         if (!std::isfinite(got[gi])) ++not_finite;
         else max_d = std::max(max_d, std::fabs(got[gi] - want));
@@ -144,9 +147,10 @@ TEST(MixedInputGemmCuda, RefusesWhatItCannotTake) {
   MixedGemmWeight w = upload_mixed_gemm_weight(WeightRef{DType::I8_CH, 128, 128, host.data(), stride});
   Device<std::uint16_t> dx(std::vector<std::uint16_t>(16 * 128, 0));
   Device<float> dy(std::vector<float>(16 * 140, 0.0f));
-  EXPECT_THROW(mixed_gemm(w, dx.ptr, 16, dy.ptr + 1, 128, nullptr), Error);  // y not 16-byte aligned
-  EXPECT_THROW(mixed_gemm(w, dx.ptr, 16, dy.ptr, 130, nullptr), Error);      // row stride not a multiple of 4
-  EXPECT_THROW(mixed_gemm(w, dx.ptr, 16, dy.ptr, 124, nullptr), Error);      // row stride under the weight's rows
+  EXPECT_THROW(mixed_gemm(w, dx.ptr, 16, dy.ptr + 1, 128, false, nullptr), Error);  // y not 16-byte aligned
+  EXPECT_THROW(mixed_gemm(w, dx.ptr, 16, dy.ptr, 130, false, nullptr), Error);      // row stride not a multiple of 4
+  EXPECT_THROW(mixed_gemm(w, dx.ptr, 16, dy.ptr, 124, false, nullptr), Error);      // row stride under the weight's rows
+  EXPECT_THROW(mixed_gemm(w, dx.ptr, 16, dy.ptr, 128, true, nullptr), Error);       // y += on int8 (its row scale)
   // Shapes the GEMM does not take are refused at upload.
   const std::vector<std::uint8_t> odd = random_packed_weight(DType::I4S_G128, 144, 256, row_bytes(DType::I4S_G128, 256), 2);
   EXPECT_THROW(upload_mixed_gemm_weight(WeightRef{DType::I4S_G128, 144, 256, odd.data(), row_bytes(DType::I4S_G128, 256)}),
