@@ -17,6 +17,7 @@
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/decoder_ops.h"
 #include "kernels/cuda/env_mib.h"
+#include "kernels/cuda/env_switch.h"
 
 namespace eaq::model {
 
@@ -297,36 +298,17 @@ CudaDecoderLm::CudaDecoderLm(const DecoderSpec& spec, const DecoderWeights& weig
       }
       graph_steps_ = static_cast<int>(n);
     }
-    const char* gated = std::getenv("EAQ_CUDA_GATED_GEMV");
-    if (gated != nullptr && *gated != '\0' && std::string_view(gated) != "0" && std::string_view(gated) != "1") {
-      fail("EAQ_CUDA_GATED_GEMV='{}' is not 0 or 1 (unset it for the default, 1)", gated);
-    }
-    gated_gemv_ = gated == nullptr || std::string_view(gated) != "0";
+    gated_gemv_ = kc::env_switch("EAQ_CUDA_GATED_GEMV", true, "1");
     for (const Layer& L : layers_) fused_decode_norms_ = fused_decode_norms_ && L.wo.parts.size() == 1 && L.down.parts.size() == 1;
     const char* half_inputs = std::getenv("EAQ_CUDA_PREFILL_HALF_INPUTS");
     producers_write_half_ = half_inputs == nullptr || std::string_view(half_inputs) != "0";
-    const char* residual = std::getenv("EAQ_CUDA_PREFILL_RESIDUAL_GEMM");
-    if (residual != nullptr && *residual != '\0' && std::string_view(residual) != "0" && std::string_view(residual) != "1") {
-      fail("EAQ_CUDA_PREFILL_RESIDUAL_GEMM='{}' is not 0 or 1 (unset it for the default, 1)", residual);
-    }
-    residual_in_gemm_ = residual == nullptr || std::string_view(residual) != "0";
-    const char* f16_gate_up = std::getenv("EAQ_CUDA_PREFILL_F16_GATE_UP");
-    if (f16_gate_up != nullptr && *f16_gate_up != '\0' && std::string_view(f16_gate_up) != "0" &&
-        std::string_view(f16_gate_up) != "1") {
-      fail("EAQ_CUDA_PREFILL_F16_GATE_UP='{}' is not 0 or 1 (unset it for the default, 1)", f16_gate_up);
-    }
-    f16_gate_up_ = f16_gate_up == nullptr || std::string_view(f16_gate_up) != "0";
-    const char* prefill_graph = std::getenv("EAQ_CUDA_PREFILL_GRAPH");
-    if (prefill_graph != nullptr && *prefill_graph != '\0' && std::string_view(prefill_graph) != "0" &&
-        std::string_view(prefill_graph) != "1") {
-      fail("EAQ_CUDA_PREFILL_GRAPH='{}' is not 0 or 1 (unset it for the default, 1)", prefill_graph);
-    }
-    prefill_graphs_enabled_ = prefill_graph == nullptr || std::string_view(prefill_graph) != "0";
-    const char* f16_qkv = std::getenv("EAQ_CUDA_PREFILL_F16_QKV");
-    if (f16_qkv != nullptr && *f16_qkv != '\0' && std::string_view(f16_qkv) != "0" && std::string_view(f16_qkv) != "1") {
-      fail("EAQ_CUDA_PREFILL_F16_QKV='{}' is not 0 or 1 (unset it for the default, 1)", f16_qkv);
-    }
-    f16_qkv_ = f16_qkv == nullptr || std::string_view(f16_qkv) != "0";
+    residual_in_gemm_ = kc::env_switch("EAQ_CUDA_PREFILL_RESIDUAL_GEMM", true, "1");
+    // The mixed-input GEMM's y += for int4 o_proj/down: off until it has run on a GPU (its test
+    // cases and the e2e logits against the dequantizing path: device_run_cuda.sh packed).
+    mixed_residual_in_gemm_ = kc::env_switch("EAQ_CUDA_MIXED_GEMM_RESIDUAL", false, "0: the next norm adds int4 o_proj/down");
+    f16_gate_up_ = kc::env_switch("EAQ_CUDA_PREFILL_F16_GATE_UP", true, "1");
+    prefill_graphs_enabled_ = kc::env_switch("EAQ_CUDA_PREFILL_GRAPH", true, "1");
+    f16_qkv_ = kc::env_switch("EAQ_CUDA_PREFILL_F16_QKV", true, "1");
     split_counters_ = static_cast<unsigned*>(alloc(static_cast<std::size_t>(spec_.n_heads) * sizeof(unsigned), "the attention split workspace"));
     EAQ_CUDA_CHECK(cudaMemset(split_counters_, 0, static_cast<std::size_t>(spec_.n_heads) * sizeof(unsigned)));
     // Up to three 16-bit parts (hi, lo, lo2) of the widest GEMM input.

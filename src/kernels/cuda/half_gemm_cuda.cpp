@@ -4,13 +4,12 @@
 
 #include <fmt/format.h>
 
-#include <cstdlib>
 #include <limits>
-#include <string_view>
 #include <vector>
 
 #include "core/error.h"
 #include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/env_switch.h"
 
 namespace eaq::kernels::cuda {
 
@@ -86,13 +85,7 @@ struct HalfGemm::Plan {
 
 HalfGemm::HalfGemm(cudaStream_t stream, void* workspace, std::size_t workspace_bytes)
     : stream_(stream), workspace_(workspace), workspace_bytes_(workspace == nullptr ? 0 : workspace_bytes) {
-  const char* tune = std::getenv("EAQ_CUDA_GEMM_TUNE");
-  if (tune != nullptr && *tune != '\0' && std::string_view(tune) != "0" && std::string_view(tune) != "1") {
-    fail("EAQ_CUDA_GEMM_TUNE='{}' is not 0 or 1 (unset it for the default, 1: the prefill GEMMs' algorithm "
-         "chosen by timing)",
-         tune);
-  }
-  tune_ = tune == nullptr || std::string_view(tune) != "0";
+  tune_ = env_switch("EAQ_CUDA_GEMM_TUNE", true, "1: the prefill GEMMs' algorithm chosen by timing");
   EAQ_CUBLAS_CHECK(cublasLtCreate(&handle_));
 }
 

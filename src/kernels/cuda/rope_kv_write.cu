@@ -7,12 +7,11 @@
 #include <cuda_fp16.h>
 
 #include <algorithm>
-#include <cstdlib>
-#include <cstring>
 
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/cuda_device.h"
 #include "kernels/cuda/decoder_ops.h"
+#include "kernels/cuda/env_switch.h"
 #include "kernels/cuda/pdl.cuh"
 #include "kernels/cuda/qkv_head.cuh"
 
@@ -238,11 +237,7 @@ __global__ void rope_kv_write_vec_kernel(RopeKvParams p) {
 // EAQ_CUDA_ROPE_VEC=0: the shared-memory kernel for every head size (A/B); unset or 1: the rule.
 // Read at each call (the test switches it).
 bool rope_vec_enabled() {
-  const char* v = std::getenv("EAQ_CUDA_ROPE_VEC");
-  if (v == nullptr || std::strcmp(v, "1") == 0) return true;
-  if (std::strcmp(v, "0") == 0) return false;
-  fail("EAQ_CUDA_ROPE_VEC='{}' is not 0 or 1 (unset it for the default, 1: registers for head_dim 64, 128 and 256)",
-       v);
+  return env_switch("EAQ_CUDA_ROPE_VEC", true, "1: registers for head_dim 64, 128 and 256");
 }
 
 }  // namespace
