@@ -195,6 +195,13 @@ def check_packed_prefill():
     f16 products and neither splits K, so every position's logits must agree bit for bit; and each
     against the CPU engine on the same packed weights (< 5e-2, the 16-bit activations' bound)."""
     ids = [1] + [(37 * i + 11) % 1000 + 3 for i in range(47)]  # 48 tokens: past the batched GEMVs' 8
+    # CUTLASS's kernel is built for sm_90a alone: on other GPUs the packed prefill dequantizes.
+    hw = run("hw", "--json")
+    devices = json.loads(hw.stdout).get("cuda_backend", {}).get("devices", []) if hw.returncode == 0 else []
+    hopper = bool(devices) and devices[0].get("compute_capability") == "9.0"
+    if not hopper:
+        print(f"info: GPU compute capability {devices[0].get('compute_capability') if devices else '?'}: "
+              "no mixed-input GEMM, the packed prefill checks below compare the dequantizing path with itself")
     with tempfile.TemporaryDirectory() as tmp:
         config = os.path.join(tmp, "config.json")
         with open(config, "w") as f:
@@ -221,8 +228,9 @@ def check_packed_prefill():
             dequant, dequant_desc = model_logits("cuda", precision, {"EAQ_CUDA_PACKED_PREFILL": "dequant"})
             if cpu is None or mixed is None or dequant is None:
                 continue
-            check(f"{precision}: the default prefill takes the mixed-input GEMM",
-                  "prefill of packed weights: CUTLASS mixed-input GEMM" in mixed_desc, mixed_desc)
+            if hopper:
+                check(f"{precision}: the default prefill takes the mixed-input GEMM",
+                      "prefill of packed weights: CUTLASS mixed-input GEMM" in mixed_desc, mixed_desc)
             check(f"{precision}: EAQ_CUDA_PACKED_PREFILL=dequant dequantizes",
                   "prefill of packed weights: f16 slices + cuBLAS" in dequant_desc, dequant_desc)
             same = max(abs(a - b) for a, b in zip(mixed, dequant))
