@@ -283,9 +283,6 @@ class CudaDecoderLm : public CausalLm {
   // instead of x_ and tmp_ and writing x_ back: the same f32 sums. EAQ_CUDA_PREFILL_RESIDUAL_GEMM=0
   // turns it off (A/B).
   bool residual_in_gemm_ = true;
-  // Whether the mixed-input GEMM adds a one-part int4 o_proj/down into x_ (EAQ_CUDA_MIXED_GEMM_RESIDUAL=1;
-  // off by default until it has run on a GPU).
-  bool mixed_residual_in_gemm_ = false;
   // Prefill: the gate|up GEMM of an f16 model writes f16 (its f32 sums rounded once, as an f16
   // GEMM in transformers does), which the activation reads: half the bytes written and read
   // between them. EAQ_CUDA_PREFILL_F16_GATE_UP=0 keeps f32 (A/B).

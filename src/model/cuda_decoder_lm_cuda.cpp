@@ -303,9 +303,6 @@ CudaDecoderLm::CudaDecoderLm(const DecoderSpec& spec, const DecoderWeights& weig
     const char* half_inputs = std::getenv("EAQ_CUDA_PREFILL_HALF_INPUTS");
     producers_write_half_ = half_inputs == nullptr || std::string_view(half_inputs) != "0";
     residual_in_gemm_ = kc::env_switch("EAQ_CUDA_PREFILL_RESIDUAL_GEMM", true, "1");
-    // The mixed-input GEMM's y += for int4 o_proj/down: off until it has run on a GPU (its test
-    // cases and the e2e logits against the dequantizing path: device_run_cuda.sh packed).
-    mixed_residual_in_gemm_ = kc::env_switch("EAQ_CUDA_MIXED_GEMM_RESIDUAL", false, "0: the next norm adds int4 o_proj/down");
     f16_gate_up_ = kc::env_switch("EAQ_CUDA_PREFILL_F16_GATE_UP", true, "1");
     prefill_graphs_enabled_ = kc::env_switch("EAQ_CUDA_PREFILL_GRAPH", true, "1");
     f16_qkv_ = kc::env_switch("EAQ_CUDA_PREFILL_F16_QKV", true, "1");

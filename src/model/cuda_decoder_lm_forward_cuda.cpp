@@ -45,7 +45,7 @@ bool CudaDecoderLm::one_dense_half_part(const CudaLinear& linear) const {
 
 bool CudaDecoderLm::one_mixed_accumulating_part(const CudaLinear& linear) const {
   // int8's row scale goes on the GEMM's output, so only int4 parts can add into y.
-  return mixed_residual_in_gemm_ && linear.parts.size() == 1 && linear.parts.front().mixed.codes != nullptr &&
+  return linear.parts.size() == 1 && linear.parts.front().mixed.codes != nullptr &&
          linear.parts.front().mixed.dtype != DType::I8_CH;
 }
 

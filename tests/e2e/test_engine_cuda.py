@@ -20,8 +20,9 @@
 - the packed prefill (int4-g128, int4-g64, int8) on a synthetic llama whose every matrix is a
   multiple of 128 (`eaq synth`): through CUTLASS's mixed-input GEMM (the default) every position's
   logits equal the dequantizing path's (EAQ_CUDA_PACKED_PREFILL=dequant) bit for bit, and the
-  CPU's within 5e-2; so do int4's with EAQ_CUDA_MIXED_GEMM_RESIDUAL=1 (o_proj/down added into the
-  residual stream by the GEMM); a bad EAQ_CUDA_PACKED_PREFILL fails naming it;
+  CPU's within 5e-2; int4 by default adds o_proj/down into the residual stream in the GEMM (beta =
+  1), and again with EAQ_CUDA_PREFILL_RESIDUAL_GEMM=0 (the next norm adds them) the same bits; a
+  bad EAQ_CUDA_PACKED_PREFILL fails naming it;
 - greedy generation (decode through the captured CUDA graph) gives the CPU's 48 tokens, by
   default (residual adds in the GEMVs' epilogues, norm kernels reading the residual stream), with
   EAQ_CUDA_FUSED_NORM=0 (the earlier separate add + norm kernels) and with EAQ_CUDA_FUSED_NORM=gemv
@@ -242,13 +243,13 @@ def check_packed_prefill():
             check(f"{precision}: mixed-input GEMM prefill vs cpu max |Δ| < 5e-2", diff < 5e-2,
                   f"max |Δ| = {diff:.3g} (max |logit| {scale:.3g})")
             if precision.startswith("int4"):
-                # o_proj/down added into the residual stream by the GEMM (beta = 1): the same f32 sum
-                # x + (W x') as the norm kernel forms after it, so the same bits again.
-                added, _ = model_logits("cuda", precision, {"EAQ_CUDA_MIXED_GEMM_RESIDUAL": "1"})
-                if added is not None:
-                    same = max(abs(a - b) for a, b in zip(added, dequant))
-                    check(f"{precision}: with EAQ_CUDA_MIXED_GEMM_RESIDUAL=1 == dequantizing path bit for bit",
-                          same == 0.0 and len(added) == len(dequant), f"max |Δ| = {same:.3g}")
+                # By default the GEMM adds o_proj/down into the residual stream (beta = 1); with
+                # EAQ_CUDA_PREFILL_RESIDUAL_GEMM=0 the next norm adds them: the same f32 sum x + (W x').
+                apart, _ = model_logits("cuda", precision, {"EAQ_CUDA_PREFILL_RESIDUAL_GEMM": "0"})
+                if apart is not None:
+                    same = max(abs(a - b) for a, b in zip(apart, dequant))
+                    check(f"{precision}: with EAQ_CUDA_PREFILL_RESIDUAL_GEMM=0 == dequantizing path bit for bit",
+                          same == 0.0 and len(apart) == len(dequant), f"max |Δ| = {same:.3g}")
         r = run_env({"EAQ_CUDA_PACKED_PREFILL": "int4"}, "logits", model, "--tokenizer", TOKENIZER, *id_args, "--weights", "int8", "--device",
                     "cuda", "-o", os.path.join(tmp, "bad.f32"))
         check("EAQ_CUDA_PACKED_PREFILL=int4 fails naming the value",

@@ -40,8 +40,8 @@ TEST(MixedGemmPack, EveryValueEqualsTheCpuDequantization) {
     std::int64_t rows, cols;
     int group;
   };
-  for (const Case c : {Case{DType::I4S_G128, 128, 256, 128}, Case{DType::I4S_G64, 128, 384, 64},
-                       Case{DType::I8_CH, 256, 128, 128}}) {
+  for (const Case c : {Case{DType::I4S_G128, 128, 256, 128}, Case{DType::I4S_G64, 128, 768, 64},
+                       Case{DType::I8_CH, 256, 256, 256}}) {
     SCOPED_TRACE(std::string(dtype_name(c.dtype)));
     const std::size_t stride = row_bytes(c.dtype, static_cast<std::size_t>(c.cols)) + 24;  // junk past each row
     const std::vector<std::uint8_t> host = random_packed_weight(c.dtype, c.rows, c.cols, stride, 3);
@@ -65,6 +65,8 @@ TEST(MixedGemmPack, RefusesFormatsAndShapesItDoesNotTake) {
   EXPECT_FALSE(mixed_gemm_takes(DType::NF4, 4096, 4096));
   EXPECT_FALSE(mixed_gemm_takes(DType::I4S_G128, 144, 4096));  // rows not a multiple of 128
   EXPECT_FALSE(mixed_gemm_takes(DType::I4S_G64, 4096, 4032));   // cols not a multiple of 128
+  EXPECT_FALSE(mixed_gemm_takes(DType::I4S_G128, 2048, 5504));  // cols an odd multiple of 128 (infinite outputs on an H100)
+  EXPECT_TRUE(mixed_gemm_takes(DType::I8_CH, 4096, 11008));     // cols 43 x 256
   const std::vector<std::uint8_t> host(row_bytes(DType::I4S_G32, 128) * 128);
   try {
     pack_for_mixed_gemm(WeightRef{DType::I4S_G32, 128, 128, host.data(), row_bytes(DType::I4S_G32, 128)});
