@@ -38,7 +38,7 @@
 #        traces of each shape's f16 prefill (per-kernel time of one prefill), bench_engine_cuda at
 #        f16 (~4 minutes).
 # packed: the packed formats' prefill through CUTLASS's mixed-input GEMM: its GPU test, the e2e
-#        test (which compares its logits with the dequantizing path's bit for bit), then the 7B and
+#        test (which compares its logits with the dequantizing path's bit for bit), then the 7B
 #        int4-g128 / int8 engine by turns: the default (mixed, int4's o_proj/down added into the
 #        residual stream by the GEMM), EAQ_CUDA_PACKED_PREFILL=dequant, and
 #        EAQ_CUDA_PREFILL_RESIDUAL_GEMM=0 (the next norm adds them); the 1.3B int4-g128 by the first
