@@ -37,12 +37,11 @@
 #        prefill with and without it (EAQ_CUDA_PACKED_PREFILL=dequant), kernel
 #        traces of each shape's f16 prefill (per-kernel time of one prefill), bench_engine_cuda at
 #        f16 (~4 minutes).
-# packed: the packed formats' prefill through CUTLASS's mixed-input GEMM: its GPU test, the e2e
-#        test (which compares its logits with the dequantizing path's bit for bit), then the 7B
-#        int4-g128 / int8 engine by turns: the default (mixed, int4's o_proj/down added into the
-#        residual stream by the GEMM), EAQ_CUDA_PACKED_PREFILL=dequant, and
-#        EAQ_CUDA_PREFILL_RESIDUAL_GEMM=0 (the next norm adds them); the 1.3B int4-g128 by the first
-#        two (~8 minutes).
+# packed: the packed formats' prefill through CUTLASS's mixed-input GEMM: the kernels' GPU unit
+#        tests (the mixed GEMM's among them), the e2e test (which compares its logits with the
+#        dequantizing path's bit for bit), then the 7B int4-g128 / int8 and the 1.3B int4-g128
+#        engine by turns: the default (mixed, int4's o_proj/down added into the residual stream by
+#        the GEMM) and EAQ_CUDA_PACKED_PREFILL=dequant (~8 minutes).
 # experiments-engine: the cluster attention's pushed merge (the default) against its light
 #        barriers (EAQ_CUDA_CLUSTER_SYNC=light): GPU unit tests, the GEMV and attention
 #        workbenches, the engine by turns, the e2e test, the HF parity run (~6 minutes).
@@ -118,9 +117,9 @@ if [[ $mode == prefill ]]; then
   exit 0
 fi
 if [[ $mode == packed ]]; then
-  step 90 tests.log eaq_kernels_cuda_tests --gtest_filter='MixedInputGemmCuda.*:MixedGemm*'
+  step 150 tests.log eaq_kernels_cuda_tests
   step 300 e2e.log python3 tests/e2e/test_engine_cuda.py
-  for setting in EAQ_CUDA_PACKED_PREFILL=mixed EAQ_CUDA_PACKED_PREFILL=dequant EAQ_CUDA_PREFILL_RESIDUAL_GEMM=0; do
+  for setting in EAQ_CUDA_PACKED_PREFILL=mixed EAQ_CUDA_PACKED_PREFILL=dequant; do
     step 120 eaq_bench.log env $setting bench_engine_cuda --shape llama2-7b --precision i4s_g128 --precision i8_ch \
          --new 16 --repeat 2 --energy-s 0
   done

@@ -8,13 +8,18 @@
 // f16(code * d), the value the dequantizing prefill writes) and i8_ch (codes converted alone, the
 // row scale on the f32 output, as that prefill does). Groups of 32 (i4s_g32, q4_0) are smaller
 // than the GEMM's 64-wide K tile, which CUTLASS's group scales need; other formats dequantize.
-// Shapes: rows a multiple of 128 and cols (K) of 256. On an H100 (2026-12-07, docs/cuda.md) every
+// Shapes: rows and cols (K) multiples of 128. On an H100 (2026-12-07, docs/cuda.md) every
 // projection of the 7B and 1.3B shapes gave the dequantizing path's output bit for bit (max |Δ| 0:
 // the same f16 products, neither GEMM splitting K), and so did y += and the engine's whole
-// prefill; but with 128 or 256 rows, K = 128, 192, 384, 640 and 896 gave infinite outputs (groups
-// of 64 and 128; the test's sweep), K = 256, 512, 768 and 1024 exact. (The 1.3B's 2048 x 5504 down
-// was exact, so the rule is not K alone; not known what it is.) So the GEMM offers only K a
-// multiple of 256, and rows of 128 (a 144-row case failed too).
+// prefill; but with 128 or 256 rows, K = 128, 384, 640 and 896 gave infinite outputs (groups of
+// 64 and 128; the test's sweep), K = 256, 512, 768 and 1024 exact. The cause, found afterwards by
+// reading the code: the upload's reordering copy (mixed_input_gemm_sm90.cu, after CUTLASS's
+// reorder_tensor) covered 256 int4 codes of a row a step without a bounds check, so at those K it
+// wrote past the reordered codes' buffer, onto the scales uploaded just before (the 1.3B's
+// 2048 x 5504 down came out exact, its overrun landing in unused memory). The copy now steps over
+// 128 codes and refuses any other K (H100, 2026-12-08: the sweep exact at every multiple of 128).
+// Rows multiples of 128: the one case with a partial row tile (144 rows) also had K = 192, which
+// the copy overran at, and none has run since the mend.
 //
 // Its own copy of the weight: the GEMM reads the codes K-major in CUTLASS's reordered layout, the
 // decode GEMV its own tiles, so a weight uploaded for both takes its code bytes twice.

@@ -57,16 +57,16 @@ void pack_i8_channel(const WeightRef& w, MixedGemmHostWeight& out) {
 
 bool mixed_gemm_takes(DType dtype, std::int64_t rows, std::int64_t cols) {
   const bool format = group_of(dtype) > 0 || dtype == DType::I8_CH;
-  // Rows a multiple of 128 and cols of 256: the shapes verified on a GPU (mixed_input_gemm.h says
-  // why no others: an odd multiple of 128 as K gave infinite outputs on an H100).
-  return format && rows > 0 && cols > 0 && rows % 128 == 0 && cols % 256 == 0;
+  // Rows and cols multiples of 128: the shapes verified on a GPU (mixed_input_gemm.h says why no
+  // others; the upload's reordering copy takes K in steps of 128 codes).
+  return format && rows > 0 && cols > 0 && rows % 128 == 0 && cols % 128 == 0;
 }
 
 MixedGemmHostWeight pack_for_mixed_gemm(const WeightRef& host) {
   if (!mixed_gemm_takes(host.dtype, host.rows, host.cols)) {
     throw Error("the mixed-input prefill GEMM does not take a " + std::string(dtype_name(host.dtype)) + " weight of " +
                 std::to_string(host.rows) + " x " + std::to_string(host.cols) +
-                " (it takes i4s_g64, i4s_g128 and i8_ch with rows a multiple of 128 and columns of 256)");
+                " (it takes i4s_g64, i4s_g128 and i8_ch with rows and columns multiples of 128)");
   }
   MixedGemmHostWeight out;
   out.dtype = host.dtype;

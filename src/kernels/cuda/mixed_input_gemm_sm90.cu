@@ -15,6 +15,8 @@
 
 #include <cuda_runtime.h>
 
+#include <string>
+
 #include "cute/tensor.hpp"
 #include "cutlass/cutlass.h"
 #include "cutlass/epilogue/collective/collective_builder.hpp"
@@ -151,7 +153,18 @@ std::string reorder(const void* row_major, void* reordered, std::int64_t rows, s
   // Every thread writes a whole byte of the destination (no two threads share one): its
   // stride-1 mode is K (mode 1) for this atom.
   auto val_layout = cute::make_layout(cute::make_shape(cute::Int<1>{}, cute::Int<kPerByte>{}), cute::GenRowMajor{});
-  constexpr int kThreads = 128;
+  // One copy step covers kThreads x kPerByte codes of a row, and cute's copy has no bounds check:
+  // a K that is not a multiple would make the last step read past the row's end (past the buffer
+  // on the last rows) and write past the reordered buffer's end. CUTLASS's reorder_tensor takes 128
+  // threads, 256 int4 codes a step, which is what wrote int4 codes over the scales at K = 384 (the
+  // sixteenth session's infinite outputs: mixed_input_gemm.h); here int4 takes 64 threads, so K
+  // goes in steps of 128 codes for both widths.
+  constexpr int kThreads = 128 / kPerByte;
+  constexpr int kStepCodes = kThreads * kPerByte;
+  if (cols % kStepCodes != 0) {
+    return "reordering the mixed-input GEMM's codes: " + std::to_string(cols) + " columns is not a multiple of " +
+           std::to_string(kStepCodes) + ", the codes one step of the reordering copy covers";
+  }
   auto thr_layout = cute::make_layout(cute::make_shape(cute::Int<1>{}, cute::Int<kThreads>{}));
   auto tiled_copy = cute::make_tiled_copy(cute::Copy_Atom<cute::DefaultCopy, Code>{}, thr_layout, val_layout);
   using Tile = cute::Shape<cute::_16>;

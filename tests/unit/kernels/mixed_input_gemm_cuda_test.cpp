@@ -3,7 +3,7 @@
 // int4 f16(code x group scale) (the value the dequantizing prefill writes), int8 the exact code
 // with its row scale on the output. Token counts that are not multiples of the 128-token tile (37,
 // 100), groups of 64 and 128, y += (int4), an output at a column offset of wider rows, and one
-// call inside a CUDA graph. (Rows not multiples of 128, columns not of 256, are not offered:
+// call inside a CUDA graph. (Rows or columns not multiples of 128 are not offered:
 // mixed_input_gemm.h.) Bar: max |gpu - cpu| / max |cpu| < 1e-5 (f32 accumulation of exact f16
 // products, as HalfGemmCuda's). Skips without a GPU or where the GEMM is unavailable (a build
 // without CUTLASS, a GPU other than compute capability 9.0).
@@ -134,6 +134,7 @@ TEST(MixedInputGemmCuda, MatchesCpuProductOfTheValuesItUses) {
       {DType::I4S_G128, 256, 512, 100, 256, 0, true, false},    // y += (the engine's o_proj / down)
       {DType::I4S_G64, 128, 256, 37, 400, 52, true, false},     // y +=, at a column offset
       {DType::I8_CH, 384, 256, 37, 384, 0, false, false},
+      {DType::I8_CH, 256, 640, 37, 256, 0, false, false},       // K an odd multiple of 128
       {DType::I4S_G128, 1024, 1024, 512, 1024, 0, true, true},  // a prefill-sized shape, y +=, in a graph
   };
   cudaStream_t stream = nullptr;
@@ -146,7 +147,8 @@ TEST(MixedInputGemmCuda, MatchesCpuProductOfTheValuesItUses) {
 // Every K (cols) from 128 to 1024 that the GEMM takes, groups of 64 and 128. On an H100 (2026-12-07,
 // sixteenth session) this sweep over every multiple of 128 gave infinite outputs at K = 128, 384,
 // 640 and 896 (odd multiples of 128) for both group sizes, and exact ones at 256, 512, 768 and
-// 1024: mixed_gemm_takes now asks for K a multiple of 256, so the sweep runs those.
+// 1024. The cause: the upload's reordering copy stepped over 256 codes of a row unchecked, and
+// overran its buffer onto the scales at the other K (mixed_input_gemm.h); it now steps over 128.
 TEST(MixedInputGemmCuda, EveryKItTakesUpTo1024) {
   if (!have_gpu()) GTEST_SKIP() << "no CUDA device";
   if (!mixed_gemm_available()) GTEST_SKIP() << "the mixed-input GEMM is not in this build or not for this GPU";
