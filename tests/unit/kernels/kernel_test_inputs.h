@@ -102,13 +102,14 @@ inline TestWeight make_test_weight(DType dtype, std::int64_t rows, std::int64_t 
   return w;
 }
 
-// The SIMD targets to test the kernels on: AVX-512 and AVX2 where this CPU has them, and the
-// portable fallback (SCALAR or EMU128, whichever Highway compiled). Each test runs on every one,
-// so a machine with AVX-512 also checks the paths that CPUs without it take.
+// The SIMD targets to test the kernels on: AVX-512 and AVX2 where this CPU has them and the build
+// compiled them (EAQ_CPU_AVX512=OFF leaves AVX-512 out), and the portable fallback (SCALAR or
+// EMU128, whichever Highway compiled). Each test runs on every one, so a machine with AVX-512 also
+// checks the paths that CPUs without it take.
 inline std::vector<std::int64_t> simd_targets() {
   std::vector<std::int64_t> targets;
   for (std::int64_t t : {std::int64_t{HWY_AVX3}, std::int64_t{HWY_AVX2}}) {
-    if ((hwy::SupportedTargets() & t) != 0) targets.push_back(t);
+    if ((hwy::SupportedTargets() & HWY_TARGETS & t) != 0) targets.push_back(t);
   }
   targets.push_back(HWY_SCALAR | HWY_EMU128);
   return targets;
