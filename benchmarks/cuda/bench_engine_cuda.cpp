@@ -2,7 +2,10 @@
 // tokens) on published model shapes with random weights, per precision; beside it, in the same
 // process and on the same GPU, the two ceilings the figures are read against: a device-to-device
 // copy (HBM bandwidth) and a cuBLAS f16 GEMM (tensor-core peak). Energy per token comes from the
-// energy module (NVML counter, idle power measured first and subtracted).
+// energy module (NVML counter, idle power measured first and subtracted). --energy-s 0 measures no
+// energy (no idle baseline, no windows): the J/token columns print "-" and the JSON has null. (A
+// window of one decode stretch, a few ms, is shorter than the counter's updates: it had read
+// negative net joules.)
 //
 //   bench_engine_cuda [--shape NAME]... [--precision f16|bf16|i8_ch|i4s_g128|...]... [--prompt 512]
 //                     [--new 128] [--repeat 3] [--energy-s 3] [--jsonl FILE] [--sampled]
@@ -208,8 +211,14 @@ Options parse(int argc, char** argv) {
   if (o.shapes.empty()) o.shapes = {"deepseek-coder-1.3b", "r1-distill-qwen-1.5b", "llama2-7b"};
   if (o.precisions.empty()) o.precisions = {"f16", "i8_ch", "i4s_g128"};
   if (o.prompt < 1 || o.n_new < 2 || o.repeat < 1) fail("--prompt >= 1, --new >= 2 and --repeat >= 1");
+  if (!(o.energy_s >= 0.0)) fail("--energy-s is seconds of energy window, 0 for none: got {}", o.energy_s);
   return o;
 }
+
+// A J/token figure for the table: "-" where none was measured (NaN).
+std::string measured_or_dash(double v) { return std::isfinite(v) ? fmt::format("{:.3f}", v) : std::string("-"); }
+// The same for the JSON line: null where none was measured.
+std::string json_number_or_null(double v) { return std::isfinite(v) ? fmt::format("{:.4f}", v) : std::string("null"); }
 
 model::CudaModelOptions cuda_options(std::int64_t context) {
   model::CudaModelOptions c;
@@ -348,13 +357,17 @@ int run_bench(const Options& o) {
   std::vector<std::string> graph_mismatches;
   energy::MeterSet meters = energy::MeterSet::detect({});
   const bool have_nvml = meters.nvml() != nullptr;
+  const bool measure_energy = have_nvml && o.energy_s > 0.0;
   energy::IdleBaseline idle;
-  if (have_nvml) idle = energy::measure_idle_baseline(meters, 3.0);
+  if (measure_energy) idle = energy::measure_idle_baseline(meters, 3.0);
   energy::EnergyWindows windows(meters, [] { cudaDeviceSynchronize(); }, idle);
   double idle_w = 0.0;
   if (const auto* p = idle.find("gpu:0")) idle_w = p->power_w;
-  fmt::print("energy: {} (GPU idle {:.1f} W over {:.0f} s)\n", have_nvml ? "NVML counter" : "no NVML: energy not measured",
-             idle_w, idle.duration_s);
+  if (measure_energy) {
+    fmt::print("energy: NVML counter (GPU idle {:.1f} W over {:.0f} s)\n", idle_w, idle.duration_s);
+  } else {
+    fmt::print("energy: not measured ({})\n", have_nvml ? "--energy-s 0" : "no NVML");
+  }
 
   std::FILE* jsonl = o.jsonl.empty() ? nullptr : std::fopen(o.jsonl.c_str(), "a");
   // J/token: the decode window's net of idle; the job's (prompt + new tokens, per new token) net and
@@ -432,7 +445,7 @@ int run_bench(const Options& o) {
       // job (prompt + n_new tokens) per new token.
       double decode_j_net = NAN, job_j_net = NAN, job_j_gross = NAN, decode_j_gross = NAN;
       std::string energy_source = "none";
-      if (have_nvml) {
+      if (measure_energy) {
         const std::vector<std::int32_t> last = lm.greedy_tokens(1);
         const int stretches = std::max(1, static_cast<int>(std::ceil(o.energy_s / (best_decode * (o.n_new - 1)))));
         lm.begin_greedy(prompt);
@@ -471,9 +484,9 @@ int run_bench(const Options& o) {
       const double prefill_flops = 2.0 * matrix_params * o.prompt + 2.0 * s.vocab * s.hidden + attn_flops;
       const double prefill_tflops = prefill_flops / best_prefill / 1e12;
       const double pct_gemm = 100.0 * prefill_tflops / std::max(gemm_square, gemm_shape);
-      fmt::print("{:<22} {:<9} {:>9.1f} {:>7.1f}% {:>7.1f}% {:>9.0f} {:>8.1f}% {:>10.3f} {:>9.3f} {:>9.3f} {:>9.3f}\n",
+      fmt::print("{:<22} {:<9} {:>9.1f} {:>7.1f}% {:>7.1f}% {:>9.0f} {:>8.1f}% {:>10.3f} {:>9} {:>9} {:>9}\n",
                  s.name, precision, decode_tps, pct_hbm, pct_copy, o.prompt / best_prefill, pct_gemm, bytes / 1e9,
-                 decode_j_net, job_j_net, job_j_gross);
+                 measured_or_dash(decode_j_net), measured_or_dash(job_j_net), measured_or_dash(job_j_gross));
       fmt::print("{:<22} {:<9} decode graph of {} steps a launch: its tokens are one step a launch's: {}\n", s.name,
                  precision, lm.graph_steps(), graph_same ? "yes" : "NO");
       fmt::print("{:<22} {:<9} prefill graph: its last logits are the kernel-by-kernel prefill's: {}\n", s.name,
@@ -498,14 +511,15 @@ int run_bench(const Options& o) {
                    "\"prefill_s\": {:.6f}, \"prefill_tok_s\": {:.1f}, \"prefill_tflops\": {:.1f}, "
                    "\"gemm_tflops_8192\": {:.1f}, \"gemm_tflops_shape\": {:.1f}, \"pct_gemm_peak\": {:.2f}, "
                    "\"projection_gemms_alone_s\": {:.6f}, \"pct_gemm_peak_projection_gemms_alone\": {:.2f}, "
-                   "\"decode_j_per_token_net\": {:.4f}, \"decode_j_per_token_gross\": {:.4f}, "
-                   "\"job_j_per_new_token_net\": {:.4f}, \"job_j_per_new_token_gross\": {:.4f}, "
+                   "\"decode_j_per_token_net\": {}, \"decode_j_per_token_gross\": {}, "
+                   "\"job_j_per_new_token_net\": {}, \"job_j_per_new_token_gross\": {}, "
                    "\"gpu_idle_w\": {:.1f}, \"energy_source\": \"{}\", \"decode_graph_steps\": {}, "
                    "\"graph_steps_same_tokens\": {}, \"load_s\": {:.2f}{}}}\n",
                    s.name, precision, probe.name, lm.description(), o.prompt, o.n_new, o.repeat, decode_tps,
                    best_decode, bytes, pct_hbm, copy_gbs, pct_copy, best_prefill, o.prompt / best_prefill,
-                   prefill_tflops, gemm_square, gemm_shape, pct_gemm, projections_s, projections_pct, decode_j_net,
-                   decode_j_gross, job_j_net, job_j_gross, idle_w, energy_source, lm.graph_steps(), graph_same, load_s,
+                   prefill_tflops, gemm_square, gemm_shape, pct_gemm, projections_s, projections_pct,
+                   json_number_or_null(decode_j_net), json_number_or_null(decode_j_gross), json_number_or_null(job_j_net),
+                   json_number_or_null(job_j_gross), idle_w, energy_source, lm.graph_steps(), graph_same, load_s,
                    o.sampled ? fmt::format(", \"sampled_gpu_tok_s\": {:.2f}, \"sampled_host_tok_s\": {:.2f}, "
                                            "\"sampled_same_tokens\": {}",
                                            sampled.gpu_tok_s, sampled.host_tok_s, sampled.same_tokens)
