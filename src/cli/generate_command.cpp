@@ -82,7 +82,7 @@ void run_generate(const GenerateFlags& f) {
                "\n[eaq] {} prompt tokens in {:.3f} s ({:.1f} tok/s); {} tokens generated, decode {:.1f} tok/s; "
                "stop: {}; weights {}, {} threads\n",
                result.prompt_tokens, result.prefill_s, prompt_tps, result.tokens.size(), decode_tps,
-               result.stop_reason, engine.weights_description, f.engine.n_threads);
+               result.stop_reason, engine.weights_description, engine.n_threads);
   }
 }
 

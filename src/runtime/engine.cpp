@@ -138,6 +138,7 @@ Engine load_engine(const EngineConfig& config) {
   };
   model::EngineOptions options;
   options.n_threads = config.n_threads > 0 ? config.n_threads : ThreadPool::default_threads();
+  engine.n_threads = options.n_threads;
   options.weight_dtype = config.weight_dtype;
   engine.weights_description = describe_weights(*loaded, config.weight_dtype);
   if (config.plan || !config.plan_path.empty() || (!config.precision.empty() && config.precision != "auto")) {

@@ -71,6 +71,7 @@ struct Engine {
   std::size_t device_decode_weight_bytes = 0;
   std::unique_ptr<Session> session;
   std::string weights_description;  // e.g. "q4_1 → f32"
+  int n_threads = 0;                 // the CPU threads it computes with (EngineConfig's 0 resolved)
   std::uint64_t file_bytes = 0;
 
   // The ids that end a turn: EOS and the template's end-of-turn token.

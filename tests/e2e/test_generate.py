@@ -71,6 +71,18 @@ def main():
         r = run("generate", *stories, *flags)
         check(f"invalid {' '.join(flags)}: clear error", r.returncode != 0 and needle in r.stderr and
               "Traceback" not in r.stderr and r.returncode < 128, r.stderr.strip()[-200:])
+    # The closing line names the threads it computed with: the count asked for, or without -t the
+    # default (EAQ_THREADS, else every hardware thread), never the flag's unset 0.
+    for flags, env_threads, want in [(["-t", "2"], None, 2), ([], "3", 3),
+                                     ([], None, int(os.environ.get("EAQ_THREADS") or os.cpu_count() or 1))]:
+        env = dict(os.environ)
+        if env_threads:
+            env["EAQ_THREADS"] = env_threads
+        r = subprocess.run([EAQ, "generate", *stories, "-n", "4", *flags], capture_output=True, text=True, timeout=600,
+                           env=env)
+        check(f"generate {' '.join(flags) or 'without -t'}{', EAQ_THREADS=' + env_threads if env_threads else ''} "
+              f"names its {want} threads", r.returncode == 0 and f", {want} threads" in r.stderr,
+              r.stderr.strip()[-200:])
     r = run("generate", "/nonexistent/model.gguf", "-p", "Hi")
     check("missing model: error names the path", r.returncode == 1 and "/nonexistent/model.gguf" in r.stderr,
           r.stderr.strip()[-200:])
