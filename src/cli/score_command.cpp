@@ -35,6 +35,9 @@ void run_score(const ScoreFlags& f) {
     fmt::print("]\n");
     return;
   }
+  // The columns: the continuation's log-likelihood (natural log, summed over its tokens), whether
+  // each of its tokens is the model's greedy pick, its token count, the text.
+  fmt::print("{:>12}  {:<6}  {:>7}  {}\n", "log-lik", "greedy", "tokens", "continuation");
   for (std::size_t i = 0; i < scores.size(); ++i) {
     fmt::print("{:>12.4f}  {:<6}  {:>3} tok  {}\n", scores[i].log_likelihood, scores[i].is_greedy ? "greedy" : "-",
                scores[i].n_tokens, f.continuations[i]);

@@ -83,6 +83,14 @@ def main():
         check(f"generate {' '.join(flags) or 'without -t'}{', EAQ_THREADS=' + env_threads if env_threads else ''} "
               f"names its {want} threads", r.returncode == 0 and f", {want} threads" in r.stderr,
               r.stderr.strip()[-200:])
+    # The plain score table: a header, then one row a continuation (log-likelihood, greedy, tokens, text).
+    r = run("score", os.path.join(STORIES, "stories260K.bin"), "--tokenizer", os.path.join(STORIES, "tok512.bin"),
+            "--context", "Once upon a time", "--continuation", " there was", "--continuation", " a cat")
+    lines = r.stdout.splitlines()
+    check("score prints a header and a row a continuation",
+          r.returncode == 0 and len(lines) == 3 and lines[0].split() == ["log-lik", "greedy", "tokens", "continuation"]
+          and lines[1].endswith(" there was") and lines[2].endswith(" a cat") and float(lines[1].split()[0]) < 0,
+          r.stdout[-300:] + r.stderr.strip()[-200:])
     r = run("generate", "/nonexistent/model.gguf", "-p", "Hi")
     check("missing model: error names the path", r.returncode == 1 and "/nonexistent/model.gguf" in r.stderr,
           r.stderr.strip()[-200:])
