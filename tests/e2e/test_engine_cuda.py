@@ -18,8 +18,8 @@
     default's bounds;
   (the block formats q8_0/int4/nf4 cannot hold 172-long rows at all: not tested on this model);
 - the packed prefill (int4-g128, int4-g64, int8) on a synthetic llama whose every matrix the
-  mixed-input GEMM takes (rows a multiple of 128, columns of 256; `eaq synth`): through CUTLASS's mixed-input GEMM (the default) every position's
-  logits equal the dequantizing path's (EAQ_CUDA_PACKED_PREFILL=dequant) bit for bit, and the
+  mixed-input GEMM takes (rows and columns multiples of 128; `eaq synth`): through it (the
+  default) every position's logits equal the dequantizing path's (EAQ_CUDA_PACKED_PREFILL=dequant) bit for bit, and the
   CPU's within 5e-2; int4 by default adds o_proj/down into the residual stream in the GEMM (beta =
   1), and again with EAQ_CUDA_PREFILL_RESIDUAL_GEMM=0 (the next norm adds them) the same bits; a
   bad EAQ_CUDA_PACKED_PREFILL fails naming it;
@@ -178,8 +178,8 @@ def main():
     return 1 if failures else 0
 
 
-# A llama of its own whose every projection and LM head has rows a multiple of 128 and columns of
-# 256, so the packed prefill takes CUTLASS's mixed-input GEMM (kernels/cuda/mixed_input_gemm.h);
+# A llama of its own whose every projection and LM head has rows and columns that are multiples of
+# 128, so the packed prefill takes CUTLASS's mixed-input GEMM (kernels/cuda/mixed_input_gemm.h);
 # q|k|v 512 rows, gate|up 1536, down 256 x 768, head 1024 x 256.
 MIXED_CONFIG = {
     "architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 256, "intermediate_size": 768,
